@@ -1,0 +1,209 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgSequence,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/**
+ * Every webhook body the provider sent, accepted or rejected, so that nothing acknowledged or
+ * refused is ever silently dropped. `dedupe_key` is unique: a retry of an event we already stored
+ * collides here and changes nothing else.
+ */
+export const inboundEvents = pgTable(
+  'inbound_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    provider: text('provider').notNull(),
+    /** `message_received`, …, `account_status`; null when the body could not be understood. */
+    event: text('event'),
+    dedupeKey: text('dedupe_key'),
+    accountId: text('account_id'),
+    /** `accepted` or `rejected`. */
+    status: text('status').notNull(),
+    /** The body exactly as received (it may not even be JSON). */
+    rawBody: text('raw_body').notNull(),
+    /** Why a body was rejected: the validation issues. */
+    error: jsonb('error'),
+    receivedAt: at('received_at').notNull().defaultNow(),
+  },
+  (table) => [
+    uniqueIndex('inbound_events_dedupe_key_idx').on(table.dedupeKey),
+    index('inbound_events_status_received_idx').on(table.status, table.receivedAt),
+  ],
+);
+
+/** Provider accounts (one LinkedIn, WhatsApp, … login each) and their last known status. */
+export const accounts = pgTable('accounts', {
+  id: text('id').primaryKey(),
+  provider: text('provider').notNull(),
+  accountType: text('account_type'),
+  /** The account's own provider user id: messages whose sender has it were sent by the account. */
+  userId: text('user_id'),
+  status: text('status'),
+  statusReceivedAt: at('status_received_at'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const chats = pgTable(
+  'chats',
+  {
+    accountId: text('account_id').notNull(),
+    id: text('id').notNull(),
+    providerChatId: text('provider_chat_id'),
+    accountType: text('account_type'),
+    subject: text('subject'),
+    isGroup: boolean('is_group'),
+    attendees: jsonb('attendees'),
+    lastMessageAt: at('last_message_at'),
+    lastMessageId: text('last_message_id'),
+    lastMessagePreview: text('last_message_preview'),
+    unreadCount: integer('unread_count').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.accountId, table.id] }),
+    index('chats_last_message_idx').on(table.lastMessageAt.desc(), table.accountId, table.id),
+    index('chats_id_idx').on(table.id),
+  ],
+);
+
+export const messages = pgTable(
+  'messages',
+  {
+    accountId: text('account_id').notNull(),
+    id: text('id').notNull(),
+    chatId: text('chat_id').notNull(),
+    providerMessageId: text('provider_message_id'),
+    /**
+     * `received` once the message itself arrived; `placeholder` while only later events about it
+     * (edit, reaction, read, …) have arrived. See docs/ingest.md, "Out-of-order events".
+     */
+    state: text('state').notNull(),
+    text: text('text'),
+    sender: jsonb('sender'),
+    isSender: boolean('is_sender'),
+    attachments: jsonb('attachments').notNull().default(sql`'[]'::jsonb`),
+    quoted: jsonb('quoted'),
+    reactions: jsonb('reactions').notNull().default(sql`'[]'::jsonb`),
+    /** Provider fields we do not model, kept so nothing the provider said is lost. */
+    extra: jsonb('extra'),
+    sentAt: at('sent_at'),
+    editedAt: at('edited_at'),
+    deletedAt: at('deleted_at'),
+    readAt: at('read_at'),
+    deliveredAt: at('delivered_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.accountId, table.id] }),
+    index('messages_chat_sent_idx').on(table.accountId, table.chatId, table.sentAt.desc(), table.id),
+  ],
+);
+
+/**
+ * Realtime sequence numbers are drawn only while holding the realtime advisory lock at the very
+ * end of an ingest transaction, so `seq` order equals commit order (see docs/architecture.md).
+ */
+export const realtimeSeq = pgSequence('realtime_seq');
+
+/** The outbox of envelopes for WebSocket clients, read by `seq`. */
+export const realtimeEvents = pgTable(
+  'realtime_events',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey(),
+    accountId: text('account_id').notNull(),
+    type: text('type').notNull(),
+    data: jsonb('data').notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    index('realtime_events_account_seq_idx').on(table.accountId, table.seq),
+    index('realtime_events_created_idx').on(table.createdAt),
+  ],
+);
+
+/** Subscriber endpoints that receive signed outbound webhooks. */
+export const endpoints = pgTable('endpoints', {
+  id: text('id').primaryKey(),
+  url: text('url').notNull(),
+  description: text('description'),
+  /** Null means every event type. */
+  eventTypes: text('event_types').array(),
+  /** Null means every account. */
+  accountIds: text('account_ids').array(),
+  headers: jsonb('headers').notNull().default(sql`'{}'::jsonb`),
+  /** The `whsec_` secret, AES-256-GCM encrypted with ENCRYPTION_KEY. */
+  secretEncrypted: text('secret_encrypted').notNull(),
+  previousSecretEncrypted: text('previous_secret_encrypted'),
+  previousSecretExpiresAt: at('previous_secret_expires_at'),
+  maxAttempts: integer('max_attempts').notNull(),
+  rateLimitPerSecond: integer('rate_limit_per_second'),
+  enabled: boolean('enabled').notNull().default(true),
+  disabledReason: text('disabled_reason'),
+  failingSince: at('failing_since'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** One event owed to one endpoint. `webhook_id` stays the same on every retry. */
+export const deliveries = pgTable(
+  'deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    webhookId: text('webhook_id').notNull(),
+    endpointId: text('endpoint_id')
+      .notNull()
+      .references(() => endpoints.id, { onDelete: 'cascade' }),
+    eventType: text('event_type').notNull(),
+    payload: jsonb('payload').notNull(),
+    /** `pending`, `delivering`, `succeeded`, `failed` (a retry is scheduled) or `dead`. */
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: at('next_attempt_at').notNull().defaultNow(),
+    leaseExpiresAt: at('lease_expires_at'),
+    lastError: text('last_error'),
+    lastStatusCode: integer('last_status_code'),
+    deliveredAt: at('delivered_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [
+    uniqueIndex('deliveries_endpoint_webhook_idx').on(table.endpointId, table.webhookId),
+    index('deliveries_status_next_idx').on(table.status, table.nextAttemptAt),
+    index('deliveries_endpoint_created_idx').on(table.endpointId, table.createdAt),
+  ],
+);
+
+/** Every HTTP attempt of every delivery, for operators and the endpoint's own log. */
+export const deliveryAttempts = pgTable(
+  'delivery_attempts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    deliveryId: bigint('delivery_id', { mode: 'number' })
+      .notNull()
+      .references(() => deliveries.id, { onDelete: 'cascade' }),
+    attemptedAt: at('attempted_at').notNull().defaultNow(),
+    durationMs: integer('duration_ms').notNull(),
+    statusCode: integer('status_code'),
+    error: text('error'),
+    responseBodyExcerpt: text('response_body_excerpt'),
+  },
+  (table) => [index('delivery_attempts_delivery_idx').on(table.deliveryId, table.attemptedAt)],
+);

@@ -1,0 +1,63 @@
+/**
+ * Every error Hookline reports carries a stable `HL_ERR_*` code. Clients and tests match on the
+ * code; the message is for humans and may change.
+ */
+export const ERROR_STATUS = {
+  HL_ERR_CONFIG: 500,
+  HL_ERR_INVALID_JSON: 400,
+  HL_ERR_INVALID_PAYLOAD: 400,
+  HL_ERR_INVALID_REQUEST: 400,
+  HL_ERR_UNAUTHORIZED: 401,
+  HL_ERR_FORBIDDEN: 403,
+  HL_ERR_NOT_FOUND: 404,
+  HL_ERR_ROUTE_NOT_FOUND: 404,
+  HL_ERR_METHOD_NOT_ALLOWED: 405,
+  HL_ERR_CONFLICT: 409,
+  HL_ERR_LIMIT_REACHED: 409,
+  HL_ERR_PAYLOAD_TOO_LARGE: 413,
+  HL_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  HL_ERR_RATE_LIMITED: 429,
+  HL_ERR_INTERNAL: 500,
+  HL_ERR_PROVIDER: 502,
+  HL_ERR_UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface HooklineErrorOptions {
+  /** Extra machine-readable context returned to the client as `error.details`. Never secrets. */
+  details?: unknown;
+  /** The underlying error, kept for logs only. */
+  cause?: unknown;
+  /** Overrides the HTTP status implied by the code. */
+  statusCode?: number;
+}
+
+export class HooklineError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, options: HooklineErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'HooklineError';
+    this.code = code;
+    this.statusCode = options.statusCode ?? ERROR_STATUS[code];
+    this.details = options.details;
+  }
+}
+
+/** The JSON body of every error response (DESIGN.md, "Routes"). */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+export function errorBody(error: HooklineError): ErrorBody {
+  return {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.details === undefined ? {} : { details: error.details }),
+    },
+  };
+}

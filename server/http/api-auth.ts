@@ -1,0 +1,38 @@
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+import { HooklineError } from '../errors.js';
+import { safeEqual } from './safe-equal.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** preHandler that requires `Authorization: Bearer <API_TOKEN>` on management routes. */
+    requireApiToken: preHandlerAsyncHookHandler;
+  }
+}
+
+export interface ApiAuthOptions {
+  /** The API_TOKEN management routes require. */
+  apiToken: string;
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+export const apiAuthPlugin = fp<ApiAuthOptions>(
+  async (app: FastifyInstance, options) => {
+    app.decorate('requireApiToken', async (request: FastifyRequest) => {
+      const token = bearer(request);
+      if (!token || !safeEqual(token, options.apiToken)) {
+        throw new HooklineError(
+          'HL_ERR_UNAUTHORIZED',
+          'Missing or invalid API token (Authorization: Bearer <API_TOKEN>)',
+        );
+      }
+    });
+  },
+  { name: 'hookline-api-auth' },
+);

@@ -1,0 +1,57 @@
+import type { FastifyRequest } from 'fastify';
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import pretty from 'pino-pretty';
+
+/** Query parameters that carry credentials and are masked wherever a URL is logged. */
+const SECRET_QUERY = /([?&](?:token|api_key|apikey|secret)=)[^&#]*/gi;
+
+/** A URL safe to log: credentials in the query string replaced by `[redacted]`. */
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_QUERY, '$1[redacted]');
+}
+
+/** Header and field paths that never reach a log line, whatever logs them. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers["unipile-auth"]',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers["unipile-auth"]',
+  'headers["x-api-key"]',
+  '*.secret',
+  '*.apiKey',
+  '*.token',
+];
+
+export interface LoggerConfig {
+  /** pino level. Default `info`. */
+  level?: string;
+  /** `pretty` (colourised, for a terminal) or `json`. Default `json`. */
+  format?: 'pretty' | 'json';
+  /** Where lines go. Default standard output. */
+  destination?: DestinationStream;
+}
+
+export function loggerOptions(level = 'info'): LoggerOptions {
+  return {
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: {
+      req: (request: FastifyRequest) => ({
+        method: request.method,
+        url: redactUrl(request.url),
+        remoteAddress: request.ip,
+      }),
+    },
+  };
+}
+
+/** The process logger: JSON lines with credentials redacted. */
+export function createLogger(config: LoggerConfig = {}): Logger {
+  const destination =
+    config.format === 'pretty'
+      ? pretty({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true })
+      : config.destination;
+  return pino(loggerOptions(config.level), destination);
+}

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../server/config.js';
+import { HooklineError } from '../../server/errors.js';
+
+function configError(env: Record<string, string>): HooklineError {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    if (error instanceof HooklineError) return error;
+    throw error;
+  }
+  throw new Error('expected parseConfig to throw');
+}
+
+describe('parseConfig', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({
+      PORT: 3000,
+      HOST: '127.0.0.1',
+      DATA_DIR: './data',
+      ALLOW_PRIVATE_ENDPOINTS: false,
+      LOG_LEVEL: 'info',
+      SHUTDOWN_TIMEOUT_MS: 10_000,
+    });
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.WEBHOOK_BASE_URL).toBeUndefined();
+    expect(config.INBOUND_SECRET).toBeUndefined();
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(parseConfig({ PORT: '', DATABASE_URL: '', WEBHOOK_BASE_URL: '' })).toMatchObject({ PORT: 3000 });
+  });
+
+  it('accepts a full valid environment', () => {
+    const config = parseConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgres://user:pw@db:5432/hookline',
+      DATA_DIR: '/var/lib/hookline',
+      WEBHOOK_BASE_URL: 'https://hooks.example.com/',
+      UNIPILE_DSN: 'api8.unipile.com:13443',
+      UNIPILE_API_KEY: 'key',
+      INBOUND_SECRET: 'a'.repeat(16),
+      API_TOKEN: 'b'.repeat(16),
+      REALTIME_JWT_SECRET: 'c'.repeat(32),
+      ENCRYPTION_KEY: 'ab'.repeat(32),
+      ALLOW_PRIVATE_ENDPOINTS: 'true',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config).toMatchObject({ PORT: 8080, ALLOW_PRIVATE_ENDPOINTS: true, LOG_LEVEL: 'debug' });
+    expect(config.WEBHOOK_BASE_URL).toBe('https://hooks.example.com');
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '1.5'],
+    ['DATABASE_URL', 'mysql://localhost/db'],
+    ['DATABASE_URL', 'not a url'],
+    ['DATABASE_POOL_SIZE', '0'],
+    ['WEBHOOK_BASE_URL', 'ftp://example.com'],
+    ['INBOUND_SECRET', 'short'],
+    ['API_TOKEN', 'short'],
+    ['REALTIME_JWT_SECRET', 'too-short-for-hs256'],
+    ['ENCRYPTION_KEY', 'not-a-key'],
+    ['ALLOW_PRIVATE_ENDPOINTS', 'maybe'],
+    ['LOG_LEVEL', 'loud'],
+    ['LOG_FORMAT', 'xml'],
+    ['SHUTDOWN_TIMEOUT_MS', '-1'],
+  ])('rejects %s=%j with HL_ERR_CONFIG naming the variable', (name, value) => {
+    const error = configError({ [name]: value });
+    expect(error.code).toBe('HL_ERR_CONFIG');
+    expect(error.message).toContain(`${name}:`);
+    expect(error.details).toEqual({ variables: [name] });
+  });
+
+  it('names every invalid variable in one message', () => {
+    const error = configError({ PORT: 'x', LOG_LEVEL: 'loud' });
+    expect(error.details).toEqual({ variables: expect.arrayContaining(['PORT', 'LOG_LEVEL']) });
+  });
+
+  it('never echoes a secret value back in the error', () => {
+    const error = configError({ INBOUND_SECRET: 'leaky', ENCRYPTION_KEY: 'leaky-key-value' });
+    expect(error.message).not.toContain('leaky');
+  });
+});

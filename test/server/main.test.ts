@@ -1,0 +1,106 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../server/db/database.js';
+import { queryRows } from '../../server/db/rows.js';
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+}
+
+/** Starts the real entry point (`npm start` runs the same file) on a free port. */
+async function startGateway(env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_FORMAT: 'json', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line within 20 s:\n${output}`)), 20_000);
+    const onData = () => {
+      const match = /Hookline listening on (http:\/\/[^\s"]+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before listening:\n${output}`));
+    });
+  });
+  return { child, url, output: () => output };
+}
+
+function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.kill(signal);
+  });
+}
+
+describe('server/main.ts as a process', () => {
+  it('prints the listening URL, serves, and exits 0 on SIGTERM', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'hookline-main-'));
+    const gateway = await startGateway({ DATA_DIR: dataDir });
+    const response = await fetch(`${gateway.url}/readyz`);
+    expect(response.status).toBe(200);
+    expect(await stop(gateway.child)).toBe(0);
+    expect(gateway.output()).toContain('shut down cleanly');
+  });
+
+  it('keeps the generated secrets and the data across a restart, and never logs a secret', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'hookline-restart-'));
+    const first = await startGateway({ DATA_DIR: dataDir });
+    expect(await stop(first.child, 'SIGINT')).toBe(0);
+    const secrets = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as Record<
+      string,
+      string
+    >;
+
+    const database = await openDatabase({ kind: 'pglite', dataDir: join(dataDir, 'pglite') });
+    await database.db.execute(sql`insert into accounts (id, provider) values ('acc-restart', 'unipile')`);
+    await database.close();
+
+    const second = await startGateway({ DATA_DIR: dataDir });
+    expect(await stop(second.child)).toBe(0);
+    expect(JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8'))).toEqual(secrets);
+
+    const reopened = await openDatabase({ kind: 'pglite', dataDir: join(dataDir, 'pglite') });
+    const rows = await queryRows(reopened.db, sql`select id from accounts`);
+    await reopened.close();
+    expect(rows).toEqual([{ id: 'acc-restart' }]);
+
+    for (const value of Object.values(secrets)) {
+      expect(first.output()).not.toContain(value);
+      expect(second.output()).not.toContain(value);
+    }
+  });
+
+  it('refuses bad configuration with one line naming the variable, exit code 1', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      env: { PATH: process.env.PATH ?? '', PORT: 'not-a-port' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain('PORT:');
+  });
+});

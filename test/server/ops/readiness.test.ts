@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../../server/app.js';
+import { openDatabase } from '../../../server/db/database.js';
+import { TEST_SECRETS, testConfig, useTestApp } from '../../support/app.js';
+import {
+  describePostgres,
+  openTestDatabase,
+  type TestDatabase,
+  testDatabaseKinds,
+} from '../../support/databases.js';
+import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
+
+describe.each(testDatabaseKinds())('health and readiness on %s', (kind) => {
+  const t = useTestApp(kind);
+
+  it('GET /healthz answers 200 while the process runs', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/healthz' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('GET /readyz answers 200 with the database check', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/readyz' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ status: 'ready', checks: { database: { ok: true } } });
+  });
+
+  it('GET /metrics serves Prometheus text with process metrics', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/metrics' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toContain('text/plain');
+    expect(response.body).toContain('hookline_process_cpu_user_seconds_total');
+  });
+});
+
+describePostgres('readiness when Postgres goes away and comes back', () => {
+  let source: TestDatabase;
+  let proxy: TcpProxy;
+  let app: Awaited<ReturnType<typeof buildApp>>;
+
+  beforeAll(async () => {
+    source = await openTestDatabase('postgres');
+    const target = new URL(source.url!);
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    target.port = String(proxy.port);
+    const database = await openDatabase({
+      kind: 'postgres',
+      url: target.toString(),
+      connectionTimeoutMs: 1000,
+    });
+    app = await buildApp({ config: testConfig(), secrets: TEST_SECRETS, database });
+    await app.ready();
+    app.addHook('onClose', () => database.close());
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await proxy?.close();
+    await source?.dispose();
+  });
+
+  it('turns 503 naming the database check, then 200 again without a restart', async () => {
+    expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+
+    await proxy.cut();
+    const down = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(down.statusCode).toBe(503);
+    expect(down.json()).toMatchObject({
+      error: {
+        code: 'HL_ERR_UNAVAILABLE',
+        details: { failed: ['database'], checks: { database: { ok: false } } },
+      },
+    });
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+
+    await proxy.restore();
+    const up = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(up.statusCode).toBe(200);
+  });
+});
