@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Config } from './config.js';
+import { ChangeSignal } from './db/change-signal.js';
 import { type Database, openDatabase } from './db/database.js';
 import { applyMigrations } from './db/migrate.js';
 import { databasePlugin } from './db/plugin.js';
@@ -12,6 +13,8 @@ import type { Secrets } from './secrets.js';
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
+    /** In-process "a transaction committed" signal: realtime and outbound wake on it. */
+    changes: ChangeSignal;
   }
 }
 
@@ -68,6 +71,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const database = options.database ?? (await openConfiguredDatabase(options.config, options.logger));
 
   app.decorate('config', options.config);
+  app.decorate('changes', new ChangeSignal());
   await app.register(errorHandlerPlugin);
   await app.register(databasePlugin, { database, closeOnShutdown: !options.database });
   await app.register(metricsPlugin);
