@@ -78,7 +78,7 @@ export const chats = pgTable(
   },
   (table) => [
     primaryKey({ columns: [table.accountId, table.id] }),
-    index('chats_last_message_idx').on(table.lastMessageAt.desc(), table.accountId, table.id),
+    index('chats_last_message_idx').on(table.lastMessageAt, table.accountId, table.id),
     index('chats_id_idx').on(table.id),
   ],
 );
@@ -113,7 +113,7 @@ export const messages = pgTable(
   },
   (table) => [
     primaryKey({ columns: [table.accountId, table.id] }),
-    index('messages_chat_sent_idx').on(table.accountId, table.chatId, table.sentAt.desc(), table.id),
+    index('messages_chat_sent_idx').on(table.accountId, table.chatId, table.sentAt, table.id),
   ],
 );
 

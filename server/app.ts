@@ -1,4 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { BODY_LIMIT_BYTES } from './app-limits.js';
+import { chatsRoutes } from './chats/routes.js';
 import type { Config } from './config.js';
 import { ChangeSignal } from './db/change-signal.js';
 import { type Database, openDatabase } from './db/database.js';
@@ -6,6 +8,7 @@ import { applyMigrations } from './db/migrate.js';
 import { databasePlugin } from './db/plugin.js';
 import { apiAuthPlugin } from './http/api-auth.js';
 import { errorHandlerPlugin } from './http/error-handler.js';
+import { ingestPlugin } from './ingest/plugin.js';
 import { metricsPlugin } from './ops/metrics.js';
 import { readinessPlugin } from './ops/readiness.js';
 import type { Secrets } from './secrets.js';
@@ -17,9 +20,6 @@ declare module 'fastify' {
     changes: ChangeSignal;
   }
 }
-
-/** Largest request body accepted anywhere (DESIGN.md: 1 MiB, 413 above). */
-export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export interface BuildAppOptions {
   /** Validated environment (see server/config.ts). */
@@ -77,6 +77,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(metricsPlugin);
   await app.register(readinessPlugin);
   await app.register(apiAuthPlugin, { apiToken: options.secrets.apiToken });
+
+  await app.register(ingestPlugin, {
+    inboundSecret: options.secrets.inboundSecret,
+    maxBatchSize: options.config.INGEST_MAX_BATCH,
+    concurrency: options.config.INGEST_CONCURRENCY,
+    maxQueued: options.config.INGEST_MAX_QUEUED,
+    statusDedupeSeconds: options.config.INGEST_STATUS_DEDUPE_SECONDS,
+  });
+
+  await app.register(chatsRoutes);
 
   app.addReadinessCheck('database', {
     critical: true,

@@ -84,6 +84,15 @@ const envSchema = z.object({
   /** `pretty` for humans, `json` for log shippers; default pretty on a terminal, json otherwise. */
   LOG_FORMAT: z.preprocess(emptyAsUndefined, z.enum(['pretty', 'json']).optional()),
   SHUTDOWN_TIMEOUT_MS: integer(10_000, 100, 120_000),
+  // ingest (issue 3)
+  /** Most webhooks committed in one transaction (group commit). */
+  INGEST_MAX_BATCH: integer(200, 1, 5000),
+  /** Most ingest transactions committing at once. */
+  INGEST_CONCURRENCY: integer(2, 1, 32),
+  /** Most webhooks waiting for a transaction; beyond it new ones get 503 and the provider retries. */
+  INGEST_MAX_QUEUED: integer(20_000, 1, 1_000_000),
+  /** An identical account status within this many seconds of the current one is a duplicate. */
+  INGEST_STATUS_DEDUPE_SECONDS: integer(600, 0, 86_400),
 });
 
 /** The validated environment; secrets may still be missing here (see `resolveSecrets`). */

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { HooklineError } from '../errors.js';
+
+/**
+ * Page cursors are opaque to clients: base64url JSON of the last row's sort key. A cursor that
+ * does not decode to the expected shape is a client error, never a 500.
+ */
+export function encodeCursor(position: unknown): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+export function decodeCursor<T>(cursor: string | undefined, schema: z.ZodType<T>): T | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    return schema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch {
+    throw new HooklineError(
+      'HL_ERR_INVALID_REQUEST',
+      'Invalid cursor: pass back the nextCursor of the previous page',
+    );
+  }
+}
+
+export const pageQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().max(1000).optional(),
+  accountId: z.string().min(1).max(512).optional(),
+});

@@ -1,0 +1,93 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { findChats, listChats, markChatRead } from '../db/chats.js';
+import { listChatMessages } from '../db/messages.js';
+import { HooklineError } from '../errors.js';
+import { Envelopes, publishEnvelopes } from '../ingest/envelopes.js';
+import { decodeCursor, encodeCursor, pageQuerySchema } from './cursor.js';
+import { chatView, messageView } from './views.js';
+
+const chatCursorSchema = z.object({ lastMessageAt: z.iso.datetime(), accountId: z.string(), id: z.string() });
+const messageCursorSchema = z.object({ sentAt: z.iso.datetime(), id: z.string() });
+const chatParamsSchema = z.object({ chatId: z.string().min(1).max(512) });
+const readBodySchema = z.object({ accountId: z.string().min(1).max(512).optional() }).nullish();
+
+/**
+ * The inbox read model (API token required): chats by last message with unread counts, a
+ * chat's messages newest first, and marking a chat read. Pagination is keyset-based, so pages
+ * stay consistent while new messages arrive.
+ */
+export async function chatsRoutes(app: FastifyInstance): Promise<void> {
+  app.addHook('preHandler', app.requireApiToken);
+
+  app.get('/api/chats', async (request) => {
+    const query = pageQuerySchema.parse(request.query);
+    const rows = await listChats(app.database.db, {
+      limit: query.limit,
+      accountId: query.accountId,
+      after: decodeCursor(query.cursor, chatCursorSchema),
+    });
+    const last = rows.at(-1);
+    return {
+      items: rows.map(chatView),
+      nextCursor:
+        rows.length === query.limit && last?.lastMessageAt
+          ? encodeCursor({
+              lastMessageAt: last.lastMessageAt.toISOString(),
+              accountId: last.accountId,
+              id: last.id,
+            })
+          : null,
+    };
+  });
+
+  app.get('/api/chats/:chatId/messages', async (request) => {
+    const { chatId } = chatParamsSchema.parse(request.params);
+    const query = pageQuerySchema.parse(request.query);
+    const matches = await findChats(app.database.db, chatId, query.accountId);
+    if (matches.length === 0) throw new HooklineError('HL_ERR_NOT_FOUND', `No chat ${chatId}`);
+    if (matches.length > 1) {
+      throw new HooklineError(
+        'HL_ERR_INVALID_REQUEST',
+        'This chat id exists in several accounts: pass accountId',
+        {
+          details: { accountIds: matches.map((chat) => chat.accountId) },
+        },
+      );
+    }
+    const rows = await listChatMessages(app.database.db, {
+      accountId: matches[0]!.accountId,
+      chatId,
+      limit: query.limit,
+      before: decodeCursor(query.cursor, messageCursorSchema),
+    });
+    const last = rows.at(-1);
+    return {
+      items: rows.map(messageView),
+      nextCursor:
+        rows.length === query.limit && last?.sentAt
+          ? encodeCursor({ sentAt: last.sentAt.toISOString(), id: last.id })
+          : null,
+    };
+  });
+
+  app.post('/api/chats/:chatId/read', async (request) => {
+    const { chatId } = chatParamsSchema.parse(request.params);
+    const accountId = readBodySchema.parse(request.body)?.accountId;
+    const { updated, published } = await app.database.db.transaction(async (tx) => {
+      const chats = await markChatRead(tx, chatId, accountId);
+      const envelopes = new Envelopes();
+      for (const chat of chats) {
+        envelopes.add('chat:read', chat.accountId, {
+          accountId: chat.accountId,
+          chatId: chat.id,
+          unreadCount: 0,
+        });
+      }
+      return { updated: chats, published: await publishEnvelopes(tx, envelopes) };
+    });
+    if (updated.length === 0) throw new HooklineError('HL_ERR_NOT_FOUND', `No chat ${chatId}`);
+    app.changes.emit(published);
+    return { items: updated.map(chatView) };
+  });
+}

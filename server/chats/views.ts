@@ -1,0 +1,40 @@
+import type { ChatRecord } from '../db/chats.js';
+import type { MessageRecord } from '../db/messages.js';
+
+const iso = (value: Date | null) => (value ? value.toISOString() : null);
+
+/** A chat as the read API returns it. */
+export function chatView(chat: ChatRecord) {
+  return {
+    accountId: chat.accountId,
+    chatId: chat.id,
+    accountType: chat.accountType,
+    subject: chat.subject,
+    isGroup: chat.isGroup,
+    attendees: chat.attendees ?? [],
+    lastMessageAt: iso(chat.lastMessageAt),
+    lastMessageId: chat.lastMessageId,
+    lastMessagePreview: chat.lastMessagePreview,
+    unreadCount: chat.unreadCount,
+  };
+}
+
+/** A message as the read API returns it. */
+export function messageView(message: MessageRecord) {
+  return {
+    accountId: message.accountId,
+    chatId: message.chatId,
+    messageId: message.id,
+    text: message.text,
+    sender: message.sender,
+    isSender: message.isSender ?? false,
+    attachments: message.attachments,
+    reactions: message.reactions,
+    quoted: message.quoted,
+    sentAt: iso(message.sentAt),
+    editedAt: iso(message.editedAt),
+    deletedAt: iso(message.deletedAt),
+    readAt: iso(message.readAt),
+    deliveredAt: iso(message.deliveredAt),
+  };
+}

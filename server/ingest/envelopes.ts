@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import type { Tx } from '../db/database.js';
+import type { MessageRecord } from '../db/messages.js';
+import { appendRealtimeEvents, type RealtimeEventInput } from '../db/realtime-events.js';
+import { enqueueDeliveries, type OutboundEvent } from '../outbound/enqueue.js';
+
+/** The realtime envelope type and the outbound (Standard Webhooks) type of each change. */
+export const EVENT_TYPES = {
+  'message:new': 'message.received',
+  'message:updated': 'message.updated',
+  'message:deleted': 'message.deleted',
+  'chat:read': 'chat.read',
+  'account:status': 'account.status',
+} as const;
+export type RealtimeType = keyof typeof EVENT_TYPES;
+
+const iso = (value: Date | null | undefined) => (value ? value.toISOString() : null);
+
+/** `data` of `message:new` (DESIGN.md, "Realtime envelope"). */
+export function newMessageData(message: MessageRecord) {
+  return {
+    accountId: message.accountId,
+    chatId: message.chatId,
+    messageId: message.id,
+    text: message.text,
+    sender: message.sender,
+    isSender: message.isSender ?? false,
+    attachments: message.attachments,
+    sentAt: iso(message.sentAt),
+    ...(message.editedAt ? { editedAt: iso(message.editedAt) } : {}),
+    ...(message.deletedAt ? { deletedAt: iso(message.deletedAt) } : {}),
+  };
+}
+
+/** `data` of `message:updated`: what changed, and the message's state after it. */
+export function updatedMessageData(
+  message: MessageRecord,
+  change: 'edited' | 'reaction' | 'read' | 'delivered',
+) {
+  return {
+    accountId: message.accountId,
+    chatId: message.chatId,
+    messageId: message.id,
+    change,
+    text: message.text,
+    reactions: message.reactions,
+    editedAt: iso(message.editedAt),
+    readAt: iso(message.readAt),
+    deliveredAt: iso(message.deliveredAt),
+  };
+}
+
+export function deletedMessageData(message: MessageRecord) {
+  return {
+    accountId: message.accountId,
+    chatId: message.chatId,
+    messageId: message.id,
+    deletedAt: iso(message.deletedAt),
+  };
+}
+
+/**
+ * Collects what one transaction owes to WebSocket clients and to subscriber endpoints; both are
+ * written in that same transaction (outbox pattern).
+ */
+export class Envelopes {
+  readonly realtime: RealtimeEventInput[] = [];
+  readonly outbound: OutboundEvent[] = [];
+
+  add(type: RealtimeType, accountId: string, data: unknown): void {
+    this.realtime.push({ accountId, type, data });
+    this.outbound.push({
+      type: EVENT_TYPES[type],
+      accountId,
+      webhookId: `msg_${randomBytes(16).toString('base64url')}`,
+      timestamp: new Date().toISOString(),
+      data,
+    });
+  }
+}
+
+/** What a transaction published, for the in-process wake-up after commit. */
+export interface Published {
+  realtimeSeq?: number;
+  deliveries: number;
+}
+
+/**
+ * Writes a transaction's envelopes: outbound deliveries, then realtime events, which must be the
+ * transaction's last statement (see appendRealtimeEvents).
+ */
+export async function publishEnvelopes(tx: Tx, envelopes: Envelopes): Promise<Published> {
+  const deliveries = await enqueueDeliveries(tx, envelopes.outbound);
+  const realtimeSeq = await appendRealtimeEvents(tx, envelopes.realtime);
+  return { deliveries, ...(realtimeSeq === undefined ? {} : { realtimeSeq }) };
+}

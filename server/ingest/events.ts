@@ -1,0 +1,64 @@
+import type { MessagingEventType } from '../providers/unipile/webhook-schema.js';
+
+/** A message's author, in the shape of the realtime envelope (DESIGN.md). */
+export interface Sender {
+  id: string | null;
+  name: string | null;
+  providerId: string | null;
+  profileUrl: string | null;
+}
+
+export interface Attachment {
+  id: string | null;
+  type: string | null;
+  mimetype: string | null;
+  url: string | null;
+  filename: string | null;
+  fileSize: number | null;
+  width: number | null;
+  height: number | null;
+  sticker: boolean;
+  unavailable: boolean;
+}
+
+export interface Reaction {
+  reaction: string;
+  sender: Sender | null;
+}
+
+/** A provider messaging event, normalised: what ingest stores and applies. */
+export interface MessageEvent {
+  kind: 'message';
+  event: MessagingEventType;
+  accountId: string;
+  accountType: string | null;
+  /** The account's own provider user id (account_info.user_id). */
+  accountUserId: string | null;
+  chatId: string;
+  messageId: string;
+  providerChatId: string | null;
+  providerMessageId: string | null;
+  text: string | null;
+  sender: Sender | null;
+  /** True when the account itself sent the message (e.g. from another device). */
+  isSender: boolean;
+  attachments: Attachment[];
+  quoted: unknown;
+  isGroup: boolean | null;
+  subject: string | null;
+  attendees: Sender[];
+  reaction: Reaction | null;
+  /** When the provider says it happened; null when the timestamp is missing or unreadable. */
+  occurredAt: Date | null;
+  /** Provider fields Hookline does not model, kept verbatim. */
+  extra: Record<string, unknown> | null;
+}
+
+export interface AccountStatusEvent {
+  kind: 'account_status';
+  accountId: string;
+  accountType: string | null;
+  status: string;
+}
+
+export type IngestEvent = MessageEvent | AccountStatusEvent;

@@ -1,0 +1,98 @@
+import type { z } from 'zod';
+import { normalizeUnipileWebhook } from '../providers/unipile/normalize.js';
+import { parseUnipileWebhook } from '../providers/unipile/webhook-schema.js';
+import type { IngestItem } from './apply-batch.js';
+import { messageDedupeKey } from './dedupe-key.js';
+
+/** Deeper JSON than this cannot be a real webhook, and Postgres jsonb would refuse it anyway. */
+export const MAX_JSON_DEPTH = 32;
+
+const NUL_CHARACTER = String.fromCharCode(0);
+const NUL = new RegExp(NUL_CHARACTER, 'g');
+
+/** Postgres text and jsonb cannot hold U+0000: it is replaced, so such bodies are still stored. */
+function withoutNul(raw: string): string {
+  return raw.includes(NUL_CHARACTER) ? raw.replace(NUL, '\uFFFD') : raw;
+}
+
+function depthExceeds(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+function parseJson(raw: string): { ok: true; value: unknown } | { ok: false; reason: string } {
+  try {
+    const reviver = raw.includes('\\u0000')
+      ? (_key: string, value: unknown) => (typeof value === 'string' ? value.replace(NUL, '\uFFFD') : value)
+      : undefined;
+    return { ok: true, value: JSON.parse(raw, reviver) };
+  } catch (error) {
+    return { ok: false, reason: error instanceof Error ? error.message : 'not JSON' };
+  }
+}
+
+/** Best-effort labels for a rejected body, so operators can find it by event and account. */
+function labels(value: unknown): { eventName: string | null; accountId: string | null } {
+  if (value === null || typeof value !== 'object') return { eventName: null, accountId: null };
+  const record = value as Record<string, unknown>;
+  const status = record.AccountStatus as Record<string, unknown> | undefined;
+  const text = (field: unknown) => (typeof field === 'string' ? field.slice(0, 200) : null);
+  return {
+    eventName: status ? 'account_status' : text(record.event),
+    accountId: text(status ? status.account_id : record.account_id),
+  };
+}
+
+function issuesFor(issues: z.core.$ZodIssue[]) {
+  return issues
+    .slice(0, 20)
+    .map((issue) => ({ path: issue.path.map(String), code: issue.code, message: issue.message }));
+}
+
+/**
+ * Turns a raw webhook body into an item for the batcher: accepted with its normalised event and
+ * dedupe key, or rejected with the reason. Rejected bodies are stored too, never dropped.
+ */
+export function parseWebhookBody(rawBody: string): IngestItem {
+  const stored = withoutNul(rawBody);
+  const json = parseJson(rawBody);
+  if (!json.ok) {
+    return {
+      outcome: 'rejected',
+      rawBody: stored,
+      eventName: null,
+      accountId: null,
+      error: { code: 'HL_ERR_INVALID_JSON', reason: json.reason },
+    };
+  }
+  if (depthExceeds(json.value, MAX_JSON_DEPTH)) {
+    return {
+      outcome: 'rejected',
+      rawBody: stored,
+      ...labels(json.value),
+      error: { code: 'HL_ERR_INVALID_PAYLOAD', reason: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` },
+    };
+  }
+  const parsed = parseUnipileWebhook(json.value);
+  if (!parsed.ok) {
+    return {
+      outcome: 'rejected',
+      rawBody: stored,
+      ...labels(json.value),
+      error: { code: 'HL_ERR_INVALID_PAYLOAD', issues: issuesFor(parsed.issues) },
+    };
+  }
+  const event = normalizeUnipileWebhook(parsed.webhook);
+  return {
+    outcome: 'accepted',
+    rawBody: stored,
+    event,
+    dedupeKey: event.kind === 'message' ? messageDedupeKey(event) : null,
+  };
+}

@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify';
+import { BODY_LIMIT_BYTES } from '../app-limits.js';
+import { HooklineError } from '../errors.js';
+import { safeEqual } from '../http/safe-equal.js';
+import { IngestService, type IngestServiceOptions } from './service.js';
+
+/** The provider's webhook target (DESIGN.md, "Routes"). */
+export const UNIPILE_WEBHOOK_PATH = '/api/webhooks/unipile/messages';
+
+export interface IngestPluginOptions
+  extends Pick<IngestServiceOptions, 'maxBatchSize' | 'concurrency' | 'maxQueued' | 'statusDedupeSeconds'> {
+  /** The value the provider must send in `Unipile-Auth`. */
+  inboundSecret: string;
+}
+
+/**
+ * `POST /api/webhooks/unipile/messages`. Authentication happens before the body is read, and the
+ * body is taken as text whatever its content type: webhooks created through Unipile's API send no
+ * JSON content type unless told to, and the raw text is what gets stored.
+ */
+export async function ingestPlugin(app: FastifyInstance, options: IngestPluginOptions): Promise<void> {
+  const service = new IngestService({
+    database: app.database,
+    changes: app.changes,
+    logger: app.log,
+    metrics: app.metrics,
+    ...options,
+  });
+  app.addHook('preClose', () => service.drain());
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_request, body, done) =>
+    done(null, body),
+  );
+
+  app.post(
+    UNIPILE_WEBHOOK_PATH,
+    {
+      onRequest: async (request) => {
+        const presented = request.headers['unipile-auth'];
+        if (typeof presented !== 'string' || !safeEqual(presented, options.inboundSecret)) {
+          throw new HooklineError('HL_ERR_UNAUTHORIZED', 'Missing or invalid Unipile-Auth header');
+        }
+      },
+    },
+    async (request) => {
+      const body = typeof request.body === 'string' ? request.body : '';
+      const { duplicate } = await service.ingest(body);
+      return { ok: true, duplicate };
+    },
+  );
+}

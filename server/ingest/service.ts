@@ -1,0 +1,167 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { ChangeSignal } from '../db/change-signal.js';
+import type { Database } from '../db/database.js';
+import { databaseUnavailableError, isDatabaseUnavailable } from '../db/unavailable.js';
+import { type ErrorCode, HooklineError } from '../errors.js';
+import { applyBatch, type IngestItem, type ItemResult } from './apply-batch.js';
+import { GroupCommitter } from './group-commit.js';
+import { parseWebhookBody } from './parse-body.js';
+
+export interface IngestServiceOptions {
+  database: Database;
+  changes: ChangeSignal;
+  logger: FastifyBaseLogger;
+  metrics: Registry;
+  /** Most webhooks committed in one transaction. Default 200. */
+  maxBatchSize?: number;
+  /** Most transactions committing at once. Default 2. */
+  concurrency?: number;
+  /** Most webhooks waiting for a transaction before new ones get 503. Default 20,000. */
+  maxQueued?: number;
+  /** An identical account status within this many seconds of the last is a duplicate. Default 600. */
+  statusDedupeSeconds?: number;
+}
+
+/** How a single webhook ended, once its batch committed. */
+type Settled = ItemResult | 'unstorable';
+
+const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
+const MAX_ATTEMPTS = 3;
+
+function isRetryable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && RETRYABLE_SQLSTATES.has(code)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * The ingest pipeline behind the webhook route: parse and validate each body, then group-commit
+ * it with its neighbours. A caller's promise resolves only after its batch committed, so an HTTP
+ * 200 always means "stored". Deadlocks and serialization failures are retried; a database outage
+ * fails the batch with 503 so the provider retries; one poison webhook never fails its batch.
+ */
+export class IngestService {
+  readonly #options: IngestServiceOptions;
+  readonly #committer: GroupCommitter<IngestItem, Settled>;
+  readonly #webhooks: Counter<'result'>;
+  readonly #batchSize: Histogram;
+  readonly #commitSeconds: Histogram;
+
+  constructor(options: IngestServiceOptions) {
+    this.#options = options;
+    this.#committer = new GroupCommitter({
+      flush: (items) => this.#flush(items),
+      maxBatchSize: options.maxBatchSize ?? 200,
+      concurrency: options.concurrency ?? 2,
+      maxQueued: options.maxQueued ?? 20_000,
+    });
+    this.#webhooks = new Counter({
+      name: 'hookline_ingest_webhooks_total',
+      help: 'Provider webhooks by result: accepted, duplicate, rejected, unavailable.',
+      labelNames: ['result'],
+      registers: [options.metrics],
+    });
+    this.#batchSize = new Histogram({
+      name: 'hookline_ingest_batch_size',
+      help: 'Webhooks committed per ingest transaction.',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+      registers: [options.metrics],
+    });
+    this.#commitSeconds = new Histogram({
+      name: 'hookline_ingest_commit_seconds',
+      help: 'Duration of one ingest transaction.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [options.metrics],
+    });
+  }
+
+  /**
+   * Ingests one raw webhook body. Resolves after commit; throws `HL_ERR_INVALID_JSON` or
+   * `HL_ERR_INVALID_PAYLOAD` (400, the body is stored as rejected) or `HL_ERR_UNAVAILABLE` (503).
+   */
+  async ingest(rawBody: string): Promise<{ duplicate: boolean }> {
+    const item = parseWebhookBody(rawBody);
+    let settled: Settled;
+    try {
+      settled = await this.#committer.submit(item);
+    } catch (error) {
+      this.#webhooks.inc({ result: 'unavailable' });
+      throw error;
+    }
+    this.#webhooks.inc({ result: settled === 'unstorable' ? 'rejected' : settled });
+    if (settled === 'accepted' || settled === 'duplicate') return { duplicate: settled === 'duplicate' };
+    if (item.outcome === 'rejected') {
+      throw new HooklineError(item.error.code as ErrorCode, 'Webhook body rejected (kept for inspection)', {
+        details: item.error.issues ?? { reason: item.error.reason },
+      });
+    }
+    throw new HooklineError('HL_ERR_INVALID_PAYLOAD', 'Webhook could not be stored (kept as rejected)');
+  }
+
+  /** Waits until every webhook already submitted has been committed or failed. */
+  drain(): Promise<void> {
+    return this.#committer.drain();
+  }
+
+  async #commit(items: IngestItem[]): Promise<ItemResult[]> {
+    const timer = this.#commitSeconds.startTimer();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcome = await applyBatch(this.#options.database.db, items, {
+          provider: 'unipile',
+          statusDedupeSeconds: this.#options.statusDedupeSeconds ?? 600,
+        });
+        timer();
+        this.#batchSize.observe(items.length);
+        if (outcome.realtimeSeq !== undefined || outcome.deliveries > 0) {
+          this.#options.changes.emit({ realtimeSeq: outcome.realtimeSeq, deliveries: outcome.deliveries });
+        }
+        return outcome.results;
+      } catch (error) {
+        if (!isRetryable(error) || attempt >= MAX_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  async #flush(items: IngestItem[]): Promise<Settled[]> {
+    try {
+      return await this.#commit(items);
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) throw databaseUnavailableError(error);
+      this.#options.logger.error(
+        { err: error, batchSize: items.length },
+        'ingest batch failed; isolating items',
+      );
+      if (items.length > 1) {
+        const settled: Settled[] = [];
+        for (const item of items) settled.push(...(await this.#flush([item])));
+        return settled;
+      }
+      return [await this.#storeUnstorable(items[0]!, error)];
+    }
+  }
+
+  /** A webhook that fails on its own is kept as rejected, with the database's reason. */
+  async #storeUnstorable(item: IngestItem, cause: unknown): Promise<Settled> {
+    const reason = String((cause as { code?: unknown }).code ?? 'storage_failed');
+    try {
+      await this.#commit([
+        {
+          outcome: 'rejected',
+          rawBody: item.rawBody,
+          eventName: null,
+          accountId: null,
+          error: { code: 'HL_ERR_INVALID_PAYLOAD', reason },
+        },
+      ]);
+    } catch (error) {
+      // Not even storable as rejected: answer 503 so the provider keeps it and retries.
+      throw databaseUnavailableError(error);
+    }
+    return 'unstorable';
+  }
+}
