@@ -1,0 +1,51 @@
+import Fastify from 'fastify';
+import pg from 'pg';
+import { buildApp } from '../../server/app.js';
+import { parseConfig } from '../../server/config.js';
+import { TEST_SECRETS } from '../support/app.js';
+
+/**
+ * A benchmark target, in its own process. Modes:
+ * - `bare`: a fastify route that parses the JSON body and answers 200 without storing (ceiling);
+ * - `naive`: what most webhook receivers do, one INSERT per request into one table;
+ * - `hookline`: the real gateway (ingest with group commit, dedupe, read model, outboxes).
+ */
+const [mode, databaseUrl] = process.argv.slice(2);
+const PATH = '/api/webhooks/unipile/messages';
+
+async function main(): Promise<void> {
+  if (mode === 'hookline') {
+    const config = parseConfig({
+      DATABASE_URL: databaseUrl,
+      LOG_LEVEL: 'silent',
+      DATA_DIR: '/tmp/hookline-bench',
+    });
+    const app = await buildApp({ config, secrets: TEST_SECRETS });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    process.stdout.write(`READY ${url}\n`);
+    process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
+    return;
+  }
+  const app = Fastify({ logger: false });
+  if (mode === 'naive') {
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+    await pool.query(
+      'create table if not exists naive_webhooks (id bigserial primary key, body jsonb not null)',
+    );
+    app.post(PATH, async (request) => {
+      await pool.query('insert into naive_webhooks (body) values ($1)', [request.body]);
+      return { ok: true };
+    });
+    app.addHook('onClose', () => pool.end());
+  } else {
+    app.post(PATH, async () => ({ ok: true }));
+  }
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  process.stdout.write(`READY ${url}\n`);
+  process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
