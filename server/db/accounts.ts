@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { accounts } from '../../drizzle/schema.js';
 import type { Tx } from './database.js';
+import { unnestRows } from './unnest-rows.js';
 
 export interface AccountSeen {
   id: string;
@@ -18,7 +19,7 @@ export async function upsertAccountsSeen(tx: Tx, rows: AccountSeen[]): Promise<v
   const sorted = [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   await tx
     .insert(accounts)
-    .values(sorted)
+    .select(unnestRows(accounts, sorted))
     .onConflictDoUpdate({
       target: accounts.id,
       set: {

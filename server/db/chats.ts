@@ -1,6 +1,7 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { chats } from '../../drizzle/schema.js';
 import type { Executor, Tx } from './database.js';
+import { unnestRows } from './unnest-rows.js';
 
 export type ChatRecord = typeof chats.$inferSelect;
 
@@ -41,7 +42,12 @@ export async function upsertChatActivity(tx: Tx, rows: ChatActivity[]): Promise<
   const newer = sql`excluded.last_message_at >= coalesce(${chats.lastMessageAt}, '-infinity'::timestamptz)`;
   await tx
     .insert(chats)
-    .values(sorted.map(({ unreadIncrement, ...row }) => ({ ...row, unreadCount: unreadIncrement })))
+    .select(
+      unnestRows(
+        chats,
+        sorted.map(({ unreadIncrement, ...row }) => ({ ...row, unreadCount: unreadIncrement })),
+      ),
+    )
     .onConflictDoUpdate({
       target: [chats.accountId, chats.id],
       set: {

@@ -1,6 +1,7 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { messages } from '../../drizzle/schema.js';
 import type { Executor, Tx } from './database.js';
+import { unnestRows } from './unnest-rows.js';
 
 export type MessageRecord = typeof messages.$inferSelect;
 export type NewMessage = Omit<typeof messages.$inferInsert, 'state' | 'createdAt' | 'updatedAt'>;
@@ -19,7 +20,12 @@ export async function upsertReceivedMessages(tx: Tx, rows: NewMessage[]): Promis
   if (rows.length === 0) return [];
   return tx
     .insert(messages)
-    .values([...rows].sort(byKey).map((row) => ({ ...row, state: 'received' })))
+    .select(
+      unnestRows(
+        messages,
+        [...rows].sort(byKey).map((row) => ({ ...row, state: 'received' })),
+      ),
+    )
     .onConflictDoUpdate({
       target: [messages.accountId, messages.id],
       set: {

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { realtimeEvents } from '../../drizzle/schema.js';
 import type { Tx } from './database.js';
+import { unnestRows } from './unnest-rows.js';
 
 /** NOTIFY channel whose payload is the highest committed realtime `seq` (a wake-up hint). */
 export const REALTIME_CHANNEL = 'hookline_realtime';
@@ -32,13 +33,12 @@ export async function appendRealtimeEvents(
   await tx.execute(sql`select pg_advisory_xact_lock(${REALTIME_APPEND_LOCK})`);
   const rows = await tx
     .insert(realtimeEvents)
-    .values(
-      events.map((event) => ({
-        seq: sql`nextval('realtime_seq')`,
-        accountId: event.accountId,
-        type: event.type,
-        data: event.data,
-      })),
+    .select(
+      unnestRows(
+        realtimeEvents,
+        events.map((event) => ({ accountId: event.accountId, type: event.type, data: event.data })),
+        { seq: sql`nextval('realtime_seq')` },
+      ),
     )
     .returning({ seq: realtimeEvents.seq });
   const lastSeq = Math.max(...rows.map((row) => Number(row.seq)));
