@@ -1,0 +1,87 @@
+/** Wire types of the realtime protocol (DESIGN.md, "Realtime envelope"; docs/realtime.md). */
+
+export interface Sender {
+  id: string | null;
+  name: string | null;
+  providerId: string | null;
+  profileUrl: string | null;
+}
+
+export interface NewMessageData {
+  accountId: string;
+  chatId: string;
+  messageId: string;
+  text: string | null;
+  sender: Sender | null;
+  isSender: boolean;
+  attachments: unknown[];
+  sentAt: string | null;
+  editedAt?: string | null;
+  deletedAt?: string | null;
+}
+
+export interface UpdatedMessageData {
+  accountId: string;
+  chatId: string;
+  messageId: string;
+  change: 'edited' | 'reaction' | 'read' | 'delivered';
+  text: string | null;
+  reactions: unknown[];
+  editedAt: string | null;
+  readAt: string | null;
+  deliveredAt: string | null;
+}
+
+export interface DeletedMessageData {
+  accountId: string;
+  chatId: string;
+  messageId: string;
+  deletedAt: string | null;
+}
+
+export interface ChatReadData {
+  accountId: string;
+  chatId: string;
+  unreadCount: number;
+}
+
+export interface AccountStatusData {
+  accountId: string;
+  accountType: string | null;
+  status: string;
+}
+
+export interface EnvelopeData {
+  'message:new': NewMessageData;
+  'message:updated': UpdatedMessageData;
+  'message:deleted': DeletedMessageData;
+  'chat:read': ChatReadData;
+  'account:status': AccountStatusData;
+}
+
+export type EnvelopeType = keyof EnvelopeData;
+
+export interface Envelope<T extends EnvelopeType = EnvelopeType> {
+  type: T;
+  /** Increases in commit order; resume with `since=<seq>`. */
+  seq: number;
+  ts: string;
+  data: EnvelopeData[T];
+}
+
+export type ConnectionStatus =
+  | { state: 'connecting' }
+  | { state: 'open' }
+  | { state: 'reconnecting'; attempt: number; delayMs: number }
+  | { state: 'closed' };
+
+/** Everything `client.on` can subscribe to. */
+export type RealtimeEvents = { [K in EnvelopeType]: Envelope<K> } & {
+  /** Every envelope, whatever its type. */
+  event: Envelope;
+  status: ConnectionStatus;
+  /** The server's greeting on each connection, with its latest seq. */
+  hello: { seq: number; reset: boolean };
+  /** Events after your resume point are gone: refetch state through the REST API. */
+  reset: { seq: number };
+};
