@@ -1,0 +1,151 @@
+import { createRealtimeClient, type Envelope, type NewMessageData } from '../realtime.js';
+import { ApiError, type ChatSummary, createApi, tokenSecondsLeft } from './api.js';
+import {
+  appendMessage,
+  chatKey,
+  chatName,
+  renderChats,
+  renderConversation,
+  setView,
+  showConnection,
+  showNotice,
+  updateMessage,
+} from './view.js';
+
+/**
+ * The inbox page: REST for the first load (and after a reset), the realtime client for
+ * everything after. The token comes from the `?token=` link that `npm start` prints.
+ */
+const token = new URLSearchParams(location.search).get('token');
+const chats = new Map<string, ChatSummary>();
+let openKey: string | null = null;
+
+function sortedChats(): ChatSummary[] {
+  return [...chats.values()].sort((a, b) => (b.lastMessageAt ?? '').localeCompare(a.lastMessageAt ?? ''));
+}
+
+function redraw(): void {
+  renderChats(sortedChats(), openKey, (chat) => void openChat(chat));
+}
+
+function explain(error: unknown): void {
+  if (error instanceof ApiError && error.status === 401) {
+    showNotice(
+      'This link’s token is invalid or has expired. Restart <code>npm start</code> and open the new link it prints.',
+    );
+  } else {
+    showNotice('Could not reach the gateway. It retries on its own; reload to try again now.');
+  }
+}
+
+async function openChat(chat: ChatSummary): Promise<void> {
+  openKey = chatKey(chat);
+  setView('chat');
+  redraw();
+  try {
+    renderConversation(chatName(chat), await api.messages(chat));
+    if (chat.unreadCount > 0) {
+      chat.unreadCount = 0;
+      redraw();
+      await api.markRead(chat);
+    }
+  } catch (error) {
+    explain(error);
+  }
+}
+
+async function loadChats(): Promise<void> {
+  const items = await api.chats();
+  chats.clear();
+  for (const chat of items) chats.set(chatKey(chat), chat);
+  redraw();
+  const open = openKey ? chats.get(openKey) : undefined;
+  if (open) renderConversation(chatName(open), await api.messages(open));
+}
+
+function onNewMessage(envelope: Envelope<'message:new'>): void {
+  const data: NewMessageData = envelope.data;
+  const key = chatKey(data);
+  const chat = chats.get(key) ?? {
+    accountId: data.accountId,
+    chatId: data.chatId,
+    subject: null,
+    attendees: data.sender && !data.isSender ? [{ name: data.sender.name }] : [],
+    lastMessageAt: null,
+    lastMessagePreview: null,
+    unreadCount: 0,
+  };
+  chat.lastMessageAt = data.sentAt ?? envelope.ts;
+  chat.lastMessagePreview = data.text ?? '[attachment]';
+  if (key === openKey) {
+    appendMessage(data);
+    if (!data.isSender) void api.markRead(chat).catch(explain);
+  } else if (!data.isSender) {
+    chat.unreadCount++;
+  }
+  chats.set(key, chat);
+  redraw();
+}
+
+const api = createApi(token ?? '');
+
+function start(realtimeToken: string): void {
+  const secondsLeft = tokenSecondsLeft(realtimeToken);
+  if (secondsLeft !== null && secondsLeft <= 0) {
+    showNotice(
+      'This link’s token has expired. Restart <code>npm start</code> and open the new link it prints.',
+    );
+    showConnection('closed', 'Offline');
+    return;
+  }
+  loadChats().catch(explain);
+  const wsUrl = new URL('/ws/messages', location.href);
+  wsUrl.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const realtime = createRealtimeClient({ url: wsUrl.toString(), getToken: () => realtimeToken });
+  let countdown: ReturnType<typeof setInterval> | undefined;
+  realtime.on('status', (status) => {
+    clearInterval(countdown);
+    if (status.state === 'open') showConnection('open', 'Live');
+    else if (status.state === 'closed') showConnection('closed', 'Offline');
+    else if (status.state === 'connecting') showConnection('connecting', 'Connecting…');
+    else {
+      const until = Date.now() + status.delayMs;
+      const tick = () =>
+        showConnection(
+          'reconnecting',
+          `Reconnecting in ${Math.max(0, Math.ceil((until - Date.now()) / 1000))} s`,
+        );
+      tick();
+      countdown = setInterval(tick, 250);
+    }
+  });
+  realtime.on('message:new', onNewMessage);
+  realtime.on('message:updated', (envelope) => {
+    if (chatKey(envelope.data) === openKey) updateMessage(envelope.data.messageId, envelope.data.text, false);
+  });
+  realtime.on('message:deleted', (envelope) => {
+    if (chatKey(envelope.data) === openKey) updateMessage(envelope.data.messageId, null, true);
+  });
+  realtime.on('chat:read', (envelope) => {
+    const chat = chats.get(chatKey(envelope.data));
+    if (chat) {
+      chat.unreadCount = 0;
+      redraw();
+    }
+  });
+  realtime.on('reset', () => void loadChats().catch(explain));
+}
+
+document.getElementById('back')?.addEventListener('click', () => {
+  openKey = null;
+  setView('list');
+  redraw();
+});
+
+if (token) start(token);
+else {
+  showConnection('closed', 'Offline');
+  showNotice(
+    'No token in the address. Open the link that <code>npm start</code> prints, or mint one with <code>POST /api/realtime/tokens</code> and add <code>?token=…</code>.',
+  );
+}
