@@ -151,6 +151,14 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
   };
 
   const app = Fastify({ logger: false });
+  // Tolerates clients that send a JSON content type on a DELETE without a body.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, body === '' ? undefined : JSON.parse(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
 
   app.register(
     async (api) => {
