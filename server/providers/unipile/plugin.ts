@@ -76,7 +76,6 @@ export const registrationPlugin = fp<RegistrationPluginOptions>(
 
     let tunnelFailure: string | undefined;
     let openTunnel: OpenTunnel | undefined;
-    let starting: Promise<void> | undefined;
     let closing = false;
 
     const status = (): RegistrationStatus => {
@@ -122,14 +121,19 @@ export const registrationPlugin = fp<RegistrationPluginOptions>(
       let baseUrl = config.WEBHOOK_BASE_URL;
       if (tunnel) {
         const { port } = app.server.address() as AddressInfo;
+        let opened: OpenTunnel;
         try {
-          openTunnel = await tunnel.open(port);
+          opened = await tunnel.open(port);
         } catch (error) {
           tunnelFailure = `tunnel failed to open: ${error instanceof Error ? error.message : String(error)}`;
           app.log.error({ err: error }, tunnelFailure);
           return;
         }
-        if (closing) return;
+        if (closing) {
+          await opened.close();
+          return;
+        }
+        openTunnel = opened;
         baseUrl = openTunnel.url;
         app.log.info(
           { tunnelUrl: openTunnel.url, port },
@@ -148,13 +152,14 @@ export const registrationPlugin = fp<RegistrationPluginOptions>(
     };
 
     app.addHook('onListen', async () => {
-      // Not awaited: a slow tunnel or provider must never delay serving.
-      starting = startAfterListen();
+      // Not awaited: a slow tunnel or provider must never delay serving, nor a hung one closing.
+      startAfterListen().catch((error: unknown) =>
+        app.log.error({ err: error }, 'could not start Unipile registration'),
+      );
     });
 
     app.addHook('preClose', async () => {
       closing = true;
-      await starting;
       await loop?.stop();
       if (loop && config.UNIPILE_DEREGISTER_ON_SHUTDOWN && loop.status.state === 'ok') {
         try {
@@ -167,7 +172,6 @@ export const registrationPlugin = fp<RegistrationPluginOptions>(
     });
 
     app.addHook('onClose', async () => {
-      await starting;
       if (openTunnel) {
         await openTunnel
           .close()

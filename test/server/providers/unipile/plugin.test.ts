@@ -222,6 +222,33 @@ describe('provider registration at startup (on pglite)', () => {
     expect(events).toEqual([`open ${port}`, 'close']);
   });
 
+  it('WEBHOOK_BASE_URL wins over a tunnel, which then never opens', async () => {
+    const events: number[] = [];
+    const tunnel: Tunnel = {
+      async open(port) {
+        events.push(port);
+        return { url: 'https://unused.example', close: async () => {} };
+      },
+    };
+    const app = await start(await build({}, { tunnel }));
+    await registered(app);
+    expect(fake.state.webhooks[0]?.request_url).toBe(`https://hooks.example.com${INGEST}`);
+    expect(events).toEqual([]);
+    expect(app.registration.tunnelUrl).toBeUndefined();
+  });
+
+  it('a tunnel that fails to open: failed with the reason, and the provider is never called', async () => {
+    const tunnel: Tunnel = {
+      open: async () => {
+        throw new Error('no route to the tunnel service');
+      },
+    };
+    const app = await start(await build({ WEBHOOK_BASE_URL: '' }, { tunnel }));
+    await waitFor(() => expect(app.registration.status.state).toBe('failed'));
+    expect(app.registration.status.reason).toContain('no route to the tunnel service');
+    expect(fake.state.requests).toEqual([]);
+  });
+
   it('UNIPILE_DEREGISTER_ON_SHUTDOWN deletes ours on close; by default they stay', async () => {
     const keeping = await start(await build());
     await registered(keeping);
