@@ -12,6 +12,7 @@ import { startTcpProxy } from '../../../support/tcp-proxy.js';
 
 const API_KEY = 'plugin-test-api-key-0123456789';
 const WRONG_KEY = 'plugin-test-wrong-key-0123456789';
+const NGROK_TOKEN = 'plugin-test-invalid-ngrok-token';
 const INGEST = '/api/webhooks/unipile/messages';
 
 /** Every log line of this file, to prove that no secret ever reaches one. */
@@ -249,6 +250,13 @@ describe('provider registration at startup (on pglite)', () => {
     expect(fake.state.requests).toEqual([]);
   });
 
+  it('NGROK_AUTHTOKEN without WEBHOOK_BASE_URL uses the ngrok tunnel; one that cannot open reports failed', async () => {
+    const app = await start(await build({ WEBHOOK_BASE_URL: '', NGROK_AUTHTOKEN: NGROK_TOKEN }));
+    await waitFor(() => expect(app.registration.status.state).toBe('failed'));
+    expect(app.registration.status.reason).toContain('tunnel failed to open');
+    expect(fake.state.requests).toEqual([]);
+  });
+
   it('UNIPILE_DEREGISTER_ON_SHUTDOWN deletes ours on close; by default they stay', async () => {
     const keeping = await start(await build());
     await registered(keeping);
@@ -262,7 +270,7 @@ describe('provider registration at startup (on pglite)', () => {
     expect(fake.state.webhooks).toEqual([foreign]);
   });
 
-  it('no log line of this file carries the API key, a wrong key or the inbound secret', () => {
+  it('no log line of this file carries the API key, a wrong key, the ngrok token or the inbound secret', () => {
     expect(logLines.some((line) => line.includes('Unipile registration failed'))).toBe(true);
     expect(logLines.some((line) => line.includes('registered with Unipile'))).toBe(true);
     for (const secret of [
