@@ -11,7 +11,9 @@ import { errorHandlerPlugin } from './http/error-handler.js';
 import { ingestPlugin } from './ingest/plugin.js';
 import { metricsPlugin } from './ops/metrics.js';
 import { readinessPlugin } from './ops/readiness.js';
+import { registrationPlugin } from './providers/unipile/plugin.js';
 import type { Secrets } from './secrets.js';
+import type { Tunnel } from './tunnel/tunnel.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -34,6 +36,12 @@ export interface BuildAppOptions {
   database?: Database;
   /** A pino logger. Default: no logging. */
   logger?: FastifyBaseLogger;
+  /**
+   * Opens the public URL the provider delivers to when `WEBHOOK_BASE_URL` is unset; opened once
+   * the server listens, closed with the app. Default: an ngrok tunnel when `NGROK_AUTHTOKEN` is
+   * set, otherwise none. Tests pass a fake one.
+   */
+  tunnel?: Tunnel;
 }
 
 /** Opens the database `config` names and applies pending migrations. */
@@ -77,6 +85,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(metricsPlugin);
   await app.register(readinessPlugin);
   await app.register(apiAuthPlugin, { apiToken: options.secrets.apiToken });
+  await app.register(registrationPlugin, {
+    inboundSecret: options.secrets.inboundSecret,
+    ...(options.tunnel ? { tunnel: options.tunnel } : {}),
+  });
 
   await app.register(ingestPlugin, {
     inboundSecret: options.secrets.inboundSecret,

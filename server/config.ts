@@ -93,6 +93,29 @@ const envSchema = z.object({
   INGEST_MAX_QUEUED: integer(20_000, 1, 1_000_000),
   /** An identical account status within this many seconds of the current one is a duplicate. */
   INGEST_STATUS_DEDUPE_SECONDS: integer(600, 0, 86_400),
+
+  // provider registration and ngrok tunnel (issue 4)
+  /**
+   * Names this gateway's webhooks `hookline:<instance>:<source>`, so two gateways on one Unipile
+   * account (production and a laptop) never replace each other's. Default `default`.
+   */
+  UNIPILE_WEBHOOK_INSTANCE: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, {
+        error: 'expected 1-64 letters, digits, dots, dashes or underscores',
+      })
+      .default('default'),
+  ),
+  /** Delete our webhooks on graceful shutdown. Default false: a restart reuses them. */
+  UNIPILE_DEREGISTER_ON_SHUTDOWN: booleanFlag(false),
+  /** Longest one provider API call may take. Default 10000 ms. */
+  UNIPILE_TIMEOUT_MS: integer(10_000, 100, 120_000),
+  /** First registration retry delay; doubles per failure, with jitter. Default 1000 ms. */
+  UNIPILE_RETRY_MIN_MS: integer(1000, 10, 600_000),
+  /** Cap of the registration retry delay. Default 300000 ms (5 minutes). */
+  UNIPILE_RETRY_MAX_MS: integer(300_000, 10, 3_600_000),
 });
 
 /** The validated environment; secrets may still be missing here (see `resolveSecrets`). */

@@ -85,3 +85,28 @@ describe('parseConfig', () => {
     expect(error.message).not.toContain('leaky');
   });
 });
+
+describe('parseConfig: provider registration (issue 4)', () => {
+  it('defaults to instance `default`, no deregistration, 10 s calls and 1 s to 5 min retries', () => {
+    expect(parseConfig({})).toMatchObject({
+      UNIPILE_WEBHOOK_INSTANCE: 'default',
+      UNIPILE_DEREGISTER_ON_SHUTDOWN: false,
+      UNIPILE_TIMEOUT_MS: 10_000,
+      UNIPILE_RETRY_MIN_MS: 1000,
+      UNIPILE_RETRY_MAX_MS: 300_000,
+    });
+  });
+
+  it.each([
+    ['UNIPILE_WEBHOOK_INSTANCE', 'has spaces'],
+    ['UNIPILE_WEBHOOK_INSTANCE', 'a:b'],
+    ['UNIPILE_DEREGISTER_ON_SHUTDOWN', 'maybe'],
+    ['UNIPILE_TIMEOUT_MS', '50'],
+    ['UNIPILE_RETRY_MIN_MS', 'soon'],
+    ['UNIPILE_RETRY_MAX_MS', '0'],
+  ])('rejects %s=%j with HL_ERR_CONFIG naming the variable', (name, value) => {
+    const error = configError({ [name]: value });
+    expect(error.code).toBe('HL_ERR_CONFIG');
+    expect(error.details).toEqual({ variables: [name] });
+  });
+});

@@ -1,0 +1,127 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { isTransientProviderError, type UnipileClient } from './client.js';
+import {
+  type DesiredWebhook,
+  deleteIfPresent,
+  type ReconcileResult,
+  reconcileWebhooks,
+} from './reconcile.js';
+
+/**
+ * `disabled`: not configured, nothing attempted. `pending`: not registered yet, an attempt is
+ * running or the provider was unreachable or failing on its side (retrying). `failed`: the
+ * provider refused (a 4xx such as a bad API key), retried at the same pace in case it was a
+ * provider-side hiccup. `ok`: our webhooks are in place.
+ */
+export type RegistrationState = 'disabled' | 'pending' | 'ok' | 'failed';
+export const REGISTRATION_STATES: readonly RegistrationState[] = ['disabled', 'pending', 'ok', 'failed'];
+
+export interface RegistrationStatus {
+  state: RegistrationState;
+  /** Why the state is not `ok`, for humans. Never a secret. */
+  reason?: string;
+  /** What the last successful attempt did, per source. */
+  webhooks?: ReconcileResult[];
+  /** Attempts made so far. */
+  attempts: number;
+}
+
+export interface RegistrationLoopOptions {
+  client: UnipileClient;
+  logger: FastifyBaseLogger;
+  /** First retry delay. */
+  retryMinMs: number;
+  /** Cap of the exponential retry delay. */
+  retryMaxMs: number;
+  /** Called on every state change and attempt, for metrics. */
+  onStatus?: (status: RegistrationStatus, outcome: 'ok' | 'failed' | 'transient' | undefined) => void;
+}
+
+/**
+ * Exponential backoff with "equal jitter": between half and all of `min · 2^(attempt-1)`,
+ * capped at `max`. The jitter keeps many instances restarted together from retrying in step.
+ */
+export function backoffDelay(attempt: number, minMs: number, maxMs: number, random = Math.random): number {
+  const ceiling = Math.min(maxMs, minMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/**
+ * Registers our webhooks in the background until it succeeds, retrying with backoff, so the
+ * gateway serves while the provider is down. `stop()` aborts a call in flight and any pending retry.
+ */
+export class RegistrationLoop {
+  #status: RegistrationStatus = { state: 'pending', reason: 'waiting for the server to listen', attempts: 0 };
+  readonly #options: RegistrationLoopOptions;
+  readonly #abort = new AbortController();
+  #timer: NodeJS.Timeout | undefined;
+  #inFlight: Promise<void> | undefined;
+
+  constructor(options: RegistrationLoopOptions) {
+    this.#options = options;
+  }
+
+  get status(): RegistrationStatus {
+    return this.#status;
+  }
+
+  /** Starts registering `wanted`; returns at once. */
+  start(wanted: DesiredWebhook[]): void {
+    this.#setStatus({ state: 'pending', reason: 'registering', attempts: 0 }, undefined);
+    this.#schedule(wanted, 0);
+  }
+
+  /** Stops retrying and waits for an attempt in flight to end. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    clearTimeout(this.#timer);
+    await this.#inFlight;
+  }
+
+  /** Deletes the webhooks the last successful attempt put in place. */
+  async deregister(): Promise<string[]> {
+    const ids = (this.#status.webhooks ?? []).map((result) => result.webhookId);
+    for (const id of ids) await deleteIfPresent(this.#options.client, id);
+    return ids;
+  }
+
+  #schedule(wanted: DesiredWebhook[], delayMs: number): void {
+    if (this.#abort.signal.aborted) return;
+    this.#timer = setTimeout(() => {
+      this.#inFlight = this.#attempt(wanted).finally(() => {
+        this.#inFlight = undefined;
+      });
+    }, delayMs);
+    // A pending retry must not keep a process alive that is otherwise done.
+    this.#timer.unref();
+  }
+
+  async #attempt(wanted: DesiredWebhook[]): Promise<void> {
+    const { client, logger, retryMinMs, retryMaxMs } = this.#options;
+    const attempts = this.#status.attempts + 1;
+    try {
+      const webhooks = await reconcileWebhooks(client, wanted, this.#abort.signal);
+      this.#setStatus({ state: 'ok', webhooks, attempts }, 'ok');
+      logger.info(
+        { webhooks, requestUrl: wanted[0]?.requestUrl, attempts },
+        `registered with Unipile: ${webhooks.map((w) => `${w.source} ${w.action}`).join(', ')}`,
+      );
+    } catch (error) {
+      if (this.#abort.signal.aborted) return;
+      const transient = isTransientProviderError(error);
+      const reason = error instanceof Error ? error.message : String(error);
+      const retryInMs = backoffDelay(attempts, retryMinMs, retryMaxMs);
+      this.#setStatus(
+        { state: transient ? 'pending' : 'failed', reason, attempts },
+        transient ? 'transient' : 'failed',
+      );
+      logger.warn({ err: error, attempts, retryInMs }, `Unipile registration failed, retrying: ${reason}`);
+      this.#schedule(wanted, retryInMs);
+    }
+  }
+
+  #setStatus(status: RegistrationStatus, outcome: 'ok' | 'failed' | 'transient' | undefined): void {
+    this.#status = status;
+    this.#options.onStatus?.(status, outcome);
+  }
+}

@@ -1,0 +1,70 @@
+import fc from 'fast-check';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createLogger } from '../../../../server/ops/logger.js';
+import { UnipileClient } from '../../../../server/providers/unipile/client.js';
+import { desiredWebhooks } from '../../../../server/providers/unipile/reconcile.js';
+import { backoffDelay, RegistrationLoop } from '../../../../server/providers/unipile/registration.js';
+import { startFakeUnipile } from '../../../../tools/fake-unipile/server.js';
+
+const silent = createLogger({ level: 'silent' });
+
+describe('backoffDelay', () => {
+  it('stays between half and all of the capped exponential delay', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.integer({ min: 0, max: 1_000_000 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (attempt, minMs, extra, random) => {
+          const maxMs = minMs + extra;
+          const ceiling = Math.min(maxMs, minMs * 2 ** (attempt - 1));
+          const delay = backoffDelay(attempt, minMs, maxMs, () => random);
+          expect(delay).toBeGreaterThanOrEqual(Math.floor(ceiling / 2));
+          expect(delay).toBeLessThanOrEqual(Math.ceil(ceiling));
+          expect(delay).toBeLessThanOrEqual(maxMs);
+        },
+      ),
+    );
+  });
+
+  it('grows with the attempt until the cap', () => {
+    const top = () => 0.999_999;
+    expect(backoffDelay(1, 100, 1000, top)).toBe(100);
+    expect(backoffDelay(3, 100, 1000, top)).toBe(400);
+    expect(backoffDelay(10, 100, 1000, top)).toBe(1000);
+  });
+});
+
+describe('RegistrationLoop', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('retries while the provider fails, and never again once stopped', async () => {
+    const fake = await startFakeUnipile({ apiKey: 'loop-test-key', failures: { count: 1000, status: 503 } });
+    const client = new UnipileClient({ dsn: fake.url, apiKey: 'loop-test-key', timeoutMs: 2000 });
+    const listCalls = vi.spyOn(client, 'listWebhooks');
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const loop = new RegistrationLoop({ client, logger: silent, retryMinMs: 60_000, retryMaxMs: 60_000 });
+    try {
+      loop.start(
+        desiredWebhooks({ baseUrl: 'https://a.example', inboundSecret: 'secret', instance: 'test' }),
+      );
+      await vi.advanceTimersByTimeAsync(0);
+      await vi.waitFor(() => expect(loop.status.attempts).toBe(1), { timeout: 10_000, interval: 1 });
+      expect(loop.status).toMatchObject({ state: 'pending', reason: expect.stringContaining('503') });
+
+      await vi.advanceTimersByTimeAsync(60_000);
+      await vi.waitFor(() => expect(loop.status.attempts).toBe(2), { timeout: 10_000, interval: 1 });
+      expect(listCalls).toHaveBeenCalledTimes(2);
+
+      await loop.stop();
+      await vi.advanceTimersByTimeAsync(600_000);
+      expect(listCalls).toHaveBeenCalledTimes(2);
+    } finally {
+      await client.close();
+      await fake.close();
+    }
+  });
+});

@@ -1,0 +1,46 @@
+import { parseArgs } from 'node:util';
+import { startFakeUnipile } from './server.js';
+
+/**
+ * `npm run dev:provider`: the fake Unipile API on a fixed port, so a local gateway registers
+ * with it and receives the messages it sends. Runs until Ctrl-C.
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '4010' },
+      'api-key': { type: 'string', default: 'fake-unipile-key' },
+      'page-size': { type: 'string', default: '100' },
+      'retry-delay-ms': { type: 'string', default: '1000' },
+    },
+  });
+  const fake = await startFakeUnipile({
+    port: Number(values.port),
+    apiKey: values['api-key'],
+    pageSize: Number(values['page-size']),
+    delivery: { retryDelayMs: Number(values['retry-delay-ms']) },
+  });
+  process.stdout.write(
+    [
+      `fake Unipile API listening on ${fake.url} (API base ${fake.url}/api/v1, X-API-KEY ${fake.apiKey})`,
+      '',
+      'Start the gateway against it, in another terminal:',
+      `  UNIPILE_DSN=${fake.url} UNIPILE_API_KEY=${fake.apiKey} WEBHOOK_BASE_URL=http://127.0.0.1:3000 npm start`,
+      '',
+      'Then make the provider send a message to every registered webhook:',
+      `  curl -s -X POST ${fake.url}/_fake/messages -H 'content-type: application/json' -d '{"text":"hello"}'`,
+      `Registered webhooks and operations: curl -s ${fake.url}/_fake/state`,
+      '',
+    ].join('\n'),
+  );
+  const stop = () => {
+    void fake.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`dev:provider: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

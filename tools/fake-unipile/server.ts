@@ -1,0 +1,271 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { type DeliveryOptions, type DeliveryResult, deliverWithRetries } from './delivery.js';
+import {
+  type MessagePayloadOptions,
+  messageReceived,
+  type UnipileAccountStatusPayload,
+  type UnipileMessagingPayload,
+} from './payloads.js';
+
+/**
+ * A fake Unipile API v1, for tests and local development: `POST/GET/DELETE /api/v1/webhooks`
+ * with `X-API-KEY` auth, cursor pagination and problem bodies, plus delivery of webhook payloads
+ * to every registered `request_url` with the registered headers. Control endpoints under
+ * `/_fake/` inject failures and latency and make it send messages.
+ */
+export interface FakeUnipileOptions {
+  /** Default 0 (a free port). */
+  port?: number;
+  /** Default `127.0.0.1`. */
+  host?: string;
+  /** The key `X-API-KEY` must carry. Default `fake-unipile-key`. */
+  apiKey?: string;
+  /** Largest page `GET /webhooks` answers, whatever `limit` asks. Default 100. */
+  pageSize?: number;
+  /** Delay before every API answer. Default 0. */
+  latencyMs?: number;
+  /** The next `count` API calls answer `status` with a problem body. Default none. */
+  failures?: { count: number; status: number };
+  /** How deliveries are retried. Default: as Unipile (30 s timeout, five retries). */
+  delivery?: DeliveryOptions;
+}
+
+export interface FakeWebhook {
+  id: string;
+  name: string;
+  source: string;
+  request_url: string;
+  format: string;
+  headers: { key: string; value: string }[];
+  events: string[];
+  account_ids: string[];
+  enabled: boolean;
+  created_at: string;
+}
+
+/** Every create and delete, in order: tests assert ordering (a replacement before a deletion). */
+export interface FakeOperation {
+  seq: number;
+  op: 'create' | 'delete';
+  id: string;
+  name: string;
+  requestUrl: string;
+}
+
+export interface FakeDelivery extends DeliveryResult {
+  webhookId: string;
+}
+
+export interface FakeUnipileState {
+  /** Live webhooks, in creation order. */
+  readonly webhooks: FakeWebhook[];
+  readonly operations: FakeOperation[];
+  /** API calls received (method and path), for counting pages. */
+  readonly requests: { method: string; path: string }[];
+}
+
+export interface FakeUnipile {
+  /** Base URL, e.g. `http://127.0.0.1:4010`: what `UNIPILE_DSN` should be. */
+  readonly url: string;
+  readonly apiKey: string;
+  readonly state: FakeUnipileState;
+  /** Adds a webhook directly, as if created in the dashboard (not logged as an operation). */
+  addWebhook(input: Partial<FakeWebhook> & { request_url: string }): FakeWebhook;
+  /** The next `count` API calls answer `status` (default 500) with a problem body. */
+  failNext(count: number, status?: number): void;
+  setLatency(ms: number): void;
+  /** POSTs `payload` to every enabled webhook of its source, with that webhook's headers. */
+  deliver(payload: UnipileMessagingPayload | UnipileAccountStatusPayload): Promise<FakeDelivery[]>;
+  /** Delivers a new `message_received`. */
+  sendMessage(
+    options?: MessagePayloadOptions,
+  ): Promise<{ payload: UnipileMessagingPayload; deliveries: FakeDelivery[] }>;
+  close(): Promise<void>;
+}
+
+const SOURCES = new Set(['messaging', 'account_status', 'email', 'email_tracking', 'users']);
+
+function problem(reply: FastifyReply, request: FastifyRequest, status: number, type: string, title: string) {
+  const detail = `${title} (fake Unipile)`;
+  return reply.status(status).send({ title, detail, instance: request.url, type, status });
+}
+
+function encodeCursor(offset: number): string {
+  return Buffer.from(`offset:${offset}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number | undefined {
+  const match = /^offset:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  return match ? Number(match[1]) : undefined;
+}
+
+export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promise<FakeUnipile> {
+  const apiKey = options.apiKey ?? 'fake-unipile-key';
+  const pageSize = options.pageSize ?? 100;
+  let latencyMs = options.latencyMs ?? 0;
+  let failures = options.failures ? { ...options.failures } : { count: 0, status: 500 };
+  const state: FakeUnipileState = { webhooks: [], operations: [], requests: [] };
+  let seq = 0;
+
+  const addWebhook: FakeUnipile['addWebhook'] = (input) => {
+    const webhook: FakeWebhook = {
+      id: input.id ?? `wh_${randomUUID().replace(/-/g, '').slice(0, 20)}`,
+      name: input.name ?? '',
+      source: input.source ?? 'messaging',
+      request_url: input.request_url,
+      format: input.format ?? 'json',
+      headers: input.headers ?? [],
+      events: input.events ?? [],
+      account_ids: input.account_ids ?? [],
+      enabled: input.enabled ?? true,
+      created_at: input.created_at ?? new Date().toISOString(),
+    };
+    state.webhooks.push(webhook);
+    return webhook;
+  };
+
+  const deliver: FakeUnipile['deliver'] = async (payload) => {
+    const source = 'AccountStatus' in payload ? 'account_status' : 'messaging';
+    const targets = state.webhooks.filter((webhook) => webhook.enabled && webhook.source === source);
+    return Promise.all(
+      targets.map(async (webhook) => {
+        const body = 'AccountStatus' in payload ? payload : { ...payload, webhook_name: webhook.name };
+        // Unipile sends no JSON content type unless the webhook's headers carry one.
+        const headers: Record<string, string> = { 'content-type': 'text/plain;charset=UTF-8' };
+        for (const header of webhook.headers) headers[header.key.toLowerCase()] = header.value;
+        const result = await deliverWithRetries(
+          webhook.request_url,
+          headers,
+          JSON.stringify(body),
+          options.delivery,
+        );
+        return { ...result, webhookId: webhook.id };
+      }),
+    );
+  };
+
+  const sendMessage: FakeUnipile['sendMessage'] = async (messageOptions) => {
+    const payload = messageReceived(messageOptions);
+    return { payload, deliveries: await deliver(payload) };
+  };
+
+  const app = Fastify({ logger: false });
+  // Tolerates clients that send a JSON content type on a DELETE without a body.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, body === '' ? undefined : JSON.parse(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+
+  app.register(
+    async (api) => {
+      api.addHook('onRequest', async (request, reply) => {
+        state.requests.push({ method: request.method, path: request.url.split('?')[0] ?? '' });
+        if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+        if (request.headers['x-api-key'] !== apiKey) {
+          return problem(reply, request, 401, 'errors/missing_credentials', 'Missing credentials');
+        }
+        if (failures.count > 0) {
+          failures.count--;
+          return problem(reply, request, failures.status, 'errors/unexpected_error', 'Injected failure');
+        }
+      });
+
+      api.post('/webhooks', async (request, reply) => {
+        const body = (request.body ?? {}) as Partial<FakeWebhook>;
+        const validUrl = typeof body.request_url === 'string' && URL.canParse(body.request_url);
+        if (!validUrl || typeof body.source !== 'string' || !SOURCES.has(body.source)) {
+          return problem(reply, request, 400, 'errors/invalid_parameters', 'Invalid parameters');
+        }
+        const webhook = addWebhook({ ...body, request_url: body.request_url as string });
+        state.operations.push({
+          seq: ++seq,
+          op: 'create',
+          id: webhook.id,
+          name: webhook.name,
+          requestUrl: webhook.request_url,
+        });
+        return reply.status(201).send({ object: 'WebhookCreated', webhook_id: webhook.id });
+      });
+
+      api.get('/webhooks', async (request, reply) => {
+        const query = request.query as { cursor?: string; limit?: string };
+        const offset = query.cursor ? decodeCursor(query.cursor) : 0;
+        if (offset === undefined) {
+          return problem(reply, request, 400, 'errors/invalid_parameters', 'Invalid cursor');
+        }
+        const limit = Math.min(pageSize, Math.max(1, Number(query.limit) || pageSize));
+        const items = state.webhooks.slice(offset, offset + limit).map((webhook) => ({
+          object: 'Webhook',
+          ...webhook,
+        }));
+        const next = offset + limit < state.webhooks.length ? encodeCursor(offset + limit) : null;
+        return { object: 'WebhookList', items, cursor: next };
+      });
+
+      api.delete('/webhooks/:id', async (request, reply) => {
+        const { id } = request.params as { id: string };
+        const index = state.webhooks.findIndex((webhook) => webhook.id === id);
+        const found = state.webhooks[index];
+        if (!found) return problem(reply, request, 404, 'errors/resource_not_found', 'Resource not found');
+        state.webhooks.splice(index, 1);
+        state.operations.push({
+          seq: ++seq,
+          op: 'delete',
+          id,
+          name: found.name,
+          requestUrl: found.request_url,
+        });
+        return { object: 'WebhookDeleted' };
+      });
+    },
+    { prefix: '/api/v1' },
+  );
+
+  app.post('/_fake/failures', async (request) => {
+    const body = (request.body ?? {}) as { count?: number; status?: number };
+    failures = { count: Number(body.count ?? 1), status: Number(body.status ?? 500) };
+    return { ok: true, failures };
+  });
+  app.post('/_fake/latency', async (request) => {
+    latencyMs = Number((request.body as { ms?: number } | undefined)?.ms ?? 0);
+    return { ok: true, latencyMs };
+  });
+  app.post('/_fake/messages', async (request) => {
+    const body = (request.body ?? {}) as { text?: string; chatId?: string };
+    return sendMessage({
+      ...(body.text ? { text: body.text } : {}),
+      ...(body.chatId ? { chatId: body.chatId } : {}),
+    });
+  });
+  app.post('/_fake/deliver', async (request) =>
+    deliver(request.body as UnipileMessagingPayload | UnipileAccountStatusPayload),
+  );
+  app.get('/_fake/state', async () => ({
+    webhooks: state.webhooks.map((webhook) => ({
+      ...webhook,
+      headers: webhook.headers.map((header) => ({ key: header.key, value: '[hidden]' })),
+    })),
+    operations: state.operations,
+  }));
+
+  const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
+  return {
+    url: address,
+    apiKey,
+    state,
+    addWebhook,
+    failNext: (count, status = 500) => {
+      failures = { count, status };
+    },
+    setLatency: (ms) => {
+      latencyMs = ms;
+    },
+    deliver,
+    sendMessage,
+    close: () => app.close(),
+  };
+}
