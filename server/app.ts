@@ -8,6 +8,7 @@ import { applyMigrations } from './db/migrate.js';
 import { databasePlugin } from './db/plugin.js';
 import { apiAuthPlugin } from './http/api-auth.js';
 import { errorHandlerPlugin } from './http/error-handler.js';
+import { inboxRoutes } from './inbox/plugin.js';
 import { ingestPlugin } from './ingest/plugin.js';
 import { metricsPlugin } from './ops/metrics.js';
 import { readinessPlugin } from './ops/readiness.js';
@@ -99,6 +100,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   await app.register(chatsRoutes);
+  await app.register(inboxRoutes);
 
   app.addReadinessCheck('database', {
     critical: true,

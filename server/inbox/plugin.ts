@@ -1,0 +1,42 @@
+import { readFile } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import { bundleInbox, INBOX_DIR } from './bundle.js';
+
+/**
+ * `GET /`: the inbox page that shows Hookline working. Its script is bundled once, on the first
+ * request, and kept in memory; a failed bundle is retried on the next request.
+ */
+export async function inboxRoutes(app: FastifyInstance): Promise<void> {
+  let script: Promise<string> | undefined;
+  const html = () => readFile(`${INBOX_DIR}index.html`, 'utf8');
+  const css = () => readFile(`${INBOX_DIR}inbox.css`, 'utf8');
+
+  // The page carries its token in the URL: never let it leak through the Referer header.
+  const headers = { 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' };
+
+  app.get('/', async (_request, reply) =>
+    reply
+      .headers({
+        ...headers,
+        'content-security-policy': "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:",
+      })
+      .type('text/html; charset=utf-8')
+      .send(await html()),
+  );
+  app.get('/inbox.css', async (_request, reply) =>
+    reply
+      .headers(headers)
+      .type('text/css; charset=utf-8')
+      .send(await css()),
+  );
+  app.get('/inbox.js', async (_request, reply) => {
+    script ??= bundleInbox().catch((error: unknown) => {
+      script = undefined;
+      throw error;
+    });
+    return reply
+      .headers(headers)
+      .type('text/javascript; charset=utf-8')
+      .send(await script);
+  });
+}
