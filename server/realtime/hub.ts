@@ -13,6 +13,8 @@ export class RealtimeHub {
   readonly #everyAccount = new Set<Subscriber>();
   readonly #all = new Set<Subscriber>();
   readonly #metrics: RealtimeMetrics;
+  /** Numbers the pages published, for the subscribers' once-per-page buffer check. */
+  #page = 0;
 
   constructor(metrics: RealtimeMetrics) {
     this.#metrics = metrics;
@@ -56,12 +58,13 @@ export class RealtimeHub {
 
   /** Live delivery of committed events, in `seq` order, to every socket scoped to their account. */
   publish(rows: readonly RealtimeEventRow[]): void {
+    const page = ++this.#page;
     for (const row of rows) {
       const targets = this.#byAccount.get(row.accountId);
       if (!targets && this.#everyAccount.size === 0) continue;
       const event = prepareEvent(row);
-      for (const subscriber of targets ?? []) subscriber.offer(event);
-      for (const subscriber of this.#everyAccount) subscriber.offer(event);
+      for (const subscriber of targets ?? []) subscriber.offer(event, page);
+      for (const subscriber of this.#everyAccount) subscriber.offer(event, page);
       this.#metrics.fanoutLatency.observe(Math.max(0, Date.now() - row.createdAt.getTime()) / 1000);
     }
   }

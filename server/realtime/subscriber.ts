@@ -4,7 +4,10 @@ import { PONG_FRAME, type PreparedEvent } from './envelope.js';
 import type { RealtimeGrant } from './tokens.js';
 
 export interface SubscriberLimits {
-  /** Unsent bytes (ws `bufferedAmount`, plus events held during replay) before closing with 1013. */
+  /**
+   * Unsent bytes (ws `bufferedAmount`, or live events held during a replay) above which the socket
+   * is closed with 1013, checked before each page of events.
+   */
   maxBufferedBytes: number;
   /** Unknown client frames tolerated; the next one closes with 4400. */
   maxUnknownFrames: number;
@@ -38,6 +41,7 @@ export class Subscriber {
   #held: PreparedEvent[] | null = null;
   #heldBytes = 0;
   #unknownFrames = 0;
+  #checkedPage = -1;
 
   constructor(socket: WebSocket, grant: RealtimeGrant, limits: SubscriberLimits, events: SubscriberEvents) {
     this.socket = socket;
@@ -54,8 +58,13 @@ export class Subscriber {
     return this.socket.readyState === this.socket.OPEN;
   }
 
-  /** Live delivery: written now, or held while a replay runs. */
-  offer(event: PreparedEvent): void {
+  /**
+   * Live delivery: written now, or held while a replay runs. The cap is checked once per page the
+   * feed publishes (`page` changes), not per event: a page is written in one tick, before the
+   * kernel can take any of it, so a per-event check would drop healthy clients on every burst.
+   * A socket's unsent bytes are therefore bounded by the cap plus one page.
+   */
+  offer(event: PreparedEvent, page: number): void {
     if (event.seq <= this.lastSent || !this.open) return;
     if (this.#held) {
       this.#held.push(event);
@@ -63,20 +72,22 @@ export class Subscriber {
       if (this.#heldBytes > this.#limits.maxBufferedBytes) this.#dropSlowConsumer();
       return;
     }
+    if (page !== this.#checkedPage) {
+      this.#checkedPage = page;
+      if (this.socket.bufferedAmount > this.#limits.maxBufferedBytes) {
+        this.#dropSlowConsumer();
+        return;
+      }
+    }
     this.write(event);
   }
 
-  /** Writes one event unless it is already sent; closes the socket as a slow consumer when full. */
-  write(event: PreparedEvent): boolean {
-    if (event.seq <= this.lastSent || !this.open) return false;
-    if (this.socket.bufferedAmount + event.frame.length > this.#limits.maxBufferedBytes) {
-      this.#dropSlowConsumer();
-      return false;
-    }
+  /** Writes one event unless it was already sent. */
+  write(event: PreparedEvent): void {
+    if (event.seq <= this.lastSent || !this.open) return;
     this.socket.send(event.frame, { binary: false });
     this.lastSent = event.seq;
     this.#events.onSent();
-    return true;
   }
 
   sendText(text: string): void {
@@ -99,7 +110,7 @@ export class Subscriber {
 
   /**
    * Resolves when the socket's unsent bytes are below half the cap, so a long replay streams at
-   * the client's pace instead of tripping the slow-consumer limit; false if it never drains.
+   * the client's pace, one page at a time; false (and closed with 1013) if it does not drain.
    */
   async waitForDrain(): Promise<boolean> {
     const target = this.#limits.maxBufferedBytes / 2;
