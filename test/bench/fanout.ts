@@ -173,10 +173,11 @@ async function measure(kind: Kind, databaseUrl: string) {
   }
 
   latencies = [];
-  const perTick = RATE / 100;
+  // 100 ticks a second; fractional rates carry over between ticks.
+  let credit = 0;
   let sent = 0;
   const ticker = setInterval(() => {
-    for (let i = 0; i < perTick; i++) {
+    for (credit += RATE / 100; credit >= 1; credit--) {
       const accountId = `acc-${Math.floor(Math.random() * ACCOUNTS)}`;
       server.command({ type: 'publish', accountId, sentAt: performance.timeOrigin + performance.now() });
       sent++;
