@@ -49,8 +49,8 @@ describePostgres('readiness when Postgres goes away and comes back', () => {
       connectionTimeoutMs: 1000,
     });
     app = await buildApp({ config: testConfig(), secrets: TEST_SECRETS, database });
-    await app.ready();
     app.addHook('onClose', () => database.close());
+    await app.ready();
   });
 
   afterAll(async () => {
