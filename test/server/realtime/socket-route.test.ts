@@ -163,3 +163,22 @@ describe.each(testDatabaseKinds())('GET /ws/messages on %s', (kind) => {
     expect(await client.closed).toBe(1009);
   });
 });
+
+describe.each(testDatabaseKinds())('GET /ws/messages with the default Origin policy on %s', (kind) => {
+  const t = useTestApp(kind);
+
+  beforeAll(async () => {
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+  });
+
+  it("accepts the gateway's own origin and refuses any other with 403", async () => {
+    const token = await mintToken(t.app, ['acc-a']);
+    const url = messagesUrl(t.app, { token });
+    const own = await connectClient(url, { origin: new URL(url).origin.replace('ws:', 'http:') });
+    expect(own.frames[0]).toMatchObject({ type: 'hello' });
+    await own.close();
+    const refusal = await expectRefusal(url, { origin: 'http://localhost:1' });
+    expect(refusal.status).toBe(403);
+    expect(refusal.body.error.code).toBe('HL_ERR_FORBIDDEN');
+  });
+});
