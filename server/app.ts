@@ -13,6 +13,7 @@ import { ingestPlugin } from './ingest/plugin.js';
 import { metricsPlugin } from './ops/metrics.js';
 import { readinessPlugin } from './ops/readiness.js';
 import { registrationPlugin } from './providers/unipile/plugin.js';
+import { realtimePlugin } from './realtime/plugin.js';
 import type { Secrets } from './secrets.js';
 import type { Tunnel } from './tunnel/tunnel.js';
 
@@ -101,6 +102,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   await app.register(chatsRoutes);
   await app.register(inboxRoutes);
+  await app.register(realtimePlugin, { jwtSecret: options.secrets.realtimeJwtSecret });
 
   app.addReadinessCheck('database', {
     critical: true,

@@ -116,6 +116,45 @@ const envSchema = z.object({
   UNIPILE_RETRY_MIN_MS: integer(1000, 10, 600_000),
   /** Cap of the registration retry delay. Default 300000 ms (5 minutes). */
   UNIPILE_RETRY_MAX_MS: integer(300_000, 10, 3_600_000),
+
+  // realtime (issue 5)
+  /**
+   * Origins a browser may open `GET /ws/messages` from: comma-separated, exact
+   * (`https://app.example.com`), or `*` for any. Default unset: only the gateway's own origin.
+   * Requests without an Origin header (non-browser clients) are always allowed: the token guards them.
+   */
+  REALTIME_ALLOWED_ORIGINS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((origin) => origin.trim().replace(/\/+$/, ''))
+          .filter(Boolean),
+      )
+      .optional(),
+  ),
+  /** Longest `ttlSeconds` `POST /api/realtime/tokens` accepts. Default 86400 (24 h). */
+  REALTIME_TOKEN_MAX_TTL_SECONDS: integer(86_400, 60, 2_592_000),
+  /** Protocol ping interval; a socket that has not answered the previous ping is terminated. Default 25000. */
+  REALTIME_HEARTBEAT_INTERVAL_MS: integer(25_000, 50, 600_000),
+  /** Largest client frame; a larger one closes the socket with 1009. Default 4096. */
+  REALTIME_MAX_CLIENT_FRAME_BYTES: integer(4096, 64, 1_048_576),
+  /** Unsent bytes one socket may hold before it is closed as a slow consumer (1013). Default 1 MiB. */
+  REALTIME_MAX_BUFFERED_BYTES: integer(1_048_576, 1024, 268_435_456),
+  /** Open sockets per connection token on one instance; more are refused with 429. Default 10. */
+  REALTIME_MAX_CONNECTIONS_PER_TOKEN: integer(10, 1, 10_000),
+  /** Unknown client frames tolerated per socket; the next one closes it with 4400. Default 0. */
+  REALTIME_MAX_UNKNOWN_FRAMES: integer(0, 0, 1000),
+  /** Fallback poll for new events, covering a lost NOTIFY. Default 5000. */
+  REALTIME_POLL_INTERVAL_MS: integer(5000, 50, 3_600_000),
+  /** Events older than this are pruned; a `since` before the kept window gets `reset`. Default 72. */
+  REALTIME_RETENTION_HOURS: integer(72, 1, 8760),
+  /** At most this many newest events are kept. Default 1000000. */
+  REALTIME_RETENTION_COUNT: integer(1_000_000, 1, 1_000_000_000),
+  /** How often retention pruning runs in the background. Default 60000. */
+  REALTIME_PRUNE_INTERVAL_MS: integer(60_000, 50, 86_400_000),
 });
 
 /** The validated environment; secrets may still be missing here (see `resolveSecrets`). */

@@ -2,6 +2,7 @@ import { buildApp } from './app.js';
 import { readConfigFromEnv } from './config.js';
 import { HooklineError } from './errors.js';
 import { createLogger } from './ops/logger.js';
+import { inboxUrl } from './realtime/tokens.js';
 import { resolveSecrets } from './secrets.js';
 
 /**
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   const database = config.DATABASE_URL ? 'postgres' : `embedded PGlite in ${config.DATA_DIR}/pglite`;
   logger.info({ address, database }, `Hookline listening on ${address}`);
+  logger.info(`Inbox: ${await inboxUrl(address, config.HOST, secrets.realtimeJwtSecret)}`);
 }
 
 main().catch((error: unknown) => {

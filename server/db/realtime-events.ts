@@ -7,7 +7,7 @@ import { unnestRows } from './unnest-rows.js';
 export const REALTIME_CHANNEL = 'hookline_realtime';
 
 /** Advisory lock that orders the tails of concurrent ingest transactions. */
-const REALTIME_APPEND_LOCK = 0x686c7274; // "hlrt"
+export const REALTIME_APPEND_LOCK = 0x686c7274; // "hlrt"
 
 export interface RealtimeEventInput {
   accountId: string;

@@ -3,9 +3,12 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
+import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { openDatabase } from '../../server/db/database.js';
 import { queryRows } from '../../server/db/rows.js';
+import { waitFor } from '../support/wait.js';
 
 interface Started {
   child: ChildProcess;
@@ -102,5 +105,26 @@ describe('server/main.ts as a process', () => {
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toContain('PORT:');
+  });
+  it('prints an inbox URL whose dev token opens a socket for every account', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'hookline-inbox-'));
+    const gateway = await startGateway({ DATA_DIR: dataDir });
+    try {
+      const inbox = await waitFor(
+        () => /Inbox: (http:\/\/[^\s"]+)/.exec(gateway.output())?.[1],
+        'the inbox line',
+      );
+      const token = new URL(inbox).searchParams.get('token');
+      expect(decodeJwt(token ?? '')).toMatchObject({ all: true });
+      const socket = new WebSocket(`${gateway.url.replace('http', 'ws')}/ws/messages?token=${token}`);
+      const hello = await new Promise<string>((resolve, reject) => {
+        socket.once('message', (data) => resolve(data.toString()));
+        socket.once('error', reject);
+      });
+      expect(JSON.parse(hello)).toMatchObject({ type: 'hello' });
+      socket.close();
+    } finally {
+      expect(await stop(gateway.child)).toBe(0);
+    }
   });
 });

@@ -11,7 +11,9 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 const chromiumAvailable = existsSync(CHROMIUM_PATH);
 if (!chromiumAvailable && !testEnv.ci) {
-  process.stdout.write(`\n  ${CHROMIUM_PATH} not found: browser tests are skipped (apt-get install -y chromium).\n\n`);
+  process.stdout.write(
+    `\n  ${CHROMIUM_PATH} not found: browser tests are skipped (apt-get install -y chromium).\n\n`,
+  );
 }
 
 /** `describe` for browser tests: skipped on a laptop without Chromium, failing in CI without it. */
@@ -30,7 +32,8 @@ export function useBrowserPage(): { readonly page: Page } {
   let page: Page | undefined;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM_PATH)) throw new Error(`${CHROMIUM_PATH} is required (CI installs it with apt-get)`);
+    if (!existsSync(CHROMIUM_PATH))
+      throw new Error(`${CHROMIUM_PATH} is required (CI installs it with apt-get)`);
     userDataDir = await mkdtemp(join(tmpdir(), 'hookline-chromium-'));
     browser = await chromium.launch({
       executablePath: CHROMIUM_PATH,

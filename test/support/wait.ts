@@ -1,10 +1,17 @@
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+/**
+ * Polls `condition` until it returns a truthy value, and returns it. Fails after `timeoutMs` with
+ * `message`: a bound against hanging, never a timing assertion.
+ */
+export async function waitFor<T>(
+  condition: () => T | Promise<T>,
+  message: string,
+  { timeoutMs = 15_000, intervalMs = 10 }: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    const value = await condition();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${message}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

@@ -1,0 +1,121 @@
+import websocket from '@fastify/websocket';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { LISTENER_APPLICATION_NAME, NotificationListener } from '../db/listener.js';
+import { REALTIME_CHANNEL } from '../db/realtime-events.js';
+import { readCommittedRealtimeSeq, readRealtimeEventsAfter } from '../db/realtime-reads.js';
+import { RealtimeFeed } from './feed.js';
+import { RealtimeHub } from './hub.js';
+import { createRealtimeMetrics } from './metrics.js';
+import { startRetentionPruner } from './retention.js';
+import { runSession } from './session.js';
+import { registerSocketRoute } from './socket-route.js';
+import { registerTokenRoute } from './token-route.js';
+
+export interface RealtimePluginOptions {
+  /** HS256 key of connection tokens (`secrets.realtimeJwtSecret`). */
+  jwtSecret: string;
+}
+
+/** Rows per read, live and replay. */
+const PAGE_SIZE = 500;
+
+/**
+ * Realtime fan-out (docs/realtime.md): the token route, `GET /ws/messages`, one shared reader of
+ * committed events per instance woken in-process, by LISTEN on Postgres, and by a poll, the
+ * heartbeat, retention pruning, and shutdown with 1001.
+ */
+export const realtimePlugin = fp<RealtimePluginOptions>(
+  async (app: FastifyInstance, options) => {
+    const config = app.config;
+    const { db } = app.database;
+    const metrics = createRealtimeMetrics(app.metrics);
+    const hub = new RealtimeHub(metrics);
+    const log = app.log.child({ concern: 'realtime' });
+    const feed = new RealtimeFeed(
+      {
+        read: (afterSeq, limit) => readRealtimeEventsAfter(db, afterSeq, limit),
+        publish: (rows) => hub.publish(rows),
+        onError: (error) =>
+          log.warn({ err: error }, 'reading realtime events failed; retrying on the next wake-up'),
+        pageSize: PAGE_SIZE,
+      },
+      await readCommittedRealtimeSeq(db),
+    );
+    const sessionContext = {
+      db,
+      hub,
+      feed,
+      log,
+      replayPageSize: PAGE_SIZE,
+      limits: {
+        maxBufferedBytes: config.REALTIME_MAX_BUFFERED_BYTES,
+        maxUnknownFrames: config.REALTIME_MAX_UNKNOWN_FRAMES,
+      },
+      events: {
+        onSent: () => metrics.messagesSent.inc(),
+        onSlowConsumer: () => metrics.slowConsumers.inc(),
+      },
+    };
+
+    // Registered before @fastify/websocket's own preClose, so sockets get 1001, not 1005.
+    app.addHook('preClose', async () => hub.closeAll());
+    await app.register(websocket, { options: { maxPayload: config.REALTIME_MAX_CLIENT_FRAME_BYTES } });
+
+    registerTokenRoute(app, options.jwtSecret);
+    registerSocketRoute(app, {
+      jwtSecret: options.jwtSecret,
+      onConnection: (socket, grant, since) => void runSession(sessionContext, socket, grant, since),
+    });
+
+    const unsubscribe = app.changes.subscribe((change) => {
+      if (change.realtimeSeq !== undefined) feed.wake(change.realtimeSeq);
+    });
+    const listener = app.database.pool
+      ? new NotificationListener({
+          connection: app.database.pool.options,
+          channel: REALTIME_CHANNEL,
+          onNotification: (payload) => feed.wake(payload ? Number(payload) : undefined),
+          onListening: () => {
+            log.debug({ applicationName: LISTENER_APPLICATION_NAME }, 'listening for realtime events');
+            feed.wake();
+          },
+          onError: (error, retryInMs) => {
+            metrics.listenerReconnects.inc();
+            log.warn({ err: error, retryInMs }, 'realtime LISTEN connection lost; reconnecting');
+          },
+        })
+      : undefined;
+    if (listener) {
+      app.addReadinessCheck('realtime-listener', {
+        critical: false,
+        run: () =>
+          listener.listening ? { ok: true, state: 'listening' } : { ok: false, state: 'reconnecting' },
+      });
+    }
+
+    let stopPruner: (() => Promise<void>) | undefined;
+    const timers: NodeJS.Timeout[] = [];
+    app.addHook('onReady', async () => {
+      listener?.start();
+      timers.push(
+        setInterval(() => feed.wake(), config.REALTIME_POLL_INTERVAL_MS),
+        setInterval(() => hub.heartbeat(Date.now() / 1000), config.REALTIME_HEARTBEAT_INTERVAL_MS),
+      );
+      for (const timer of timers) timer.unref();
+      stopPruner = startRetentionPruner({
+        db,
+        log,
+        maxAgeHours: config.REALTIME_RETENTION_HOURS,
+        maxCount: config.REALTIME_RETENTION_COUNT,
+        intervalMs: config.REALTIME_PRUNE_INTERVAL_MS,
+      });
+    });
+    app.addHook('onClose', async () => {
+      unsubscribe();
+      for (const timer of timers) clearInterval(timer);
+      await Promise.all([listener?.stop(), stopPruner?.(), feed.idle()]);
+    });
+  },
+  { name: 'hookline-realtime', dependencies: ['hookline-database', 'hookline-metrics', 'hookline-api-auth'] },
+);

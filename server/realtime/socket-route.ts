@@ -1,0 +1,96 @@
+import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { z } from 'zod';
+import { HooklineError } from '../errors.js';
+import { type RealtimeGrant, verifyRealtimeToken } from './tokens.js';
+
+export interface SocketRouteOptions {
+  jwtSecret: string;
+  /** Runs an accepted, upgraded connection. */
+  onConnection(socket: WebSocket, grant: RealtimeGrant, since: number | undefined): void;
+}
+
+const querySchema = z.object({
+  token: z.string().optional(),
+  since: z
+    .string()
+    .regex(/^\d{1,15}$/, { error: 'expected a non-negative whole number' })
+    .transform(Number)
+    .optional(),
+});
+
+/**
+ * Whether a browser on `origin` may connect. No Origin header: not a browser, the token alone
+ * decides. No allowlist configured: only the gateway's own origin (same host), which is where the
+ * inbox page is served from.
+ */
+function originAllowed(request: FastifyRequest, allowlist: readonly string[] | undefined): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  if (allowlist) return allowlist.includes('*') || allowlist.includes(origin);
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `GET /ws/messages?token=…&since=<seq>`. Everything that can be refused is refused before the
+ * upgrade, as a plain HTTP error a client can read (docs/realtime.md, "Refusals").
+ */
+export function registerSocketRoute(app: FastifyInstance, options: SocketRouteOptions): void {
+  const accepted = new WeakMap<IncomingMessage, { grant: RealtimeGrant; since: number | undefined }>();
+  const openPerToken = new Map<string, number>();
+  const maxPerToken = app.config.REALTIME_MAX_CONNECTIONS_PER_TOKEN;
+
+  const release = (tokenId: string) => {
+    const count = (openPerToken.get(tokenId) ?? 1) - 1;
+    if (count <= 0) openPerToken.delete(tokenId);
+    else openPerToken.set(tokenId, count);
+  };
+
+  app.route({
+    method: 'GET',
+    url: '/ws/messages',
+    logLevel: 'warn',
+    preValidation: async (request) => {
+      const query = querySchema.safeParse(request.query);
+      if (!query.success) {
+        throw new HooklineError('HL_ERR_INVALID_REQUEST', 'Invalid query', { details: query.error.issues });
+      }
+      if (!originAllowed(request, app.config.REALTIME_ALLOWED_ORIGINS)) {
+        throw new HooklineError('HL_ERR_FORBIDDEN', 'Origin not allowed', {
+          details: { origin: request.headers.origin },
+        });
+      }
+      const grant = await verifyRealtimeToken(options.jwtSecret, query.data.token);
+      if (!request.ws) return;
+      const open = openPerToken.get(grant.tokenId) ?? 0;
+      if (open >= maxPerToken) {
+        throw new HooklineError('HL_ERR_RATE_LIMITED', 'Too many open connections for this token', {
+          details: { limit: maxPerToken },
+        });
+      }
+      // Reserved now, released when the TCP connection ends however it ends (refused upgrade,
+      // close, terminate), so concurrent upgrades cannot overshoot and nothing leaks.
+      openPerToken.set(grant.tokenId, open + 1);
+      request.raw.socket.once('close', () => release(grant.tokenId));
+      accepted.set(request.raw, { grant, since: query.data.since });
+    },
+    handler: async () => {
+      throw new HooklineError('HL_ERR_INVALID_REQUEST', 'This route only accepts WebSocket upgrades', {
+        statusCode: 426,
+      });
+    },
+    wsHandler: (socket, request) => {
+      const connection = accepted.get(request.raw);
+      if (!connection) {
+        socket.terminate();
+        return;
+      }
+      options.onConnection(socket, connection.grant, connection.since);
+    },
+  });
+}

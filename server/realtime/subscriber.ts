@@ -1,0 +1,157 @@
+import type { RawData, WebSocket } from 'ws';
+import { type CloseReason, closeSocket } from './close-codes.js';
+import { PONG_FRAME, type PreparedEvent } from './envelope.js';
+import type { RealtimeGrant } from './tokens.js';
+
+export interface SubscriberLimits {
+  /**
+   * Unsent bytes (ws `bufferedAmount`, or live events held during a replay) above which the socket
+   * is closed with 1013, checked before each page of events.
+   */
+  maxBufferedBytes: number;
+  /** Unknown client frames tolerated; the next one closes with 4400. */
+  maxUnknownFrames: number;
+}
+
+export interface SubscriberEvents {
+  /** Called once per envelope written. */
+  onSent(): void;
+  /** Called when the socket is closed for reading too slowly. */
+  onSlowConsumer(): void;
+}
+
+/** Polling interval while a replay waits for a socket to drain (ws exposes no drain event). */
+const DRAIN_POLL_MS = 10;
+/** How long a replay waits for a socket to drain before treating it as a slow consumer. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+/**
+ * One WebSocket and what it has been sent. `lastSent` is the highest `seq` written: every event
+ * offered at or below it is dropped, which is what makes replay plus live delivery duplicate-free.
+ * While replaying, live events are held in `#held` and flushed after the replay, in order.
+ */
+export class Subscriber {
+  readonly socket: WebSocket;
+  readonly grant: RealtimeGrant;
+  lastSent = 0;
+  /** Cleared by each heartbeat, set by the pong (or any frame) that answers it. */
+  alive = true;
+  readonly #limits: SubscriberLimits;
+  readonly #events: SubscriberEvents;
+  #held: PreparedEvent[] | null = null;
+  #heldBytes = 0;
+  #unknownFrames = 0;
+  #checkedPage = -1;
+
+  constructor(socket: WebSocket, grant: RealtimeGrant, limits: SubscriberLimits, events: SubscriberEvents) {
+    this.socket = socket;
+    this.grant = grant;
+    this.#limits = limits;
+    this.#events = events;
+    socket.on('pong', () => {
+      this.alive = true;
+    });
+    socket.on('message', (data, isBinary) => this.#onClientFrame(data, isBinary));
+  }
+
+  get open(): boolean {
+    return this.socket.readyState === this.socket.OPEN;
+  }
+
+  /**
+   * Live delivery: written now, or held while a replay runs. The cap is checked once per page the
+   * feed publishes (`page` changes), not per event: a page is written in one tick, before the
+   * kernel can take any of it, so a per-event check would drop healthy clients on every burst.
+   * A socket's unsent bytes are therefore bounded by the cap plus one page.
+   */
+  offer(event: PreparedEvent, page: number): void {
+    if (event.seq <= this.lastSent || !this.open) return;
+    if (this.#held) {
+      this.#held.push(event);
+      this.#heldBytes += event.frame.length;
+      if (this.#heldBytes > this.#limits.maxBufferedBytes) this.#dropSlowConsumer();
+      return;
+    }
+    if (page !== this.#checkedPage) {
+      this.#checkedPage = page;
+      if (this.socket.bufferedAmount > this.#limits.maxBufferedBytes) {
+        this.#dropSlowConsumer();
+        return;
+      }
+    }
+    this.write(event);
+  }
+
+  /** Writes one event unless it was already sent. */
+  write(event: PreparedEvent): void {
+    if (event.seq <= this.lastSent || !this.open) return;
+    this.socket.send(event.frame, { binary: false });
+    this.lastSent = event.seq;
+    this.#events.onSent();
+  }
+
+  sendText(text: string): void {
+    if (this.open) this.socket.send(text);
+  }
+
+  /** From now on live events are held until {@link endReplay}. */
+  beginReplay(): void {
+    this.#held = [];
+    this.#heldBytes = 0;
+  }
+
+  /** Writes the held live events the replay did not already cover, then delivers live directly. */
+  endReplay(): void {
+    const held = this.#held ?? [];
+    this.#held = null;
+    this.#heldBytes = 0;
+    for (const event of held) this.write(event);
+  }
+
+  /**
+   * Resolves when the socket's unsent bytes are below half the cap, so a long replay streams at
+   * the client's pace, one page at a time; false (and closed with 1013) if it does not drain.
+   */
+  async waitForDrain(): Promise<boolean> {
+    const target = this.#limits.maxBufferedBytes / 2;
+    for (let waited = 0; this.open && this.socket.bufferedAmount > target; waited += DRAIN_POLL_MS) {
+      if (waited >= DRAIN_TIMEOUT_MS) {
+        this.#dropSlowConsumer();
+        return false;
+      }
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+    }
+    return this.open;
+  }
+
+  close(reason: CloseReason): void {
+    closeSocket(this.socket, reason);
+  }
+
+  #dropSlowConsumer(): void {
+    if (!this.open) return;
+    this.#held = null;
+    this.#heldBytes = 0;
+    this.#events.onSlowConsumer();
+    this.close('slowConsumer');
+  }
+
+  #onClientFrame(data: RawData, isBinary: boolean): void {
+    this.alive = true;
+    if (!isBinary && isClientPing(data)) {
+      this.sendText(PONG_FRAME);
+      return;
+    }
+    this.#unknownFrames++;
+    if (this.#unknownFrames > this.#limits.maxUnknownFrames) this.close('unknownFrame');
+  }
+}
+
+function isClientPing(data: RawData): boolean {
+  try {
+    const frame: unknown = JSON.parse(data.toString());
+    return typeof frame === 'object' && frame !== null && (frame as { type?: unknown }).type === 'ping';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { errors, jwtVerify, SignJWT } from 'jose';
+import { z } from 'zod';
+import { HooklineError } from '../errors.js';
+
+const ISSUER = 'hookline';
+const AUDIENCE = 'hookline:realtime';
+
+/** What a connection may receive: the events of some accounts, or (dev tokens only) of all. */
+export type RealtimeScope = { kind: 'accounts'; accountIds: ReadonlySet<string> } | { kind: 'all' };
+
+/** A verified connection token. */
+export interface RealtimeGrant {
+  scope: RealtimeScope;
+  /** The token's `jti`: connections are counted per token with it. */
+  tokenId: string;
+  /** Expiry, in seconds since the epoch. */
+  expiresAt: number;
+}
+
+/**
+ * `acc` lists the accounts. `all: true` replaces it in the dev token server/main.ts prints: the
+ * minting route cannot produce it (its body only takes account ids).
+ */
+const claimsSchema = z.union([
+  z.object({ acc: z.array(z.string().min(1)).min(1), jti: z.string().min(1), exp: z.number() }),
+  z.object({ all: z.literal(true), jti: z.string().min(1), exp: z.number() }),
+]);
+
+function key(secret: string): Uint8Array {
+  return new TextEncoder().encode(secret);
+}
+
+async function sign(secret: string, claims: Record<string, unknown>, ttlSeconds: number) {
+  const issuedAt = Math.floor(Date.now() / 1000);
+  const expiresAt = issuedAt + ttlSeconds;
+  const token = await new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setJti(randomUUID())
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(expiresAt)
+    .sign(key(secret));
+  return { token, expiresAt: new Date(expiresAt * 1000) };
+}
+
+/** Mints a token scoped to `accountIds`, valid for `ttlSeconds`. */
+export function mintRealtimeToken(secret: string, accountIds: readonly string[], ttlSeconds: number) {
+  return sign(secret, { acc: [...new Set(accountIds)] }, ttlSeconds);
+}
+
+/** Mints the all-accounts development token server/main.ts prints in the inbox URL. */
+export function mintDevRealtimeToken(secret: string, ttlSeconds: number) {
+  return sign(secret, { all: true }, ttlSeconds);
+}
+
+/**
+ * Verifies signature (HS256 only), issuer, audience and expiry. Any failure is one
+ * `HL_ERR_UNAUTHORIZED`; `details.reason` tells an expired token (mint a new one) from a bad one.
+ */
+export async function verifyRealtimeToken(secret: string, token: string | undefined): Promise<RealtimeGrant> {
+  if (!token) {
+    throw new HooklineError('HL_ERR_UNAUTHORIZED', 'Missing connection token (?token=…)', {
+      details: { reason: 'missing' },
+    });
+  }
+  let payload: unknown;
+  try {
+    ({ payload } = await jwtVerify(token, key(secret), {
+      algorithms: ['HS256'],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    }));
+  } catch (error) {
+    const expired = error instanceof errors.JWTExpired;
+    throw new HooklineError(
+      'HL_ERR_UNAUTHORIZED',
+      expired ? 'The connection token has expired' : 'Invalid connection token',
+      { details: { reason: expired ? 'expired' : 'invalid' } },
+    );
+  }
+  const claims = claimsSchema.safeParse(payload);
+  if (!claims.success) {
+    throw new HooklineError('HL_ERR_UNAUTHORIZED', 'Invalid connection token', {
+      details: { reason: 'invalid' },
+    });
+  }
+  const { jti, exp } = claims.data;
+  const scope: RealtimeScope =
+    'acc' in claims.data ? { kind: 'accounts', accountIds: new Set(claims.data.acc) } : { kind: 'all' };
+  return { scope, tokenId: jti, expiresAt: exp };
+}
+
+/** Lifetime of the dev token in the printed inbox URL. */
+export const DEV_TOKEN_TTL_SECONDS = 24 * 3600;
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/**
+ * The inbox URL server/main.ts prints on start. Only when listening on loopback does it carry an
+ * all-accounts dev token: on any other address the log line would hand every account's messages
+ * to whoever reads the logs, so there the host app mints scoped tokens instead.
+ */
+export async function inboxUrl(listenAddress: string, host: string, secret: string): Promise<string> {
+  const url = new URL('/', listenAddress);
+  if (!LOOPBACK_HOSTS.has(host)) return url.toString();
+  const { token } = await mintDevRealtimeToken(secret, DEV_TOKEN_TTL_SECONDS);
+  url.searchParams.set('token', token);
+  return url.toString();
+}

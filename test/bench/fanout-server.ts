@@ -1,0 +1,136 @@
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { Server as SocketIoServer } from 'socket.io';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { buildApp } from '../../server/app.js';
+import { parseConfig } from '../../server/config.js';
+import { openDatabase, } from '../../server/db/database.js';
+import { applyMigrations } from '../../server/db/migrate.js';
+import { appendRealtimeEvents } from '../../server/db/realtime-events.js';
+import { BENCH_SECRETS, type BenchCommand, type BenchReply, benchEnvelopeData } from './fanout-protocol.js';
+
+/**
+ * One server of the fan-out benchmark, in a process of its own so that its RSS is its own:
+ * `hookline <databaseUrl>`, `ws` or `socketio`. The parent drives it over IPC: `publish` one
+ * event to an account's subscribers, report `rss`.
+ */
+type Publish = (accountId: string, sentAt: number) => Promise<void> | void;
+
+function send(reply: BenchReply): void {
+  process.send?.(reply);
+}
+
+async function startHookline(databaseUrl: string): Promise<{ port: number; publish: Publish }> {
+  const database = await openDatabase({ kind: 'postgres', url: databaseUrl, poolSize: 20 });
+  await applyMigrations(database);
+  const app = await buildApp({
+    config: parseConfig({
+      DATA_DIR: tmpdir(),
+      LOG_LEVEL: 'silent',
+      REALTIME_MAX_CONNECTIONS_PER_TOKEN: '10000',
+    }),
+    secrets: BENCH_SECRETS,
+    database,
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    port,
+    publish: async (accountId, sentAt) => {
+      // What ingest does: one transaction per webhook, then the in-process commit signal.
+      const realtimeSeq = await app.database.db.transaction((tx) =>
+        appendRealtimeEvents(tx, [
+          { accountId, type: 'message:new', data: benchEnvelopeData(accountId, sentAt) },
+        ]),
+      );
+      app.changes.emit({ realtimeSeq });
+    },
+  };
+}
+
+/** Bare ws: sockets subscribe with `?accounts=a,b`; one JSON string per event, sent to each. */
+async function startWs(): Promise<{ port: number; publish: Publish }> {
+  const server = createServer();
+  const wss = new WebSocketServer({ server, maxPayload: 4096 });
+  const byAccount = new Map<string, Set<WebSocket>>();
+  let seq = 0;
+  wss.on('connection', (socket, request) => {
+    const accounts = new URL(request.url ?? '/', 'http://x').searchParams.get('accounts')?.split(',') ?? [];
+    for (const account of accounts) {
+      const set = byAccount.get(account) ?? new Set();
+      set.add(socket);
+      byAccount.set(account, set);
+    }
+    socket.on('close', () => {
+      for (const account of accounts) byAccount.get(account)?.delete(socket);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : 0,
+    publish: (accountId, sentAt) => {
+      const frame = JSON.stringify({
+        type: 'message:new',
+        seq: ++seq,
+        ts: new Date().toISOString(),
+        data: benchEnvelopeData(accountId, sentAt),
+      });
+      for (const socket of byAccount.get(accountId) ?? []) socket.send(frame);
+    },
+  };
+}
+
+/** socket.io: sockets join one room per account (`?accounts=a,b`); events go to the room. */
+async function startSocketIo(): Promise<{ port: number; publish: Publish }> {
+  const server = createServer();
+  const io = new SocketIoServer(server, { transports: ['websocket'], perMessageDeflate: false });
+  let seq = 0;
+  io.on('connection', (socket) => {
+    const accounts = String(socket.handshake.query.accounts ?? '').split(',');
+    for (const account of accounts) void socket.join(account);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : 0,
+    publish: (accountId, sentAt) => {
+      io.to(accountId).emit('message', {
+        type: 'message:new',
+        seq: ++seq,
+        ts: new Date().toISOString(),
+        data: benchEnvelopeData(accountId, sentAt),
+      });
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const [kind, databaseUrl] = process.argv.slice(2);
+  const started =
+    kind === 'hookline' && databaseUrl
+      ? await startHookline(databaseUrl)
+      : kind === 'ws'
+        ? await startWs()
+        : kind === 'socketio'
+          ? await startSocketIo()
+          : undefined;
+  if (!started) throw new Error(`unknown server kind ${kind}`);
+  process.on('message', (command: BenchCommand) => {
+    if (command.type === 'rss') {
+      global.gc?.();
+      send({ type: 'rss', rss: process.memoryUsage().rss });
+    } else if (command.type === 'publish') {
+      void Promise.resolve(started.publish(command.accountId, command.sentAt)).catch((error: unknown) =>
+        send({ type: 'error', message: String(error) }),
+      );
+    }
+  });
+  send({ type: 'ready', port: started.port });
+}
+
+main().catch((error: unknown) => {
+  send({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  process.exit(1);
+});

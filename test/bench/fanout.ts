@@ -1,0 +1,238 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { type Socket as SocketIoSocket, io as socketIoClient } from 'socket.io-client';
+import WebSocket from 'ws';
+import { mintRealtimeToken } from '../../server/realtime/tokens.js';
+import { BENCH_SECRETS, type BenchCommand, type BenchReply } from './fanout-protocol.js';
+
+/**
+ * `npm run bench:fanout -- [--connections 10000] [--accounts 1000] [--rate 1000] [--seconds 10]
+ * [--broadcasts 5] [--servers hookline,ws,socketio] [--database-url postgres://…/postgres]`
+ *
+ * For each server, in its own process: RSS per idle connection, the time for one message to reach
+ * every connection (all subscribe to one shared account), and send-to-socket latency at `rate`
+ * messages/s spread over `accounts` accounts. Hookline publishes each message as ingest does (one
+ * transaction on real Postgres, then the commit signal); bare ws and socket.io just send.
+ */
+const { values: args } = parseArgs({
+  options: {
+    connections: { type: 'string', default: '10000' },
+    accounts: { type: 'string', default: '1000' },
+    rate: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '10' },
+    broadcasts: { type: 'string', default: '5' },
+    servers: { type: 'string', default: 'hookline,ws,socketio' },
+    'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+  },
+});
+const CONNECTIONS = Number(args.connections);
+const ACCOUNTS = Number(args.accounts);
+const RATE = Number(args.rate);
+const SECONDS = Number(args.seconds);
+const BROADCASTS = Number(args.broadcasts);
+const SHARED = 'acc-all';
+
+type Kind = 'hookline' | 'ws' | 'socketio';
+
+interface Server {
+  child: ChildProcess;
+  port: number;
+  command(command: BenchCommand): void;
+  rss(): Promise<number>;
+}
+
+async function startServer(kind: Kind, databaseUrl: string): Promise<Server> {
+  const script = fileURLToPath(new URL('./fanout-server.ts', import.meta.url));
+  const child = fork(script, [kind, databaseUrl], { execArgv: ['--import', 'tsx', '--expose-gc'] });
+  const replies: ((reply: BenchReply) => void)[] = [];
+  child.on('message', (reply: BenchReply) => {
+    if (reply.type === 'error') process.stderr.write(`${kind}: ${reply.message}\n`);
+    else replies.shift()?.(reply);
+  });
+  const next = () => new Promise<BenchReply>((resolve) => replies.push(resolve));
+  const ready = await next();
+  if (ready.type !== 'ready') throw new Error(`${kind} did not start`);
+  return {
+    child,
+    port: ready.port,
+    command: (command) => child.send(command),
+    rss: async () => {
+      const reply = next();
+      child.send({ type: 'rss' } satisfies BenchCommand);
+      const answer = await reply;
+      return answer.type === 'rss' ? answer.rss : 0;
+    },
+  };
+}
+
+interface Client {
+  close(): void;
+}
+
+/** Receipts: shared-account messages by send time, and latencies of per-account messages. */
+const broadcastReceipts = new Map<number, { count: number; last: number }>();
+let latencies: number[] = [];
+
+function onEnvelope(envelope: { type?: string; data?: { accountId?: string; text?: string } }): void {
+  if (envelope.type === 'hello' || !envelope.data?.text) return;
+  const now = performance.timeOrigin + performance.now();
+  const sentAt = Number(envelope.data.text);
+  if (envelope.data.accountId === SHARED) {
+    const receipt = broadcastReceipts.get(sentAt) ?? { count: 0, last: 0 };
+    receipt.count++;
+    receipt.last = now;
+    broadcastReceipts.set(sentAt, receipt);
+  } else {
+    latencies.push(now - sentAt);
+  }
+}
+
+async function connect(kind: Kind, port: number, index: number): Promise<Client> {
+  const account = `acc-${index % ACCOUNTS}`;
+  if (kind === 'socketio') {
+    const socket: SocketIoSocket = socketIoClient(`http://127.0.0.1:${port}`, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      query: { accounts: `${SHARED},${account}` },
+    });
+    socket.on('message', onEnvelope);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    return { close: () => socket.close() };
+  }
+  const url =
+    kind === 'hookline'
+      ? `ws://127.0.0.1:${port}/ws/messages?token=${(await tokenFor(account)).token}`
+      : `ws://127.0.0.1:${port}/?accounts=${SHARED},${account}`;
+  const socket = new WebSocket(url);
+  socket.on('message', (data) => onEnvelope(JSON.parse(data.toString())));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  return { close: () => socket.terminate() };
+}
+
+const tokens = new Map<string, ReturnType<typeof mintRealtimeToken>>();
+function tokenFor(account: string) {
+  let token = tokens.get(account);
+  if (!token) {
+    token = mintRealtimeToken(BENCH_SECRETS.realtimeJwtSecret, [SHARED, account], 3600);
+    tokens.set(account, token);
+  }
+  return token;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await sleep(5);
+  }
+  return true;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length === 0
+    ? Number.NaN
+    : (sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0);
+}
+
+async function measure(kind: Kind, databaseUrl: string) {
+  const server = await startServer(kind, databaseUrl);
+  await sleep(500);
+  const rssBefore = await server.rss();
+  const clients: Client[] = [];
+  for (let i = 0; i < CONNECTIONS; i += 200) {
+    const batch = Array.from({ length: Math.min(200, CONNECTIONS - i) }, (_, j) =>
+      connect(kind, server.port, i + j),
+    );
+    clients.push(...(await Promise.all(batch)));
+  }
+  await sleep(1000);
+  const rssAfter = await server.rss();
+
+  const broadcastMs: number[] = [];
+  for (let round = 0; round < BROADCASTS; round++) {
+    const sentAt = performance.timeOrigin + performance.now();
+    server.command({ type: 'publish', accountId: SHARED, sentAt });
+    const complete = await waitUntil(
+      () => (broadcastReceipts.get(sentAt)?.count ?? 0) >= CONNECTIONS,
+      30_000,
+    );
+    const receipt = broadcastReceipts.get(sentAt);
+    broadcastMs.push(complete && receipt ? receipt.last - sentAt : Number.NaN);
+    await sleep(200);
+  }
+
+  latencies = [];
+  // 100 ticks a second; fractional rates carry over between ticks.
+  let credit = 0;
+  let sent = 0;
+  const ticker = setInterval(() => {
+    for (credit += RATE / 100; credit >= 1; credit--) {
+      const accountId = `acc-${Math.floor(Math.random() * ACCOUNTS)}`;
+      server.command({ type: 'publish', accountId, sentAt: performance.timeOrigin + performance.now() });
+      sent++;
+    }
+  }, 10);
+  await sleep(SECONDS * 1000);
+  clearInterval(ticker);
+  const perAccount = CONNECTIONS / ACCOUNTS;
+  await waitUntil(() => latencies.length >= Math.floor(sent * perAccount), 10_000);
+  const sorted = [...latencies].sort((a, b) => a - b);
+
+  for (const client of clients) client.close();
+  server.child.kill();
+  broadcastMs.sort((a, b) => a - b);
+  return {
+    kind,
+    connections: clients.length,
+    bytesPerIdleConnection: Math.round((rssAfter - rssBefore) / CONNECTIONS),
+    broadcastMedianMs: percentile(broadcastMs, 0.5),
+    messagesSent: sent,
+    received: `${latencies.length}/${Math.floor(sent * perAccount)}`,
+    latencyP50Ms: percentile(sorted, 0.5),
+    latencyP99Ms: percentile(sorted, 0.99),
+  };
+}
+
+async function main(): Promise<void> {
+  const admin = new pg.Client({ connectionString: args['database-url'] });
+  await admin.connect();
+  const name = `hookline_bench_${process.pid}`;
+  await admin.query(`create database ${pg.escapeIdentifier(name)}`);
+  const url = new URL(args['database-url']);
+  url.pathname = `/${name}`;
+  try {
+    const results = [];
+    for (const kind of args.servers.split(',') as Kind[]) {
+      results.push(await measure(kind, url.toString()));
+      broadcastReceipts.clear();
+    }
+    console.log(`connections=${CONNECTIONS} accounts=${ACCOUNTS} rate=${RATE}/s seconds=${SECONDS}`);
+    console.table(
+      results.map((result) => ({
+        ...result,
+        broadcastMedianMs: result.broadcastMedianMs.toFixed(1),
+        latencyP50Ms: result.latencyP50Ms.toFixed(2),
+        latencyP99Ms: result.latencyP99Ms.toFixed(2),
+      })),
+    );
+  } finally {
+    await admin.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);
+    await admin.end();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

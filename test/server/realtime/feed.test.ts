@@ -1,0 +1,120 @@
+import { sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import * as schema from '../../../drizzle/schema.js';
+import { type Database, openDatabase, } from '../../../server/db/database.js';
+import { LISTENER_APPLICATION_NAME } from '../../../server/db/listener.js';
+import { appendRealtimeEvents } from '../../../server/db/realtime-events.js';
+import { queryRows } from '../../../server/db/rows.js';
+import { buildTestApp } from '../../support/app.js';
+import {
+  describePostgres,
+  openTestDatabase,
+  requireTestDatabaseUrl,
+  type TestDatabase,
+} from '../../support/databases.js';
+import { appendEvents, messageNew, metricValue, mintToken } from '../../support/realtime.js';
+import { waitFor } from '../../support/wait.js';
+import { connectClient, messagesUrl } from '../../support/ws-client.js';
+
+/** No poll during these tests: only the commit signal and NOTIFY may wake the readers. */
+const NO_POLL = { REALTIME_POLL_INTERVAL_MS: '3600000' };
+
+describePostgres('realtime across instances on one Postgres', () => {
+  let source: TestDatabase;
+  const databases: Database[] = [];
+  const apps: FastifyInstance[] = [];
+
+  async function startInstance(): Promise<FastifyInstance> {
+    const database = await openDatabase({ kind: 'postgres', url: source.url!, poolSize: 4 });
+    databases.push(database);
+    const app = await buildTestApp(database, { env: NO_POLL });
+    apps.push(app);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    return app;
+  }
+
+  beforeAll(async () => {
+    source = await openTestDatabase('postgres');
+  });
+
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    for (const database of databases) await database.close();
+    await source?.dispose();
+  });
+
+  it('delivers an event committed through one instance to a client of the other', async () => {
+    const writer = await startInstance();
+    const reader = await startInstance();
+    const token = await mintToken(reader, ['acc-multi']);
+    const client = await connectClient(messagesUrl(reader, { token }));
+    const seq = await appendEvents(writer, [messageNew('acc-multi', 1)]);
+    const [event] = await client.waitForEvents(1);
+    expect(event).toMatchObject({ type: 'message:new', seq, data: { accountId: 'acc-multi' } });
+    await client.close();
+    for (const app of apps.splice(0)) await app.close();
+  });
+
+  it('recovers a killed LISTEN connection and catches up on events committed while it was down', async () => {
+    const app = await startInstance();
+    const token = await mintToken(app, ['acc-listen']);
+    const client = await connectClient(messagesUrl(app, { token }));
+    const databaseName = new URL(source.url!).pathname.slice(1);
+
+    // Another "instance": a plain connection that commits the way ingest does, with no in-process signal.
+    const admin = new pg.Client({ connectionString: source.url });
+    // ALTER DATABASE cannot disallow connections to the database it runs in.
+    const maintenance = new pg.Client({ connectionString: requireTestDatabaseUrl() });
+    await Promise.all([admin.connect(), maintenance.connect()]);
+    const allowConnections = (allow: boolean) =>
+      maintenance.query(
+        `alter database ${pg.escapeIdentifier(databaseName)} with allow_connections ${allow ? 'true' : 'false'}`,
+      );
+    try {
+      const other = drizzle(admin, { schema });
+      const listenerPid = async () => {
+        const rows = await queryRows<{ pid: number }>(
+          other,
+          sql`select pid from pg_stat_activity where datname = ${databaseName} and application_name = ${LISTENER_APPLICATION_NAME}`,
+        );
+        return rows[0]?.pid;
+      };
+      const before = await waitFor(listenerPid, 'the listener connection');
+      const reconnectsBefore = await metricValue(app, 'hookline_realtime_listener_reconnects_total');
+
+      // Keep it from reconnecting until the events below are committed, so only catch-up can deliver them.
+      await allowConnections(false);
+      await other.execute(sql`select pg_terminate_backend(${before})`);
+      await waitFor(
+        async () =>
+          (await metricValue(app, 'hookline_realtime_listener_reconnects_total')) > reconnectsBefore + 1,
+        'a failed reconnection attempt',
+      );
+      let last = 0;
+      for (let n = 0; n < 5; n++) {
+        last =
+          (await other.transaction((tx) => appendRealtimeEvents(tx, [messageNew('acc-listen', n)]))) ?? 0;
+      }
+      expect(client.events()).toEqual([]);
+      await allowConnections(true);
+
+      await waitFor(() => client.events().at(-1)?.seq === last, 'catch-up after reconnecting');
+      expect(client.events().map((event) => event.data?.messageId)).toEqual(
+        [0, 1, 2, 3, 4].map((n) => `msg-acc-listen-${n}`),
+      );
+      const after = await waitFor(listenerPid, 'the new listener connection');
+      expect(after).not.toBe(before);
+
+      // Live again through NOTIFY alone.
+      const live = await other.transaction((tx) => appendRealtimeEvents(tx, [messageNew('acc-listen', 5)]));
+      await waitFor(() => client.events().at(-1)?.seq === live, 'a live event after recovery');
+    } finally {
+      await allowConnections(true);
+      await Promise.all([admin.end(), maintenance.end()]);
+    }
+    await client.close();
+  });
+});

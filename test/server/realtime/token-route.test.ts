@@ -1,0 +1,66 @@
+import fc from 'fast-check';
+import { decodeJwt } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { verifyRealtimeToken } from '../../../server/realtime/tokens.js';
+import { apiAuth, TEST_SECRETS, useTestApp } from '../../support/app.js';
+import { testDatabaseKinds } from '../../support/databases.js';
+
+const valid = { accountIds: ['acc-a', 'acc-b'], ttlSeconds: 600 };
+
+describe.each(testDatabaseKinds())('POST /api/realtime/tokens on %s', (kind) => {
+  const t = useTestApp(kind, { env: { REALTIME_TOKEN_MAX_TTL_SECONDS: '3600' } });
+
+  const mint = (payload: unknown, headers: Record<string, string> = apiAuth) =>
+    t.app.inject({ method: 'POST', url: '/api/realtime/tokens', headers, payload: payload as object });
+
+  it('mints an HS256 token scoped to the accounts, expiring after ttlSeconds', async () => {
+    const response = await mint(valid);
+    expect(response.statusCode).toBe(200);
+    const body = response.json() as { token: string; expiresAt: string; accountIds: string[] };
+    expect(body.accountIds).toEqual(['acc-a', 'acc-b']);
+    const claims = decodeJwt(body.token);
+    expect(claims.acc).toEqual(['acc-a', 'acc-b']);
+    expect(claims.all).toBeUndefined();
+    expect(claims.exp! - claims.iat!).toBe(600);
+    expect(new Date(body.expiresAt).getTime()).toBe(claims.exp! * 1000);
+    const grant = await verifyRealtimeToken(TEST_SECRETS.realtimeJwtSecret, body.token);
+    expect(grant.scope).toEqual({ kind: 'accounts', accountIds: new Set(['acc-a', 'acc-b']) });
+  });
+
+  it('requires the API token', async () => {
+    const response = await mint(valid, {});
+    expect(response.statusCode).toBe(401);
+    expect(response.json().error.code).toBe('HL_ERR_UNAUTHORIZED');
+  });
+
+  it.each([
+    ['accountIds missing', { ttlSeconds: 600 }],
+    ['accountIds empty', { ...valid, accountIds: [] }],
+    ['an empty account id', { ...valid, accountIds: [''] }],
+    ['an account id that is not a string', { ...valid, accountIds: [42] }],
+    ['more than 100 accounts', { ...valid, accountIds: Array.from({ length: 101 }, (_, i) => `acc-${i}`) }],
+    ['ttlSeconds below 60', { ...valid, ttlSeconds: 59 }],
+    ['ttlSeconds above the configured maximum', { ...valid, ttlSeconds: 3601 }],
+    ['ttlSeconds not whole', { ...valid, ttlSeconds: 60.5 }],
+    ['an unknown field (such as a wildcard claim)', { ...valid, all: true }],
+  ])('answers 400 HL_ERR_INVALID_REQUEST for %s', async (_name, payload) => {
+    const response = await mint(payload);
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.code).toBe('HL_ERR_INVALID_REQUEST');
+  });
+
+  it('never answers 5xx whatever the JSON body', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue(), async (payload) => {
+        const response = await t.app.inject({
+          method: 'POST',
+          url: '/api/realtime/tokens',
+          headers: { ...apiAuth, 'content-type': 'application/json' },
+          payload: JSON.stringify(payload),
+        });
+        expect(response.statusCode).toBeLessThan(500);
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
