@@ -72,6 +72,13 @@ async function openPostgres(options: PostgresOptions): Promise<Database> {
     application_name: 'hookline',
   });
   pool.on('error', (error) => options.onPoolError?.(error));
+  // pg-pool removes its own error listener from a client while it is checked out (a drizzle
+  // transaction holds one). A connection lost mid-transaction then emits 'error' with no
+  // listener, which would crash the process. The query still fails (and the caller answers 503);
+  // this listener only keeps the event from being fatal.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => options.onPoolError?.(error));
+  });
   const db = drizzleNodePg(pool, { schema }) as unknown as Db;
   return {
     kind: 'postgres',
