@@ -8,6 +8,7 @@ import { apiAuthPlugin } from './http/api-auth.js';
 import { errorHandlerPlugin } from './http/error-handler.js';
 import { metricsPlugin } from './ops/metrics.js';
 import { readinessPlugin } from './ops/readiness.js';
+import { outboundPlugin } from './outbound/plugin.js';
 import type { Secrets } from './secrets.js';
 
 declare module 'fastify' {
@@ -77,6 +78,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(metricsPlugin);
   await app.register(readinessPlugin);
   await app.register(apiAuthPlugin, { apiToken: options.secrets.apiToken });
+  await app.register(outboundPlugin, { encryptionKey: options.secrets.encryptionKey });
 
   app.addReadinessCheck('database', {
     critical: true,
