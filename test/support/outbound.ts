@@ -48,13 +48,13 @@ export interface DeliveryView {
   lastError: string | null;
 }
 
-/** The endpoint's deliveries through the API, newest first. */
+/** The endpoint's deliveries through the API, newest first (up to 200). */
 export async function endpointDeliveries(
   app: FastifyInstance,
   endpointId: string,
   status?: string,
 ): Promise<DeliveryView[]> {
-  const query = status ? `?status=${status}` : '';
+  const query = `?limit=200${status ? `&status=${status}` : ''}`;
   const response = await app.inject({
     method: 'GET',
     url: `/api/endpoints/${endpointId}/deliveries${query}`,
