@@ -113,6 +113,35 @@ export const attemptResponse = z.object({
   responseBodyExcerpt: z.string().nullable(),
 });
 
+export const testResponse = z.object({ attempt: attemptResponse, delivery: deliveryResponse.nullable() });
+
+export const statsResponse = z.object({
+  since: isoDate,
+  /** Share of attempts since `since` that got a 2xx; null without attempts. */
+  successRate: z.number().min(0).max(1).nullable(),
+  attempts: z.number(),
+  succeeded: z.number(),
+  latencyMs: z.object({ p50: z.number().nullable(), p90: z.number().nullable(), p99: z.number().nullable() }),
+  /** Deliveries of the endpoint by status, all time. */
+  deliveries: z.record(z.string(), z.number()),
+  lastError: z
+    .object({ at: isoDate, statusCode: z.number().nullable(), error: z.string().nullable() })
+    .nullable(),
+});
+
+export const recoverResponse = z.object({ requeued: z.number() });
+
+export const eventTypesResponse = z.object({
+  data: z.array(
+    z.object({
+      type: z.string(),
+      description: z.string(),
+      schema: z.record(z.string(), z.unknown()),
+      example: z.object({ type: z.string(), timestamp: isoDate, data: z.record(z.string(), z.unknown()) }),
+    }),
+  ),
+});
+
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
 
 export function endpointView(row: EndpointRow): z.infer<typeof endpointResponse> {

@@ -16,9 +16,13 @@ import {
   deliveryPageResponse,
   deliveryView,
   endpointIdParams,
+  eventTypesResponse,
   listDeliveriesQuery,
   recoverBody,
+  recoverResponse,
   statsQuery,
+  statsResponse,
+  testResponse,
 } from './api-schemas.js';
 import { attemptDelivery } from './attempt.js';
 import { endpointNotFound } from './endpoint-routes.js';
@@ -64,7 +68,10 @@ export async function deliveryRoutes(app: FastifyInstance, service: OutboundServ
     );
     const attempt = await attemptDelivery(service.attempts, claimed, new AbortController().signal);
     const delivery = await findDelivery(db(), claimed.id);
-    return { attempt: attemptView(attempt), delivery: delivery ? deliveryView(delivery) : null };
+    return testResponse.parse({
+      attempt: attemptView(attempt),
+      delivery: delivery ? deliveryView(delivery) : null,
+    });
   });
 
   app.get('/api/endpoints/:id/deliveries', async (request) => {
@@ -90,11 +97,11 @@ export async function deliveryRoutes(app: FastifyInstance, service: OutboundServ
     await requireEndpoint(id);
     const since = query.since ? new Date(query.since) : new Date(Date.now() - DAY_MS);
     const stats = await endpointStats(db(), id, since);
-    return {
+    return statsResponse.parse({
       since: since.toISOString(),
       successRate: stats.attempts === 0 ? null : stats.succeeded / stats.attempts,
       ...stats,
-    };
+    });
   });
 
   app.post('/api/endpoints/:id/recover', async (request, reply) => {
@@ -103,7 +110,7 @@ export async function deliveryRoutes(app: FastifyInstance, service: OutboundServ
     await requireEndpoint(id);
     const requeued = await requeueFailedDeliveries(db(), id, new Date(body.since));
     service.wake();
-    return reply.status(202).send({ requeued });
+    return reply.status(202).send(recoverResponse.parse({ requeued }));
   });
 
   app.post('/api/deliveries/:id/retry', async (request, reply) => {
@@ -118,5 +125,5 @@ export async function deliveryRoutes(app: FastifyInstance, service: OutboundServ
     return reply.status(202).send(deliveryView(row));
   });
 
-  app.get('/api/event-types', async () => ({ data: EVENT_TYPES }));
+  app.get('/api/event-types', async () => eventTypesResponse.parse({ data: EVENT_TYPES }));
 }

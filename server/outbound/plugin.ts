@@ -72,6 +72,14 @@ export const outboundPlugin = fp<OutboundPluginOptions>(
       await deliveryRoutes(scope, service);
     });
 
+    app.addReadinessCheck('outbound', {
+      critical: false,
+      run: () =>
+        worker
+          ? { ok: true, state: `running, ${worker.inFlightCount} in flight` }
+          : { ok: true, state: 'worker disabled (OUTBOUND_WORKER_ENABLED=false)' },
+    });
+
     const stopWaking: Array<() => unknown> = [];
     if (worker) {
       app.addHook('onReady', async () => {
@@ -105,5 +113,8 @@ export const outboundPlugin = fp<OutboundPluginOptions>(
       await sender.close();
     });
   },
-  { name: 'hookline-outbound', dependencies: ['hookline-database', 'hookline-metrics', 'hookline-api-auth'] },
+  {
+    name: 'hookline-outbound',
+    dependencies: ['hookline-database', 'hookline-metrics', 'hookline-readiness', 'hookline-api-auth'],
+  },
 );
