@@ -14,6 +14,8 @@ export interface DeliveryTarget {
   previousSecretEncrypted: string | null;
   previousSecretExpiresAt: Date | null;
   maxAttempts: number;
+  /** Whether the endpoint's failing clock runs (a success must then stop it). */
+  failing: boolean;
 }
 
 /** A delivery a worker now owns until its lease expires. */
@@ -47,6 +49,7 @@ function toClaimed(row: ClaimedRow): ClaimedDelivery {
       previousSecretExpiresAt:
         row.previousSecretExpiresAt === null ? null : new Date(row.previousSecretExpiresAt),
       maxAttempts: Number(row.maxAttempts),
+      failing: Boolean(row.failing),
     },
   };
 }
@@ -115,7 +118,8 @@ export function claimDueDeliveries(executor: Executor, options: ClaimOptions): P
       returning d.id, d.webhook_id as "webhookId", d.endpoint_id as "endpointId", d.payload, d.attempts,
         e.url, e.headers, e.secret_encrypted as "secretEncrypted",
         e.previous_secret_encrypted as "previousSecretEncrypted",
-        e.previous_secret_expires_at as "previousSecretExpiresAt", e.max_attempts as "maxAttempts"`,
+        e.previous_secret_expires_at as "previousSecretExpiresAt", e.max_attempts as "maxAttempts",
+        e.failing_since is not null as failing`,
   ).then((rows) => rows.map(toClaimed));
 }
 

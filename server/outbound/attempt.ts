@@ -120,7 +120,7 @@ export async function attemptDelivery(
       },
     );
     if (next.status === 'succeeded') {
-      await markEndpointHealthy(tx, delivery.endpointId);
+      if (delivery.target.failing) await markEndpointHealthy(tx, delivery.endpointId);
       return { attempt, disabledReason: undefined };
     }
     const disabledReason = await markEndpointFailing(tx, delivery.endpointId, {

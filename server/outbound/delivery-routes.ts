@@ -64,6 +64,7 @@ export async function deliveryRoutes(app: FastifyInstance, service: OutboundServ
         previousSecretEncrypted: endpoint.previousSecretEncrypted,
         previousSecretExpiresAt: endpoint.previousSecretExpiresAt,
         maxAttempts: endpoint.maxAttempts,
+        failing: endpoint.failingSince !== null,
       },
     );
     const attempt = await attemptDelivery(service.attempts, claimed, new AbortController().signal);

@@ -31,6 +31,7 @@ export class DeliveryWorker {
   #pollTimer: NodeJS.Timeout | undefined;
   #rateTimer: NodeJS.Timeout | undefined;
   #claiming = false;
+  #wakeScheduled = false;
   #wokenWhileClaiming = false;
   #stopped = true;
 
@@ -134,10 +135,20 @@ export class DeliveryWorker {
         const left = (this.#inFlight.get(endpointId) ?? 1) - 1;
         if (left === 0) this.#inFlight.delete(endpointId);
         else this.#inFlight.set(endpointId, left);
-        this.wake();
+        this.#wakeSoon();
         this.#wakeWhenRateWindowMoves();
       });
     this.#running.add(task);
+  }
+
+  /** Completions in the same turn of the event loop share one claim round instead of one each. */
+  #wakeSoon(): void {
+    if (this.#wakeScheduled) return;
+    this.#wakeScheduled = true;
+    setImmediate(() => {
+      this.#wakeScheduled = false;
+      this.wake();
+    });
   }
 
   /** A rate-limited endpoint gets budget back a second after its sends: wake then. */

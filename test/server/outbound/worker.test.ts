@@ -288,6 +288,15 @@ describe.each(testDatabaseKinds())('delivery worker on %s', (kind) => {
     }
   });
 
+  it('reports the worker as an informational readiness check', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/readyz' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json().checks.outbound).toMatchObject({
+      ok: true,
+      state: expect.stringContaining('running'),
+    });
+  });
+
   it('refuses to retry a delivery while it is being sent (409 HL_ERR_CONFLICT)', async () => {
     const { own, id } = await endpointOnOwnSink();
     try {
