@@ -48,6 +48,9 @@ describe('SSRF address guard', () => {
     'http://169.254.169.254/latest/meta-data',
     'http://[::1]:8080/hook',
     'http://localhost:3000/hook',
+    'http://2130706433/hook',
+    'http://0x7f000001/hook',
+    'http://[::ffff:169.254.169.254]/hook',
   ])('refuses %s at creation with HL_ERR_FORBIDDEN', async (url) => {
     expect(await refusalCode(url)).toBe('HL_ERR_FORBIDDEN');
   });

@@ -1,8 +1,10 @@
 import { Writable } from 'node:stream';
+import { asc, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { deliveries, deliveryAttempts } from '../../../drizzle/schema.js';
 import { type Database, openDatabase } from '../../../server/db/database.js';
 import { apiAuth, buildTestApp } from '../../support/app.js';
 import {
@@ -17,8 +19,8 @@ import { startWebhookSink, type WebhookSink, waitFor } from '../../support/webho
 const FAST = {
   OUTBOUND_RETRY_SCHEDULE: '50ms',
   OUTBOUND_POLL_INTERVAL_MS: '50',
-  OUTBOUND_TIMEOUT_MS: '1000',
-  OUTBOUND_LEASE_MS: '1500',
+  OUTBOUND_TIMEOUT_MS: '2000',
+  OUTBOUND_LEASE_MS: '3000',
 };
 
 /** Apps and sinks a test started, closed after it whatever happened. */
@@ -132,6 +134,32 @@ describe.each(testDatabaseKinds())('delivery across instances on %s', (kind) => 
       'the fast endpoint',
     );
     expect(slow.received).toHaveLength(2);
+  });
+
+  it('never starts more than rateLimitPerSecond attempts to an endpoint within one second', async () => {
+    const sink = await use.sink();
+    const app = await use.app(db.database);
+    const { id } = await createEndpoint(app, { url: sink.url, rateLimitPerSecond: 2 });
+    await publishEvents(
+      app,
+      Array.from({ length: 6 }, () => ({})),
+    );
+    await waitFor(
+      async () => (await endpointDeliveries(app, id, 'succeeded')).length === 6,
+      20_000,
+      'six deliveries',
+    );
+    const started = await db.database.db
+      .select({ at: deliveryAttempts.attemptedAt })
+      .from(deliveryAttempts)
+      .innerJoin(deliveries, eq(deliveries.id, deliveryAttempts.deliveryId))
+      .where(eq(deliveries.endpointId, id))
+      .orderBy(asc(deliveryAttempts.attemptedAt));
+    expect(started.length).toBeGreaterThanOrEqual(6);
+    // Any three consecutive starts span at least the one-second window (1 ms of clock rounding).
+    for (let index = 2; index < started.length; index++) {
+      expect(started[index]!.at.getTime() - started[index - 2]!.at.getTime()).toBeGreaterThanOrEqual(999);
+    }
   });
 
   it('disables an endpoint that failed for OUTBOUND_DISABLE_AFTER_MS, logging endpoint.disabled', async () => {
