@@ -49,8 +49,9 @@ describePostgres('readiness when Postgres goes away and comes back', () => {
       connectionTimeoutMs: 1000,
     });
     app = await buildApp({ config: testConfig(), secrets: TEST_SECRETS, database });
-    await app.ready();
+    // Hooks must be added before ready(): once any plugin has an onReady hook, fastify refuses later ones.
     app.addHook('onClose', () => database.close());
+    await app.ready();
   });
 
   afterAll(async () => {
