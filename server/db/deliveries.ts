@@ -209,6 +209,11 @@ export async function settleDelivery(
   return rows.length > 0;
 }
 
+export async function deliveryExists(executor: Executor, id: number): Promise<boolean> {
+  const rows = await executor.select({ id: deliveries.id }).from(deliveries).where(eq(deliveries.id, id));
+  return rows.length > 0;
+}
+
 /** Deliveries waiting to be sent (due or scheduled), for the backlog gauge. */
 export async function countBacklog(executor: Executor): Promise<number> {
   const [row] = await queryRows<{ n: string }>(

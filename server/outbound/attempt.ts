@@ -4,6 +4,7 @@ import {
   type ClaimedDelivery,
   type DeliveryAttemptRow,
   type DeliveryNext,
+  deliveryExists,
   insertAttempt,
   settleDelivery,
 } from '../db/deliveries.js';
@@ -88,12 +89,14 @@ function nextStep(
  * Sends one claimed delivery, logs the attempt and settles the delivery and its endpoint in one
  * transaction. Throws `SendAborted` (nothing recorded) when `signal` aborts: the lease then
  * expires and another worker re-sends it with the same webhook-id, as after a crash.
+ *
+ * @returns the logged attempt, or undefined when the delivery was deleted while it was sent.
  */
 export async function attemptDelivery(
   context: AttemptContext,
   delivery: ClaimedDelivery,
   signal: AbortSignal,
-): Promise<DeliveryAttemptRow> {
+): Promise<DeliveryAttemptRow | undefined> {
   const now = context.now ?? Date.now;
   const startedAt = now();
   const body = JSON.stringify(delivery.payload);
@@ -101,7 +104,15 @@ export async function attemptDelivery(
   const result = await context.sender.send(delivery.target.url, headers, body, signal);
   const next = nextStep(context, delivery, result, now());
   const gone = result.statusCode === 410;
-  const { attempt, disabledReason } = await context.db.transaction(async (tx) => {
+  const recorded = await context.db.transaction(async (tx) => {
+    const settled = await settleDelivery(
+      tx,
+      { id: delivery.id, attempt: delivery.attempts },
+      { next, statusCode: result.statusCode, error: result.error },
+    );
+    // Not settled: either another worker re-claimed it after our lease (log the attempt anyway)
+    // or the endpoint was deleted meanwhile, taking the delivery with it (nothing left to log).
+    if (!settled && !(await deliveryExists(tx, delivery.id))) return undefined;
     const attempt = await insertAttempt(tx, {
       deliveryId: delivery.id,
       attemptedAt: new Date(startedAt),
@@ -110,15 +121,6 @@ export async function attemptDelivery(
       error: result.error,
       responseBodyExcerpt: result.bodyExcerpt,
     });
-    await settleDelivery(
-      tx,
-      { id: delivery.id, attempt: delivery.attempts },
-      {
-        next,
-        statusCode: result.statusCode,
-        error: result.error,
-      },
-    );
     if (next.status === 'succeeded') {
       if (delivery.target.failing) await markEndpointHealthy(tx, delivery.endpointId);
       return { attempt, disabledReason: undefined };
@@ -130,6 +132,8 @@ export async function attemptDelivery(
     });
     return { attempt, disabledReason };
   });
+  if (!recorded) return undefined;
+  const { attempt, disabledReason } = recorded;
   context.metrics.recordAttempt(
     next.status === 'succeeded' ? 'succeeded' : next.status === 'dead' ? 'dead' : 'retry',
     result.durationMs,

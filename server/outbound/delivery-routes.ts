@@ -68,6 +68,7 @@ export async function deliveryRoutes(app: FastifyInstance, service: OutboundServ
       },
     );
     const attempt = await attemptDelivery(service.attempts, claimed, new AbortController().signal);
+    if (!attempt) throw endpointNotFound(id);
     const delivery = await findDelivery(db(), claimed.id);
     return testResponse.parse({
       attempt: attemptView(attempt),

@@ -14,6 +14,7 @@ import {
   testDatabaseKinds,
 } from '../../support/databases.js';
 import { createEndpoint, endpointDeliveries, publishEvents } from '../../support/outbound.js';
+import { startTcpProxy } from '../../support/tcp-proxy.js';
 import { startWebhookSink, type WebhookSink, waitFor } from '../../support/webhook-sink.js';
 
 const FAST = {
@@ -198,6 +199,32 @@ describe.each(testDatabaseKinds())('delivery across instances on %s', (kind) => 
     expect(metrics).toMatch(/hookline_outbound_backlog \d+/);
   });
 
+  it('settles quietly when an endpoint is deleted while its delivery is in flight', async () => {
+    const sink = await use.sink();
+    sink.fallback('hang');
+    const lines: string[] = [];
+    const logger = pino(
+      { level: 'warn' },
+      new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    );
+    const app = await use.app(db.database, {}, logger);
+    const { id } = await createEndpoint(app, { url: sink.url });
+    await publishEvents(app, [{}]);
+    await waitFor(() => sink.received.length === 1, 10_000, 'the request');
+    const deleted = await app.inject({ method: 'DELETE', url: `/api/endpoints/${id}`, headers: apiAuth });
+    expect(deleted.statusCode).toBe(204);
+    await waitFor(async () => {
+      const ready = (await app.inject({ method: 'GET', url: '/readyz' })).json();
+      return ready.checks.outbound.state === 'running, 0 in flight';
+    });
+    expect(lines.filter((line) => line.includes('could not be recorded'))).toEqual([]);
+  });
+
   it('never logs an endpoint secret, at trace level, through create, rotate, test and deliveries', async () => {
     const sink = await use.sink();
     const lines: string[] = [];
@@ -264,6 +291,38 @@ describePostgres('delivery workers sharing Postgres', () => {
     await other.close();
   });
 
+  it('listens again after a Postgres outage and still wakes on NOTIFY', async () => {
+    const sink = await use.sink();
+    const target = new URL(db.url!);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    target.port = String(proxy.port);
+    const viaProxy = await openDatabase({
+      kind: 'postgres',
+      url: target.toString(),
+      connectionTimeoutMs: 1000,
+    });
+    const producer = await use.app(db.database, { OUTBOUND_WORKER_ENABLED: 'false' });
+    const { id } = await createEndpoint(producer, { url: sink.url });
+    const consumer = await use.app(viaProxy, { OUTBOUND_POLL_INTERVAL_MS: '60000' });
+    const listening = async () => {
+      const result = await db.database.pool!.query(
+        "select 1 from pg_stat_activity where application_name = 'hookline-listen' and datname = current_database() and query like 'LISTEN%'",
+      );
+      return result.rowCount === 1;
+    };
+    await waitFor(listening, 10_000, 'the first LISTEN');
+    await proxy.cut();
+    await waitFor(async () => !(await listening()), 10_000, 'the LISTEN connection to drop');
+    await proxy.restore();
+    await waitFor(listening, 10_000, 'LISTEN again');
+    await publishEvents(producer, [{}]);
+    await waitFor(() => sink.received.length === 1, 20_000, 'a NOTIFY-driven delivery after the outage');
+    await waitFor(async () => (await endpointDeliveries(producer, id, 'succeeded')).length === 1);
+    await consumer.close();
+    await viaProxy.close();
+    await proxy.close();
+  });
+
   it('wakes on NOTIFY from another instance without waiting for the poll', async () => {
     const sink = await use.sink();
     const other = await openDatabase({ kind: 'postgres', url: db.url!, poolSize: 2 });
@@ -273,7 +332,7 @@ describePostgres('delivery workers sharing Postgres', () => {
     // Let the consumer's startup claim round and LISTEN settle, so only NOTIFY can wake it now.
     await waitFor(async () => {
       const rows = await other.pool!.query(
-        "select 1 from pg_stat_activity where application_name = 'hookline-listen' and query like 'LISTEN%'",
+        "select 1 from pg_stat_activity where application_name = 'hookline-listen' and datname = current_database() and query like 'LISTEN%'",
       );
       return rows.rowCount === 1;
     });
