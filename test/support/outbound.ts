@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { asc, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { expect } from 'vitest';
+import pino from 'pino';
+import { Webhook } from 'standardwebhooks';
+import { afterEach, expect } from 'vitest';
+import { deliveryAttempts } from '../../drizzle/schema.js';
+import type { Database } from '../../server/db/database.js';
 import { enqueueDeliveries, type OutboundEvent } from '../../server/outbound/enqueue.js';
-import { apiAuth } from './app.js';
+import { apiAuth, buildTestApp } from './app.js';
+import { type ReceivedWebhook, startWebhookSink, type WebhookSink } from './webhook-sink.js';
 
 /** Commits events the way ingest does (enqueue inside a transaction), then signals the commit. */
 export async function publishEvents(
@@ -62,4 +69,69 @@ export async function endpointDeliveries(
   });
   expect(response.statusCode, response.body).toBe(200);
   return (response.json() as { data: DeliveryView[] }).data;
+}
+
+/** Fast retries and polling so tests wait milliseconds; the lease still exceeds the timeout. */
+export const FAST_OUTBOUND_ENV = {
+  OUTBOUND_RETRY_SCHEDULE: '30ms',
+  OUTBOUND_POLL_INTERVAL_MS: '50',
+  OUTBOUND_TIMEOUT_MS: '2000',
+  OUTBOUND_LEASE_MS: '3000',
+};
+
+/** Verifies a received request with the independent `standardwebhooks` library; returns the body. */
+export function verifyWebhook(secret: string, webhook: ReceivedWebhook): unknown {
+  return new Webhook(secret).verify(webhook.body, webhook.headers as Record<string, string>);
+}
+
+/** A delivery's logged attempts, oldest first. */
+export function attemptsOf(database: Database, deliveryId: number) {
+  return database.db
+    .select()
+    .from(deliveryAttempts)
+    .where(eq(deliveryAttempts.deliveryId, deliveryId))
+    .orderBy(asc(deliveryAttempts.id));
+}
+
+/** A pino logger whose JSON lines land in `lines`. */
+export function captureLogs(level: pino.Level): { logger: pino.Logger; lines: string[] } {
+  const lines: string[] = [];
+  const logger = pino(
+    { level },
+    new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    }),
+  );
+  return { logger, lines };
+}
+
+/** Apps (with {@link FAST_OUTBOUND_ENV}) and sinks a test starts, closed after it whatever happened. */
+export function useOutboundFixtures() {
+  const closers: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close().catch(() => {});
+  });
+  return {
+    async app(
+      database: Database,
+      env: Record<string, string> = {},
+      logger?: pino.Logger,
+    ): Promise<FastifyInstance> {
+      const app = await buildTestApp(database, {
+        env: { ...FAST_OUTBOUND_ENV, ...env },
+        ...(logger ? { logger } : {}),
+      });
+      await app.ready();
+      closers.push(() => app.close());
+      return app;
+    },
+    async sink(options: { delayMs?: number } = {}): Promise<WebhookSink> {
+      const sink = await startWebhookSink(options);
+      closers.push(() => sink.close());
+      return sink;
+    },
+  };
 }

@@ -1,321 +1,193 @@
 import { asc, eq } from 'drizzle-orm';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliveries, deliveryAttempts } from '../../../drizzle/schema.js';
-import { apiAuth, useTestApp } from '../../support/app.js';
-import { testDatabaseKinds } from '../../support/databases.js';
-import { createEndpoint, endpointDeliveries, publishEvents } from '../../support/outbound.js';
+import { apiAuth } from '../../support/app.js';
+import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../../support/databases.js';
 import {
-  type ReceivedWebhook,
-  startWebhookSink,
-  type WebhookSink,
-  waitFor,
-} from '../../support/webhook-sink.js';
-
-/** Fast schedule and polling so retries happen in milliseconds; the lease still exceeds the timeout. */
-const FAST = {
-  OUTBOUND_RETRY_SCHEDULE: '30ms',
-  OUTBOUND_POLL_INTERVAL_MS: '50',
-  OUTBOUND_TIMEOUT_MS: '2000',
-  OUTBOUND_LEASE_MS: '5000',
-};
-
-function verify(secret: string, webhook: ReceivedWebhook): unknown {
-  return new Webhook(secret).verify(webhook.body, webhook.headers as Record<string, string>);
-}
+  captureLogs,
+  createEndpoint,
+  endpointDeliveries,
+  publishEvents,
+  useOutboundFixtures,
+  verifyWebhook,
+} from '../../support/outbound.js';
+import { waitFor } from '../../support/webhook-sink.js';
 
 describe.each(testDatabaseKinds())('delivery worker on %s', (kind) => {
-  const t = useTestApp(kind, { env: FAST });
-  let sink: WebhookSink;
-
+  let db: TestDatabase;
+  const use = useOutboundFixtures();
   beforeAll(async () => {
-    sink = await startWebhookSink();
+    db = await openTestDatabase(kind);
   });
   afterAll(async () => {
-    await sink.close();
+    await db?.dispose();
   });
 
-  /** A fresh sink path per test, so each test sees only its own requests. */
-  async function endpointOnOwnSink(body: Record<string, unknown> = {}) {
-    const own = await startWebhookSink();
-    const endpoint = await createEndpoint(t.app, { url: own.url, ...body });
-    return { own, ...endpoint };
-  }
+  it('re-sends with the same webhook-id after the lease when a worker dies mid-request', async () => {
+    const sink = await use.sink();
+    sink.answer('hang');
+    const first = await use.app(db.database);
+    const { id, secret } = await createEndpoint(first, { url: sink.url });
+    const [event] = await publishEvents(first, [{}]);
+    await waitFor(() => sink.received.length === 1, 10_000, 'the first request');
+    await first.close();
 
-  const attemptsOf = (deliveryId: number) =>
-    t.db.database.db
-      .select()
-      .from(deliveryAttempts)
-      .where(eq(deliveryAttempts.deliveryId, deliveryId))
-      .orderBy(asc(deliveryAttempts.id));
-
-  it('delivers a signed Standard Webhook the standardwebhooks library verifies, and logs the attempt', async () => {
-    const { own, id, secret } = await endpointOnOwnSink({ headers: { 'X-Team': 'crm' } });
-    try {
-      const [event] = await publishEvents(t.app, [{}]);
-      const received = await waitFor(() => own.received[0], 10_000, 'the delivery');
-      expect(verify(secret, received)).toEqual({
-        type: event!.type,
-        timestamp: event!.timestamp,
-        data: event!.data,
-      });
-      expect(received.headers['webhook-id']).toBe(event!.webhookId);
-      expect(received.headers['content-type']).toBe('application/json');
-      expect(received.headers['x-team']).toBe('crm');
-      const [delivery] = await waitFor(async () => {
-        const rows = await endpointDeliveries(t.app, id, 'succeeded');
-        return rows.length === 1 ? rows : undefined;
-      });
-      expect(delivery).toMatchObject({ attempts: 1, lastStatusCode: 200, lastError: null });
-      const attempts = await attemptsOf(delivery!.id);
-      expect(attempts).toHaveLength(1);
-      expect(attempts[0]).toMatchObject({ statusCode: 200, error: null, responseBodyExcerpt: 'ok' });
-      expect(own.received).toHaveLength(1);
-    } finally {
-      await own.close();
-    }
-  });
-
-  it('retries 500s on the schedule with the same webhook-id until a 2xx', async () => {
-    const { own, id, secret } = await endpointOnOwnSink();
-    try {
-      own.answer({ status: 500, body: 'boom' }, { status: 500, body: 'boom again' });
-      const [event] = await publishEvents(t.app, [{}]);
-      await waitFor(() => own.received.length >= 3, 10_000, 'three requests');
-      for (const request of own.received) {
-        expect(request.headers['webhook-id']).toBe(event!.webhookId);
-        expect(verify(secret, request)).toMatchObject({ type: 'message.received' });
-      }
-      const [delivery] = await waitFor(
-        async () => (await endpointDeliveries(t.app, id, 'succeeded'))[0] && endpointDeliveries(t.app, id),
-      );
-      expect(delivery).toMatchObject({ status: 'succeeded', attempts: 3 });
-      const attempts = await attemptsOf(delivery!.id);
-      expect(
-        attempts.map((attempt) => [attempt.statusCode, attempt.error, attempt.responseBodyExcerpt]),
-      ).toEqual([
-        [500, 'HTTP 500', 'boom'],
-        [500, 'HTTP 500', 'boom again'],
-        [200, null, 'ok'],
-      ]);
-    } finally {
-      await own.close();
-    }
-  });
-
-  it.each([429, 503])('honours Retry-After on %i instead of the schedule', async (status) => {
-    const { own, id } = await endpointOnOwnSink();
-    try {
-      own.answer({ status, headers: { 'Retry-After': '2' } });
-      await publishEvents(t.app, [{}]);
-      const [waiting] = await waitFor(async () => {
-        const rows = await endpointDeliveries(t.app, id, 'failed');
-        return rows.length ? rows : undefined;
-      });
-      const [firstAttempt] = await attemptsOf(waiting!.id);
-      const scheduledAfterMs = Date.parse(waiting!.nextAttemptAt!) - firstAttempt!.attemptedAt.getTime();
-      expect(scheduledAfterMs).toBeGreaterThanOrEqual(2000);
-      await waitFor(
-        async () => (await endpointDeliveries(t.app, id, 'succeeded')).length === 1,
-        10_000,
-        'the retry',
-      );
-      expect(own.received).toHaveLength(2);
-    } finally {
-      await own.close();
-    }
-  });
-
-  it('kills the delivery and disables the endpoint on 410 Gone', async () => {
-    const { own, id } = await endpointOnOwnSink();
-    try {
-      own.fallback({ status: 410 });
-      await publishEvents(t.app, [{}]);
-      await waitFor(
-        async () => (await endpointDeliveries(t.app, id, 'dead')).length === 1,
-        10_000,
-        'a dead delivery',
-      );
-      const endpoint = (
-        await t.app.inject({ method: 'GET', url: `/api/endpoints/${id}`, headers: apiAuth })
-      ).json();
-      expect(endpoint).toMatchObject({ enabled: false, disabledReason: expect.stringContaining('410') });
-      await publishEvents(t.app, [{}]);
-      expect(await endpointDeliveries(t.app, id)).toHaveLength(1);
-      expect(own.received).toHaveLength(1);
-    } finally {
-      await own.close();
-    }
-  });
-
-  it('records a timeout and gives up when the attempt budget is spent', async () => {
-    const { own, id } = await endpointOnOwnSink({ maxAttempts: 2 });
-    try {
-      own.fallback('hang');
-      await publishEvents(t.app, [{}]);
-      const [dead] = await waitFor(async () => {
-        const rows = await endpointDeliveries(t.app, id, 'dead');
-        return rows.length ? rows : undefined;
-      });
-      expect(dead).toMatchObject({
-        attempts: 2,
-        lastStatusCode: null,
-        lastError: expect.stringContaining('timeout'),
-      });
-      const attempts = await attemptsOf(dead!.id);
-      expect(attempts).toHaveLength(2);
-      for (const attempt of attempts) expect(attempt.error).toContain('timeout');
-    } finally {
-      await own.close();
-    }
-  });
-
-  it('retries a dead delivery by API and recovers failed ones since a time, with the same webhook-ids', async () => {
-    const { own, id } = await endpointOnOwnSink({ maxAttempts: 1 });
-    try {
-      own.fallback({ status: 500 });
-      const since = new Date(Date.now() - 1000).toISOString();
-      const events = await publishEvents(t.app, [{}, {}, {}]);
-      const dead = await waitFor(async () => {
-        const rows = await endpointDeliveries(t.app, id, 'dead');
-        return rows.length === 3 ? rows : undefined;
-      });
-      own.fallback({ status: 200 });
-
-      const retried = await t.app.inject({
-        method: 'POST',
-        url: `/api/deliveries/${dead[0]!.id}/retry`,
-        headers: apiAuth,
-      });
-      expect(retried.statusCode).toBe(202);
-      expect(retried.json()).toMatchObject({ id: dead[0]!.id, status: 'pending', attempts: 0 });
-      await waitFor(
-        async () => (await endpointDeliveries(t.app, id, 'succeeded')).length === 1,
-        10_000,
-        'the retry',
-      );
-
-      const recovered = await t.app.inject({
-        method: 'POST',
-        url: `/api/endpoints/${id}/recover`,
-        headers: apiAuth,
-        payload: { since },
-      });
-      expect(recovered.statusCode).toBe(202);
-      expect(recovered.json()).toEqual({ requeued: 2 });
-      await waitFor(
-        async () => (await endpointDeliveries(t.app, id, 'succeeded')).length === 3,
-        10_000,
-        'recovery',
-      );
-      const okIds = own.received.slice(3).map((request) => request.headers['webhook-id']);
-      expect(okIds.sort()).toEqual(events.map((event) => event.webhookId).sort());
-
-      const stats = (
-        await t.app.inject({ method: 'GET', url: `/api/endpoints/${id}/stats`, headers: apiAuth })
-      ).json();
-      expect(stats).toMatchObject({
-        attempts: 6,
-        succeeded: 3,
-        successRate: 0.5,
-        deliveries: { succeeded: 3 },
-      });
-      expect(stats.latencyMs.p50).toBeGreaterThanOrEqual(0);
-      expect(stats.lastError).toMatchObject({ statusCode: 500, error: 'HTTP 500' });
-    } finally {
-      await own.close();
-    }
-  });
-
-  it('sends both signatures during a rotation overlap, each verifying with its own secret', async () => {
-    const { own, id, secret: oldSecret } = await endpointOnOwnSink();
-    try {
-      const rotated = await t.app.inject({
-        method: 'POST',
-        url: `/api/endpoints/${id}/rotate-secret`,
-        headers: apiAuth,
-      });
-      const newSecret = rotated.json().secret as string;
-      await publishEvents(t.app, [{}]);
-      const received = await waitFor(() => own.received[0]);
-      expect(String(received.headers['webhook-signature']).split(' ')).toHaveLength(2);
-      expect(verify(oldSecret, received)).toMatchObject({ type: 'message.received' });
-      expect(verify(newSecret, received)).toMatchObject({ type: 'message.received' });
-    } finally {
-      await own.close();
-    }
-  });
-
-  it('POST /api/endpoints/:id/test sends endpoint.test now and returns the attempt', async () => {
-    const { own, id, secret } = await endpointOnOwnSink({ eventTypes: ['chat.read'] });
-    try {
-      const response = await t.app.inject({
-        method: 'POST',
-        url: `/api/endpoints/${id}/test`,
-        headers: apiAuth,
-      });
-      expect(response.statusCode).toBe(200);
-      expect(response.json()).toMatchObject({
-        attempt: { statusCode: 200, error: null, responseBodyExcerpt: 'ok' },
-        delivery: { status: 'succeeded', attempts: 1, eventType: 'endpoint.test' },
-      });
-      expect(own.received).toHaveLength(1);
-      expect(verify(secret, own.received[0]!)).toMatchObject({
-        type: 'endpoint.test',
-        data: { endpointId: id },
-      });
-    } finally {
-      await own.close();
-    }
-  });
-
-  it('delivers only the event types and accounts an endpoint subscribed to', async () => {
-    const { own, id } = await endpointOnOwnSink({ eventTypes: ['chat.read'], accountIds: ['acc_2'] });
-    try {
-      await publishEvents(t.app, [
-        { type: 'message.received', accountId: 'acc_2' },
-        { type: 'chat.read', accountId: 'acc_1' },
-        { type: 'chat.read', accountId: 'acc_2', data: { accountId: 'acc_2', chatId: 'c' } },
-      ]);
-      await waitFor(async () => (await endpointDeliveries(t.app, id, 'succeeded')).length === 1);
-      expect(own.received).toHaveLength(1);
-      expect(JSON.parse(own.received[0]!.body)).toMatchObject({
-        type: 'chat.read',
-        data: { accountId: 'acc_2' },
-      });
-    } finally {
-      await own.close();
-    }
-  });
-
-  it('reports the worker as an informational readiness check', async () => {
-    const response = await t.app.inject({ method: 'GET', url: '/readyz' });
-    expect(response.statusCode).toBe(200);
-    expect(response.json().checks.outbound).toMatchObject({
-      ok: true,
-      state: expect.stringContaining('running'),
+    const second = await use.app(db.database);
+    await waitFor(() => sink.received.length === 2, 10_000, 'the re-send after the lease');
+    const [before, after] = sink.received;
+    expect(after!.headers['webhook-id']).toBe(event!.webhookId);
+    expect(before!.headers['webhook-id']).toBe(event!.webhookId);
+    expect(verifyWebhook(secret, after!)).toMatchObject({ type: 'message.received' });
+    const [delivery] = await waitFor(async () => {
+      const rows = await endpointDeliveries(second, id, 'succeeded');
+      return rows.length ? rows : undefined;
     });
+    expect(delivery!.attempts).toBe(2);
   });
 
-  it('refuses to retry a delivery while it is being sent (409 HL_ERR_CONFLICT)', async () => {
-    const { own, id } = await endpointOnOwnSink();
-    try {
-      own.answer('hang');
-      await publishEvents(t.app, [{}]);
-      await waitFor(() => own.received.length === 1);
-      const [delivering] = await t.db.database.db
-        .select()
-        .from(deliveries)
-        .where(eq(deliveries.endpointId, id));
-      const response = await t.app.inject({
-        method: 'POST',
-        url: `/api/deliveries/${delivering!.id}/retry`,
-        headers: apiAuth,
-      });
-      expect(response.statusCode).toBe(409);
-      expect(response.json().error.code).toBe('HL_ERR_CONFLICT');
-    } finally {
-      await own.close();
+  it('refuses private addresses at send time, after DNS resolution, when they are not allowed', async () => {
+    const sink = await use.sink();
+    const port = new URL(sink.url).port;
+    const creator = await use.app(db.database, { OUTBOUND_WORKER_ENABLED: 'false' });
+    const endpoints = [];
+    for (const url of [
+      `http://localhost:${port}/hook`,
+      `http://127.0.0.1:${port}/hook`,
+      `http://[::1]:${port}/hook`,
+    ]) {
+      endpoints.push(await createEndpoint(creator, { url, maxAttempts: 1 }));
     }
+    await use.app(db.database, { ALLOW_PRIVATE_ENDPOINTS: 'false' });
+    await publishEvents(creator, [{}]);
+    for (const endpoint of endpoints) {
+      const [dead] = await waitFor(async () => {
+        const rows = await endpointDeliveries(creator, endpoint.id, 'dead');
+        return rows.length ? rows : undefined;
+      });
+      expect(dead!.lastStatusCode).toBeNull();
+      expect(dead!.lastError).toMatch(/private or reserved/);
+    }
+    expect(sink.received).toHaveLength(0);
+  });
+
+  it('keeps a slow endpoint to its own slots: a fast endpoint is served meanwhile', async () => {
+    const slow = await use.sink();
+    slow.fallback('hang');
+    const fast = await use.sink();
+    const app = await use.app(db.database, {
+      OUTBOUND_CONCURRENCY: '4',
+      OUTBOUND_ENDPOINT_CONCURRENCY: '2',
+      OUTBOUND_TIMEOUT_MS: '20000',
+      OUTBOUND_LEASE_MS: '30000',
+    });
+    await createEndpoint(app, { url: slow.url, eventTypes: ['chat.read'] });
+    const quick = await createEndpoint(app, { url: fast.url, eventTypes: ['message.received'] });
+    await publishEvents(
+      app,
+      Array.from({ length: 10 }, () => ({ type: 'chat.read' })),
+    );
+    await waitFor(() => slow.received.length === 2, 10_000, 'the slow endpoint to fill its slots');
+    await publishEvents(
+      app,
+      Array.from({ length: 5 }, () => ({})),
+    );
+    await waitFor(
+      async () => (await endpointDeliveries(app, quick.id, 'succeeded')).length === 5,
+      10_000,
+      'the fast endpoint',
+    );
+    expect(slow.received).toHaveLength(2);
+  });
+
+  it('never starts more than rateLimitPerSecond attempts to an endpoint within one second', async () => {
+    const sink = await use.sink();
+    const app = await use.app(db.database);
+    const { id } = await createEndpoint(app, { url: sink.url, rateLimitPerSecond: 2 });
+    await publishEvents(
+      app,
+      Array.from({ length: 6 }, () => ({})),
+    );
+    await waitFor(
+      async () => (await endpointDeliveries(app, id, 'succeeded')).length === 6,
+      20_000,
+      'six deliveries',
+    );
+    const started = await db.database.db
+      .select({ at: deliveryAttempts.attemptedAt })
+      .from(deliveryAttempts)
+      .innerJoin(deliveries, eq(deliveries.id, deliveryAttempts.deliveryId))
+      .where(eq(deliveries.endpointId, id))
+      .orderBy(asc(deliveryAttempts.attemptedAt));
+    expect(started.length).toBeGreaterThanOrEqual(6);
+    // Any three consecutive starts span at least the one-second window (1 ms of clock rounding).
+    for (let index = 2; index < started.length; index++) {
+      expect(started[index]!.at.getTime() - started[index - 2]!.at.getTime()).toBeGreaterThanOrEqual(999);
+    }
+  });
+
+  it('disables an endpoint that failed for OUTBOUND_DISABLE_AFTER_MS, logging endpoint.disabled', async () => {
+    const sink = await use.sink();
+    sink.fallback({ status: 500 });
+    const { logger, lines } = captureLogs('info');
+    const app = await use.app(
+      db.database,
+      { OUTBOUND_DISABLE_AFTER_MS: '1000', OUTBOUND_MAX_ATTEMPTS: '100' },
+      logger,
+    );
+    const { id } = await createEndpoint(app, { url: sink.url });
+    await publishEvents(app, [{}]);
+    const endpoint = await waitFor(async () => {
+      const got = (await app.inject({ method: 'GET', url: `/api/endpoints/${id}`, headers: apiAuth })).json();
+      return got.enabled === false ? got : undefined;
+    });
+    expect(endpoint.disabledReason).toContain('OUTBOUND_DISABLE_AFTER_MS');
+    expect(endpoint.failingSince).not.toBeNull();
+    const event = lines
+      .map((line) => JSON.parse(line))
+      .find((line) => line.event === 'endpoint.disabled' && line.endpointId === id);
+    expect(event).toMatchObject({ level: 40, reason: endpoint.disabledReason });
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/hookline_outbound_endpoints_disabled_total [1-9]/);
+    expect(metrics).toMatch(/hookline_outbound_attempts_total\{outcome="retry"\} \d+/);
+    expect(metrics).toMatch(/hookline_outbound_backlog \d+/);
+  });
+
+  it('settles quietly when an endpoint is deleted while its delivery is in flight', async () => {
+    const sink = await use.sink();
+    sink.fallback('hang');
+    const { logger, lines } = captureLogs('warn');
+    const app = await use.app(db.database, {}, logger);
+    const { id } = await createEndpoint(app, { url: sink.url });
+    await publishEvents(app, [{}]);
+    await waitFor(() => sink.received.length === 1, 10_000, 'the request');
+    const deleted = await app.inject({ method: 'DELETE', url: `/api/endpoints/${id}`, headers: apiAuth });
+    expect(deleted.statusCode).toBe(204);
+    await waitFor(async () => {
+      const ready = (await app.inject({ method: 'GET', url: '/readyz' })).json();
+      return ready.checks.outbound.state === 'running, 0 in flight';
+    });
+    expect(lines.filter((line) => line.includes('could not be recorded'))).toEqual([]);
+  });
+
+  it('never logs an endpoint secret, at trace level, through create, rotate, test and deliveries', async () => {
+    const sink = await use.sink();
+    const { logger, lines } = captureLogs('trace');
+    const app = await use.app(db.database, {}, logger);
+    sink.answer({ status: 500 });
+    const { id, secret } = await createEndpoint(app, { url: sink.url });
+    const rotated = await app.inject({
+      method: 'POST',
+      url: `/api/endpoints/${id}/rotate-secret`,
+      headers: apiAuth,
+    });
+    await app.inject({ method: 'POST', url: `/api/endpoints/${id}/test`, headers: apiAuth });
+    await publishEvents(app, [{}]);
+    await waitFor(async () => (await endpointDeliveries(app, id, 'succeeded')).length === 2);
+    const logText = lines.join('');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const value of [secret, rotated.json().secret as string]) {
+      expect(logText).not.toContain(value.slice(6));
+    }
+    expect(logText).not.toContain('whsec_');
   });
 });
