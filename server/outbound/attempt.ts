@@ -85,6 +85,24 @@ function nextStep(
   return { status: 'failed', nextAttemptAt: new Date(at + delay) };
 }
 
+/** Signs and sends; a secret that cannot be decrypted is a failed attempt like any other. */
+async function signAndSend(
+  context: AttemptContext,
+  delivery: ClaimedDelivery,
+  body: string,
+  startedAt: number,
+  signal: AbortSignal,
+): Promise<SendResult> {
+  let headers: Record<string, string>;
+  try {
+    headers = deliveryHeaders(delivery, context.encryptionKey, body, startedAt);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { statusCode: null, error: message, bodyExcerpt: null, durationMs: 0 };
+  }
+  return context.sender.send(delivery.target.url, headers, body, signal);
+}
+
 /**
  * Sends one claimed delivery, logs the attempt and settles the delivery and its endpoint in one
  * transaction. Throws `SendAborted` (nothing recorded) when `signal` aborts: the lease then
@@ -100,8 +118,7 @@ export async function attemptDelivery(
   const now = context.now ?? Date.now;
   const startedAt = now();
   const body = JSON.stringify(delivery.payload);
-  const headers = deliveryHeaders(delivery, context.encryptionKey, body, startedAt);
-  const result = await context.sender.send(delivery.target.url, headers, body, signal);
+  const result = await signAndSend(context, delivery, body, startedAt, signal);
   const next = nextStep(context, delivery, result, now());
   const gone = result.statusCode === 410;
   const recorded = await context.db.transaction(async (tx) => {

@@ -1,12 +1,14 @@
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliveries, deliveryAttempts } from '../../../drizzle/schema.js';
-import { apiAuth } from '../../support/app.js';
+import { buildApp } from '../../../server/app.js';
+import { apiAuth, TEST_SECRETS, testConfig } from '../../support/app.js';
 import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../../support/databases.js';
 import {
   captureLogs,
   createEndpoint,
   endpointDeliveries,
+  FAST_OUTBOUND_ENV,
   publishEvents,
   useOutboundFixtures,
   verifyWebhook,
@@ -167,6 +169,29 @@ describe.each(testDatabaseKinds())('delivery worker on %s', (kind) => {
       return ready.checks.outbound.state === 'running, 0 in flight';
     });
     expect(lines.filter((line) => line.includes('could not be recorded'))).toEqual([]);
+  });
+
+  it('fails attempts without sending when the secret cannot be decrypted (ENCRYPTION_KEY changed)', async () => {
+    const sink = await use.sink();
+    const creator = await use.app(db.database, { OUTBOUND_WORKER_ENABLED: 'false' });
+    const { id } = await createEndpoint(creator, { url: sink.url, maxAttempts: 1 });
+    const otherKey = await buildApp({
+      config: testConfig(FAST_OUTBOUND_ENV),
+      secrets: { ...TEST_SECRETS, encryptionKey: Buffer.alloc(32, 9) },
+      database: db.database,
+    });
+    try {
+      await otherKey.ready();
+      await publishEvents(creator, [{}]);
+      const [dead] = await waitFor(async () => {
+        const rows = await endpointDeliveries(creator, id, 'dead');
+        return rows.length ? rows : undefined;
+      });
+      expect(dead!.lastError).toContain('decrypted');
+      expect(sink.received).toHaveLength(0);
+    } finally {
+      await otherKey.close();
+    }
   });
 
   it('never logs an endpoint secret, at trace level, through create, rotate, test and deliveries', async () => {
