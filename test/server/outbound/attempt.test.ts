@@ -142,6 +142,22 @@ describe.each(testDatabaseKinds())('delivery attempts on %s', (kind) => {
     }
   });
 
+  it('keeps only the first 4 KiB of a response body in the attempt log', async () => {
+    const { own, id } = await endpointOnOwnSink();
+    try {
+      own.answer({ status: 200, body: 'x'.repeat(10_000) });
+      await publishEvents(t.app, [{}]);
+      const [delivery] = await waitFor(async () => {
+        const rows = await endpointDeliveries(t.app, id, 'succeeded');
+        return rows.length ? rows : undefined;
+      });
+      const [attempt] = await attemptsOf(t.db.database, delivery!.id);
+      expect(attempt!.responseBodyExcerpt).toBe('x'.repeat(4096));
+    } finally {
+      await own.close();
+    }
+  });
+
   it('sends both signatures during a rotation overlap, each verifying with its own secret', async () => {
     const { own, id, secret: oldSecret } = await endpointOnOwnSink();
     try {
