@@ -12,6 +12,7 @@ import { inboxRoutes } from './inbox/plugin.js';
 import { ingestPlugin } from './ingest/plugin.js';
 import { metricsPlugin } from './ops/metrics.js';
 import { readinessPlugin } from './ops/readiness.js';
+import { outboundPlugin } from './outbound/plugin.js';
 import { registrationPlugin } from './providers/unipile/plugin.js';
 import { realtimePlugin } from './realtime/plugin.js';
 import type { Secrets } from './secrets.js';
@@ -103,6 +104,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(chatsRoutes);
   await app.register(inboxRoutes);
   await app.register(realtimePlugin, { jwtSecret: options.secrets.realtimeJwtSecret });
+  await app.register(outboundPlugin, { encryptionKey: options.secrets.encryptionKey });
 
   app.addReadinessCheck('database', {
     critical: true,

@@ -155,6 +155,29 @@ const envSchema = z.object({
   REALTIME_RETENTION_COUNT: integer(1_000_000, 1, 1_000_000_000),
   /** How often retention pruning runs in the background. Default 60000. */
   REALTIME_PRUNE_INTERVAL_MS: integer(60_000, 50, 86_400_000),
+  // outbound webhooks (issue 7)
+  /** Run the delivery worker in this instance. Default true. */
+  OUTBOUND_WORKER_ENABLED: booleanFlag(true),
+  /** Most endpoints that may exist at once. Default 100. */
+  OUTBOUND_MAX_ENDPOINTS: integer(100, 1, 100_000),
+  /** Attempt budget of an endpoint created without `maxAttempts`. Default 8 (the first try and 7 retries). */
+  OUTBOUND_MAX_ATTEMPTS: integer(8, 1, 100),
+  /** Delays between attempts, comma-separated durations (`ms`, `s`, `m`, `h`); the last one repeats. */
+  OUTBOUND_RETRY_SCHEDULE: z.preprocess(emptyAsUndefined, z.string().default('5s,5m,30m,2h,5h,10h,10h')),
+  /** How long one delivery request may take, connection included. Default 15000 ms. */
+  OUTBOUND_TIMEOUT_MS: integer(15_000, 50, 120_000),
+  /** How long a claimed delivery stays owned by its worker; must exceed the timeout. Default 60000 ms. */
+  OUTBOUND_LEASE_MS: integer(60_000, 100, 3_600_000),
+  /** Polling fallback for lost NOTIFYs and due retries. Default 1000 ms. */
+  OUTBOUND_POLL_INTERVAL_MS: integer(1000, 10, 60_000),
+  /** Requests in flight per instance, all endpoints together. Default 64. */
+  OUTBOUND_CONCURRENCY: integer(64, 1, 10_000),
+  /** Requests in flight per instance to any one endpoint. Default 8. */
+  OUTBOUND_ENDPOINT_CONCURRENCY: integer(8, 1, 1000),
+  /** How long a rotated-out secret keeps signing beside the new one. Default 86400000 ms (24 h). */
+  OUTBOUND_SECRET_OVERLAP_MS: integer(86_400_000, 0, 30 * 86_400_000),
+  /** An endpoint whose every attempt failed for this long is disabled. Default 432000000 ms (5 days). */
+  OUTBOUND_DISABLE_AFTER_MS: integer(5 * 86_400_000, 1000, 365 * 86_400_000),
 });
 
 /** The validated environment; secrets may still be missing here (see `resolveSecrets`). */

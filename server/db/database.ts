@@ -1,7 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
-import type { ExtractTablesWithRelations } from 'drizzle-orm';
-import { sql } from 'drizzle-orm';
+import { type ExtractTablesWithRelations, sql } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -14,7 +13,10 @@ export type Schema = typeof schema;
 /** The drizzle handle every query function takes: the same type on PGlite and on node-postgres. */
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 
-/** A transaction handle; query functions accept either this or {@link Db}. */
+/**
+ * A transaction handle; query functions accept either this or {@link Db}. The relations
+ * parameter must match what `Db.transaction` passes its callback, or no real tx would fit.
+ */
 export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
 
 export type Executor = Db | Tx;

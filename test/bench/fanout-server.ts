@@ -4,7 +4,7 @@ import { Server as SocketIoServer } from 'socket.io';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { buildApp } from '../../server/app.js';
 import { parseConfig } from '../../server/config.js';
-import { openDatabase, } from '../../server/db/database.js';
+import { openDatabase } from '../../server/db/database.js';
 import { applyMigrations } from '../../server/db/migrate.js';
 import { appendRealtimeEvents } from '../../server/db/realtime-events.js';
 import { BENCH_SECRETS, type BenchCommand, type BenchReply, benchEnvelopeData } from './fanout-protocol.js';

@@ -49,6 +49,7 @@ describePostgres('readiness when Postgres goes away and comes back', () => {
       connectionTimeoutMs: 1000,
     });
     app = await buildApp({ config: testConfig(), secrets: TEST_SECRETS, database });
+    // Hooks must be added before ready(): once any plugin has an onReady hook, fastify refuses later ones.
     app.addHook('onClose', () => database.close());
     await app.ready();
   });

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import * as schema from '../../../drizzle/schema.js';
-import { type Database, openDatabase, } from '../../../server/db/database.js';
+import { type Database, openDatabase } from '../../../server/db/database.js';
 import { LISTENER_APPLICATION_NAME } from '../../../server/db/listener.js';
 import { appendRealtimeEvents } from '../../../server/db/realtime-events.js';
 import { queryRows } from '../../../server/db/rows.js';

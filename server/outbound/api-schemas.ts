@@ -1,0 +1,187 @@
+import { z } from 'zod';
+import type { DeliveryAttemptRow, DeliveryRow } from '../db/deliveries.js';
+import type { EndpointRow } from '../db/endpoints.js';
+import { customHeadersSchema } from './custom-headers.js';
+import { EVENT_TYPE_NAMES } from './event-catalog.js';
+
+const eventType = z.enum(EVENT_TYPE_NAMES as [string, ...string[]]);
+
+const endpointFields = {
+  url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).max(2000),
+  description: z.string().max(500).nullable(),
+  /** Null or absent: every event type. */
+  eventTypes: z.array(eventType).min(1).max(EVENT_TYPE_NAMES.length).nullable(),
+  /** Null or absent: every account. */
+  accountIds: z.array(z.string().min(1).max(200)).min(1).max(1000).nullable(),
+  headers: customHeadersSchema,
+  maxAttempts: z.number().int().min(1).max(100),
+  rateLimitPerSecond: z.number().int().min(1).max(10_000).nullable(),
+  enabled: z.boolean(),
+};
+
+export const createEndpointBody = z.strictObject({
+  url: endpointFields.url,
+  description: endpointFields.description.optional(),
+  eventTypes: endpointFields.eventTypes.optional(),
+  accountIds: endpointFields.accountIds.optional(),
+  headers: endpointFields.headers.optional(),
+  maxAttempts: endpointFields.maxAttempts.optional(),
+  rateLimitPerSecond: endpointFields.rateLimitPerSecond.optional(),
+  enabled: endpointFields.enabled.optional(),
+});
+
+export const updateEndpointBody = createEndpointBody.partial();
+
+export const endpointIdParams = z.object({ id: z.string().min(1).max(100) });
+
+export const deliveryIdParams = z.object({ id: z.coerce.number().int().positive() });
+
+const limit = z.coerce.number().int().min(1).max(200).default(50);
+
+export const listEndpointsQuery = z.object({ cursor: z.string().max(100).optional(), limit });
+
+export const DELIVERY_STATUSES = ['pending', 'delivering', 'succeeded', 'failed', 'dead'] as const;
+
+export const listDeliveriesQuery = z.object({
+  status: z.enum(DELIVERY_STATUSES).optional(),
+  cursor: z.coerce.number().int().positive().optional(),
+  limit,
+});
+
+export const statsQuery = z.object({ since: z.iso.datetime({ offset: true }).optional() });
+
+export const recoverBody = z.strictObject({ since: z.iso.datetime({ offset: true }) });
+
+const isoDate = z.iso.datetime({ offset: true });
+
+/** An endpoint as the API shows it: never a secret. */
+export const endpointResponse = z.object({
+  id: z.string(),
+  url: z.string(),
+  description: z.string().nullable(),
+  eventTypes: z.array(z.string()).nullable(),
+  accountIds: z.array(z.string()).nullable(),
+  headers: z.record(z.string(), z.string()),
+  maxAttempts: z.number(),
+  rateLimitPerSecond: z.number().nullable(),
+  enabled: z.boolean(),
+  disabledReason: z.string().nullable(),
+  failingSince: isoDate.nullable(),
+  /** Until when the previous secret still signs beside the current one, after a rotation. */
+  previousSecretExpiresAt: isoDate.nullable(),
+  createdAt: isoDate,
+  updatedAt: isoDate,
+});
+
+/** The create and rotate answers: the only ones that carry the `whsec_` secret. */
+export const endpointWithSecretResponse = endpointResponse.extend({
+  secret: z.string().startsWith('whsec_'),
+});
+
+export const endpointPageResponse = z.object({
+  data: z.array(endpointResponse),
+  nextCursor: z.string().nullable(),
+});
+
+export const deliveryResponse = z.object({
+  id: z.number(),
+  webhookId: z.string(),
+  endpointId: z.string(),
+  eventType: z.string(),
+  status: z.enum(DELIVERY_STATUSES),
+  attempts: z.number(),
+  nextAttemptAt: isoDate.nullable(),
+  lastStatusCode: z.number().nullable(),
+  lastError: z.string().nullable(),
+  deliveredAt: isoDate.nullable(),
+  createdAt: isoDate,
+  updatedAt: isoDate,
+});
+
+export const deliveryPageResponse = z.object({
+  data: z.array(deliveryResponse),
+  nextCursor: z.number().nullable(),
+});
+
+export const attemptResponse = z.object({
+  id: z.number(),
+  deliveryId: z.number(),
+  attemptedAt: isoDate,
+  durationMs: z.number(),
+  statusCode: z.number().nullable(),
+  error: z.string().nullable(),
+  responseBodyExcerpt: z.string().nullable(),
+});
+
+export const testResponse = z.object({ attempt: attemptResponse, delivery: deliveryResponse.nullable() });
+
+export const statsResponse = z.object({
+  since: isoDate,
+  /** Share of attempts since `since` that got a 2xx; null without attempts. */
+  successRate: z.number().min(0).max(1).nullable(),
+  attempts: z.number(),
+  succeeded: z.number(),
+  latencyMs: z.object({ p50: z.number().nullable(), p90: z.number().nullable(), p99: z.number().nullable() }),
+  /** Deliveries of the endpoint by status, all time. */
+  deliveries: z.record(z.string(), z.number()),
+  lastError: z
+    .object({ at: isoDate, statusCode: z.number().nullable(), error: z.string().nullable() })
+    .nullable(),
+});
+
+export const recoverResponse = z.object({ requeued: z.number() });
+
+export const eventTypesResponse = z.object({
+  data: z.array(
+    z.object({
+      type: z.string(),
+      description: z.string(),
+      schema: z.record(z.string(), z.unknown()),
+      example: z.object({ type: z.string(), timestamp: isoDate, data: z.record(z.string(), z.unknown()) }),
+    }),
+  ),
+});
+
+const iso = (value: Date | null) => (value ? value.toISOString() : null);
+
+export function endpointView(row: EndpointRow): z.infer<typeof endpointResponse> {
+  const overlapActive = row.previousSecretExpiresAt && row.previousSecretExpiresAt.getTime() > Date.now();
+  return endpointResponse.parse({
+    id: row.id,
+    url: row.url,
+    description: row.description,
+    eventTypes: row.eventTypes,
+    accountIds: row.accountIds,
+    headers: row.headers,
+    maxAttempts: row.maxAttempts,
+    rateLimitPerSecond: row.rateLimitPerSecond,
+    enabled: row.enabled,
+    disabledReason: row.disabledReason,
+    failingSince: iso(row.failingSince),
+    previousSecretExpiresAt: overlapActive ? iso(row.previousSecretExpiresAt) : null,
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+  });
+}
+
+export function deliveryView(row: DeliveryRow): z.infer<typeof deliveryResponse> {
+  const waiting = row.status === 'pending' || row.status === 'failed';
+  return deliveryResponse.parse({
+    id: row.id,
+    webhookId: row.webhookId,
+    endpointId: row.endpointId,
+    eventType: row.eventType,
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: waiting ? iso(row.nextAttemptAt) : null,
+    lastStatusCode: row.lastStatusCode,
+    lastError: row.lastError,
+    deliveredAt: iso(row.deliveredAt),
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+  });
+}
+
+export function attemptView(row: DeliveryAttemptRow): z.infer<typeof attemptResponse> {
+  return attemptResponse.parse({ ...row, attemptedAt: row.attemptedAt.toISOString() });
+}

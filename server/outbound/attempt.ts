@@ -1,0 +1,167 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../db/database.js';
+import {
+  type ClaimedDelivery,
+  type DeliveryAttemptRow,
+  type DeliveryNext,
+  deliveryExists,
+  insertAttempt,
+  settleDelivery,
+} from '../db/deliveries.js';
+import { markEndpointFailing, markEndpointHealthy } from '../db/endpoints.js';
+import type { OutboundMetrics } from './metrics.js';
+import { parseRetryAfter, retryDelayMs } from './retry-schedule.js';
+import { decryptSecret } from './secret-box.js';
+import type { SendResult, WebhookSender } from './sender.js';
+import { signatureHeader } from './signing.js';
+
+/** Everything one attempt needs besides the delivery itself. */
+export interface AttemptContext {
+  db: Db;
+  sender: WebhookSender;
+  encryptionKey: Buffer;
+  /** Delays between attempts in ms (the last one repeats). */
+  retrySchedule: readonly number[];
+  disableAfterMs: number;
+  metrics: OutboundMetrics;
+  log: FastifyBaseLogger;
+  /** Clock, injectable for tests. Default `Date.now`. */
+  now?: () => number;
+  /** Jitter source in [0, 1). Default `Math.random`. */
+  random?: () => number;
+}
+
+const USER_AGENT = 'Hookline-Webhooks/1';
+
+/** The secrets that sign right now: the current one and, during a rotation overlap, the previous one. */
+function signingSecrets(delivery: ClaimedDelivery, key: Buffer, now: number): string[] {
+  const { target } = delivery;
+  const secrets = [decryptSecret(target.secretEncrypted, key)];
+  if (
+    target.previousSecretEncrypted &&
+    target.previousSecretExpiresAt &&
+    target.previousSecretExpiresAt.getTime() > now
+  ) {
+    secrets.push(decryptSecret(target.previousSecretEncrypted, key));
+  }
+  return secrets;
+}
+
+/** The request headers: the endpoint's custom ones first, so ours always win. */
+export function deliveryHeaders(
+  delivery: ClaimedDelivery,
+  key: Buffer,
+  body: string,
+  now: number,
+): Record<string, string> {
+  const timestamp = Math.floor(now / 1000);
+  return {
+    ...delivery.target.headers,
+    'content-type': 'application/json',
+    'user-agent': USER_AGENT,
+    'webhook-id': delivery.webhookId,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': signatureHeader(
+      signingSecrets(delivery, key, now),
+      delivery.webhookId,
+      timestamp,
+      body,
+    ),
+  };
+}
+
+function nextStep(
+  context: AttemptContext,
+  delivery: ClaimedDelivery,
+  result: SendResult,
+  at: number,
+): DeliveryNext {
+  const status = result.statusCode;
+  if (status !== null && status >= 200 && status < 300) return { status: 'succeeded', at: new Date(at) };
+  if (status === 410 || delivery.attempts >= delivery.target.maxAttempts) return { status: 'dead' };
+  const asked = status === 429 || status === 503 ? parseRetryAfter(result.retryAfter, at) : undefined;
+  const delay =
+    asked ?? retryDelayMs(context.retrySchedule, delivery.attempts, (context.random ?? Math.random)());
+  return { status: 'failed', nextAttemptAt: new Date(at + delay) };
+}
+
+/** Signs and sends; a secret that cannot be decrypted is a failed attempt like any other. */
+async function signAndSend(
+  context: AttemptContext,
+  delivery: ClaimedDelivery,
+  body: string,
+  startedAt: number,
+  signal: AbortSignal,
+): Promise<SendResult> {
+  let headers: Record<string, string>;
+  try {
+    headers = deliveryHeaders(delivery, context.encryptionKey, body, startedAt);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { statusCode: null, error: message, bodyExcerpt: null, durationMs: 0 };
+  }
+  return context.sender.send(delivery.target.url, headers, body, signal);
+}
+
+/**
+ * Sends one claimed delivery, logs the attempt and settles the delivery and its endpoint in one
+ * transaction. Throws `SendAborted` (nothing recorded) when `signal` aborts: the lease then
+ * expires and another worker re-sends it with the same webhook-id, as after a crash.
+ *
+ * @returns the logged attempt, or undefined when the delivery was deleted while it was sent.
+ */
+export async function attemptDelivery(
+  context: AttemptContext,
+  delivery: ClaimedDelivery,
+  signal: AbortSignal,
+): Promise<DeliveryAttemptRow | undefined> {
+  const now = context.now ?? Date.now;
+  const startedAt = now();
+  const body = JSON.stringify(delivery.payload);
+  const result = await signAndSend(context, delivery, body, startedAt, signal);
+  const next = nextStep(context, delivery, result, now());
+  const gone = result.statusCode === 410;
+  const recorded = await context.db.transaction(async (tx) => {
+    const settled = await settleDelivery(
+      tx,
+      { id: delivery.id, attempt: delivery.attempts },
+      { next, statusCode: result.statusCode, error: result.error },
+    );
+    // Not settled: either another worker re-claimed it after our lease (log the attempt anyway)
+    // or the endpoint was deleted meanwhile, taking the delivery with it (nothing left to log).
+    if (!settled && !(await deliveryExists(tx, delivery.id))) return undefined;
+    const attempt = await insertAttempt(tx, {
+      deliveryId: delivery.id,
+      attemptedAt: new Date(startedAt),
+      durationMs: result.durationMs,
+      statusCode: result.statusCode,
+      error: result.error,
+      responseBodyExcerpt: result.bodyExcerpt,
+    });
+    if (next.status === 'succeeded') {
+      if (delivery.target.failing) await markEndpointHealthy(tx, delivery.endpointId);
+      return { attempt, disabledReason: undefined };
+    }
+    const disabledReason = await markEndpointFailing(tx, delivery.endpointId, {
+      at: new Date(startedAt),
+      disableAfterMs: context.disableAfterMs,
+      gone,
+    });
+    return { attempt, disabledReason };
+  });
+  if (!recorded) return undefined;
+  const { attempt, disabledReason } = recorded;
+  context.metrics.recordAttempt(
+    next.status === 'succeeded' ? 'succeeded' : next.status === 'dead' ? 'dead' : 'retry',
+    result.durationMs,
+  );
+  if (disabledReason) {
+    context.metrics.endpointsDisabled.inc();
+    // The operational event: a structured log line operators alert on, and the reason stays on the endpoint.
+    context.log.warn(
+      { event: 'endpoint.disabled', endpointId: delivery.endpointId, reason: disabledReason },
+      'endpoint.disabled: outbound endpoint disabled',
+    );
+  }
+  return attempt;
+}

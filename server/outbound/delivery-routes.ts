@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { insertClaimedDelivery } from '../db/deliveries.js';
+import {
+  endpointStats,
+  findDelivery,
+  listEndpointDeliveries,
+  requeueDelivery,
+  requeueFailedDeliveries,
+} from '../db/delivery-reports.js';
+import { findEndpoint } from '../db/endpoints.js';
+import { HooklineError } from '../errors.js';
+import {
+  attemptView,
+  deliveryIdParams,
+  deliveryPageResponse,
+  deliveryView,
+  endpointIdParams,
+  eventTypesResponse,
+  listDeliveriesQuery,
+  recoverBody,
+  recoverResponse,
+  statsQuery,
+  statsResponse,
+  testResponse,
+} from './api-schemas.js';
+import { attemptDelivery } from './attempt.js';
+import { endpointNotFound } from './endpoint-routes.js';
+import { EVENT_TYPES } from './event-catalog.js';
+import type { OutboundService } from './service.js';
+
+const DAY_MS = 86_400_000;
+
+/** Test sends, delivery logs, stats, recovery, retry and the event catalog. */
+export async function deliveryRoutes(app: FastifyInstance, service: OutboundService): Promise<void> {
+  const db = () => app.database.db;
+
+  async function requireEndpoint(id: string) {
+    const endpoint = await findEndpoint(db(), id);
+    if (!endpoint) throw endpointNotFound(id);
+    return endpoint;
+  }
+
+  app.post('/api/endpoints/:id/test', async (request) => {
+    const { id } = endpointIdParams.parse(request.params);
+    const endpoint = await requireEndpoint(id);
+    const claimed = await insertClaimedDelivery(
+      db(),
+      {
+        webhookId: `msg_${randomUUID().replaceAll('-', '')}`,
+        endpointId: endpoint.id,
+        eventType: 'endpoint.test',
+        payload: {
+          type: 'endpoint.test',
+          timestamp: new Date().toISOString(),
+          data: { endpointId: endpoint.id, message: 'Test event from Hookline' },
+        },
+        leaseMs: service.leaseMs,
+      },
+      {
+        url: endpoint.url,
+        headers: endpoint.headers as Record<string, string>,
+        secretEncrypted: endpoint.secretEncrypted,
+        previousSecretEncrypted: endpoint.previousSecretEncrypted,
+        previousSecretExpiresAt: endpoint.previousSecretExpiresAt,
+        maxAttempts: endpoint.maxAttempts,
+        failing: endpoint.failingSince !== null,
+      },
+    );
+    const attempt = await attemptDelivery(service.attempts, claimed, new AbortController().signal);
+    if (!attempt) throw endpointNotFound(id);
+    const delivery = await findDelivery(db(), claimed.id);
+    return testResponse.parse({
+      attempt: attemptView(attempt),
+      delivery: delivery ? deliveryView(delivery) : null,
+    });
+  });
+
+  app.get('/api/endpoints/:id/deliveries', async (request) => {
+    const { id } = endpointIdParams.parse(request.params);
+    const query = listDeliveriesQuery.parse(request.query);
+    await requireEndpoint(id);
+    const rows = await listEndpointDeliveries(db(), {
+      endpointId: id,
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.cursor ? { before: query.cursor } : {}),
+      limit: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    return deliveryPageResponse.parse({
+      data: page.map(deliveryView),
+      nextCursor: rows.length > query.limit ? (page.at(-1)?.id ?? null) : null,
+    });
+  });
+
+  app.get('/api/endpoints/:id/stats', async (request) => {
+    const { id } = endpointIdParams.parse(request.params);
+    const query = statsQuery.parse(request.query);
+    await requireEndpoint(id);
+    const since = query.since ? new Date(query.since) : new Date(Date.now() - DAY_MS);
+    const stats = await endpointStats(db(), id, since);
+    return statsResponse.parse({
+      since: since.toISOString(),
+      successRate: stats.attempts === 0 ? null : stats.succeeded / stats.attempts,
+      ...stats,
+    });
+  });
+
+  app.post('/api/endpoints/:id/recover', async (request, reply) => {
+    const { id } = endpointIdParams.parse(request.params);
+    const body = recoverBody.parse(request.body);
+    await requireEndpoint(id);
+    const requeued = await requeueFailedDeliveries(db(), id, new Date(body.since));
+    service.wake();
+    return reply.status(202).send(recoverResponse.parse({ requeued }));
+  });
+
+  app.post('/api/deliveries/:id/retry', async (request, reply) => {
+    const { id } = deliveryIdParams.parse(request.params);
+    const existing = await findDelivery(db(), id);
+    if (!existing) throw new HooklineError('HL_ERR_NOT_FOUND', `No delivery ${id}`, { details: { id } });
+    const row = await requeueDelivery(db(), id);
+    if (!row) {
+      throw new HooklineError('HL_ERR_CONFLICT', 'The delivery is being sent right now', { details: { id } });
+    }
+    service.wake();
+    return reply.status(202).send(deliveryView(row));
+  });
+
+  app.get('/api/event-types', async () => eventTypesResponse.parse({ data: EVENT_TYPES }));
+}

@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import {
+  deleteEndpoint,
+  findEndpoint,
+  insertEndpointWithinCap,
+  listEndpoints,
+  rotateEndpointSecret,
+  updateEndpoint,
+} from '../db/endpoints.js';
+import { HooklineError } from '../errors.js';
+import { assertEndpointUrlAllowed } from './address-guard.js';
+import {
+  createEndpointBody,
+  endpointIdParams,
+  endpointPageResponse,
+  endpointView,
+  endpointWithSecretResponse,
+  listEndpointsQuery,
+  updateEndpointBody,
+} from './api-schemas.js';
+import { encryptSecret } from './secret-box.js';
+import type { OutboundService } from './service.js';
+import { generateEndpointSecret } from './signing.js';
+
+/** `ep_` + creation time in base36 (so ids sort by age, which the cursor relies on) + randomness. */
+function newEndpointId(): string {
+  return `ep_${Date.now().toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;
+}
+
+export function endpointNotFound(id: string): HooklineError {
+  return new HooklineError('HL_ERR_NOT_FOUND', `No endpoint ${id}`, { details: { id } });
+}
+
+/** Endpoint CRUD and secret rotation under `/api/endpoints`. */
+export async function endpointRoutes(app: FastifyInstance, service: OutboundService): Promise<void> {
+  const db = () => app.database.db;
+
+  app.post('/api/endpoints', async (request, reply) => {
+    const body = createEndpointBody.parse(request.body);
+    await assertEndpointUrlAllowed(new URL(body.url), service.allowPrivateEndpoints);
+    const secret = generateEndpointSecret();
+    const row = await db().transaction((tx) =>
+      insertEndpointWithinCap(
+        tx,
+        {
+          id: newEndpointId(),
+          url: body.url,
+          description: body.description ?? null,
+          eventTypes: body.eventTypes ?? null,
+          accountIds: body.accountIds ?? null,
+          headers: body.headers ?? {},
+          maxAttempts: body.maxAttempts ?? service.defaultMaxAttempts,
+          rateLimitPerSecond: body.rateLimitPerSecond ?? null,
+          enabled: body.enabled ?? true,
+          secretEncrypted: encryptSecret(secret, service.encryptionKey),
+        },
+        service.maxEndpoints,
+      ),
+    );
+    if (!row) {
+      throw new HooklineError('HL_ERR_LIMIT_REACHED', `At most ${service.maxEndpoints} endpoints may exist`, {
+        details: { limit: service.maxEndpoints },
+      });
+    }
+    return reply.status(201).send(endpointWithSecretResponse.parse({ ...endpointView(row), secret }));
+  });
+
+  app.get('/api/endpoints', async (request) => {
+    const query = listEndpointsQuery.parse(request.query);
+    const rows = await listEndpoints(db(), {
+      ...(query.cursor ? { after: query.cursor } : {}),
+      limit: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    return endpointPageResponse.parse({
+      data: page.map(endpointView),
+      nextCursor: rows.length > query.limit ? (page.at(-1)?.id ?? null) : null,
+    });
+  });
+
+  app.get('/api/endpoints/:id', async (request) => {
+    const { id } = endpointIdParams.parse(request.params);
+    const row = await findEndpoint(db(), id);
+    if (!row) throw endpointNotFound(id);
+    return endpointView(row);
+  });
+
+  app.patch('/api/endpoints/:id', async (request) => {
+    const { id } = endpointIdParams.parse(request.params);
+    const body = updateEndpointBody.parse(request.body);
+    if (body.url) await assertEndpointUrlAllowed(new URL(body.url), service.allowPrivateEndpoints);
+    const row = await updateEndpoint(db(), id, body);
+    if (!row) throw endpointNotFound(id);
+    if (row.enabled) service.wake();
+    return endpointView(row);
+  });
+
+  app.delete('/api/endpoints/:id', async (request, reply) => {
+    const { id } = endpointIdParams.parse(request.params);
+    if (!(await deleteEndpoint(db(), id))) throw endpointNotFound(id);
+    return reply.status(204).send();
+  });
+
+  app.post('/api/endpoints/:id/rotate-secret', async (request) => {
+    const { id } = endpointIdParams.parse(request.params);
+    const secret = generateEndpointSecret();
+    const row = await rotateEndpointSecret(
+      db(),
+      id,
+      encryptSecret(secret, service.encryptionKey),
+      new Date(Date.now() + service.secretOverlapMs),
+    );
+    if (!row) throw endpointNotFound(id);
+    return endpointWithSecretResponse.parse({ ...endpointView(row), secret });
+  });
+}

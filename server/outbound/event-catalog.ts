@@ -1,0 +1,163 @@
+/**
+ * The outbound event types, each with a JSON Schema of its `data` and an example body, served
+ * by `GET /api/event-types` and documented in docs/webhooks.md. Schemas allow extra properties:
+ * new fields may be added without a new version; existing ones never change meaning.
+ */
+
+export interface EventTypeDescription {
+  type: string;
+  description: string;
+  /** JSON Schema (draft 2020-12) of the whole body. */
+  schema: Record<string, unknown>;
+  example: { type: string; timestamp: string; data: Record<string, unknown> };
+}
+
+const nullableString = { type: ['string', 'null'] };
+const timestamp = { type: 'string', format: 'date-time' };
+
+const sender = {
+  type: 'object',
+  properties: {
+    id: nullableString,
+    name: nullableString,
+    providerId: nullableString,
+    profileUrl: nullableString,
+  },
+  additionalProperties: true,
+};
+
+function bodySchema(type: string, data: Record<string, unknown>): Record<string, unknown> {
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    type: 'object',
+    required: ['type', 'timestamp', 'data'],
+    properties: { type: { const: type }, timestamp, data },
+  };
+}
+
+const messageData = {
+  type: 'object',
+  required: ['accountId', 'chatId', 'messageId'],
+  properties: {
+    accountId: { type: 'string' },
+    chatId: { type: 'string' },
+    messageId: { type: 'string' },
+    text: nullableString,
+    sender,
+    isSender: { type: ['boolean', 'null'] },
+    attachments: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    sentAt: { type: ['string', 'null'], format: 'date-time' },
+  },
+  additionalProperties: true,
+};
+
+const exampleMessage = {
+  accountId: 'acc_9f2c',
+  chatId: 'chat_51d0',
+  messageId: 'msg_77a1',
+  text: 'Hello from LinkedIn',
+  sender: {
+    id: 'att_3b1',
+    name: 'Ada Lovelace',
+    providerId: 'ACoAAB',
+    profileUrl: 'https://www.linkedin.com/in/ada',
+  },
+  isSender: false,
+  attachments: [],
+  sentAt: '2026-11-22T10:00:00.000Z',
+};
+
+const at = '2026-11-22T10:00:00.000Z';
+
+export const EVENT_TYPES: readonly EventTypeDescription[] = [
+  {
+    type: 'message.received',
+    description: 'A new message arrived in a chat (sent by the account or by someone else).',
+    schema: bodySchema('message.received', messageData),
+    example: { type: 'message.received', timestamp: at, data: exampleMessage },
+  },
+  {
+    type: 'message.updated',
+    description: 'A message changed: edited, reacted to, read or delivered. `change` says which.',
+    schema: bodySchema('message.updated', {
+      ...messageData,
+      properties: {
+        ...messageData.properties,
+        change: { enum: ['edited', 'reaction', 'read', 'delivered'] },
+        reactions: { type: 'array', items: { type: 'object', additionalProperties: true } },
+      },
+    }),
+    example: {
+      type: 'message.updated',
+      timestamp: at,
+      data: { ...exampleMessage, change: 'reaction', reactions: [{ value: '👍', senderId: 'att_3b1' }] },
+    },
+  },
+  {
+    type: 'message.deleted',
+    description: 'A message was deleted.',
+    schema: bodySchema('message.deleted', {
+      type: 'object',
+      required: ['accountId', 'chatId', 'messageId'],
+      properties: {
+        accountId: { type: 'string' },
+        chatId: { type: 'string' },
+        messageId: { type: 'string' },
+        deletedAt: timestamp,
+      },
+      additionalProperties: true,
+    }),
+    example: {
+      type: 'message.deleted',
+      timestamp: at,
+      data: { accountId: 'acc_9f2c', chatId: 'chat_51d0', messageId: 'msg_77a1', deletedAt: at },
+    },
+  },
+  {
+    type: 'chat.read',
+    description: 'A chat was marked read.',
+    schema: bodySchema('chat.read', {
+      type: 'object',
+      required: ['accountId', 'chatId'],
+      properties: { accountId: { type: 'string' }, chatId: { type: 'string' }, readAt: timestamp },
+      additionalProperties: true,
+    }),
+    example: {
+      type: 'chat.read',
+      timestamp: at,
+      data: { accountId: 'acc_9f2c', chatId: 'chat_51d0', readAt: at },
+    },
+  },
+  {
+    type: 'account.status',
+    description: 'A provider account changed status (connected, credentials needed, …).',
+    schema: bodySchema('account.status', {
+      type: 'object',
+      required: ['accountId', 'status'],
+      properties: { accountId: { type: 'string' }, status: { type: 'string' }, accountType: nullableString },
+      additionalProperties: true,
+    }),
+    example: {
+      type: 'account.status',
+      timestamp: at,
+      data: { accountId: 'acc_9f2c', status: 'OK', accountType: 'LINKEDIN' },
+    },
+  },
+  {
+    type: 'endpoint.test',
+    description: 'Sent by `POST /api/endpoints/:id/test` to check an endpoint; never by ingest.',
+    schema: bodySchema('endpoint.test', {
+      type: 'object',
+      required: ['endpointId'],
+      properties: { endpointId: { type: 'string' }, message: { type: 'string' } },
+      additionalProperties: true,
+    }),
+    example: {
+      type: 'endpoint.test',
+      timestamp: at,
+      data: { endpointId: 'ep_0mgx3k2a1b2c3d4e', message: 'Test event from Hookline' },
+    },
+  },
+];
+
+export const EVENT_TYPE_NAMES = EVENT_TYPES.map((entry) => entry.type);

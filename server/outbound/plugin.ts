@@ -1,0 +1,120 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { countBacklog } from '../db/deliveries.js';
+import { listenForNotifications } from '../db/notification-listener.js';
+import { HooklineError } from '../errors.js';
+import type { AttemptContext } from './attempt.js';
+import { deliveryRoutes } from './delivery-routes.js';
+import { endpointRoutes } from './endpoint-routes.js';
+import { DELIVERIES_CHANNEL } from './enqueue.js';
+import { OutboundMetrics } from './metrics.js';
+import { parseRetrySchedule } from './retry-schedule.js';
+import { WebhookSender } from './sender.js';
+import type { OutboundService } from './service.js';
+import { DeliveryWorker } from './worker.js';
+
+export interface OutboundPluginOptions {
+  /** 32-byte AES-256-GCM key for endpoint secrets (ENCRYPTION_KEY). */
+  encryptionKey: Buffer;
+}
+
+/**
+ * Outbound webhooks: the `/api/endpoints` and delivery routes, and (unless
+ * OUTBOUND_WORKER_ENABLED=false) the delivery worker, started when the app is ready and stopped
+ * before it closes.
+ */
+export const outboundPlugin = fp<OutboundPluginOptions>(
+  async (app: FastifyInstance, options) => {
+    const config = app.config;
+    if (config.OUTBOUND_LEASE_MS <= config.OUTBOUND_TIMEOUT_MS) {
+      throw new HooklineError(
+        'HL_ERR_CONFIG',
+        'OUTBOUND_LEASE_MS must exceed OUTBOUND_TIMEOUT_MS, or a slow delivery could be sent twice at once',
+      );
+    }
+    const sender = new WebhookSender({
+      timeoutMs: config.OUTBOUND_TIMEOUT_MS,
+      allowPrivate: config.ALLOW_PRIVATE_ENDPOINTS,
+      connectionsPerOrigin: config.OUTBOUND_ENDPOINT_CONCURRENCY,
+    });
+    const metrics = new OutboundMetrics(app.metrics, () => countBacklog(app.database.db));
+    const attempts: AttemptContext = {
+      db: app.database.db,
+      sender,
+      encryptionKey: options.encryptionKey,
+      retrySchedule: parseRetrySchedule(config.OUTBOUND_RETRY_SCHEDULE),
+      disableAfterMs: config.OUTBOUND_DISABLE_AFTER_MS,
+      metrics,
+      log: app.log.child({ concern: 'outbound' }),
+    };
+    const worker = config.OUTBOUND_WORKER_ENABLED
+      ? new DeliveryWorker(attempts, {
+          concurrency: config.OUTBOUND_CONCURRENCY,
+          endpointConcurrency: config.OUTBOUND_ENDPOINT_CONCURRENCY,
+          leaseMs: config.OUTBOUND_LEASE_MS,
+          pollIntervalMs: config.OUTBOUND_POLL_INTERVAL_MS,
+        })
+      : undefined;
+    const service: OutboundService = {
+      attempts,
+      encryptionKey: options.encryptionKey,
+      maxEndpoints: config.OUTBOUND_MAX_ENDPOINTS,
+      defaultMaxAttempts: config.OUTBOUND_MAX_ATTEMPTS,
+      allowPrivateEndpoints: config.ALLOW_PRIVATE_ENDPOINTS,
+      secretOverlapMs: config.OUTBOUND_SECRET_OVERLAP_MS,
+      leaseMs: config.OUTBOUND_LEASE_MS,
+      wake: () => worker?.wake(),
+    };
+
+    await app.register(async (scope) => {
+      scope.addHook('preHandler', app.requireApiToken);
+      await endpointRoutes(scope, service);
+      await deliveryRoutes(scope, service);
+    });
+
+    app.addReadinessCheck('outbound', {
+      critical: false,
+      run: () =>
+        worker
+          ? { ok: true, state: `running, ${worker.inFlightCount} in flight` }
+          : { ok: true, state: 'worker disabled (OUTBOUND_WORKER_ENABLED=false)' },
+    });
+
+    const stopWaking: Array<() => unknown> = [];
+    if (worker) {
+      app.addHook('onReady', async () => {
+        stopWaking.push(
+          app.changes.subscribe((change) => {
+            if (change.deliveries) worker.wake();
+          }),
+        );
+        const pool = app.database.pool;
+        if (pool) {
+          const listener = listenForNotifications({
+            pool,
+            channel: DELIVERIES_CHANNEL,
+            onWake: () => worker.wake(),
+            onError: (error) =>
+              attempts.log.warn(
+                { err: error },
+                'outbound LISTEN connection failed; polling until it is back',
+              ),
+          });
+          stopWaking.push(() => listener.close());
+        }
+        worker.start();
+      });
+    }
+    app.addHook('preClose', async () => {
+      await Promise.all(stopWaking.map((stop) => stop()));
+      await worker?.stop();
+    });
+    app.addHook('onClose', async () => {
+      await sender.close();
+    });
+  },
+  {
+    name: 'hookline-outbound',
+    dependencies: ['hookline-database', 'hookline-metrics', 'hookline-readiness', 'hookline-api-auth'],
+  },
+);
