@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { findChats, listChats, markChatRead } from '../db/chats.js';
 import { listChatMessages } from '../db/messages.js';
+import { transaction } from '../db/transaction.js';
 import { HooklineError } from '../errors.js';
 import { Envelopes, publishEnvelopes } from '../ingest/envelopes.js';
 import { decodeCursor, encodeCursor, pageQuerySchema } from './cursor.js';
@@ -74,7 +75,7 @@ export async function chatsRoutes(app: FastifyInstance): Promise<void> {
   app.post('/api/chats/:chatId/read', async (request) => {
     const { chatId } = chatParamsSchema.parse(request.params);
     const accountId = readBodySchema.parse(request.body)?.accountId;
-    const { updated, published } = await app.database.db.transaction(async (tx) => {
+    const { updated, published } = await transaction(app.database.db, async (tx) => {
       const chats = await markChatRead(tx, chatId, accountId);
       const envelopes = new Envelopes();
       for (const chat of chats) {

@@ -3,6 +3,7 @@ import { realtimeEvents } from '../../drizzle/schema.js';
 import type { Db, Executor } from './database.js';
 import { REALTIME_APPEND_LOCK } from './realtime-events.js';
 import { queryRows } from './rows.js';
+import { transaction } from './transaction.js';
 
 /** One row of the realtime outbox, as the WebSocket fan-out reads it. */
 export interface RealtimeEventRow {
@@ -57,7 +58,7 @@ export function readAccountRealtimeEventsAfter(
  * emptied the table.
  */
 export async function readCommittedRealtimeSeq(db: Db): Promise<number> {
-  return db.transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${REALTIME_APPEND_LOCK})`);
     return readDrawnRealtimeSeq(tx);
   });

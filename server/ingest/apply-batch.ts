@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.js';
 import { type InboundEventRow, insertInboundEvents } from '../db/inbound-events.js';
+import { transaction } from '../db/transaction.js';
 import { applyAccountStatus } from './apply-account-status.js';
 import { applyFollowUp, applyNewMessages } from './apply-messages.js';
 import { Envelopes, type Published, publishEnvelopes } from './envelopes.js';
@@ -57,7 +58,7 @@ function inboundRow(item: IngestItem, provider: string): InboundEventRow {
  * last (see appendRealtimeEvents). Nothing is visible to anyone until the whole batch commits.
  */
 export async function applyBatch(db: Db, items: IngestItem[], options: ApplyOptions): Promise<BatchOutcome> {
-  return db.transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     const results: ItemResult[] = items.map((item) =>
       item.outcome === 'rejected' ? 'rejected' : 'accepted',
     );

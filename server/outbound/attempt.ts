@@ -9,6 +9,7 @@ import {
   settleDelivery,
 } from '../db/deliveries.js';
 import { markEndpointFailing, markEndpointHealthy } from '../db/endpoints.js';
+import { transaction } from '../db/transaction.js';
 import type { OutboundMetrics } from './metrics.js';
 import { parseRetryAfter, retryDelayMs } from './retry-schedule.js';
 import { decryptSecret } from './secret-box.js';
@@ -121,7 +122,7 @@ export async function attemptDelivery(
   const result = await signAndSend(context, delivery, body, startedAt, signal);
   const next = nextStep(context, delivery, result, now());
   const gone = result.statusCode === 410;
-  const recorded = await context.db.transaction(async (tx) => {
+  const recorded = await transaction(context.db, async (tx) => {
     const settled = await settleDelivery(
       tx,
       { id: delivery.id, attempt: delivery.attempts },

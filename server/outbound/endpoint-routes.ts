@@ -8,6 +8,7 @@ import {
   rotateEndpointSecret,
   updateEndpoint,
 } from '../db/endpoints.js';
+import { transaction } from '../db/transaction.js';
 import { HooklineError } from '../errors.js';
 import { assertEndpointUrlAllowed } from './address-guard.js';
 import {
@@ -40,7 +41,7 @@ export async function endpointRoutes(app: FastifyInstance, service: OutboundServ
     const body = createEndpointBody.parse(request.body);
     await assertEndpointUrlAllowed(new URL(body.url), service.allowPrivateEndpoints);
     const secret = generateEndpointSecret();
-    const row = await db().transaction((tx) =>
+    const row = await transaction(db(), (tx) =>
       insertEndpointWithinCap(
         tx,
         {

@@ -1,0 +1,56 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type Database, openDatabase } from '../../../server/db/database.js';
+import { queryRows } from '../../../server/db/rows.js';
+import { transaction } from '../../../server/db/transaction.js';
+import { isDatabaseUnavailable } from '../../../server/db/unavailable.js';
+import { describePostgres, openTestDatabase, type TestDatabase } from '../../support/databases.js';
+import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
+
+describePostgres('transaction() when the connection dies', () => {
+  let direct: TestDatabase;
+  let proxy: TcpProxy;
+  let database: Database;
+
+  beforeAll(async () => {
+    direct = await openTestDatabase('postgres');
+    const target = new URL(direct.url!);
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    target.port = String(proxy.port);
+    database = await openDatabase({
+      kind: 'postgres',
+      url: target.toString(),
+      poolSize: 2,
+      connectionTimeoutMs: 1000,
+    });
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+    await direct?.dispose();
+  });
+
+  it('never leaks a pooled connection: after an outage the pool serves again and closes', async () => {
+    const select = (value: number) =>
+      transaction(database.db, (tx) => queryRows<{ n: number }>(tx, sql`select ${value}::int as n`));
+    expect(await select(1)).toEqual([{ n: 1 }]);
+    expect(await select(2)).toEqual([{ n: 2 }]);
+
+    // Both pooled connections are open and idle; the outage kills them under the next transactions.
+    await proxy.cut();
+    const failures = await Promise.allSettled([1, 2, 3, 4, 5, 6].map(select));
+    for (const failure of failures) {
+      expect(failure.status).toBe('rejected');
+      expect(isDatabaseUnavailable((failure as PromiseRejectedResult).reason)).toBe(true);
+    }
+
+    await proxy.restore();
+    // With a leak, the pool of 2 would stay exhausted and these would time out.
+    expect(await Promise.all([select(3), select(4), select(5)])).toEqual([
+      [{ n: 3 }],
+      [{ n: 4 }],
+      [{ n: 5 }],
+    ]);
+    await database.close();
+  });
+});
