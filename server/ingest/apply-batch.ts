@@ -1,10 +1,12 @@
+import type { AccountSeen } from '../db/accounts.js';
 import type { Db } from '../db/database.js';
 import { type InboundEventRow, insertInboundEvents } from '../db/inbound-events.js';
 import { transaction } from '../db/transaction.js';
 import { applyAccountStatus } from './apply-account-status.js';
-import { applyFollowUp, applyNewMessages } from './apply-messages.js';
+import { applyChatActivity, applyFollowUp, applyNewMessages } from './apply-messages.js';
 import { Envelopes, type Published, publishEnvelopes } from './envelopes.js';
 import type { IngestEvent, MessageEvent } from './events.js';
+import type { KnownAccounts } from './known-accounts.js';
 
 /** A webhook body after parsing and validation, ready for its batch. */
 export type IngestItem =
@@ -21,12 +23,16 @@ export type ItemResult = 'accepted' | 'duplicate' | 'rejected';
 
 export interface BatchOutcome extends Published {
   results: ItemResult[];
+  /** Accounts whose details the batch wrote (see KnownAccounts). */
+  accountsWritten: AccountSeen[];
 }
 
 export interface ApplyOptions {
   provider: string;
   /** An identical account status within this many seconds of the last one is a duplicate. */
   statusDedupeSeconds: number;
+  /** Accounts this instance already wrote, whose upsert a batch can skip. */
+  knownAccounts: KnownAccounts;
 }
 
 function inboundRow(item: IngestItem, provider: string): InboundEventRow {
@@ -92,14 +98,16 @@ export async function applyBatch(db: Db, items: IngestItem[], options: ApplyOpti
       else messageEvents.push({ index, event: item.event });
     });
 
-    await applyNewMessages(
+    const applied = await applyNewMessages(
       tx,
       messageEvents.map(({ event }) => event).filter((event) => event.event === 'message_received'),
       envelopes,
+      options.knownAccounts,
     );
     for (const { event } of messageEvents) {
       if (event.event !== 'message_received') await applyFollowUp(tx, event, envelopes);
     }
-    return { results, ...(await publishEnvelopes(tx, envelopes)) };
+    await applyChatActivity(tx, applied.chats);
+    return { results, accountsWritten: applied.accountsWritten, ...(await publishEnvelopes(tx, envelopes)) };
   });
 }

@@ -1,4 +1,4 @@
-import { upsertAccountsSeen } from '../db/accounts.js';
+import { type AccountSeen, upsertAccountsSeen } from '../db/accounts.js';
 import { type ChatActivity, upsertChatActivity } from '../db/chats.js';
 import type { Tx } from '../db/database.js';
 import {
@@ -9,6 +9,7 @@ import {
 } from '../db/messages.js';
 import { deletedMessageData, type Envelopes, newMessageData, updatedMessageData } from './envelopes.js';
 import type { MessageEvent } from './events.js';
+import type { KnownAccounts } from './known-accounts.js';
 
 const PROVIDER = 'unipile';
 const PREVIEW_LENGTH = 200;
@@ -69,9 +70,26 @@ function chatActivity(events: MessageEvent[], receivedAt: Date): ChatActivity[] 
   return [...byChat.values()];
 }
 
-/** Stores a batch's new messages in bulk: accounts, messages, chats, then `message:new` envelopes. */
-export async function applyNewMessages(tx: Tx, events: MessageEvent[], envelopes: Envelopes): Promise<void> {
-  if (events.length === 0) return;
+export interface NewMessagesApplied {
+  /** Accounts whose details were written: remember them once the transaction commits. */
+  accountsWritten: AccountSeen[];
+  /** The chats to bump, applied by {@link applyChatActivity} as late in the transaction as possible. */
+  chats: ChatActivity[];
+}
+
+/**
+ * Stores a batch's new messages in bulk (accounts whose details are new, then messages) and adds
+ * their `message:new` envelopes. Chats are returned, not written: their rows are the ones
+ * concurrent batches contend for, so the caller bumps them just before commit to hold those
+ * locks for as short a time as possible.
+ */
+export async function applyNewMessages(
+  tx: Tx,
+  events: MessageEvent[],
+  envelopes: Envelopes,
+  knownAccounts: KnownAccounts,
+): Promise<NewMessagesApplied> {
+  if (events.length === 0) return { accountsWritten: [], chats: [] };
   const receivedAt = new Date();
   const accounts = new Map(
     events.map((event) => [
@@ -84,17 +102,23 @@ export async function applyNewMessages(tx: Tx, events: MessageEvent[], envelopes
       },
     ]),
   );
-  await upsertAccountsSeen(tx, [...accounts.values()]);
+  const accountsWritten = knownAccounts.unseen([...accounts.values()]);
+  await upsertAccountsSeen(tx, accountsWritten);
   const stored = await upsertReceivedMessages(
     tx,
     events.map((event) => newMessageRow(event, receivedAt)),
   );
-  await upsertChatActivity(tx, chatActivity(events, receivedAt));
   const byKey = new Map(stored.map((row) => [`${row.accountId}\u0000${row.id}`, row]));
   for (const event of events) {
     const row = byKey.get(`${event.accountId}\u0000${event.messageId}`);
     if (row) envelopes.add('message:new', row.accountId, newMessageData(row));
   }
+  return { accountsWritten, chats: chatActivity(events, receivedAt) };
+}
+
+/** Bumps chats for new messages (see {@link applyNewMessages} for why this comes last). */
+export function applyChatActivity(tx: Tx, chats: ChatActivity[]): Promise<void> {
+  return upsertChatActivity(tx, chats);
 }
 
 function changeOf(event: MessageEvent): MessageChange {

@@ -6,6 +6,7 @@ import { databaseUnavailableError, isDatabaseUnavailable } from '../db/unavailab
 import { type ErrorCode, HooklineError } from '../errors.js';
 import { applyBatch, type IngestItem, type ItemResult } from './apply-batch.js';
 import { GroupCommitter } from './group-commit.js';
+import { KnownAccounts } from './known-accounts.js';
 import { parseWebhookBody } from './parse-body.js';
 
 export interface IngestServiceOptions {
@@ -50,6 +51,7 @@ export class IngestService {
   readonly #webhooks: Counter<'result'>;
   readonly #batchSize: Histogram;
   readonly #commitSeconds: Histogram;
+  readonly #knownAccounts = new KnownAccounts();
 
   constructor(options: IngestServiceOptions) {
     this.#options = options;
@@ -114,7 +116,9 @@ export class IngestService {
         const outcome = await applyBatch(this.#options.database.db, items, {
           provider: 'unipile',
           statusDedupeSeconds: this.#options.statusDedupeSeconds ?? 600,
+          knownAccounts: this.#knownAccounts,
         });
+        this.#knownAccounts.remember(outcome.accountsWritten);
         timer();
         this.#batchSize.observe(items.length);
         if (outcome.realtimeSeq !== undefined || outcome.deliveries > 0) {

@@ -19,6 +19,8 @@ async function main(): Promise<void> {
       DATABASE_URL: databaseUrl,
       LOG_LEVEL: 'silent',
       DATA_DIR: '/tmp/hookline-bench',
+      // Tuning knobs pass through, so a run can compare settings: INGEST_CONCURRENCY=4 npm run bench:ingest
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('INGEST_'))),
     });
     const app = await buildApp({ config, secrets: TEST_SECRETS });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
