@@ -101,7 +101,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     statusDedupeSeconds: options.config.INGEST_STATUS_DEDUPE_SECONDS,
   });
 
-  await app.register(chatsRoutes);
+  await app.register(chatsRoutes, {
+    apiToken: options.secrets.apiToken,
+    realtimeJwtSecret: options.secrets.realtimeJwtSecret,
+  });
   await app.register(inboxRoutes);
   await app.register(realtimePlugin, { jwtSecret: options.secrets.realtimeJwtSecret });
   await app.register(outboundPlugin, { encryptionKey: options.secrets.encryptionKey });

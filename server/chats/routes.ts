@@ -6,6 +6,7 @@ import { transaction } from '../db/transaction.js';
 import { HooklineError } from '../errors.js';
 import { Envelopes, publishEnvelopes } from '../ingest/envelopes.js';
 import { decodeCursor, encodeCursor, pageQuerySchema } from './cursor.js';
+import { allowedAccounts, readerAuth } from './reader-auth.js';
 import { chatView, messageView } from './views.js';
 
 const chatCursorSchema = z.object({ lastMessageAt: z.iso.datetime(), accountId: z.string(), id: z.string() });
@@ -18,14 +19,22 @@ const readBodySchema = z.object({ accountId: z.string().min(1).max(512).optional
  * chat's messages newest first, and marking a chat read. Pagination is keyset-based, so pages
  * stay consistent while new messages arrive.
  */
-export async function chatsRoutes(app: FastifyInstance): Promise<void> {
-  app.addHook('preHandler', app.requireApiToken);
+export interface ChatsRoutesOptions {
+  apiToken: string;
+  /** Verifies browsers' connection tokens, which scope reads to their accounts. */
+  realtimeJwtSecret: string;
+}
+
+export async function chatsRoutes(app: FastifyInstance, options: ChatsRoutesOptions): Promise<void> {
+  app.decorateRequest('readScope', null);
+  app.addHook('preHandler', readerAuth(options.apiToken, options.realtimeJwtSecret));
 
   app.get('/api/chats', async (request) => {
     const query = pageQuerySchema.parse(request.query);
     const rows = await listChats(app.database.db, {
       limit: query.limit,
       accountId: query.accountId,
+      accountIds: allowedAccounts(request.readScope),
       after: decodeCursor(query.cursor, chatCursorSchema),
     });
     const last = rows.at(-1);
@@ -45,7 +54,10 @@ export async function chatsRoutes(app: FastifyInstance): Promise<void> {
   app.get('/api/chats/:chatId/messages', async (request) => {
     const { chatId } = chatParamsSchema.parse(request.params);
     const query = pageQuerySchema.parse(request.query);
-    const matches = await findChats(app.database.db, chatId, query.accountId);
+    const matches = await findChats(app.database.db, chatId, {
+      accountId: query.accountId,
+      accountIds: allowedAccounts(request.readScope),
+    });
     if (matches.length === 0) throw new HooklineError('HL_ERR_NOT_FOUND', `No chat ${chatId}`);
     if (matches.length > 1) {
       throw new HooklineError(
@@ -76,7 +88,10 @@ export async function chatsRoutes(app: FastifyInstance): Promise<void> {
     const { chatId } = chatParamsSchema.parse(request.params);
     const accountId = readBodySchema.parse(request.body)?.accountId;
     const { updated, published } = await transaction(app.database.db, async (tx) => {
-      const chats = await markChatRead(tx, chatId, accountId);
+      const chats = await markChatRead(tx, chatId, {
+        accountId,
+        accountIds: allowedAccounts(request.readScope),
+      });
       const envelopes = new Envelopes();
       for (const chat of chats) {
         envelopes.add('chat:read', chat.accountId, {

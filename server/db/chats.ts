@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { chats } from '../../drizzle/schema.js';
 import type { Executor, Tx } from './database.js';
 import { unnestRows } from './unnest-rows.js';
@@ -75,13 +75,27 @@ export interface ChatCursor {
 export interface ListChatsQuery {
   limit: number;
   accountId?: string;
+  /** Only these accounts (a browser's token scope); undefined for all. */
+  accountIds?: string[];
   after?: ChatCursor;
+}
+
+/** Which accounts' chats a query may touch: one account, a scope, both (intersected), or all. */
+export interface AccountFilter {
+  accountId?: string;
+  accountIds?: string[];
+}
+
+function accountConditions(filter: AccountFilter): SQL[] {
+  const conditions: SQL[] = [];
+  if (filter.accountId) conditions.push(eq(chats.accountId, filter.accountId));
+  if (filter.accountIds) conditions.push(inArray(chats.accountId, filter.accountIds));
+  return conditions;
 }
 
 /** Chats by most recent message first, then by account and id, so pages never overlap or skip. */
 export function listChats(db: Executor, query: ListChatsQuery): Promise<ChatRecord[]> {
-  const conditions = [sql`${chats.lastMessageAt} is not null`];
-  if (query.accountId) conditions.push(eq(chats.accountId, query.accountId));
+  const conditions = [sql`${chats.lastMessageAt} is not null`, ...accountConditions(query)];
   if (query.after) {
     conditions.push(
       sql`(${chats.lastMessageAt}, ${chats.accountId}, ${chats.id}) < (${query.after.lastMessageAt}::timestamptz, ${query.after.accountId}, ${query.after.id})`,
@@ -95,19 +109,19 @@ export function listChats(db: Executor, query: ListChatsQuery): Promise<ChatReco
     .limit(query.limit);
 }
 
-/** The chats with this id (one per account that has it), optionally for one account only. */
-export function findChats(db: Executor, chatId: string, accountId?: string): Promise<ChatRecord[]> {
+/** The chats with this id (one per account that has it) within `filter`. */
+export function findChats(db: Executor, chatId: string, filter: AccountFilter = {}): Promise<ChatRecord[]> {
   return db
     .select()
     .from(chats)
-    .where(accountId ? and(eq(chats.id, chatId), eq(chats.accountId, accountId)) : eq(chats.id, chatId));
+    .where(and(eq(chats.id, chatId), ...accountConditions(filter)));
 }
 
-/** Sets a chat's unread count to zero. @returns the chats that were updated. */
-export function markChatRead(tx: Tx, chatId: string, accountId?: string): Promise<ChatRecord[]> {
+/** Sets a chat's unread count to zero within `filter`. @returns the chats that were updated. */
+export function markChatRead(tx: Tx, chatId: string, filter: AccountFilter = {}): Promise<ChatRecord[]> {
   return tx
     .update(chats)
     .set({ unreadCount: 0, updatedAt: sql`now()` })
-    .where(accountId ? and(eq(chats.id, chatId), eq(chats.accountId, accountId)) : eq(chats.id, chatId))
+    .where(and(eq(chats.id, chatId), ...accountConditions(filter)))
     .returning();
 }

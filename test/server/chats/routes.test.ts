@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { mintRealtimeToken } from '../../../server/realtime/tokens.js';
 import { fakeAccount, messageReceived } from '../../../tools/fake-unipile/payloads.js';
-import { apiAuth, useTestApp } from '../../support/app.js';
+import { apiAuth, TEST_SECRETS, useTestApp } from '../../support/app.js';
 import { testDatabaseKinds } from '../../support/databases.js';
 import { read } from '../../support/db-read.js';
+import { mintToken } from '../../support/realtime.js';
 import { postWebhook } from '../../support/webhooks.js';
 
 describe.each(testDatabaseKinds())('inbox read API on %s', (kind) => {
@@ -107,5 +109,51 @@ describe.each(testDatabaseKinds())('inbox read API on %s', (kind) => {
     expect(ambiguous.statusCode).toBe(400);
     const scoped = (await get(`/api/chats/chat_shared/messages?accountId=${other.id}`)).json();
     expect(scoped.items.map((message: { text: string }) => message.text)).toEqual(['theirs']);
+  });
+});
+
+describe.each(testDatabaseKinds())('inbox read API with a browser connection token on %s', (kind) => {
+  const t = useTestApp(kind);
+
+  it('reads only the accounts in the token, and never another account’s chat by id', async () => {
+    const mine = fakeAccount();
+    const theirs = fakeAccount();
+    await postWebhook(t.app, messageReceived({ account: mine, chatId: 'chat_mine' }));
+    await postWebhook(t.app, messageReceived({ account: theirs, chatId: 'chat_theirs', text: 'private' }));
+    const token = await mintToken(t.app, [mine.id]);
+    const as = (method: 'GET' | 'POST', url: string) =>
+      t.app.inject({ method, url, headers: { authorization: `Bearer ${token}` } });
+
+    const list = (await as('GET', '/api/chats')).json();
+    expect(list.items.map((chat: { chatId: string }) => chat.chatId)).toEqual(['chat_mine']);
+    expect((await as('GET', `/api/chats?accountId=${theirs.id}`)).json().items).toEqual([]);
+    expect((await as('GET', '/api/chats/chat_mine/messages')).statusCode).toBe(200);
+
+    const peek = await as('GET', '/api/chats/chat_theirs/messages');
+    expect(peek.statusCode).toBe(404);
+    expect(peek.body).not.toContain('private');
+    expect((await as('POST', '/api/chats/chat_theirs/read')).statusCode).toBe(404);
+    expect(await read.chat(t.db.database, theirs.id, 'chat_theirs')).toMatchObject({ unread_count: 1 });
+  });
+
+  it('refuses forged and expired tokens with HL_ERR_UNAUTHORIZED', async () => {
+    const forged = await t.app.inject({
+      method: 'GET',
+      url: '/api/chats',
+      headers: { authorization: 'Bearer a.b.c' },
+    });
+    expect(forged.statusCode).toBe(401);
+    expect(forged.json().error.code).toBe('HL_ERR_UNAUTHORIZED');
+    const { token } = await mintRealtimeToken(TEST_SECRETS.realtimeJwtSecret, ['acc_expired'], -60);
+    const expired = await t.app.inject({
+      method: 'GET',
+      url: '/api/chats',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(expired.statusCode).toBe(401);
+    expect(expired.json().error).toMatchObject({
+      code: 'HL_ERR_UNAUTHORIZED',
+      details: { reason: 'expired' },
+    });
   });
 });

@@ -1,0 +1,41 @@
+import type { FastifyRequest } from 'fastify';
+import { HooklineError } from '../errors.js';
+import { safeEqual } from '../http/safe-equal.js';
+import { type RealtimeScope, verifyRealtimeToken } from '../realtime/tokens.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Which accounts this request may read; set by the inbox read routes' auth, null before. */
+    readScope: RealtimeScope | null;
+  }
+}
+
+/**
+ * The inbox read routes accept two credentials: the API token (the host app's backend, every
+ * account) or a realtime connection token (a browser, only the accounts in its token). The
+ * browser thus loads its first page with the same token its socket uses, and never sees
+ * API_TOKEN.
+ */
+export function readerAuth(apiToken: string, realtimeJwtSecret: string) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+    const presented = match?.[1];
+    if (!presented) {
+      throw new HooklineError(
+        'HL_ERR_UNAUTHORIZED',
+        'Missing credentials: Authorization: Bearer <API_TOKEN or connection token>',
+      );
+    }
+    if (safeEqual(presented, apiToken)) {
+      request.readScope = { kind: 'all' };
+      return;
+    }
+    request.readScope = (await verifyRealtimeToken(realtimeJwtSecret, presented)).scope;
+  };
+}
+
+/** The account ids a scope allows, or undefined for all. No scope allows nothing (fail closed). */
+export function allowedAccounts(scope: RealtimeScope | null): string[] | undefined {
+  if (!scope) return [];
+  return scope.kind === 'all' ? undefined : [...scope.accountIds];
+}
