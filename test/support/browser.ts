@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, onTestFailed } from 'vitest';
@@ -23,18 +22,17 @@ export const describeBrowser = describe.skipIf(!chromiumAvailable && !testEnv.ci
 export const SCREENSHOT_DIR = join(process.cwd(), 'test-results', 'screenshots');
 
 /**
- * A headless Chromium for the enclosing describe, and a fresh page (in a fresh context) per test.
+ * A headless Chromium for the enclosing describe (playwright gives each launch a fresh temporary
+ * profile), and a fresh page (in a fresh context) per test.
  * A failed test leaves a screenshot in test-results/screenshots.
  */
 export function useBrowserPage(): { readonly page: Page } {
   let browser: Browser | undefined;
-  let userDataDir: string | undefined;
   let page: Page | undefined;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM_PATH))
       throw new Error(`${CHROMIUM_PATH} is required (CI installs it with apt-get)`);
-    userDataDir = await mkdtemp(join(tmpdir(), 'hookline-chromium-'));
     browser = await chromium.launch({
       executablePath: CHROMIUM_PATH,
       headless: true,
@@ -46,7 +44,6 @@ export function useBrowserPage(): { readonly page: Page } {
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
-        `--user-data-dir=${userDataDir}`,
       ],
     });
   });
@@ -67,7 +64,6 @@ export function useBrowserPage(): { readonly page: Page } {
 
   afterAll(async () => {
     await browser?.close();
-    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
   });
 
   return {

@@ -1,0 +1,112 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { mintRealtimeToken } from '../../server/realtime/tokens.js';
+import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.js';
+import { buildTestApp, TEST_SECRETS } from '../support/app.js';
+import { describeBrowser, useBrowserPage } from '../support/browser.js';
+import { useTestDatabase } from '../support/databases.js';
+import { postWebhook } from '../support/webhooks.js';
+
+/**
+ * The inbox page in a real Chromium against the real gateway (PGlite). A second app instance
+ * on the same database plays "the gateway while this one restarts".
+ */
+describeBrowser('the inbox page in Chromium', () => {
+  const db = useTestDatabase('pglite');
+  const browser = useBrowserPage();
+  const account = fakeAccount('LINKEDIN');
+  let app: FastifyInstance;
+  let port = 0;
+  let baseUrl = '';
+
+  const listen = async () => {
+    app = await buildTestApp(db.current.database);
+    baseUrl = await app.listen({ port, host: '127.0.0.1' });
+    port = Number(new URL(baseUrl).port);
+  };
+  const openInbox = async (ttlSeconds = 3600) => {
+    const { token } = await mintRealtimeToken(TEST_SECRETS.realtimeJwtSecret, [account.id], ttlSeconds);
+    await browser.page.goto(`${baseUrl}/?token=${token}`);
+    await browser.page.locator('#connection[data-state="open"]').waitFor();
+  };
+  const chatButton = (chatId: string) => browser.page.locator(`#chat-list button[data-chat-id="${chatId}"]`);
+  const send = (chatId: string, text: string, at?: Date) =>
+    postWebhook(app, messageReceived({ account, chatId, text, ...(at ? { timestamp: at } : {}) }));
+
+  beforeAll(listen);
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('shows a webhook as it arrives, and appends to the open chat live', async () => {
+    await openInbox();
+    await send('chat_live', 'first hello');
+    await expect.poll(() => chatButton('chat_live').textContent()).toContain('first hello');
+    await chatButton('chat_live').click();
+    await browser.page.locator('#messages .message', { hasText: 'first hello' }).waitFor();
+
+    await send('chat_live', 'second, while open');
+    await browser.page.locator('#messages .message', { hasText: 'second, while open' }).waitFor();
+    await expect.poll(() => browser.page.locator('#messages .message').count()).toBe(2);
+  });
+
+  it('reorders chats by last message and counts unread messages', async () => {
+    await openInbox();
+    await send('chat_a', 'a1', new Date(Date.UTC(2030, 0, 1, 10)));
+    await send('chat_b', 'b1', new Date(Date.UTC(2030, 0, 1, 11)));
+    const order = () =>
+      browser.page
+        .locator('#chat-list button')
+        .evaluateAll((buttons) => buttons.map((b) => (b as HTMLElement).dataset.chatId));
+    await expect.poll(order).toEqual(expect.arrayContaining(['chat_b', 'chat_a']));
+    expect((await order()).indexOf('chat_b')).toBeLessThan((await order()).indexOf('chat_a'));
+
+    await send('chat_a', 'a2', new Date(Date.UTC(2030, 0, 1, 12)));
+    await expect.poll(async () => (await order()).indexOf('chat_a')).toBe(0);
+    await expect.poll(() => chatButton('chat_a').locator('.badge').textContent()).toBe('2');
+
+    await chatButton('chat_a').click();
+    await expect.poll(() => chatButton('chat_a').locator('.badge').count()).toBe(0);
+  });
+
+  it('shows reconnecting while the gateway restarts, then every message sent meanwhile exactly once', async () => {
+    await openInbox();
+    await send('chat_restart', 'before the restart');
+    await chatButton('chat_restart').click();
+    await browser.page.locator('#messages .message', { hasText: 'before the restart' }).waitFor();
+
+    await app.close();
+    await browser.page.locator('#connection[data-state="reconnecting"]').waitFor();
+    const meanwhile = await buildTestApp(db.current.database);
+    for (let n = 1; n <= 5; n++) {
+      expect(
+        (
+          await postWebhook(
+            meanwhile,
+            messageReceived({ account, chatId: 'chat_restart', text: `during ${n}` }),
+          )
+        ).statusCode,
+      ).toBe(200);
+    }
+    await meanwhile.close();
+    await listen();
+
+    await browser.page.locator('#connection[data-state="open"]').waitFor({ timeout: 20_000 });
+    await browser.page.locator('#messages .message', { hasText: 'during 5' }).waitFor();
+    const texts = await browser.page.locator('#messages .message .text').allTextContents();
+    expect(texts).toEqual(['before the restart', 'during 1', 'during 2', 'during 3', 'during 4', 'during 5']);
+  });
+
+  it('explains an expired token instead of spinning', async () => {
+    const { token } = await mintRealtimeToken(TEST_SECRETS.realtimeJwtSecret, [account.id], -60);
+    await browser.page.goto(`${baseUrl}/?token=${token}`);
+    await browser.page.locator('#notice:not([hidden])').waitFor();
+    expect(await browser.page.locator('#notice').textContent()).toContain('expired');
+    expect(await browser.page.locator('#connection').getAttribute('data-state')).toBe('closed');
+  });
+
+  it('tells a visitor without a token how to get one', async () => {
+    await browser.page.goto(baseUrl);
+    expect(await browser.page.locator('#notice').textContent()).toContain('npm start');
+  });
+});
