@@ -6,7 +6,8 @@ import { buildApp } from '../../server/app.js';
 import { parseConfig } from '../../server/config.js';
 import { openDatabase } from '../../server/db/database.js';
 import { applyMigrations } from '../../server/db/migrate.js';
-import { appendRealtimeEvents } from '../../server/db/realtime-events.js';
+import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
+import { messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { BENCH_SECRETS, type BenchCommand, type BenchReply, benchEnvelopeData } from './fanout-protocol.js';
 
 /**
@@ -38,13 +39,23 @@ async function startHookline(databaseUrl: string): Promise<{ port: number; publi
   return {
     port,
     publish: async (accountId, sentAt) => {
-      // What ingest does: one transaction per webhook, then the in-process commit signal.
-      const realtimeSeq = await app.database.db.transaction((tx) =>
-        appendRealtimeEvents(tx, [
-          { accountId, type: 'message:new', data: benchEnvelopeData(accountId, sentAt) },
-        ]),
-      );
-      app.changes.emit({ realtimeSeq });
+      // A provider webhook through the real ingest path (validation, dedupe, group commit,
+      // outboxes), so the latency measured is webhook-to-socket. `text` carries the send time.
+      const response = await app.inject({
+        method: 'POST',
+        url: UNIPILE_WEBHOOK_PATH,
+        headers: { 'content-type': 'application/json', 'unipile-auth': BENCH_SECRETS.inboundSecret },
+        payload: JSON.stringify(
+          messageReceived({
+            account: { id: accountId, type: 'WHATSAPP', userId: 'bench-self@s.whatsapp.net' },
+            chatId: `chat-${accountId}`,
+            messageId: `msg-${sentAt}-${Math.random().toString(36).slice(2)}`,
+            text: String(sentAt),
+          }),
+        ),
+      });
+      if (response.statusCode !== 200)
+        throw new Error(`ingest answered ${response.statusCode}: ${response.body}`);
     },
   };
 }

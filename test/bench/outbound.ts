@@ -1,8 +1,9 @@
 /**
  * `npm run bench:outbound`: outbound delivery against a local sink on real Postgres
  * (TEST_DATABASE_URL). Reports, in one run: a bare undici POST loop with HMAC signing; Hookline's
- * signed, persisted and logged deliveries per second; commit-to-delivery latency at a fixed event
- * rate; and whether delivery keeps pace with enqueueing at half its measured maximum.
+ * signed, persisted and logged deliveries per second; webhook-in to delivery-out latency at a fixed
+ * rate of provider webhooks through ingest; and whether delivery keeps pace with ingest held at half
+ * its measured maximum.
  *
  * Options (defaults are the issue's figures; smoke-run with small ones):
  *   --events 20000 --concurrency 64 --rate 500 --seconds 60
@@ -17,7 +18,9 @@ import { Agent, request } from 'undici';
 import { deliveries } from '../../drizzle/schema.js';
 import { buildApp } from '../../server/app.js';
 import { type Database, openDatabase } from '../../server/db/database.js';
+import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
 import { enqueueDeliveries, type OutboundEvent } from '../../server/outbound/enqueue.js';
+import { messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { apiAuth, TEST_SECRETS, testConfig } from '../support/app.js';
 import { testEnv } from '../support/env.js';
 import { createPostgresTestDatabase, ensurePostgresTemplate } from '../support/postgres-admin.js';
@@ -39,19 +42,30 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
 
-/** A sink that answers 200 at once and notes when each webhook-id arrived. */
+/** A sink that answers 200 at once and notes when each webhook-id, and each message id, arrived. */
 async function startSink() {
   const arrivals = new Map<string, number>();
+  const byMessage = new Map<string, number>();
   const server = createServer((req, res) => {
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      arrivals.set(String(req.headers['webhook-id']), performance.now());
+      const at = performance.now();
+      arrivals.set(String(req.headers['webhook-id']), at);
+      const messageId = (JSON.parse(Buffer.concat(chunks).toString()) as { data?: { messageId?: string } })
+        .data?.messageId;
+      if (messageId) byMessage.set(messageId, at);
       res.end('ok');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-  return { url, arrivals, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url,
+    arrivals,
+    byMessage,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 async function bareLoop(url: string): Promise<number> {
@@ -111,6 +125,30 @@ async function enqueue(app: FastifyInstance, batch: OutboundEvent[], committed: 
   app.changes.emit({ deliveries: n });
 }
 
+const BENCH_ACCOUNT = { id: 'acc_bench', type: 'WHATSAPP' as const, userId: 'bench-self@s.whatsapp.net' };
+
+/**
+ * Provider webhooks through the real ingest route (one delivery each, to the one endpoint that
+ * takes everything), all at once so ingest group-commits them; notes when each went in.
+ */
+async function ingest(app: FastifyInstance, n: number, started: Map<string, number>) {
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      const messageId = `msg_${randomUUID()}`;
+      started.set(messageId, performance.now());
+      const response = await app.inject({
+        method: 'POST',
+        url: UNIPILE_WEBHOOK_PATH,
+        headers: { 'content-type': 'application/json', 'unipile-auth': TEST_SECRETS.inboundSecret },
+        payload: JSON.stringify(messageReceived({ account: BENCH_ACCOUNT, chatId: 'chat_bench', messageId })),
+      });
+      if (response.statusCode !== 200)
+        throw new Error(`ingest answered ${response.statusCode}: ${response.body}`);
+    }),
+  );
+  enqueuedTotal += n;
+}
+
 async function succeeded(database: Database, endpointId: string): Promise<number> {
   const [row] = await database.db
     .select({ n: count() })
@@ -161,28 +199,28 @@ async function main() {
     while ((await succeeded(database, endpointId)) < EVENTS) await sleep(50);
     const throughput = EVENTS / ((performance.now() - started) / 1000);
 
-    // Latency at RATE events/s: batches every 20 ms, commit to arrival at the sink.
-    sink.arrivals.clear();
-    committed.clear();
+    // Latency at RATE webhooks/s through ingest: a group every 20 ms, webhook in to arrival.
+    const webhookIn = new Map<string, number>();
+    sink.byMessage.clear();
     const latencySeconds = Math.min(SECONDS, 10);
     const perTick = Math.max(1, Math.round(RATE / 50));
     for (let tick = 0; tick < latencySeconds * 50; tick++) {
       const tickStart = performance.now();
-      await enqueue(worker, events(perTick), committed);
+      void ingest(worker, perTick, webhookIn);
       await sleep(Math.max(0, 20 - (performance.now() - tickStart)));
     }
-    while (sink.arrivals.size < committed.size) await sleep(20);
-    const latencies = [...committed]
-      .map(([id, at]) => (sink.arrivals.get(id) ?? Number.NaN) - at)
+    while (![...webhookIn.keys()].every((id) => sink.byMessage.has(id))) await sleep(20);
+    const latencies = [...webhookIn]
+      .map(([id, at]) => (sink.byMessage.get(id) ?? Number.NaN) - at)
       .sort((a, b) => a - b);
 
-    // Keeping pace: enqueue maximum (single-event transactions, 8 at once), then half of it.
+    // Keeping pace: the ingest maximum (50 webhooks in flight, as the ingest benchmark), then half of it.
     const probeEnd = performance.now() + 3000;
     let probed = 0;
     await Promise.all(
-      Array.from({ length: 8 }, async () => {
+      Array.from({ length: 50 }, async () => {
         while (performance.now() < probeEnd) {
-          await enqueue(producer, events(1), new Map());
+          await ingest(producer, 1, new Map());
           probed++;
         }
       }),
@@ -195,7 +233,7 @@ async function main() {
     while (performance.now() - paceStart < SECONDS * 1000) {
       const due = Math.floor(((performance.now() - paceStart) / 1000) * halfRate) - enqueued;
       if (due > 0) {
-        await enqueue(worker, events(due), new Map());
+        await ingest(worker, due, new Map());
         enqueued += due;
       }
       maxBacklog = Math.max(maxBacklog, enqueuedTotal - (await succeeded(database, endpointId)));
@@ -213,10 +251,10 @@ async function main() {
         `${throughput.toFixed(0)} deliveries/s (${((throughput / bare) * 100).toFixed(1)}% of bare)`,
       ],
       [
-        `latency at ${RATE} events/s (${latencySeconds}s)`,
+        `webhook-in to delivery-out at ${RATE} webhooks/s (${latencySeconds}s)`,
         `p50 ${percentile(latencies, 0.5).toFixed(1)} ms, p99 ${percentile(latencies, 0.99).toFixed(1)} ms`,
       ],
-      ['enqueue maximum (1-event tx, 8 parallel)', `${maxIngest.toFixed(0)} events/s`],
+      ['ingest maximum (50 webhooks in flight)', `${maxIngest.toFixed(0)} webhooks/s`],
       [
         `at half of it for ${SECONDS}s`,
         `max backlog ${maxBacklog}, drained ${drainMs.toFixed(0)} ms after stop`,
