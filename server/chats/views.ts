@@ -1,5 +1,6 @@
 import type { ChatRecord } from '../db/chats.js';
 import type { MessageRecord } from '../db/messages.js';
+import { newMessageData } from '../ingest/envelopes.js';
 
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
 
@@ -19,19 +20,12 @@ export function chatView(chat: ChatRecord) {
   };
 }
 
-/** A message as the read API returns it. */
+/** A message as the read API returns it: the `message:new` envelope's data, plus its later state. */
 export function messageView(message: MessageRecord) {
   return {
-    accountId: message.accountId,
-    chatId: message.chatId,
-    messageId: message.id,
-    text: message.text,
-    sender: message.sender,
-    isSender: message.isSender ?? false,
-    attachments: message.attachments,
+    ...newMessageData(message),
     reactions: message.reactions,
     quoted: message.quoted,
-    sentAt: iso(message.sentAt),
     editedAt: iso(message.editedAt),
     deletedAt: iso(message.deletedAt),
     readAt: iso(message.readAt),

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { countBacklog } from '../db/deliveries.js';
-import { listenForNotifications } from '../db/notification-listener.js';
+import { NotificationListener } from '../db/listener.js';
 import { HooklineError } from '../errors.js';
 import type { AttemptContext } from './attempt.js';
 import { deliveryRoutes } from './delivery-routes.js';
@@ -90,17 +90,20 @@ export const outboundPlugin = fp<OutboundPluginOptions>(
         );
         const pool = app.database.pool;
         if (pool) {
-          const listener = listenForNotifications({
-            pool,
+          const listener = new NotificationListener({
+            connection: pool.options,
             channel: DELIVERIES_CHANNEL,
-            onWake: () => worker.wake(),
-            onError: (error) =>
+            onNotification: () => worker.wake(),
+            // Notifications sent while disconnected are lost: look for due deliveries at once.
+            onListening: () => worker.wake(),
+            onError: (error, retryInMs) =>
               attempts.log.warn(
-                { err: error },
+                { err: error, retryInMs },
                 'outbound LISTEN connection failed; polling until it is back',
               ),
           });
-          stopWaking.push(() => listener.close());
+          listener.start();
+          stopWaking.push(() => listener.stop());
         }
         worker.start();
       });

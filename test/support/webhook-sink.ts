@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitFor as waitForCondition } from './wait.js';
 
 /** One request a sink received. */
 export interface ReceivedWebhook {
@@ -78,17 +79,11 @@ export async function startWebhookSink(options: { delayMs?: number } = {}): Prom
   };
 }
 
-/** Polls `check` until it returns a truthy value (returned) or `timeoutMs` passes (throws). */
-export async function waitFor<T>(
+/** The shared {@link waitForCondition}, in the (check, timeout, what) order the outbound tests use. */
+export function waitFor<T>(
   check: () => T | Promise<T>,
   timeoutMs = 10_000,
   what = 'condition',
 ): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  return waitForCondition(check, what, { timeoutMs });
 }

@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import {
+  ACCOUNT_STATUS_MESSAGES,
+  MESSAGING_EVENT_TYPES,
+} from '../../server/providers/unipile/webhook-schema.js';
 
 /**
  * Realistic Unipile (API v1) webhook bodies, for the fake provider, tests and benchmarks. Shapes
@@ -6,27 +10,11 @@ import { randomUUID } from 'node:crypto';
  * variants (attachments as an array with numbers, `is_group` as 0/1, `folder` as an array).
  */
 
-export const MESSAGING_EVENTS = [
-  'message_received',
-  'message_read',
-  'message_reaction',
-  'message_edited',
-  'message_deleted',
-  'message_delivered',
-] as const;
+/** The event types Unipile sends, as the gateway's schema accepts them. */
+export const MESSAGING_EVENTS = MESSAGING_EVENT_TYPES;
 export type MessagingEvent = (typeof MESSAGING_EVENTS)[number];
 
-export const ACCOUNT_STATUSES = [
-  'OK',
-  'ERROR',
-  'STOPPED',
-  'CREDENTIALS',
-  'CONNECTING',
-  'DELETED',
-  'CREATION_SUCCESS',
-  'RECONNECTED',
-  'SYNC_SUCCESS',
-] as const;
+export const ACCOUNT_STATUSES = ACCOUNT_STATUS_MESSAGES;
 export type AccountStatusMessage = (typeof ACCOUNT_STATUSES)[number];
 
 export interface UnipileAttendee {
