@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import * as schema from '../../../drizzle/schema.js';
 import { type Database, openDatabase } from '../../../server/db/database.js';
 import { LISTENER_APPLICATION_NAME } from '../../../server/db/listener.js';
-import { appendRealtimeEvents } from '../../../server/db/realtime-events.js';
+import { appendRealtimeEvents, REALTIME_CHANNEL } from '../../../server/db/realtime-events.js';
 import { queryRows } from '../../../server/db/rows.js';
 import { buildTestApp } from '../../support/app.js';
 import {
@@ -78,7 +78,8 @@ describePostgres('realtime across instances on one Postgres', () => {
       const listenerPid = async () => {
         const rows = await queryRows<{ pid: number }>(
           other,
-          sql`select pid from pg_stat_activity where datname = ${databaseName} and application_name = ${LISTENER_APPLICATION_NAME}`,
+          // The outbound worker LISTENs with the same application_name: pick the realtime channel's.
+          sql`select pid from pg_stat_activity where datname = ${databaseName} and application_name = ${LISTENER_APPLICATION_NAME} and query like ${`%${REALTIME_CHANNEL}%`}`,
         );
         return rows[0]?.pid;
       };
