@@ -28,6 +28,15 @@ export async function findDelivery(executor: Executor, id: number): Promise<Deli
   return row;
 }
 
+/** A delivery back in the queue: due now, with a fresh attempt budget and no lease. */
+const requeued = () => ({
+  status: 'pending',
+  attempts: 0,
+  nextAttemptAt: new Date(),
+  leaseExpiresAt: null,
+  updatedAt: new Date(),
+});
+
 /**
  * Puts a delivery back in the queue, due now, with a fresh attempt budget; refuses (undefined)
  * while a worker holds it. Its attempts stay in the log.
@@ -35,13 +44,7 @@ export async function findDelivery(executor: Executor, id: number): Promise<Deli
 export async function requeueDelivery(executor: Executor, id: number): Promise<DeliveryRow | undefined> {
   const [row] = await executor
     .update(deliveries)
-    .set({
-      status: 'pending',
-      attempts: 0,
-      nextAttemptAt: new Date(),
-      leaseExpiresAt: null,
-      updatedAt: new Date(),
-    })
+    .set(requeued())
     .where(and(eq(deliveries.id, id), ne(deliveries.status, 'delivering')))
     .returning();
   return row;
@@ -55,13 +58,7 @@ export async function requeueFailedDeliveries(
 ): Promise<number> {
   const rows = await executor
     .update(deliveries)
-    .set({
-      status: 'pending',
-      attempts: 0,
-      nextAttemptAt: new Date(),
-      leaseExpiresAt: null,
-      updatedAt: new Date(),
-    })
+    .set(requeued())
     .where(
       and(
         eq(deliveries.endpointId, endpointId),
