@@ -1,4 +1,8 @@
-/** Reconnection delays: exponential, capped, and jittered on every attempt. */
+/**
+ * Reconnection delays: exponential, capped, and jittered on every attempt. Dependency-free, so
+ * the browser client and the server's own retry loops (provider registration, the LISTEN
+ * connection) share this one formula.
+ */
 export interface BackoffOptions {
   /** Delay before the first reconnection attempt. Default 500 ms. */
   minDelayMs?: number;

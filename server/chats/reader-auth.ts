@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { HooklineError } from '../errors.js';
+import { bearerToken } from '../http/api-auth.js';
 import { safeEqual } from '../http/safe-equal.js';
 import { type RealtimeScope, verifyRealtimeToken } from '../realtime/tokens.js';
 
@@ -18,8 +19,7 @@ declare module 'fastify' {
  */
 export function readerAuth(apiToken: string, realtimeJwtSecret: string) {
   return async (request: FastifyRequest): Promise<void> => {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-    const presented = match?.[1];
+    const presented = bearerToken(request);
     if (!presented) {
       throw new HooklineError(
         'HL_ERR_UNAUTHORIZED',

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { backoffDelay } from '../../client/backoff.js';
 
 /** `application_name` of the LISTEN connection, so operators (and tests) can find it in pg_stat_activity. */
 export const LISTENER_APPLICATION_NAME = 'hookline_listener';
@@ -96,12 +97,12 @@ export class NotificationListener {
 
   #scheduleRetry(error: unknown): void {
     if (this.#stopped) return;
-    const min = this.#options.minRetryMs ?? 100;
-    const max = this.#options.maxRetryMs ?? 5000;
-    const ceiling = Math.min(max, min * 2 ** this.#failures);
     this.#failures++;
-    // Jitter, so instances that lost Postgres together do not reconnect in lockstep.
-    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    // Jittered, so instances that lost Postgres together do not reconnect in lockstep.
+    const delay = backoffDelay(this.#failures, {
+      minDelayMs: this.#options.minRetryMs ?? 100,
+      maxDelayMs: this.#options.maxRetryMs ?? 5000,
+    });
     this.#options.onError(error, delay);
     this.#retryTimer = setTimeout(() => void this.#connect(), delay);
   }

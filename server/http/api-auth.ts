@@ -15,7 +15,8 @@ export interface ApiAuthOptions {
   apiToken: string;
 }
 
-function bearer(request: FastifyRequest): string | undefined {
+/** The token of an `Authorization: Bearer <token>` header, if there is one. */
+export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -25,7 +26,7 @@ function bearer(request: FastifyRequest): string | undefined {
 export const apiAuthPlugin = fp<ApiAuthOptions>(
   async (app: FastifyInstance, options) => {
     app.decorate('requireApiToken', async (request: FastifyRequest) => {
-      const token = bearer(request);
+      const token = bearerToken(request);
       if (!token || !safeEqual(token, options.apiToken)) {
         throw new HooklineError(
           'HL_ERR_UNAUTHORIZED',

@@ -31,4 +31,31 @@ describe('backoffDelay', () => {
       ),
     );
   });
+
+  it('stays between half and all of the capped exponential delay for any bounds (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.integer({ min: 0, max: 1_000_000 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (attempt, minDelayMs, extra, random) => {
+          const maxDelayMs = minDelayMs + extra;
+          const ceiling = Math.min(maxDelayMs, minDelayMs * 2 ** (attempt - 1));
+          const delay = backoffDelay(attempt, { minDelayMs, maxDelayMs, random: () => random });
+          expect(delay).toBeGreaterThanOrEqual(Math.floor(ceiling / 2));
+          expect(delay).toBeLessThanOrEqual(Math.ceil(ceiling));
+          expect(delay).toBeLessThanOrEqual(maxDelayMs);
+        },
+      ),
+    );
+  });
+
+  it('grows with the attempt until a custom cap', () => {
+    const top = () => 0.999_999;
+    const bounds = { minDelayMs: 100, maxDelayMs: 1000, random: top };
+    expect(backoffDelay(1, bounds)).toBe(100);
+    expect(backoffDelay(3, bounds)).toBe(400);
+    expect(backoffDelay(10, bounds)).toBe(1000);
+  });
 });

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { backoffDelay } from '../../../client/backoff.js';
 import { isTransientProviderError, type UnipileClient } from './client.js';
 import {
   type DesiredWebhook,
@@ -35,15 +36,6 @@ export interface RegistrationLoopOptions {
   retryMaxMs: number;
   /** Called on every state change and attempt, for metrics. */
   onStatus?: (status: RegistrationStatus, outcome: 'ok' | 'failed' | 'transient' | undefined) => void;
-}
-
-/**
- * Exponential backoff with "equal jitter": between half and all of `min · 2^(attempt-1)`,
- * capped at `max`. The jitter keeps many instances restarted together from retrying in step.
- */
-export function backoffDelay(attempt: number, minMs: number, maxMs: number, random = Math.random): number {
-  const ceiling = Math.min(maxMs, minMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
 /**
@@ -110,7 +102,7 @@ export class RegistrationLoop {
       if (this.#abort.signal.aborted) return;
       const transient = isTransientProviderError(error);
       const reason = error instanceof Error ? error.message : String(error);
-      const retryInMs = backoffDelay(attempts, retryMinMs, retryMaxMs);
+      const retryInMs = backoffDelay(attempts, { minDelayMs: retryMinMs, maxDelayMs: retryMaxMs });
       this.#setStatus(
         { state: transient ? 'pending' : 'failed', reason, attempts },
         transient ? 'transient' : 'failed',
