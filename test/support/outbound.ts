@@ -7,6 +7,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, expect } from 'vitest';
 import { deliveryAttempts } from '../../drizzle/schema.js';
 import type { Database } from '../../server/db/database.js';
+import { transaction } from '../../server/db/transaction.js';
 import { enqueueDeliveries, type OutboundEvent } from '../../server/outbound/enqueue.js';
 import { apiAuth, buildTestApp } from './app.js';
 import { type ReceivedWebhook, startWebhookSink, type WebhookSink } from './webhook-sink.js';
@@ -24,7 +25,7 @@ export async function publishEvents(
     data: { accountId: 'acc_1', chatId: 'chat_1', messageId: randomUUID(), text: 'hello' },
     ...event,
   }));
-  const deliveries = await app.database.db.transaction((tx) => enqueueDeliveries(tx, full));
+  const deliveries = await transaction(app.database.db, (tx) => enqueueDeliveries(tx, full));
   app.changes.emit({ deliveries });
   return full;
 }

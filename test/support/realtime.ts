@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { appendRealtimeEvents, type RealtimeEventInput } from '../../server/db/realtime-events.js';
+import { transaction } from '../../server/db/transaction.js';
 import { apiAuth } from './app.js';
 
 /** A `message:new` envelope input shaped like DESIGN.md's, distinct per `n`. */
@@ -26,7 +27,7 @@ export function messageNew(accountId: string, n: number, text = `hello ${n}`): R
  */
 export async function appendEvents(app: FastifyInstance, events: RealtimeEventInput[]): Promise<number> {
   // `Tx` omits the relational schema parameter that `db.transaction` hands out; the runtime object is the same.
-  const realtimeSeq = await app.database.db.transaction((tx) => appendRealtimeEvents(tx, events));
+  const realtimeSeq = await transaction(app.database.db, (tx) => appendRealtimeEvents(tx, events));
   if (realtimeSeq === undefined) throw new Error('nothing appended');
   app.changes.emit({ realtimeSeq });
   return realtimeSeq;

@@ -1,33 +1,23 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../../../server/db/database.js';
+import type { Database } from '../../../server/db/database.js';
 import { queryRows } from '../../../server/db/rows.js';
 import { transaction } from '../../../server/db/transaction.js';
 import { isDatabaseUnavailable } from '../../../server/db/unavailable.js';
-import { describePostgres, openTestDatabase, type TestDatabase } from '../../support/databases.js';
-import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
+import { describePostgres } from '../../support/databases.js';
+import { openPostgresBehindProxy, type PostgresBehindProxy } from '../../support/postgres-proxy.js';
 
 describePostgres('transaction() when the connection dies', () => {
-  let direct: TestDatabase;
-  let proxy: TcpProxy;
+  let postgres: PostgresBehindProxy;
   let database: Database;
 
   beforeAll(async () => {
-    direct = await openTestDatabase('postgres');
-    const target = new URL(direct.url!);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    target.port = String(proxy.port);
-    database = await openDatabase({
-      kind: 'postgres',
-      url: target.toString(),
-      poolSize: 2,
-      connectionTimeoutMs: 1000,
-    });
+    postgres = await openPostgresBehindProxy({ poolSize: 2 });
+    database = postgres.viaProxy;
   });
 
   afterAll(async () => {
-    await proxy?.close();
-    await direct?.dispose();
+    await postgres?.dispose();
   });
 
   it('never leaks a pooled connection: after an outage the pool serves again and closes', async () => {
@@ -37,14 +27,14 @@ describePostgres('transaction() when the connection dies', () => {
     expect(await select(2)).toEqual([{ n: 2 }]);
 
     // Both pooled connections are open and idle; the outage kills them under the next transactions.
-    await proxy.cut();
+    await postgres.proxy.cut();
     const failures = await Promise.allSettled([1, 2, 3, 4, 5, 6].map(select));
     for (const failure of failures) {
       expect(failure.status).toBe('rejected');
       expect(isDatabaseUnavailable((failure as PromiseRejectedResult).reason)).toBe(true);
     }
 
-    await proxy.restore();
+    await postgres.proxy.restore();
     // With a leak, the pool of 2 would stay exhausted and these would time out.
     expect(await Promise.all([select(3), select(4), select(5)])).toEqual([
       [{ n: 3 }],

@@ -1,14 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../server/app.js';
-import { openDatabase } from '../../../server/db/database.js';
 import { TEST_SECRETS, testConfig, useTestApp } from '../../support/app.js';
-import {
-  describePostgres,
-  openTestDatabase,
-  type TestDatabase,
-  testDatabaseKinds,
-} from '../../support/databases.js';
-import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
+import { describePostgres, testDatabaseKinds } from '../../support/databases.js';
+import { openPostgresBehindProxy, type PostgresBehindProxy } from '../../support/postgres-proxy.js';
 
 describe.each(testDatabaseKinds())('health and readiness on %s', (kind) => {
   const t = useTestApp(kind);
@@ -34,36 +28,24 @@ describe.each(testDatabaseKinds())('health and readiness on %s', (kind) => {
 });
 
 describePostgres('readiness when Postgres goes away and comes back', () => {
-  let source: TestDatabase;
-  let proxy: TcpProxy;
+  let postgres: PostgresBehindProxy;
   let app: Awaited<ReturnType<typeof buildApp>>;
 
   beforeAll(async () => {
-    source = await openTestDatabase('postgres');
-    const target = new URL(source.url!);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    target.port = String(proxy.port);
-    const database = await openDatabase({
-      kind: 'postgres',
-      url: target.toString(),
-      connectionTimeoutMs: 1000,
-    });
-    app = await buildApp({ config: testConfig(), secrets: TEST_SECRETS, database });
-    // Hooks must be added before ready(): once any plugin has an onReady hook, fastify refuses later ones.
-    app.addHook('onClose', () => database.close());
+    postgres = await openPostgresBehindProxy();
+    app = await buildApp({ config: testConfig(), secrets: TEST_SECRETS, database: postgres.viaProxy });
     await app.ready();
   });
 
   afterAll(async () => {
     await app?.close();
-    await proxy?.close();
-    await source?.dispose();
+    await postgres?.dispose();
   });
 
   it('turns 503 naming the database check, then 200 again without a restart', async () => {
     expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
 
-    await proxy.cut();
+    await postgres.proxy.cut();
     const down = await app.inject({ method: 'GET', url: '/readyz' });
     expect(down.statusCode).toBe(503);
     expect(down.json()).toMatchObject({
@@ -74,7 +56,7 @@ describePostgres('readiness when Postgres goes away and comes back', () => {
     });
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
 
-    await proxy.restore();
+    await postgres.proxy.restore();
     const up = await app.inject({ method: 'GET', url: '/readyz' });
     expect(up.statusCode).toBe(200);
   });
