@@ -14,6 +14,7 @@ export interface EventTypeDescription {
 
 const nullableString = { type: ['string', 'null'] };
 const timestamp = { type: 'string', format: 'date-time' };
+const nullableTimestamp = { type: ['string', 'null'], format: 'date-time' };
 
 const sender = {
   type: 'object',
@@ -46,7 +47,10 @@ const messageData = {
     sender,
     isSender: { type: ['boolean', 'null'] },
     attachments: { type: 'array', items: { type: 'object', additionalProperties: true } },
-    sentAt: { type: ['string', 'null'], format: 'date-time' },
+    sentAt: nullableTimestamp,
+    // Present when an edit or deletion arrived before the message itself (docs/ingest.md).
+    editedAt: nullableTimestamp,
+    deletedAt: nullableTimestamp,
   },
   additionalProperties: true,
 };
@@ -80,17 +84,48 @@ export const EVENT_TYPES: readonly EventTypeDescription[] = [
     type: 'message.updated',
     description: 'A message changed: edited, reacted to, read or delivered. `change` says which.',
     schema: bodySchema('message.updated', {
-      ...messageData,
+      type: 'object',
+      required: ['accountId', 'chatId', 'messageId', 'change'],
       properties: {
-        ...messageData.properties,
+        accountId: { type: 'string' },
+        chatId: { type: 'string' },
+        messageId: { type: 'string' },
         change: { enum: ['edited', 'reaction', 'read', 'delivered'] },
-        reactions: { type: 'array', items: { type: 'object', additionalProperties: true } },
+        text: nullableString,
+        /** One entry per reacting attendee; an empty `reaction` removes theirs. */
+        reactions: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              reaction: { type: 'string' },
+              sender,
+              senderKey: { type: 'string' },
+              at: timestamp,
+            },
+            additionalProperties: true,
+          },
+        },
+        editedAt: nullableTimestamp,
+        readAt: nullableTimestamp,
+        deliveredAt: nullableTimestamp,
       },
+      additionalProperties: true,
     }),
     example: {
       type: 'message.updated',
       timestamp: at,
-      data: { ...exampleMessage, change: 'reaction', reactions: [{ value: '👍', senderId: 'att_3b1' }] },
+      data: {
+        accountId: exampleMessage.accountId,
+        chatId: exampleMessage.chatId,
+        messageId: exampleMessage.messageId,
+        change: 'reaction',
+        text: exampleMessage.text,
+        reactions: [{ reaction: '👍', sender: exampleMessage.sender, senderKey: 'ACoAAB', at }],
+        editedAt: null,
+        readAt: null,
+        deliveredAt: null,
+      },
     },
   },
   {
@@ -118,14 +153,18 @@ export const EVENT_TYPES: readonly EventTypeDescription[] = [
     description: 'A chat was marked read.',
     schema: bodySchema('chat.read', {
       type: 'object',
-      required: ['accountId', 'chatId'],
-      properties: { accountId: { type: 'string' }, chatId: { type: 'string' }, readAt: timestamp },
+      required: ['accountId', 'chatId', 'unreadCount'],
+      properties: {
+        accountId: { type: 'string' },
+        chatId: { type: 'string' },
+        unreadCount: { type: 'integer' },
+      },
       additionalProperties: true,
     }),
     example: {
       type: 'chat.read',
       timestamp: at,
-      data: { accountId: 'acc_9f2c', chatId: 'chat_51d0', readAt: at },
+      data: { accountId: 'acc_9f2c', chatId: 'chat_51d0', unreadCount: 0 },
     },
   },
   {

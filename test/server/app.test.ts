@@ -85,9 +85,15 @@ describe.each(testDatabaseKinds())('the composed gateway on %s', (kind) => {
     for (const body of bodies) {
       const described = OUTBOUND_CATALOG.find((entry) => entry.type === body.type);
       expect(described, body.type).toBeDefined();
-      const dataSchema = (described!.schema.properties as { data: { required?: string[] } }).data;
+      const dataSchema = (
+        described!.schema.properties as { data: { required?: string[]; properties: Record<string, unknown> } }
+      ).data;
       for (const field of dataSchema.required ?? [])
         expect(body.data, `${body.type}.${field}`).toHaveProperty(field);
+      // And nothing undocumented: the catalog is what subscribers write their code against.
+      for (const field of Object.keys(body.data)) {
+        expect(Object.keys(dataSchema.properties), `${body.type}.${field} in the catalog`).toContain(field);
+      }
     }
   });
 });
