@@ -17,6 +17,8 @@ const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const durationSeconds = Number(process.env.BENCH_DURATION ?? 10);
 const warmupSeconds = Number(process.env.BENCH_WARMUP ?? 3);
+/** BENCH_ONLY=hookline measures one target (while tuning); ratios need the full run. */
+const only = process.env.BENCH_ONLY;
 const PATH = '/api/webhooks/unipile/messages';
 const accounts = Array.from({ length: 50 }, (_, index) => fakeAccount('WHATSAPP', `acc_bench_${index}`));
 let counter = 0;
@@ -67,7 +69,12 @@ interface Measured extends LoadResult {
   doubled?: number;
 }
 
-async function measure(name: string, mode: string, table?: 'messages' | 'naive_webhooks'): Promise<Measured> {
+async function measure(
+  name: string,
+  mode: string,
+  table?: 'messages' | 'naive_webhooks',
+): Promise<Measured | undefined> {
+  if (only && only !== mode) return undefined;
   const database = await createPostgresTestDatabase(serverUrl, await ensurePostgresTemplate(serverUrl));
   const server = await startChildServer('test/bench/ingest-target.ts', [mode, database.url]);
   try {
@@ -96,7 +103,7 @@ async function main(): Promise<void> {
   const bare = await measure('bare fastify, no storage (ceiling)', 'bare');
   const naive = await measure('naive: one INSERT per request, one table', 'naive', 'naive_webhooks');
   const hookline = await measure('Hookline ingest', 'hookline', 'messages');
-  const rows = [bare, naive, hookline];
+  const rows = [bare, naive, hookline].filter((row) => row !== undefined);
   const lines = [
     `Command: npm run bench:ingest (${connections} connections, ${durationSeconds} s after ${warmupSeconds} s warm-up, unique payloads, Postgres ${serverUrl.replace(/\/\/[^@]*@/, '//')})`,
     '',
@@ -106,11 +113,14 @@ async function main(): Promise<void> {
       (row) =>
         `| ${row.name} | ${Math.round(row.perSecond)} | ${row.p50} | ${row.p99} | ${row.ok} | ${row.non2xx} | ${row.errors} | ${row.lost ?? '—'} | ${row.doubled ?? '—'} |`,
     ),
-    '',
-    `Hookline / naive: ${(hookline.perSecond / naive.perSecond).toFixed(2)}x; Hookline / bare: ${((100 * hookline.perSecond) / bare.perSecond).toFixed(1)}%`,
   ];
+  if (bare && naive && hookline)
+    lines.push(
+      '',
+      `Hookline / naive: ${(hookline.perSecond / naive.perSecond).toFixed(2)}x; Hookline / bare: ${((100 * hookline.perSecond) / bare.perSecond).toFixed(1)}%`,
+    );
   process.stdout.write(`${lines.join('\n')}\n`);
-  if (hookline.lost !== 0 || hookline.doubled !== 0) process.exitCode = 1;
+  if (hookline && (hookline.lost !== 0 || hookline.doubled !== 0)) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {
