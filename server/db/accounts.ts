@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { accounts } from '../../drizzle/schema.js';
 import type { Tx } from './database.js';
-import { unnestRows } from './unnest-rows.js';
+import { recordsetRows } from './recordset.js';
 
 export interface AccountSeen {
   id: string;
@@ -19,7 +19,7 @@ export async function upsertAccountsSeen(tx: Tx, rows: AccountSeen[]): Promise<v
   const sorted = [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   await tx
     .insert(accounts)
-    .select(unnestRows(accounts, sorted))
+    .select(recordsetRows(accounts, sorted))
     .onConflictDoUpdate({
       target: accounts.id,
       set: {

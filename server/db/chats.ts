@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { chats } from '../../drizzle/schema.js';
 import type { Executor, Tx } from './database.js';
-import { unnestRows } from './unnest-rows.js';
+import { recordsetRows } from './recordset.js';
 
 export type ChatRecord = typeof chats.$inferSelect;
 
@@ -43,7 +43,7 @@ export async function upsertChatActivity(tx: Tx, rows: ChatActivity[]): Promise<
   await tx
     .insert(chats)
     .select(
-      unnestRows(
+      recordsetRows(
         chats,
         sorted.map(({ unreadIncrement, ...row }) => ({ ...row, unreadCount: unreadIncrement })),
       ),

@@ -1,6 +1,6 @@
 import { inboundEvents } from '../../drizzle/schema.js';
 import type { Tx } from './database.js';
-import { unnestRows } from './unnest-rows.js';
+import { recordsetRows } from './recordset.js';
 
 export interface InboundEventRow {
   provider: string;
@@ -22,7 +22,7 @@ export async function insertInboundEvents(tx: Tx, rows: InboundEventRow[]): Prom
   if (rows.length === 0) return new Set();
   const inserted = await tx
     .insert(inboundEvents)
-    .select(unnestRows(inboundEvents, rows))
+    .select(recordsetRows(inboundEvents, rows))
     .onConflictDoNothing({ target: inboundEvents.dedupeKey })
     .returning({ dedupeKey: inboundEvents.dedupeKey });
   return new Set(inserted.map((row) => row.dedupeKey).filter((key) => key !== null));

@@ -1,9 +1,31 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { messages } from '../../drizzle/schema.js';
 import type { Executor, Tx } from './database.js';
-import { unnestRows } from './unnest-rows.js';
+import { recordsetRows } from './recordset.js';
 
 export type MessageRecord = typeof messages.$inferSelect;
+/**
+ * What ingest reads back from a write: the columns envelopes carry (server/ingest/envelopes.ts).
+ * Returning only these, not whole rows with their provider extras, keeps result parsing off the
+ * hot path.
+ */
+const messageStateColumns = {
+  accountId: messages.accountId,
+  id: messages.id,
+  chatId: messages.chatId,
+  text: messages.text,
+  sender: messages.sender,
+  isSender: messages.isSender,
+  attachments: messages.attachments,
+  reactions: messages.reactions,
+  sentAt: messages.sentAt,
+  editedAt: messages.editedAt,
+  deletedAt: messages.deletedAt,
+  readAt: messages.readAt,
+  deliveredAt: messages.deliveredAt,
+};
+export type MessageState = Pick<MessageRecord, keyof typeof messageStateColumns>;
+
 export type NewMessage = Omit<typeof messages.$inferInsert, 'state' | 'createdAt' | 'updatedAt'>;
 
 const byKey = (a: { accountId: string; id: string }, b: { accountId: string; id: string }) =>
@@ -16,12 +38,12 @@ const byKey = (a: { accountId: string; id: string }, b: { accountId: string; id:
  *
  * @returns the stored rows, as they are after the merge.
  */
-export async function upsertReceivedMessages(tx: Tx, rows: NewMessage[]): Promise<MessageRecord[]> {
+export async function upsertReceivedMessages(tx: Tx, rows: NewMessage[]): Promise<MessageState[]> {
   if (rows.length === 0) return [];
   return tx
     .insert(messages)
     .select(
-      unnestRows(
+      recordsetRows(
         messages,
         [...rows].sort(byKey).map((row) => ({ ...row, state: 'received' })),
       ),
@@ -43,7 +65,7 @@ export async function upsertReceivedMessages(tx: Tx, rows: NewMessage[]): Promis
       },
       setWhere: sql`${messages.state} = 'placeholder'`,
     })
-    .returning();
+    .returning(messageStateColumns);
 }
 
 export interface MessageKey {
@@ -109,7 +131,7 @@ export async function applyMessageChange(
   tx: Tx,
   key: MessageKey,
   change: MessageChange,
-): Promise<MessageRecord> {
+): Promise<MessageState> {
   const columns = changeColumns(change);
   const [row] = await tx
     .insert(messages)
@@ -124,7 +146,7 @@ export async function applyMessageChange(
       target: [messages.accountId, messages.id],
       set: { ...columns.set, updatedAt: sql`now()` },
     })
-    .returning();
+    .returning(messageStateColumns);
   if (!row) throw new Error('applyMessageChange: upsert returned no row');
   return row;
 }

@@ -1,7 +1,7 @@
 import { and, asc, gt, inArray, lt, lte, max, min, sql } from 'drizzle-orm';
 import { realtimeEvents } from '../../drizzle/schema.js';
 import type { Db, Executor } from './database.js';
-import { REALTIME_APPEND_LOCK } from './realtime-events.js';
+import { REALTIME_APPEND_LOCK } from './outboxes.js';
 import { queryRows } from './rows.js';
 import { transaction } from './transaction.js';
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Tx } from '../db/database.js';
-import type { MessageRecord } from '../db/messages.js';
-import { appendRealtimeEvents, type RealtimeEventInput } from '../db/realtime-events.js';
-import { enqueueDeliveries, type OutboundEvent } from '../outbound/enqueue.js';
+import type { MessageState } from '../db/messages.js';
+import { type Published, publishToOutboxes, type RealtimeEventInput } from '../db/outboxes.js';
+import { type OutboundEvent, outboundDeliveries } from '../outbound/enqueue.js';
 
 /** The realtime envelope type and the outbound (Standard Webhooks) type of each change. */
 export const EVENT_TYPES = {
@@ -17,7 +17,7 @@ export type RealtimeType = keyof typeof EVENT_TYPES;
 const iso = (value: Date | null | undefined) => (value ? value.toISOString() : null);
 
 /** `data` of `message:new` (DESIGN.md, "Realtime envelope"). */
-export function newMessageData(message: MessageRecord) {
+export function newMessageData(message: MessageState) {
   return {
     accountId: message.accountId,
     chatId: message.chatId,
@@ -34,7 +34,7 @@ export function newMessageData(message: MessageRecord) {
 
 /** `data` of `message:updated`: what changed, and the message's state after it. */
 export function updatedMessageData(
-  message: MessageRecord,
+  message: MessageState,
   change: 'edited' | 'reaction' | 'read' | 'delivered',
 ) {
   return {
@@ -50,7 +50,7 @@ export function updatedMessageData(
   };
 }
 
-export function deletedMessageData(message: MessageRecord) {
+export function deletedMessageData(message: MessageState) {
   return {
     accountId: message.accountId,
     chatId: message.chatId,
@@ -79,18 +79,15 @@ export class Envelopes {
   }
 }
 
-/** What a transaction published, for the in-process wake-up after commit. */
-export interface Published {
-  realtimeSeq?: number;
-  deliveries: number;
-}
+export type { Published };
 
 /**
- * Writes a transaction's envelopes: outbound deliveries, then realtime events, which must be the
- * transaction's last statement (see appendRealtimeEvents).
+ * Writes a transaction's envelopes to both outboxes in one statement, which must be the
+ * transaction's last (see publishToOutboxes).
  */
-export async function publishEnvelopes(tx: Tx, envelopes: Envelopes): Promise<Published> {
-  const deliveries = await enqueueDeliveries(tx, envelopes.outbound);
-  const realtimeSeq = await appendRealtimeEvents(tx, envelopes.realtime);
-  return { deliveries, ...(realtimeSeq === undefined ? {} : { realtimeSeq }) };
+export function publishEnvelopes(tx: Tx, envelopes: Envelopes): Promise<Published> {
+  return publishToOutboxes(tx, {
+    outbound: outboundDeliveries(envelopes.outbound),
+    realtime: envelopes.realtime,
+  });
 }

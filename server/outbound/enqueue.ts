@@ -1,9 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
-import { deliveries, endpoints } from '../../drizzle/schema.js';
-import type { Tx } from '../db/database.js';
-
-/** NOTIFY channel that wakes outbound workers on every instance. */
-export const DELIVERIES_CHANNEL = 'hookline_deliveries';
+import type { DeliveryInput } from '../db/outboxes.js';
 
 /** One event for subscribers, before it is matched to endpoints. */
 export interface OutboundEvent {
@@ -19,35 +14,15 @@ export interface OutboundEvent {
 }
 
 /**
- * Inside the ingest transaction, adds one pending delivery per (event, enabled endpoint that
- * wants it), so an event is owed to subscribers exactly when it is committed (outbox pattern).
- *
- * @returns how many deliveries were enqueued.
+ * The outbox rows for events: each is enqueued once per enabled endpoint that wants it, inside
+ * the transaction that produced it (see publishToOutboxes), so an event is owed to subscribers
+ * exactly when it is committed. The payload is the Standard Webhooks body endpoints receive.
  */
-export async function enqueueDeliveries(tx: Tx, events: OutboundEvent[]): Promise<number> {
-  if (events.length === 0) return 0;
-  const subscribed = await tx
-    .select({ id: endpoints.id, eventTypes: endpoints.eventTypes, accountIds: endpoints.accountIds })
-    .from(endpoints)
-    .where(eq(endpoints.enabled, true));
-  if (subscribed.length === 0) return 0;
-  const rows = events.flatMap((event) =>
-    subscribed
-      .filter(
-        (endpoint) =>
-          (!endpoint.eventTypes || endpoint.eventTypes.includes(event.type)) &&
-          (!endpoint.accountIds || endpoint.accountIds.includes(event.accountId)),
-      )
-      .map((endpoint) => ({
-        webhookId: event.webhookId,
-        endpointId: endpoint.id,
-        eventType: event.type,
-        payload: { type: event.type, timestamp: event.timestamp, data: event.data },
-        status: 'pending',
-      })),
-  );
-  if (rows.length === 0) return 0;
-  await tx.insert(deliveries).values(rows).onConflictDoNothing();
-  await tx.execute(sql`select pg_notify(${DELIVERIES_CHANNEL}, ${String(rows.length)})`);
-  return rows.length;
+export function outboundDeliveries(events: OutboundEvent[]): DeliveryInput[] {
+  return events.map((event) => ({
+    type: event.type,
+    accountId: event.accountId,
+    webhookId: event.webhookId,
+    payload: { type: event.type, timestamp: event.timestamp, data: event.data },
+  }));
 }

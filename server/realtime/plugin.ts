@@ -2,7 +2,7 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { LISTENER_APPLICATION_NAME, NotificationListener } from '../db/listener.js';
-import { REALTIME_CHANNEL } from '../db/realtime-events.js';
+import { REALTIME_CHANNEL } from '../db/outboxes.js';
 import { readCommittedRealtimeSeq, readRealtimeEventsAfter } from '../db/realtime-reads.js';
 import { RealtimeFeed } from './feed.js';
 import { RealtimeHub } from './hub.js';

@@ -18,9 +18,10 @@ import { Agent, request } from 'undici';
 import { deliveries } from '../../drizzle/schema.js';
 import { buildApp } from '../../server/app.js';
 import { type Database, openDatabase } from '../../server/db/database.js';
+import { publishToOutboxes } from '../../server/db/outboxes.js';
 import { transaction } from '../../server/db/transaction.js';
 import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
-import { enqueueDeliveries, type OutboundEvent } from '../../server/outbound/enqueue.js';
+import { type OutboundEvent, outboundDeliveries } from '../../server/outbound/enqueue.js';
 import { messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { apiAuth, TEST_SECRETS, testConfig } from '../support/app.js';
 import { testEnv } from '../support/env.js';
@@ -119,7 +120,9 @@ let enqueuedTotal = 0;
 
 /** Commits a batch like ingest does; notes the commit time per webhook-id. */
 async function enqueue(app: FastifyInstance, batch: OutboundEvent[], committed: Map<string, number>) {
-  const n = await transaction(app.database.db, (tx) => enqueueDeliveries(tx, batch));
+  const { deliveries: n } = await transaction(app.database.db, (tx) =>
+    publishToOutboxes(tx, { outbound: outboundDeliveries(batch) }),
+  );
   enqueuedTotal += n;
   const at = performance.now();
   for (const event of batch) committed.set(event.webhookId, at);

@@ -7,8 +7,9 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, expect } from 'vitest';
 import { deliveryAttempts } from '../../drizzle/schema.js';
 import type { Database } from '../../server/db/database.js';
+import { publishToOutboxes } from '../../server/db/outboxes.js';
 import { transaction } from '../../server/db/transaction.js';
-import { enqueueDeliveries, type OutboundEvent } from '../../server/outbound/enqueue.js';
+import { type OutboundEvent, outboundDeliveries } from '../../server/outbound/enqueue.js';
 import { apiAuth, buildTestApp } from './app.js';
 import { type ReceivedWebhook, startWebhookSink, type WebhookSink } from './webhook-sink.js';
 
@@ -25,7 +26,9 @@ export async function publishEvents(
     data: { accountId: 'acc_1', chatId: 'chat_1', messageId: randomUUID(), text: 'hello' },
     ...event,
   }));
-  const deliveries = await transaction(app.database.db, (tx) => enqueueDeliveries(tx, full));
+  const { deliveries } = await transaction(app.database.db, (tx) =>
+    publishToOutboxes(tx, { outbound: outboundDeliveries(full) }),
+  );
   app.changes.emit({ deliveries });
   return full;
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { appendRealtimeEvents, type RealtimeEventInput } from '../../server/db/realtime-events.js';
+import { publishToOutboxes, type RealtimeEventInput } from '../../server/db/outboxes.js';
 import { transaction } from '../../server/db/transaction.js';
 import { apiAuth } from './app.js';
 
@@ -26,8 +26,9 @@ export function messageNew(accountId: string, n: number, text = `hello ${n}`): R
  * same instance (other instances learn of it through NOTIFY). Returns the highest `seq`.
  */
 export async function appendEvents(app: FastifyInstance, events: RealtimeEventInput[]): Promise<number> {
-  // `Tx` omits the relational schema parameter that `db.transaction` hands out; the runtime object is the same.
-  const realtimeSeq = await transaction(app.database.db, (tx) => appendRealtimeEvents(tx, events));
+  const { realtimeSeq } = await transaction(app.database.db, (tx) =>
+    publishToOutboxes(tx, { realtime: events }),
+  );
   if (realtimeSeq === undefined) throw new Error('nothing appended');
   app.changes.emit({ realtimeSeq });
   return realtimeSeq;

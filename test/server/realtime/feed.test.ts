@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import * as schema from '../../../drizzle/schema.js';
 import { type Database, openDatabase } from '../../../server/db/database.js';
 import { LISTENER_APPLICATION_NAME } from '../../../server/db/listener.js';
-import { appendRealtimeEvents, REALTIME_CHANNEL } from '../../../server/db/realtime-events.js';
+import { publishToOutboxes, REALTIME_CHANNEL } from '../../../server/db/outboxes.js';
 import { queryRows } from '../../../server/db/rows.js';
 import { buildTestApp } from '../../support/app.js';
 import {
@@ -97,7 +97,11 @@ describePostgres('realtime across instances on one Postgres', () => {
       let last = 0;
       for (let n = 0; n < 5; n++) {
         last =
-          (await other.transaction((tx) => appendRealtimeEvents(tx, [messageNew('acc-listen', n)]))) ?? 0;
+          (
+            await other.transaction((tx) =>
+              publishToOutboxes(tx, { realtime: [messageNew('acc-listen', n)] }),
+            )
+          ).realtimeSeq ?? 0;
       }
       expect(client.events()).toEqual([]);
       await allowConnections(true);
@@ -110,7 +114,9 @@ describePostgres('realtime across instances on one Postgres', () => {
       expect(after).not.toBe(before);
 
       // Live again through NOTIFY alone.
-      const live = await other.transaction((tx) => appendRealtimeEvents(tx, [messageNew('acc-listen', 5)]));
+      const { realtimeSeq: live } = await other.transaction((tx) =>
+        publishToOutboxes(tx, { realtime: [messageNew('acc-listen', 5)] }),
+      );
       await waitFor(() => client.events().at(-1)?.seq === live, 'a live event after recovery');
     } finally {
       await allowConnections(true);
