@@ -8,10 +8,13 @@ import { TEST_SECRETS } from '../support/app.js';
  * A benchmark target, in its own process. Modes:
  * - `bare`: a fastify route that parses the JSON body and answers 200 without storing (ceiling);
  * - `naive`: what most webhook receivers do, one INSERT per request into one table;
- * - `hookline`: the real gateway (ingest with group commit, dedupe, read model, outboxes).
+ * - `hookline`: the real gateway (ingest with group commit, dedupe, read model, outboxes, and the
+ *   outbound worker), as `npm start` runs it; bench:outbound uses it too.
  */
 const [mode, databaseUrl] = process.argv.slice(2);
 const PATH = '/api/webhooks/unipile/messages';
+/** Settings a benchmark may pass to the Hookline target through its environment. */
+const KNOBS = /^(INGEST_|OUTBOUND_|REALTIME_|ALLOW_PRIVATE_ENDPOINTS$)/;
 
 async function main(): Promise<void> {
   if (mode === 'hookline') {
@@ -20,7 +23,7 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'silent',
       DATA_DIR: '/tmp/hookline-bench',
       // Tuning knobs pass through, so a run can compare settings: INGEST_CONCURRENCY=4 npm run bench:ingest
-      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('INGEST_'))),
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => KNOBS.test(name))),
     });
     const app = await buildApp({ config, secrets: TEST_SECRETS });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });

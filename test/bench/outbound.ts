@@ -5,6 +5,9 @@
  * rate of provider webhooks through ingest; and whether delivery keeps pace with ingest held at half
  * its measured maximum.
  *
+ * The gateway runs in a process of its own, as deployed (`test/bench/ingest-target.ts hookline`);
+ * this process is the provider (webhooks over HTTP) and the subscriber (the sink).
+ *
  * Options (defaults are the issue's figures; smoke-run with small ones):
  *   --events 20000 --concurrency 64 --rate 500 --seconds 60
  */
@@ -13,19 +16,18 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { and, count, eq } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
 import { Agent, request } from 'undici';
 import { deliveries } from '../../drizzle/schema.js';
-import { buildApp } from '../../server/app.js';
 import { type Database, openDatabase } from '../../server/db/database.js';
 import { publishToOutboxes } from '../../server/db/outboxes.js';
 import { transaction } from '../../server/db/transaction.js';
 import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
 import { type OutboundEvent, outboundDeliveries } from '../../server/outbound/enqueue.js';
 import { messageReceived } from '../../tools/fake-unipile/payloads.js';
-import { apiAuth, TEST_SECRETS, testConfig } from '../support/app.js';
+import { apiAuth, TEST_SECRETS } from '../support/app.js';
 import { testEnv } from '../support/env.js';
 import { createPostgresTestDatabase, ensurePostgresTemplate } from '../support/postgres-admin.js';
+import { startChildServer } from './support/child-server.js';
 
 const { values } = parseArgs({
   options: {
@@ -118,36 +120,37 @@ function events(n: number): OutboundEvent[] {
 /** Every event enqueued so far in this run. */
 let enqueuedTotal = 0;
 
-/** Commits a batch like ingest does; notes the commit time per webhook-id. */
-async function enqueue(app: FastifyInstance, batch: OutboundEvent[], committed: Map<string, number>) {
-  const { deliveries: n } = await transaction(app.database.db, (tx) =>
+/** Commits a backlog batch the way ingest does (outboxes inside a transaction). */
+async function enqueue(database: Database, batch: OutboundEvent[]) {
+  const { deliveries: n } = await transaction(database.db, (tx) =>
     publishToOutboxes(tx, { outbound: outboundDeliveries(batch) }),
   );
   enqueuedTotal += n;
-  const at = performance.now();
-  for (const event of batch) committed.set(event.webhookId, at);
-  app.changes.emit({ deliveries: n });
 }
 
 const BENCH_ACCOUNT = { id: 'acc_bench', type: 'WHATSAPP' as const, userId: 'bench-self@s.whatsapp.net' };
+const provider = new Agent({ connections: 64, keepAliveTimeout: 10_000 });
+const template = JSON.stringify(
+  messageReceived({ account: BENCH_ACCOUNT, chatId: 'chat_bench', messageId: '__MESSAGE__' }),
+);
 
 /**
- * Provider webhooks through the real ingest route (one delivery each, to the one endpoint that
- * takes everything), all at once so ingest group-commits them; notes when each went in.
+ * Provider webhooks over HTTP to the gateway's ingest route, all at once so ingest group-commits
+ * them (one delivery each, to the one endpoint that takes everything); notes when each went in.
  */
-async function ingest(app: FastifyInstance, n: number, started: Map<string, number>) {
+async function ingest(gatewayUrl: string, n: number, started: Map<string, number>) {
   await Promise.all(
     Array.from({ length: n }, async () => {
       const messageId = `msg_${randomUUID()}`;
       started.set(messageId, performance.now());
-      const response = await app.inject({
+      const response = await request(`${gatewayUrl}${UNIPILE_WEBHOOK_PATH}`, {
         method: 'POST',
-        url: UNIPILE_WEBHOOK_PATH,
+        dispatcher: provider,
         headers: { 'content-type': 'application/json', 'unipile-auth': TEST_SECRETS.inboundSecret },
-        payload: JSON.stringify(messageReceived({ account: BENCH_ACCOUNT, chatId: 'chat_bench', messageId })),
+        body: template.replace('__MESSAGE__', messageId),
       });
-      if (response.statusCode !== 200)
-        throw new Error(`ingest answered ${response.statusCode}: ${response.body}`);
+      const text = await response.body.text();
+      if (response.statusCode !== 200) throw new Error(`ingest answered ${response.statusCode}: ${text}`);
     }),
   );
   enqueuedTotal += n;
@@ -161,6 +164,18 @@ async function succeeded(database: Database, endpointId: string): Promise<number
   return row?.n ?? 0;
 }
 
+async function createEndpoint(gatewayUrl: string, sinkUrl: string): Promise<string> {
+  const response = await request(`${gatewayUrl}/api/endpoints`, {
+    method: 'POST',
+    headers: { ...apiAuth, 'content-type': 'application/json' },
+    body: JSON.stringify({ url: sinkUrl }),
+  });
+  const body = (await response.body.json()) as { id?: string };
+  if (response.statusCode !== 201 || !body.id)
+    throw new Error(`endpoint not created: ${JSON.stringify(body)}`);
+  return body.id;
+}
+
 async function main() {
   if (!testEnv.databaseUrl)
     throw new Error('Set TEST_DATABASE_URL to a Postgres server (postgres://postgres@127.0.0.1:5432/test)');
@@ -168,39 +183,26 @@ async function main() {
     testEnv.databaseUrl,
     await ensurePostgresTemplate(testEnv.databaseUrl),
   );
-  const database = await openDatabase({ kind: 'postgres', url: created.url, poolSize: 20 });
+  const database = await openDatabase({ kind: 'postgres', url: created.url, poolSize: 4 });
   const sink = await startSink();
-  const env = {
+  const gateway = await startChildServer('test/bench/ingest-target.ts', ['hookline', created.url], {
+    ALLOW_PRIVATE_ENDPOINTS: 'true',
     OUTBOUND_CONCURRENCY: String(CONCURRENCY),
     OUTBOUND_ENDPOINT_CONCURRENCY: String(CONCURRENCY),
-    OUTBOUND_POLL_INTERVAL_MS: '200',
-  };
-  const producer = await buildApp({
-    config: testConfig({ ...env, OUTBOUND_WORKER_ENABLED: 'false' }),
-    secrets: TEST_SECRETS,
-    database,
   });
-  await producer.ready();
   try {
-    const endpoint = await producer.inject({
-      method: 'POST',
-      url: '/api/endpoints',
-      headers: apiAuth,
-      payload: { url: sink.url },
-    });
-    const endpointId = endpoint.json().id as string;
-    const committed = new Map<string, number>();
-
     const bare = await bareLoop(sink.url);
     sink.arrivals.clear();
 
-    // Throughput: a backlog of EVENTS, then a worker drains it.
+    // Throughput: the endpoint is created with a backlog of EVENTS behind it; the gateway's worker
+    // drains it. Timed from the first arrival to the last delivery recorded as succeeded, so
+    // neither the enqueueing nor the worker's wake-up is counted.
+    const endpointId = await createEndpoint(gateway.url, sink.url);
     for (let done = 0; done < EVENTS; done += 500)
-      await enqueue(producer, events(Math.min(500, EVENTS - done)), committed);
-    const worker = await buildApp({ config: testConfig(env), secrets: TEST_SECRETS, database });
-    const started = performance.now();
-    await worker.ready();
-    while ((await succeeded(database, endpointId)) < EVENTS) await sleep(50);
+      await enqueue(database, events(Math.min(500, EVENTS - done)));
+    while (sink.arrivals.size === 0) await sleep(1);
+    const started = Math.min(...sink.arrivals.values());
+    while ((await succeeded(database, endpointId)) < EVENTS) await sleep(20);
     const throughput = EVENTS / ((performance.now() - started) / 1000);
 
     // Latency at RATE webhooks/s through ingest: a group every 20 ms, webhook in to arrival.
@@ -210,7 +212,7 @@ async function main() {
     const perTick = Math.max(1, Math.round(RATE / 50));
     for (let tick = 0; tick < latencySeconds * 50; tick++) {
       const tickStart = performance.now();
-      void ingest(worker, perTick, webhookIn);
+      void ingest(gateway.url, perTick, webhookIn);
       await sleep(Math.max(0, 20 - (performance.now() - tickStart)));
     }
     while (![...webhookIn.keys()].every((id) => sink.byMessage.has(id))) await sleep(20);
@@ -218,18 +220,20 @@ async function main() {
       .map(([id, at]) => (sink.byMessage.get(id) ?? Number.NaN) - at)
       .sort((a, b) => a - b);
 
-    // Keeping pace: the ingest maximum (50 webhooks in flight, as the ingest benchmark), then half of it.
+    // Keeping pace: the ingest maximum (50 webhooks in flight, as the ingest benchmark; the worker
+    // delivers meanwhile, as in production), then ingest held at half of it.
     const probeEnd = performance.now() + 3000;
     let probed = 0;
     await Promise.all(
       Array.from({ length: 50 }, async () => {
         while (performance.now() < probeEnd) {
-          await ingest(producer, 1, new Map());
+          await ingest(gateway.url, 1, new Map());
           probed++;
         }
       }),
     );
     const maxIngest = probed / 3;
+    while ((await succeeded(database, endpointId)) < enqueuedTotal) await sleep(50);
     const halfRate = maxIngest / 2;
     let enqueued = 0;
     let maxBacklog = 0;
@@ -237,7 +241,7 @@ async function main() {
     while (performance.now() - paceStart < SECONDS * 1000) {
       const due = Math.floor(((performance.now() - paceStart) / 1000) * halfRate) - enqueued;
       if (due > 0) {
-        await ingest(worker, due, new Map());
+        await ingest(gateway.url, due, new Map());
         enqueued += due;
       }
       maxBacklog = Math.max(maxBacklog, enqueuedTotal - (await succeeded(database, endpointId)));
@@ -246,7 +250,6 @@ async function main() {
     const stopped = performance.now();
     while ((await succeeded(database, endpointId)) < enqueuedTotal) await sleep(50);
     const drainMs = performance.now() - stopped;
-    await worker.close();
 
     const rows = [
       ['bare undici POST loop with HMAC', `${bare.toFixed(0)} req/s`],
@@ -269,7 +272,8 @@ async function main() {
     );
     for (const [name, value] of rows) console.log(`  ${name!.padEnd(44)} ${value}`);
   } finally {
-    await producer.close();
+    await gateway.stop();
+    await provider.close();
     await sink.close();
     await database.close();
     await created.drop();
