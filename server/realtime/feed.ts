@@ -9,6 +9,8 @@ export interface RealtimeFeedOptions {
   onError(error: unknown): void;
   /** Rows per read. */
   pageSize: number;
+  /** Whether any socket would receive what a read returns. */
+  hasSubscribers(): boolean;
 }
 
 /**
@@ -33,9 +35,20 @@ export class RealtimeFeed {
     return this.#lastSeen;
   }
 
-  /** Reads and publishes new events; `hintSeq` at or below what was already seen skips the read. */
+  /**
+   * Reads and publishes new events; `hintSeq` at or below what was already seen skips the read.
+   *
+   * With no socket to publish to, a hint is taken as read without reading: hints are the highest
+   * `seq` of a committed transaction, and `seq` order is commit order, so every event up to the
+   * hint is committed (or a hole) and a socket that connects later replays it from the database
+   * (see runSession). An instance nobody is connected to then reads nothing back per commit.
+   */
   wake(hintSeq?: number): void {
     if (hintSeq !== undefined && hintSeq <= this.#lastSeen) return;
+    if (hintSeq !== undefined && !this.#running && !this.#options.hasSubscribers()) {
+      this.#lastSeen = hintSeq;
+      return;
+    }
     if (this.#running) {
       this.#again = true;
       return;

@@ -39,6 +39,7 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
         onError: (error) =>
           log.warn({ err: error }, 'reading realtime events failed; retrying on the next wake-up'),
         pageSize: PAGE_SIZE,
+        hasSubscribers: () => hub.size > 0,
       },
       await readCommittedRealtimeSeq(db),
     );

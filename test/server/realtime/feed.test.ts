@@ -2,12 +2,14 @@ import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as schema from '../../../drizzle/schema.js';
 import { type Database, openDatabase } from '../../../server/db/database.js';
 import { LISTENER_APPLICATION_NAME } from '../../../server/db/listener.js';
 import { publishToOutboxes, REALTIME_CHANNEL } from '../../../server/db/outboxes.js';
+import type { RealtimeEventRow } from '../../../server/db/realtime-reads.js';
 import { queryRows } from '../../../server/db/rows.js';
+import { RealtimeFeed } from '../../../server/realtime/feed.js';
 import { buildTestApp } from '../../support/app.js';
 import {
   describePostgres,
@@ -123,5 +125,64 @@ describePostgres('realtime across instances on one Postgres', () => {
       await Promise.all([admin.end(), maintenance.end()]);
     }
     await client.close();
+  });
+});
+
+describe('RealtimeFeed reads', () => {
+  function feedOver(rows: RealtimeEventRow[], subscribers: { count: number }) {
+    const reads: number[] = [];
+    const published: number[] = [];
+    const feed = new RealtimeFeed(
+      {
+        read: async (afterSeq, limit) => {
+          reads.push(afterSeq);
+          return rows.filter((row) => row.seq > afterSeq).slice(0, limit);
+        },
+        publish: (page) => published.push(...page.map((row) => row.seq)),
+        onError: (error) => {
+          throw error;
+        },
+        pageSize: 2,
+        hasSubscribers: () => subscribers.count > 0,
+      },
+      0,
+    );
+    return { feed, reads, published };
+  }
+  const row = (seq: number): RealtimeEventRow => ({
+    seq,
+    accountId: 'acc',
+    type: 'message:new',
+    data: {},
+    createdAt: new Date(),
+  });
+
+  it('takes a commit hint as read, without reading, while no socket is connected', async () => {
+    const subscribers = { count: 0 };
+    const { feed, reads, published } = feedOver([1, 2, 3].map(row), subscribers);
+    feed.wake(3);
+    await feed.idle();
+    expect({ reads, published, lastSeen: feed.lastSeen }).toEqual({ reads: [], published: [], lastSeen: 3 });
+
+    subscribers.count = 1;
+    feed.wake(5);
+    await feed.idle();
+    expect(reads).toEqual([3]);
+  });
+
+  it('reads page by page from the last seq it published when sockets are connected', async () => {
+    const { feed, reads, published } = feedOver([1, 2, 3, 5].map(row), { count: 1 });
+    feed.wake(5);
+    await feed.idle();
+    expect(published).toEqual([1, 2, 3, 5]);
+    expect(reads).toEqual([0, 2, 5]);
+  });
+
+  it('reads on a wake-up without a hint (the poll) even with no socket connected', async () => {
+    const { feed, reads } = feedOver([row(1)], { count: 0 });
+    feed.wake();
+    await feed.idle();
+    expect(reads).toEqual([0]);
+    expect(feed.lastSeen).toBe(1);
   });
 });
