@@ -1,6 +1,7 @@
 import { request } from 'undici';
-import { afterAll, expect, it } from 'vitest';
-import { describePostgres } from '../support/databases.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { testDatabaseKinds } from '../support/databases.js';
+import { testEnv } from '../support/env.js';
 import { waitFor } from '../support/wait.js';
 import { type ChaosDatabase, storedCopies, tallyIngest, withCountingPool } from './support/chaos-database.js';
 import {
@@ -10,7 +11,7 @@ import {
   startGateway,
   WEBHOOK_PATH,
 } from './support/gateway-process.js';
-import { type PrivatePostgres, startPrivatePostgres } from './support/private-postgres.js';
+import { type PrivatePostgres, postgresBinDir, startPrivatePostgres } from './support/private-postgres.js';
 import { burstPayloads, retriesOf, sendBurst } from './support/provider.js';
 import { recordScenario } from './support/results.js';
 
@@ -30,84 +31,97 @@ async function status(url: string, body?: string): Promise<{ status: number; cod
   return { status: response.statusCode, ...(json.error?.code ? { code: json.error.code } : {}) };
 }
 
-describePostgres('a real Postgres restart in the middle of a burst', () => {
-  let postgres: PrivatePostgres | undefined;
-  let database: ChaosDatabase | undefined;
-  afterAll(async () => {
-    await killAllGateways();
-    await database?.dispose();
-    await postgres?.destroy();
-  });
+/**
+ * The scenario needs Postgres's server binaries to run a cluster of its own. In CI their absence
+ * fails the run (startPrivatePostgres throws); on a laptop whose Postgres lives elsewhere (a
+ * container, say) the scenario is skipped and says why.
+ */
+const canRunPrivateCluster = testEnv.ci || postgresBinDir() !== undefined;
+if (!canRunPrivateCluster) {
+  process.stdout.write('\n  postgres-restart-mid-burst skipped: no initdb under /usr/lib/postgresql.\n\n');
+}
 
-  it('answers 503 while Postgres is down, recovers by itself, and loses or doubles nothing', async () => {
-    postgres = await startPrivatePostgres();
-    database = withCountingPool(postgres.url);
-    const gateway: GatewayProcess = await startGateway({ databaseUrl: postgres.url });
-    const [probe, ...payloads] = burstPayloads(BURST + 1);
-
-    let outage: Promise<{ webhook: { status: number; code?: string }; readyz: number }> | undefined;
-    let acknowledged = 0;
-    const deliveries = await sendBurst(payloads, {
-      baseUrl: gateway.url,
-      concurrency: 32,
-      // Retries 0.5, 1, 2, 4 and 8 s after a failure: they outlast the outage.
-      retryDelayMs: 500,
-      onDelivered: (delivery) => {
-        if (delivery.acknowledged) acknowledged++;
-        if (acknowledged === STOP_AFTER_ACKNOWLEDGED && !outage) {
-          outage = (async () => {
-            await postgres!.stop();
-            const webhook = await status(`${gateway.url}${WEBHOOK_PATH}`, JSON.stringify(probe));
-            const readyz = (await status(`${gateway.url}/readyz`)).status;
-            await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
-            await postgres!.start();
-            return { webhook, readyz };
-          })();
-        }
-      },
-    });
-    expect(outage, 'the burst ended before the outage').toBeDefined();
-    const whileDown = await outage!;
-    expect(whileDown.webhook).toEqual({ status: 503, code: 'HL_ERR_UNAVAILABLE' });
-    expect(whileDown.readyz).toBe(503);
-    // Nobody restarts the gateway: it must find Postgres again by itself.
-    await waitFor(async () => (await status(`${gateway.url}/readyz`)).status === 200, 'readyz 200 again', {
-      timeoutMs: 30_000,
-      intervalMs: 200,
-    });
-    expect(gateway.child.exitCode).toBeNull();
-
-    const acknowledgedIds = new Set(deliveries.filter((d) => d.acknowledged).map((d) => d.messageId));
-    const copies = await storedCopies(database.pool);
-    const tally = tallyIngest(
-      payloads.map((payload) => payload.message_id),
-      acknowledgedIds,
-      copies,
-    );
-    const unavailableAnswers = deliveries.flatMap((d) => d.attempts).filter((a) => a === 503).length;
-    await gateway.stop();
-
-    await recordScenario({
-      id: 'postgres-restart-mid-burst',
-      scenario: `private Postgres stopped (fast) for ${OUTAGE_MS / 1000} s after ${STOP_AFTER_ACKNOWLEDGED} of ${BURST} webhooks, then started again`,
-      sent: BURST,
-      acknowledged: acknowledgedIds.size,
-      stored: tally.stored,
-      delivered: null,
-      lost: tally.lost.length,
-      duplicated: tally.duplicated.length,
-      notes:
-        `503 HL_ERR_UNAVAILABLE answers during the outage: ${unavailableAnswers}; provider retries: ` +
-        `${retriesOf(deliveries)}; readyz 503 while down, 200 after without a restart; ` +
-        `stored but never acknowledged: ${tally.storedUnacknowledged.length}`,
+describe.skipIf(!testDatabaseKinds().includes('postgres') || !canRunPrivateCluster)(
+  'a real Postgres restart in the middle of a burst',
+  () => {
+    let postgres: PrivatePostgres | undefined;
+    let database: ChaosDatabase | undefined;
+    afterAll(async () => {
+      await killAllGateways();
+      await database?.dispose();
+      await postgres?.destroy();
     });
 
-    expect(tally.lost, 'acknowledged but not stored').toEqual([]);
-    expect(tally.duplicated, 'stored more than once').toEqual([]);
-    expect(unavailableAnswers).toBeGreaterThan(0);
-    // The probe got 503, so nothing of it may have been written.
-    expect(copies.messages.has(probe!.message_id)).toBe(false);
-    expect(acknowledgedIds.size).toBe(BURST);
-    expect(tally.stored).toBe(BURST);
-  });
-});
+    it('answers 503 while Postgres is down, recovers by itself, and loses or doubles nothing', async () => {
+      postgres = await startPrivatePostgres();
+      database = withCountingPool(postgres.url);
+      const gateway: GatewayProcess = await startGateway({ databaseUrl: postgres.url });
+      const [probe, ...payloads] = burstPayloads(BURST + 1);
+
+      let outage: Promise<{ webhook: { status: number; code?: string }; readyz: number }> | undefined;
+      let acknowledged = 0;
+      const deliveries = await sendBurst(payloads, {
+        baseUrl: gateway.url,
+        concurrency: 32,
+        // Retries 0.5, 1, 2, 4 and 8 s after a failure: they outlast the outage.
+        retryDelayMs: 500,
+        onDelivered: (delivery) => {
+          if (delivery.acknowledged) acknowledged++;
+          if (acknowledged === STOP_AFTER_ACKNOWLEDGED && !outage) {
+            outage = (async () => {
+              await postgres!.stop();
+              const webhook = await status(`${gateway.url}${WEBHOOK_PATH}`, JSON.stringify(probe));
+              const readyz = (await status(`${gateway.url}/readyz`)).status;
+              await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
+              await postgres!.start();
+              return { webhook, readyz };
+            })();
+          }
+        },
+      });
+      expect(outage, 'the burst ended before the outage').toBeDefined();
+      const whileDown = await outage!;
+      expect(whileDown.webhook).toEqual({ status: 503, code: 'HL_ERR_UNAVAILABLE' });
+      expect(whileDown.readyz).toBe(503);
+      // Nobody restarts the gateway: it must find Postgres again by itself.
+      await waitFor(async () => (await status(`${gateway.url}/readyz`)).status === 200, 'readyz 200 again', {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      });
+      expect(gateway.child.exitCode).toBeNull();
+
+      const acknowledgedIds = new Set(deliveries.filter((d) => d.acknowledged).map((d) => d.messageId));
+      const copies = await storedCopies(database.pool);
+      const tally = tallyIngest(
+        payloads.map((payload) => payload.message_id),
+        acknowledgedIds,
+        copies,
+      );
+      const unavailableAnswers = deliveries.flatMap((d) => d.attempts).filter((a) => a === 503).length;
+      await gateway.stop();
+
+      await recordScenario({
+        id: 'postgres-restart-mid-burst',
+        scenario: `private Postgres stopped (fast) for ${OUTAGE_MS / 1000} s after ${STOP_AFTER_ACKNOWLEDGED} of ${BURST} webhooks, then started again`,
+        sent: BURST,
+        acknowledged: acknowledgedIds.size,
+        stored: tally.stored,
+        delivered: null,
+        lost: tally.lost.length,
+        duplicated: tally.duplicated.length,
+        notes:
+          `503 HL_ERR_UNAVAILABLE answers during the outage: ${unavailableAnswers}; provider retries: ` +
+          `${retriesOf(deliveries)}; readyz 503 while down, 200 after without a restart; ` +
+          `stored but never acknowledged: ${tally.storedUnacknowledged.length}`,
+      });
+
+      expect(tally.lost, 'acknowledged but not stored').toEqual([]);
+      expect(tally.duplicated, 'stored more than once').toEqual([]);
+      expect(unavailableAnswers).toBeGreaterThan(0);
+      // The probe got 503, so nothing of it may have been written.
+      expect(copies.messages.has(probe!.message_id)).toBe(false);
+      expect(acknowledgedIds.size).toBe(BURST);
+      expect(tally.stored).toBe(BURST);
+    });
+  },
+);
