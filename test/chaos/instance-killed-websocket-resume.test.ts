@@ -8,7 +8,12 @@ import {
   storedCopies,
   tallyIngest,
 } from './support/chaos-database.js';
-import { apiHeaders, killAllGateways, startGateway } from './support/gateway-process.js';
+import {
+  apiHeaders,
+  killAllGateways,
+  printGatewayLogsOnFailure,
+  startGateway,
+} from './support/gateway-process.js';
 import { burstPayloads, retriesOf, roundRobinBalancer, sendBurst } from './support/provider.js';
 import { type ObservedClient, observedClient, repeatedSeqs } from './support/realtime-observer.js';
 import { recordScenario } from './support/results.js';
@@ -28,6 +33,7 @@ describePostgres('two instances, one killed mid-run: its WebSocket clients resum
   });
 
   it('delivers every committed envelope exactly once to every client, with no gap by seq', async () => {
+    printGatewayLogsOnFailure();
     database = await createChaosDatabase();
     const [a, b] = await Promise.all([
       startGateway({ databaseUrl: database.url }),
@@ -126,6 +132,7 @@ describePostgres('two instances, one killed mid-run: its WebSocket clients resum
       expect(observed.raw.map((frame) => frame.seq)).toEqual(expected);
       expect(new Set(observed.raw.map((frame) => frame.messageId)).size).toBe(expected.length);
     }
-    await b.stop();
+    // A clean shutdown after the fault: nothing left hanging in the process.
+    expect(await b.stop()).toBe(0);
   });
 });

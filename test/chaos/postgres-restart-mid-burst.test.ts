@@ -8,6 +8,7 @@ import {
   CHAOS_SECRETS,
   type GatewayProcess,
   killAllGateways,
+  printGatewayLogsOnFailure,
   startGateway,
   WEBHOOK_PATH,
 } from './support/gateway-process.js';
@@ -53,6 +54,7 @@ describe.skipIf(!testDatabaseKinds().includes('postgres') || !canRunPrivateClust
     });
 
     it('answers 503 while Postgres is down, recovers by itself, and loses or doubles nothing', async () => {
+      printGatewayLogsOnFailure();
       postgres = await startPrivatePostgres();
       database = withCountingPool(postgres.url);
       const gateway: GatewayProcess = await startGateway({ databaseUrl: postgres.url });
@@ -98,7 +100,8 @@ describe.skipIf(!testDatabaseKinds().includes('postgres') || !canRunPrivateClust
         copies,
       );
       const unavailableAnswers = deliveries.flatMap((d) => d.attempts).filter((a) => a === 503).length;
-      await gateway.stop();
+      // A clean shutdown after the fault: nothing left hanging in the process.
+      expect(await gateway.stop()).toBe(0);
 
       await recordScenario({
         id: 'postgres-restart-mid-burst',

@@ -2,7 +2,7 @@ import { afterAll, expect, it } from 'vitest';
 import { describePostgres } from '../support/databases.js';
 import { waitFor } from '../support/wait.js';
 import { type ChaosDatabase, createChaosDatabase } from './support/chaos-database.js';
-import { killAllGateways, startGateway } from './support/gateway-process.js';
+import { killAllGateways, printGatewayLogsOnFailure, startGateway } from './support/gateway-process.js';
 import { createEndpoint, deliveryCounts, FAST_OUTBOUND_ENV } from './support/outbound.js';
 import { burstPayloads, sendBurst } from './support/provider.js';
 import { recordScenario } from './support/results.js';
@@ -25,6 +25,7 @@ describePostgres('a subscriber endpoint down for a while, then back', () => {
   });
 
   it('delivers every event, each webhook-id at least once and processed once', async () => {
+    printGatewayLogsOnFailure();
     database = await createChaosDatabase();
     const gateway = await startGateway({ databaseUrl: database.url, env: FAST_OUTBOUND_ENV });
     subscriber = await startSubscriber('unavailable');
@@ -55,7 +56,8 @@ describePostgres('a subscriber endpoint down for a while, then back', () => {
     const unavailable = subscriber.requests.filter((request) => request.answered === 503).length;
     const deliveredMessages = new Set([...subscriber.processed.values()].map((body) => body.messageId));
     const lostIds = payloads.map((p) => p.message_id).filter((id) => !deliveredMessages.has(id));
-    await gateway.stop();
+    // A clean shutdown after the fault: nothing left hanging in the process.
+    expect(await gateway.stop()).toBe(0);
 
     await recordScenario({
       id: 'subscriber-down-then-back',

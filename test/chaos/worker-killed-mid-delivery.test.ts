@@ -2,7 +2,7 @@ import { afterAll, expect, it } from 'vitest';
 import { describePostgres } from '../support/databases.js';
 import { waitFor } from '../support/wait.js';
 import { type ChaosDatabase, createChaosDatabase } from './support/chaos-database.js';
-import { killAllGateways, startGateway } from './support/gateway-process.js';
+import { killAllGateways, printGatewayLogsOnFailure, startGateway } from './support/gateway-process.js';
 import { createEndpoint, deliveryCounts, FAST_OUTBOUND_ENV } from './support/outbound.js';
 import { burstPayloads, sendBurst } from './support/provider.js';
 import { recordScenario } from './support/results.js';
@@ -22,6 +22,7 @@ describePostgres('a delivery worker killed while its requests are in flight', ()
   });
 
   it('redelivers the cut requests after their lease with the same webhook-id, and loses nothing', async () => {
+    printGatewayLogsOnFailure();
     database = await createChaosDatabase();
     const env = {
       ...FAST_OUTBOUND_ENV,
@@ -57,7 +58,8 @@ describePostgres('a delivery worker killed while its requests are in flight', ()
     const deliveredMessages = new Set([...subscriber.processed.values()].map((body) => body.messageId));
     const lostIds = payloads.map((p) => p.message_id).filter((id) => !deliveredMessages.has(id));
     const redeliveredCut = [...cutIds].filter((id) => subscriber!.processed.has(id)).length;
-    await second.stop();
+    // A clean shutdown after the fault: nothing left hanging in the process.
+    expect(await second.stop()).toBe(0);
 
     await recordScenario({
       id: 'worker-killed-mid-delivery',

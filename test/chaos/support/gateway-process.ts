@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onTestFailed } from 'vitest';
 
 /**
  * Fixed secrets for every chaos gateway: instances sharing one database must share them (tokens
@@ -35,8 +36,8 @@ export interface GatewayProcess {
   output(): string;
   /** `kill -9`: no shutdown hook runs, in-flight requests and transactions are cut. */
   kill(): Promise<void>;
-  /** SIGTERM and wait for the graceful shutdown to finish. */
-  stop(): Promise<void>;
+  /** SIGTERM and wait for the graceful shutdown to finish; resolves to the exit code (0: clean). */
+  stop(): Promise<number | null>;
 }
 
 export interface GatewayOptions {
@@ -48,10 +49,12 @@ export interface GatewayOptions {
 }
 
 const running = new Set<GatewayProcess>();
+/** Every gateway of this file, dead or alive, for {@link printGatewayLogsOnFailure}. */
+const started: GatewayProcess[] = [];
 
 /**
  * Starts the real entry point (`node --import tsx server/main.ts`, what `npm start` runs) against
- * `databaseUrl` and resolves once it logs where it listens.
+ * `databaseUrl` and resolves once it answers /healthz.
  */
 export async function startGateway(options: GatewayOptions): Promise<GatewayProcess> {
   const port = options.port ?? (await freePort());
@@ -105,9 +108,11 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
       running.delete(gateway);
+      return child.exitCode;
     },
   };
   running.add(gateway);
+  started.push(gateway);
   return gateway;
 }
 
@@ -130,4 +135,18 @@ export async function freePort(): Promise<number> {
 /** Kills every gateway still running: for afterAll, so a failed scenario leaves no process behind. */
 export async function killAllGateways(): Promise<void> {
   await Promise.all([...running].map((gateway) => gateway.kill()));
+}
+
+/**
+ * Registers (inside a test) printing every gateway's log tail if the test fails: a chaos failure
+ * in CI is only explainable with what the processes said.
+ */
+export function printGatewayLogsOnFailure(): void {
+  onTestFailed(() => {
+    for (const [index, gateway] of started.entries()) {
+      process.stderr.write(
+        `\n--- gateway ${index} (${gateway.url}) log tail ---\n${gateway.output().slice(-8000)}\n`,
+      );
+    }
+  });
 }
