@@ -8,14 +8,9 @@ import {
   storedCopies,
   tallyIngest,
 } from './support/chaos-database.js';
-import {
-  apiHeaders,
-  killAllGateways,
-  printGatewayLogsOnFailure,
-  startGateway,
-} from './support/gateway-process.js';
+import { killAllGateways, printGatewayLogsOnFailure, startGateway } from './support/gateway-process.js';
 import { burstPayloads, retriesOf, roundRobinBalancer, sendBurst } from './support/provider.js';
-import { type ObservedClient, observedClient, repeatedSeqs } from './support/realtime-observer.js';
+import { mintToken, type ObservedClient, observedClient, repeatedSeqs } from './support/realtime-observer.js';
 import { recordScenario } from './support/results.js';
 
 const BURST = 2000;
@@ -41,13 +36,10 @@ describePostgres('two instances, one killed mid-run: its WebSocket clients resum
     ]);
     let aAlive = true;
     const accounts = [fakeAccount(), fakeAccount(), fakeAccount()];
-    const minted = await fetch(`${a.url}/api/realtime/tokens`, {
-      method: 'POST',
-      headers: apiHeaders,
-      body: JSON.stringify({ accountIds: accounts.map((account) => account.id) }),
-    });
-    expect(minted.status).toBe(200);
-    const { token } = (await minted.json()) as { token: string };
+    const token = await mintToken(
+      a.url,
+      accounts.map((account) => account.id),
+    );
 
     const socketUrl = (gateway: { url: string }) => `${gateway.url.replace('http', 'ws')}/ws/messages`;
     for (let index = 0; index < CLIENTS; index++) {

@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
+import { fakeAccount } from '../../tools/fake-unipile/payloads.js';
 import { testDatabaseKinds } from '../support/databases.js';
 import { testEnv } from '../support/env.js';
 import { waitFor } from '../support/wait.js';
@@ -12,9 +13,12 @@ import {
   startGateway,
   WEBHOOK_PATH,
 } from './support/gateway-process.js';
+import { createEndpoint, deliveryCounts, FAST_OUTBOUND_ENV } from './support/outbound.js';
 import { type PrivatePostgres, postgresBinDir, startPrivatePostgres } from './support/private-postgres.js';
 import { burstPayloads, retriesOf, sendBurst } from './support/provider.js';
+import { mintToken, type ObservedClient, observedClient, repeatedSeqs } from './support/realtime-observer.js';
 import { recordScenario } from './support/results.js';
+import { type Subscriber, startSubscriber } from './support/subscriber.js';
 
 const BURST = 3000;
 /** Stop Postgres once this many webhooks are acknowledged. */
@@ -47,8 +51,12 @@ describe.skipIf(!testDatabaseKinds().includes('postgres') || !canRunPrivateClust
   () => {
     let postgres: PrivatePostgres | undefined;
     let database: ChaosDatabase | undefined;
+    let subscriber: Subscriber | undefined;
+    let observer: ObservedClient | undefined;
     afterAll(async () => {
+      observer?.client.close();
       await killAllGateways();
+      await subscriber?.close();
       await database?.dispose();
       await postgres?.destroy();
     });
@@ -57,8 +65,27 @@ describe.skipIf(!testDatabaseKinds().includes('postgres') || !canRunPrivateClust
       printGatewayLogsOnFailure();
       postgres = await startPrivatePostgres();
       database = withCountingPool(postgres.url);
-      const gateway: GatewayProcess = await startGateway({ databaseUrl: postgres.url });
-      const [probe, ...payloads] = burstPayloads(BURST + 1);
+      const gateway: GatewayProcess = await startGateway({
+        databaseUrl: postgres.url,
+        env: FAST_OUTBOUND_ENV,
+      });
+      const accounts = [fakeAccount(), fakeAccount(), fakeAccount()];
+      const [probe, ...payloads] = burstPayloads(BURST + 1, accounts);
+
+      // The outage must not cost the other surfaces anything either: a WebSocket client stays
+      // connected through it, and a subscriber endpoint receives every event.
+      subscriber = await startSubscriber('up');
+      const endpoint = await createEndpoint(gateway.url, subscriber.url);
+      subscriber.useSecret(endpoint.secret);
+      const token = await mintToken(
+        gateway.url,
+        accounts.map((account) => account.id),
+      );
+      observer = observedClient({
+        url: `${gateway.url.replace('http', 'ws')}/ws/messages`,
+        getToken: () => token,
+      });
+      await waitFor(() => observer!.hellos.length === 1, 'the WebSocket client connected');
 
       let outage: Promise<{ webhook: { status: number; code?: string }; readyz: number }> | undefined;
       let acknowledged = 0;
@@ -92,6 +119,25 @@ describe.skipIf(!testDatabaseKinds().includes('postgres') || !canRunPrivateClust
       });
       expect(gateway.child.exitCode).toBeNull();
 
+      const committed = (
+        await database.pool.query<{ seq: string }>(
+          'select seq from realtime_events where seq > $1 order by seq',
+          [observer.hellos[0]],
+        )
+      ).rows.map((row) => Number(row.seq));
+      await waitFor(
+        async () =>
+          (observer!.client.lastSeq ?? 0) >= (committed.at(-1) ?? 0) &&
+          (await deliveryCounts(database!.pool)).byStatus.succeeded === BURST,
+        'the WebSocket client and the subscriber caught up',
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
+      const received = observer.raw.map((frame) => frame.seq);
+      const missingEnvelopes = committed.filter((seq) => !received.includes(seq)).length;
+      const repeatedEnvelopes = repeatedSeqs(observer.raw).length;
+      const webhookMessages = new Set([...subscriber.processed.values()].map((body) => body.messageId));
+      const missingWebhooks = payloads.filter((payload) => !webhookMessages.has(payload.message_id)).length;
+
       const acknowledgedIds = new Set(deliveries.filter((d) => d.acknowledged).map((d) => d.messageId));
       const copies = await storedCopies(database.pool);
       const tally = tallyIngest(
@@ -109,10 +155,13 @@ describe.skipIf(!testDatabaseKinds().includes('postgres') || !canRunPrivateClust
         sent: BURST,
         acknowledged: acknowledgedIds.size,
         stored: tally.stored,
-        delivered: null,
-        lost: tally.lost.length,
-        duplicated: tally.duplicated.length,
+        delivered: received.length,
+        lost: tally.lost.length + missingEnvelopes + missingWebhooks,
+        duplicated:
+          tally.duplicated.length + repeatedEnvelopes + (subscriber.processed.size - webhookMessages.size),
         notes:
+          `delivered = envelopes to a WebSocket client connected throughout; subscriber processed ` +
+          `${webhookMessages.size} webhooks (${subscriber.redeliveries} redeliveries deduped); ` +
           `503 HL_ERR_UNAVAILABLE answers during the outage: ${unavailableAnswers}; provider retries: ` +
           `${retriesOf(deliveries)}; readyz 503 while down, 200 after without a restart; ` +
           `stored but never acknowledged: ${tally.storedUnacknowledged.length}`,
@@ -125,6 +174,10 @@ describe.skipIf(!testDatabaseKinds().includes('postgres') || !canRunPrivateClust
       expect(copies.messages.has(probe!.message_id)).toBe(false);
       expect(acknowledgedIds.size).toBe(BURST);
       expect(tally.stored).toBe(BURST);
+      expect(received).toEqual(committed);
+      expect(committed.length).toBe(BURST);
+      expect(missingWebhooks).toBe(0);
+      expect(subscriber.badSignatures).toBe(0);
     });
   },
 );

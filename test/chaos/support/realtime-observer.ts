@@ -4,6 +4,7 @@ import {
   type RealtimeClient,
   type RealtimeClientOptions,
 } from '../../../client/realtime.js';
+import { apiHeaders } from './gateway-process.js';
 
 /** One envelope frame as the server sent it, before the client library's own dedupe. */
 export interface SeenFrame {
@@ -72,4 +73,15 @@ export function repeatedSeqs(frames: SeenFrame[]): number[] {
     seen.add(frame.seq);
   }
   return repeated;
+}
+
+/** Mints a connection token for `accountIds` through a gateway's API, as a host app's backend does. */
+export async function mintToken(gatewayUrl: string, accountIds: string[]): Promise<string> {
+  const response = await fetch(`${gatewayUrl}/api/realtime/tokens`, {
+    method: 'POST',
+    headers: apiHeaders,
+    body: JSON.stringify({ accountIds }),
+  });
+  if (response.status !== 200) throw new Error(`token minting: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { token: string }).token;
 }
