@@ -26,7 +26,7 @@ const STOP_AFTER_ACKNOWLEDGED = 800;
 /** How long Postgres stays down: several provider retries land in the outage. */
 const OUTAGE_MS = 3000;
 
-async function status(url: string, body?: string): Promise<{ status: number; code?: string }> {
+async function answerOf(url: string, body?: string): Promise<{ status: number; code?: string }> {
   const response = await request(url, {
     method: body === undefined ? 'GET' : 'POST',
     headers: { 'content-type': 'application/json', 'unipile-auth': CHAOS_SECRETS.INBOUND_SECRET },
@@ -99,8 +99,8 @@ describe.skipIf(!testDatabaseKinds().includes('postgres') || !canRunPrivateClust
           if (acknowledged === STOP_AFTER_ACKNOWLEDGED && !outage) {
             outage = (async () => {
               await postgres!.stop();
-              const webhook = await status(`${gateway.url}${WEBHOOK_PATH}`, JSON.stringify(probe));
-              const readyz = (await status(`${gateway.url}/readyz`)).status;
+              const webhook = await answerOf(`${gateway.url}${WEBHOOK_PATH}`, JSON.stringify(probe));
+              const readyz = (await answerOf(`${gateway.url}/readyz`)).status;
               await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
               await postgres!.start();
               return { webhook, readyz };
@@ -113,10 +113,14 @@ describe.skipIf(!testDatabaseKinds().includes('postgres') || !canRunPrivateClust
       expect(whileDown.webhook).toEqual({ status: 503, code: 'HL_ERR_UNAVAILABLE' });
       expect(whileDown.readyz).toBe(503);
       // Nobody restarts the gateway: it must find Postgres again by itself.
-      await waitFor(async () => (await status(`${gateway.url}/readyz`)).status === 200, 'readyz 200 again', {
-        timeoutMs: 30_000,
-        intervalMs: 200,
-      });
+      await waitFor(
+        async () => (await answerOf(`${gateway.url}/readyz`)).status === 200,
+        'readyz 200 again',
+        {
+          timeoutMs: 30_000,
+          intervalMs: 200,
+        },
+      );
       expect(gateway.child.exitCode).toBeNull();
 
       const committed = (
