@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -58,13 +59,15 @@ const started: GatewayProcess[] = [];
  */
 export async function startGateway(options: GatewayOptions): Promise<GatewayProcess> {
   const port = options.port ?? (await freePort());
+  // Secrets come from the environment, so the data directory stays empty; it goes with the process.
+  const dataDir = mkdtempSync(join(tmpdir(), 'hookline-chaos-'));
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     env: {
       PATH: process.env.PATH ?? '',
       HOST: '127.0.0.1',
       PORT: String(port),
       DATABASE_URL: options.databaseUrl,
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'hookline-chaos-')),
+      DATA_DIR: dataDir,
       LOG_FORMAT: 'json',
       LOG_LEVEL: 'warn',
       ALLOW_PRIVATE_ENDPOINTS: 'true',
@@ -79,7 +82,9 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
   };
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => void rm(dataDir, { recursive: true, force: true }).finally(resolve)),
+  );
 
   // LOG_LEVEL=warn keeps 5,000 request lines out of the pipe, so readiness is polled instead.
   const deadline = Date.now() + 30_000;
