@@ -17,8 +17,12 @@ const ReconnectingWebSocket = ((ReconnectingWebSocketModule as unknown as { defa
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;
 
 export interface RealtimeClientOptions {
-  /** Absolute ws(s) URL of the gateway's socket, e.g. `wss://hooks.example.com/ws/messages`. */
-  url: string;
+  /**
+   * Absolute ws(s) URL of the gateway's socket, e.g. `wss://hooks.example.com/ws/messages`, or a
+   * function called before every connection attempt, so a client can fail over to another
+   * instance (resume with `since` works on any instance sharing the database).
+   */
+  url: string | (() => string);
   /**
    * Returns a connection token (from your backend, which calls `POST /api/realtime/tokens`).
    * Called before EVERY connection attempt, so an expired token is never reused.
@@ -93,7 +97,7 @@ export function createRealtimeClient(options: RealtimeClientOptions): RealtimeCl
       attempt++;
       if (closed) return 'ws://closed.invalid/';
       try {
-        const url = new URL(options.url);
+        const url = new URL(typeof options.url === 'function' ? options.url() : options.url);
         url.searchParams.set('token', await options.getToken());
         if (lastSeq !== undefined) url.searchParams.set('since', String(lastSeq));
         return url.toString();

@@ -68,6 +68,24 @@ describe('createRealtimeClient (Node, ws passed in)', () => {
     expect(seen).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('asks a url function before every connection, so it can fail over to another instance', async () => {
+    const first = await server();
+    const second = await server();
+    let target = first.url;
+    const realtime = client({ url: () => target, getToken: () => 't' });
+    const seen: number[] = [];
+    realtime.on('event', (envelope) => seen.push(envelope.seq));
+    await waitFor(() => realtime.status.state === 'open', 'open');
+    first.connections[0]!.socket.send(first.envelope(4));
+    await waitFor(() => seen.length === 1, 'the first envelope');
+    target = second.url;
+    first.connections[0]!.socket.terminate();
+
+    await waitFor(() => second.connections.length === 1, 'the connection to the second instance');
+    expect(second.connections[0]!.url.searchParams.get('since')).toBe('4');
+    expect(first.connections).toHaveLength(1);
+  });
+
   it('reports reconnecting with the delay before each attempt, then open again', async () => {
     const fake = await server();
     const realtime = client({ url: fake.url, getToken: () => 't' });
