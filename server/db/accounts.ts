@@ -19,7 +19,7 @@ export async function upsertAccountsSeen(tx: Tx, rows: AccountSeen[]): Promise<v
   const sorted = [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   await tx
     .insert(accounts)
-    .select(recordsetRows(accounts, sorted))
+    .select(recordsetRows(accounts, sorted).source)
     .onConflictDoUpdate({
       target: accounts.id,
       set: {

@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { chats } from '../../drizzle/schema.js';
 import type { Executor, Tx } from './database.js';
-import { recordsetRows } from './recordset.js';
+import { preparedName, recordsetRows } from './recordset.js';
 
 export type ChatRecord = typeof chats.$inferSelect;
 
@@ -40,14 +40,13 @@ export async function upsertChatActivity(tx: Tx, rows: ChatActivity[]): Promise<
         : 1,
   );
   const newer = sql`excluded.last_message_at >= coalesce(${chats.lastMessageAt}, '-infinity'::timestamptz)`;
+  const recordset = recordsetRows(
+    chats,
+    sorted.map(({ unreadIncrement, ...row }) => ({ ...row, unreadCount: unreadIncrement })),
+  );
   await tx
     .insert(chats)
-    .select(
-      recordsetRows(
-        chats,
-        sorted.map(({ unreadIncrement, ...row }) => ({ ...row, unreadCount: unreadIncrement })),
-      ),
-    )
+    .select(recordset.source)
     .onConflictDoUpdate({
       target: [chats.accountId, chats.id],
       set: {
@@ -62,7 +61,9 @@ export async function upsertChatActivity(tx: Tx, rows: ChatActivity[]): Promise<
         attendees: sql`coalesce(excluded.attendees, ${chats.attendees})`,
         updatedAt: sql`now()`,
       },
-    });
+    })
+    .prepare(preparedName('upsert_chat_activity', recordset))
+    .execute();
 }
 
 /** Keyset position in the chat list: the last row of the previous page. */

@@ -1,6 +1,6 @@
 import { inboundEvents } from '../../drizzle/schema.js';
 import type { Tx } from './database.js';
-import { recordsetRows } from './recordset.js';
+import { preparedName, recordsetRows } from './recordset.js';
 
 export interface InboundEventRow {
   provider: string;
@@ -20,10 +20,13 @@ export interface InboundEventRow {
  */
 export async function insertInboundEvents(tx: Tx, rows: InboundEventRow[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
+  const recordset = recordsetRows(inboundEvents, rows);
   const inserted = await tx
     .insert(inboundEvents)
-    .select(recordsetRows(inboundEvents, rows))
+    .select(recordset.source)
     .onConflictDoNothing({ target: inboundEvents.dedupeKey })
-    .returning({ dedupeKey: inboundEvents.dedupeKey });
+    .returning({ dedupeKey: inboundEvents.dedupeKey })
+    .prepare(preparedName('insert_inbound_events', recordset))
+    .execute();
   return new Set(inserted.map((row) => row.dedupeKey).filter((key) => key !== null));
 }

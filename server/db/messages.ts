@@ -1,7 +1,7 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { messages } from '../../drizzle/schema.js';
 import type { Executor, Tx } from './database.js';
-import { recordsetRows } from './recordset.js';
+import { preparedName, recordsetRows } from './recordset.js';
 
 export type MessageRecord = typeof messages.$inferSelect;
 /**
@@ -40,14 +40,13 @@ const byKey = (a: { accountId: string; id: string }, b: { accountId: string; id:
  */
 export async function upsertReceivedMessages(tx: Tx, rows: NewMessage[]): Promise<MessageState[]> {
   if (rows.length === 0) return [];
+  const recordset = recordsetRows(
+    messages,
+    [...rows].sort(byKey).map((row) => ({ ...row, state: 'received' })),
+  );
   return tx
     .insert(messages)
-    .select(
-      recordsetRows(
-        messages,
-        [...rows].sort(byKey).map((row) => ({ ...row, state: 'received' })),
-      ),
-    )
+    .select(recordset.source)
     .onConflictDoUpdate({
       target: [messages.accountId, messages.id],
       set: {
@@ -65,7 +64,9 @@ export async function upsertReceivedMessages(tx: Tx, rows: NewMessage[]): Promis
       },
       setWhere: sql`${messages.state} = 'placeholder'`,
     })
-    .returning(messageStateColumns);
+    .returning(messageStateColumns)
+    .prepare(preparedName('upsert_received_messages', recordset))
+    .execute();
 }
 
 export interface MessageKey {

@@ -3,6 +3,28 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 
 const isJson = (column: Column) => column.getSQLType() === 'jsonb' || column.getSQLType() === 'json';
 
+/** A bulk insert's source, and what its SQL text depends on. */
+export interface Recordset {
+  /** `select … from json_to_recordset($1)`, for `insert(table).select(…)`. */
+  source: SQL;
+  /**
+   * One letter per column (batch, default, override): with the statement's code, it determines
+   * the generated SQL text, so `statement name + shape` can name a prepared statement (see
+   * {@link preparedName}).
+   */
+  shape: string;
+}
+
+/**
+ * A name for a hot-path statement built over a {@link Recordset}. Named statements are parsed
+ * once per connection instead of once per batch (Postgres logs showed parsing and planning the
+ * big upserts costing about as much as running them). node-postgres refuses a name reused with
+ * a different text, so a mistake here fails loudly rather than running the wrong statement.
+ * PGlite ignores names.
+ */
+export const preparedName = (statement: string, recordset: Recordset) =>
+  `hookline_${statement}_${recordset.shape}`;
+
 /**
  * The source of a bulk `insert into <table> select … from json_to_recordset($1)`, for drizzle's
  * `insert(table).select(…)`: the whole batch travels as ONE JSON parameter. A multi-row VALUES
@@ -21,14 +43,21 @@ export function recordsetRows<TTable extends PgTable>(
   table: TTable,
   rows: Partial<TTable['$inferInsert']>[],
   overrides: Partial<Record<keyof TTable['$inferInsert'], SQL>> = {},
-): SQL {
+): Recordset {
   const columns = Object.entries(getTableColumns(table)) as [string, Column][];
   const fromBatch: [string, Column][] = [];
+  let shape = '';
   const selected = columns.map(([key, column]) => {
     const override = overrides[key as keyof TTable['$inferInsert']];
-    if (override) return override;
-    if (rows.every((row) => (row as Record<string, unknown>)[key] === undefined))
+    if (override) {
+      shape += 'o';
+      return override;
+    }
+    if (rows.every((row) => (row as Record<string, unknown>)[key] === undefined)) {
+      shape += 'd';
       return defaultOf(table, column);
+    }
+    shape += 'b';
     if (column.getSQLType().endsWith(']'))
       throw new Error(`recordsetRows: array column ${column.name} is not supported`);
     fromBatch.push([key, column]);
@@ -46,7 +75,10 @@ export function recordsetRows<TTable extends PgTable>(
   const definitions = fromBatch.map(
     ([, column], index) => sql`${sql.identifier(`c${index + 1}`)} ${sql.raw(column.getSQLType())}`,
   );
-  return sql`select ${sql.join(selected, sql`, `)} from json_to_recordset(${JSON.stringify(records)}::json) as batch(${sql.join(definitions, sql`, `)})`;
+  return {
+    source: sql`select ${sql.join(selected, sql`, `)} from json_to_recordset(${JSON.stringify(records)}::json) as batch(${sql.join(definitions, sql`, `)})`,
+    shape,
+  };
 }
 
 /** Untyped literals in a select list would be read as text: every default carries its type. */
