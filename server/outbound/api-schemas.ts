@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { DeliveryAttemptRow, DeliveryRow } from '../db/deliveries.js';
 import type { EndpointRow } from '../db/endpoints.js';
+import { storableDatetime } from '../storable.js';
 import { customHeadersSchema } from './custom-headers.js';
 import { EVENT_TYPE_NAMES } from './event-catalog.js';
 
@@ -48,9 +49,9 @@ export const listDeliveriesQuery = z.object({
   limit,
 });
 
-export const statsQuery = z.object({ since: z.iso.datetime({ offset: true }).optional() });
+export const statsQuery = z.object({ since: storableDatetime({ offset: true }).optional() });
 
-export const recoverBody = z.strictObject({ since: z.iso.datetime({ offset: true }) });
+export const recoverBody = z.strictObject({ since: storableDatetime({ offset: true }) });
 
 const isoDate = z.iso.datetime({ offset: true });
 
