@@ -60,7 +60,17 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
 
     // Registered before @fastify/websocket's own preClose, so sockets get 1001, not 1005.
     app.addHook('preClose', async () => hub.closeAll());
-    await app.register(websocket, { options: { maxPayload: config.REALTIME_MAX_CLIENT_FRAME_BYTES } });
+    await app.register(websocket, {
+      options: { maxPayload: config.REALTIME_MAX_CLIENT_FRAME_BYTES },
+      // A client breaking the protocol (oversized frame, bad opcode) has already been sent its close
+      // code by ws: that is the client's fault, not an error of ours, so one hostile client cannot
+      // fill the error log. The default handler logs every socket error at error level.
+      errorHandler: (error, socket, request) => {
+        const protocol = String((error as { code?: unknown }).code ?? '').startsWith('WS_ERR_');
+        request.log[protocol ? 'debug' : 'warn']({ err: error }, 'websocket connection error');
+        socket.terminate();
+      },
+    });
 
     registerTokenRoute(app, options.jwtSecret);
     registerSocketRoute(app, {
