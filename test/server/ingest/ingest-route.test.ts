@@ -32,6 +32,8 @@ describe.each(testDatabaseKinds())('POST /api/webhooks/unipile/messages on %s', 
       ['text/plain', 'text/plain'],
       ['no content type', null],
       ['application/json with charset', 'application/json; charset=utf-8'],
+      ['an empty content type', ''],
+      ['a malformed content type', 'json'],
     ])('accepts a body sent as %s (API-created webhooks send no JSON type)', async (_name, contentType) => {
       const response = await postWebhook(t.app, messageReceived(), { contentType });
       expect(response.statusCode).toBe(200);
