@@ -157,6 +157,10 @@ export function ingestAttacks(target: () => Target): void {
       await post(JSON.stringify(message).replace('"T"', `"a${escaped}b"`));
       expect(await target().storedTexts(account.id, `esc_${index}`)).toEqual([`a${stored}b`]);
     }
+    // The same in an unmodelled field (kept as jsonb) and in a key.
+    const extra = messageReceived({ account, chatId: 'chat_unicode', messageId: 'esc_extra' });
+    await post(JSON.stringify({ ...extra, x_note: 'low \udc00', 'k\u0000': 1 }));
+    expect(await target().storedTexts(account.id, 'esc_extra')).toHaveLength(1);
     // Overlong and invalid UTF-8 bytes decode to U+FFFD: stored, not a crash.
     const raw = JSON.stringify(
       messageReceived({ account, chatId: 'chat_unicode', messageId: 'bytes', text: 'T' }),
