@@ -7,7 +7,8 @@ import { type Database, openDatabase } from './db/database.js';
 import { applyMigrations } from './db/migrate.js';
 import { databasePlugin } from './db/plugin.js';
 import { apiAuthPlugin } from './http/api-auth.js';
-import { errorHandlerPlugin } from './http/error-handler.js';
+import { clientErrorHandler, errorHandlerPlugin, frameworkErrorHandler } from './http/error-handler.js';
+import { rejectNulPlugin } from './http/reject-nul.js';
 import { inboxRoutes } from './inbox/plugin.js';
 import { ingestPlugin } from './ingest/plugin.js';
 import { metricsPlugin } from './ops/metrics.js';
@@ -77,13 +78,19 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // Per-request info lines cost too much at ingest rates: the onResponse hook below logs instead.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
+    // Ids in paths (chat ids) may be 512 characters, as ingest accepts them; fastify's default of
+    // 100 answered 414 for a longer chat id that was stored and listed.
+    maxParamLength: 512,
     return503OnClosing: true,
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   });
   const database = options.database ?? (await openConfiguredDatabase(options.config, options.logger));
 
   app.decorate('config', options.config);
   app.decorate('changes', new ChangeSignal());
   await app.register(errorHandlerPlugin);
+  await app.register(rejectNulPlugin);
   await app.register(databasePlugin, { database, closeOnShutdown: !options.database });
   await app.register(metricsPlugin);
   await app.register(readinessPlugin);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HooklineError } from '../errors.js';
+import { containsNul } from '../storable.js';
 
 /**
  * Page cursors are opaque to clients: base64url JSON of the last row's sort key. A cursor that
@@ -12,7 +13,10 @@ export function encodeCursor(position: unknown): string {
 export function decodeCursor<T>(cursor: string | undefined, schema: z.ZodType<T>): T | undefined {
   if (cursor === undefined) return undefined;
   try {
-    return schema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    const position = schema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    // Cursors are ours, so one holding U+0000 is forged; Postgres could not compare it anyway.
+    if (containsNul(position)) throw new Error('forged cursor');
+    return position;
   } catch {
     throw new HooklineError(
       'HL_ERR_INVALID_REQUEST',

@@ -5,12 +5,17 @@ import { listChatMessages } from '../db/messages.js';
 import { transaction } from '../db/transaction.js';
 import { HooklineError } from '../errors.js';
 import { Envelopes, publishEnvelopes } from '../ingest/envelopes.js';
+import { storableDatetime } from '../storable.js';
 import { decodeCursor, encodeCursor, pageQuerySchema } from './cursor.js';
 import { allowedAccounts, readerAuth } from './reader-auth.js';
 import { chatView, messageView } from './views.js';
 
-const chatCursorSchema = z.object({ lastMessageAt: z.iso.datetime(), accountId: z.string(), id: z.string() });
-const messageCursorSchema = z.object({ sentAt: z.iso.datetime(), id: z.string() });
+const chatCursorSchema = z.object({
+  lastMessageAt: storableDatetime(),
+  accountId: z.string(),
+  id: z.string(),
+});
+const messageCursorSchema = z.object({ sentAt: storableDatetime(), id: z.string() });
 const chatParamsSchema = z.object({ chatId: z.string().min(1).max(512) });
 const readBodySchema = z.object({ accountId: z.string().min(1).max(512).optional() }).nullish();
 

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ZodError } from 'zod';
@@ -57,6 +59,39 @@ function sendError(request: FastifyRequest, reply: FastifyReply, error: Hookline
   const body = errorBody(error);
   if (error.code === 'HL_ERR_INTERNAL') body.error.message = `Internal error (request ${request.id})`;
   return reply.status(error.statusCode).type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * fastify's `frameworkErrors`: a URL that cannot be decoded (`/api/chats/%E0`) is refused before
+ * routing, and would otherwise get fastify's own error format instead of ours.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  return sendError(request, reply, toHooklineError(error), error);
+}
+
+/**
+ * The HTTP server's `clientError` handler: requests Node refuses before fastify sees them
+ * (oversized headers, malformed HTTP) get our JSON error format too. Mirrors fastify's default
+ * otherwise: nothing to answer on a reset or destroyed socket, and the socket is closed after.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status =
+    error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const body = JSON.stringify(
+    errorBody(
+      new HooklineError('HL_ERR_INVALID_REQUEST', STATUS_CODES[status] ?? 'Bad request', {
+        statusCode: status,
+      }),
+    ),
+  );
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 /** One error handler for the whole app, and a JSON 404 for unknown routes. */

@@ -28,13 +28,32 @@ function depthExceeds(value: unknown, limit: number): boolean {
 
 function parseJson(raw: string): { ok: true; value: unknown } | { ok: false; reason: string } {
   try {
-    const reviver = raw.includes('\\u0000')
-      ? (_key: string, value: unknown) => (typeof value === 'string' ? value.replace(NUL, '\uFFFD') : value)
-      : undefined;
-    return { ok: true, value: JSON.parse(raw, reviver) };
+    return { ok: true, value: JSON.parse(raw) };
   } catch (error) {
     return { ok: false, reason: error instanceof Error ? error.message : 'not JSON' };
   }
+}
+
+/** An unpaired UTF-16 surrogate: JSON can spell one (`"\ud800"`), jsonb refuses it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+function storableText(text: string): string {
+  return text.replace(LONE_SURROGATE, '\uFFFD').replace(NUL, '\uFFFD');
+}
+
+/**
+ * The parsed body with U+0000 and unpaired surrogates replaced in every string and key, so that
+ * a webhook carrying them (a message cut in the middle of an emoji) is stored instead of failing
+ * in Postgres. Only escapes (`\u…`) can produce them: text decoded from UTF-8 has neither.
+ * Recursive: the depth is checked before.
+ */
+function storableJson(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(storableJson);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, child]) => [storableText(key), storableJson(child)]),
+  );
 }
 
 /** Best-effort labels for a rejected body, so operators can find it by event and account. */
@@ -42,7 +61,7 @@ function labels(value: unknown): { eventName: string | null; accountId: string |
   if (value === null || typeof value !== 'object') return { eventName: null, accountId: null };
   const record = value as Record<string, unknown>;
   const status = record.AccountStatus as Record<string, unknown> | undefined;
-  const text = (field: unknown) => (typeof field === 'string' ? field.slice(0, 200) : null);
+  const text = (field: unknown) => (typeof field === 'string' ? storableText(field.slice(0, 200)) : null);
   return {
     eventName: status ? 'account_status' : text(record.event),
     accountId: text(status ? status.account_id : record.account_id),
@@ -68,7 +87,8 @@ export function parseWebhookBody(rawBody: string): IngestItem {
       rawBody: stored,
       eventName: null,
       accountId: null,
-      error: { code: 'HL_ERR_INVALID_JSON', reason: json.reason },
+      // The parser's message quotes the body, which may hold U+0000.
+      error: { code: 'HL_ERR_INVALID_JSON', reason: storableText(json.reason) },
     };
   }
   if (depthExceeds(json.value, MAX_JSON_DEPTH)) {
@@ -79,12 +99,13 @@ export function parseWebhookBody(rawBody: string): IngestItem {
       error: { code: 'HL_ERR_INVALID_PAYLOAD', reason: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` },
     };
   }
-  const parsed = parseUnipileWebhook(json.value);
+  const value = rawBody.includes('\\u') ? storableJson(json.value) : json.value;
+  const parsed = parseUnipileWebhook(value);
   if (!parsed.ok) {
     return {
       outcome: 'rejected',
       rawBody: stored,
-      ...labels(json.value),
+      ...labels(value),
       error: { code: 'HL_ERR_INVALID_PAYLOAD', issues: issuesFor(parsed.issues) },
     };
   }

@@ -41,6 +41,10 @@ export async function ingestPlugin(app: FastifyInstance, options: IngestPluginOp
         if (typeof presented !== 'string' || !safeEqual(presented, options.inboundSecret)) {
           throw new HooklineError('HL_ERR_UNAUTHORIZED', 'Missing or invalid Unipile-Auth header');
         }
+        // The body is read as text whatever the type, but fastify answers 415 to a malformed
+        // Content-Type (`json`, empty) before any parser runs: the provider would retry it five
+        // times and give up. Without the header the catch-all parser takes the body.
+        delete request.raw.headers['content-type'];
       },
     },
     async (request) => {

@@ -2,8 +2,12 @@ import type { FastifyRequest } from 'fastify';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import pretty from 'pino-pretty';
 
-/** Query parameters that carry credentials and are masked wherever a URL is logged. */
-const SECRET_QUERY = /([?&](?:token|api_key|apikey|secret)=)[^&#]*/gi;
+/**
+ * Query parameters that carry credentials and are masked wherever a URL is logged: any name with
+ * token, auth, key, secret, password or signature in it, since a misconfigured client may put a
+ * credential in the query string under any such name (`?unipile-auth=…`).
+ */
+const SECRET_QUERY = /([?&][^=&#]*(?:token|auth|key|secret|password|signature)[^=&#]*=)[^&#]*/gi;
 
 /** A URL safe to log: credentials in the query string replaced by `[redacted]`. */
 export function redactUrl(url: string): string {

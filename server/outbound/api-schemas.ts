@@ -1,13 +1,21 @@
 import { z } from 'zod';
 import type { DeliveryAttemptRow, DeliveryRow } from '../db/deliveries.js';
 import type { EndpointRow } from '../db/endpoints.js';
+import { storableDatetime } from '../storable.js';
 import { customHeadersSchema } from './custom-headers.js';
 import { EVENT_TYPE_NAMES } from './event-catalog.js';
 
 const eventType = z.enum(EVENT_TYPE_NAMES as [string, ...string[]]);
 
 const endpointFields = {
-  url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).max(2000),
+  // WHATWG URL parsing silently drops tabs and newlines; refuse them and other controls instead of
+  // storing a URL that differs from the one requests go to.
+  url: z
+    .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+    .max(2000)
+    .refine((url) => ![...url].some((char) => char <= ' ' || char === '\u007f'), {
+      error: 'URLs may not contain spaces or control characters',
+    }),
   description: z.string().max(500).nullable(),
   /** Null or absent: every event type. */
   eventTypes: z.array(eventType).min(1).max(EVENT_TYPE_NAMES.length).nullable(),
@@ -48,9 +56,9 @@ export const listDeliveriesQuery = z.object({
   limit,
 });
 
-export const statsQuery = z.object({ since: z.iso.datetime({ offset: true }).optional() });
+export const statsQuery = z.object({ since: storableDatetime({ offset: true }).optional() });
 
-export const recoverBody = z.strictObject({ since: z.iso.datetime({ offset: true }) });
+export const recoverBody = z.strictObject({ since: storableDatetime({ offset: true }) });
 
 const isoDate = z.iso.datetime({ offset: true });
 

@@ -34,6 +34,11 @@ export function closeSocket(socket: WebSocket, reason: CloseReason): void {
   if (socket.readyState === socket.CLOSED) return;
   const { code, reason: text } = CLOSE_CODES[reason];
   socket.close(code, text);
+  terminateAfterGrace(socket);
+}
+
+/** Destroys a closing `socket` unless its closing handshake completes within the grace period. */
+export function terminateAfterGrace(socket: WebSocket): void {
   const timer = setTimeout(() => socket.terminate(), CLOSE_GRACE_MS);
   timer.unref();
   socket.once('close', () => clearTimeout(timer));

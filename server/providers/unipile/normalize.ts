@@ -1,4 +1,5 @@
 import type { Attachment, IngestEvent, MessageEvent, Sender } from '../../ingest/events.js';
+import { isStorableDate } from '../../storable.js';
 import type { AccountStatusWebhook, MessagingWebhook, UnipileWebhook } from './webhook-schema.js';
 
 type Attendee = NonNullable<MessagingWebhook['sender']>;
@@ -57,7 +58,8 @@ function toAttachment(raw: RawAttachment): Attachment {
 function parseTime(value: string | null | undefined): Date | null {
   if (!value) return null;
   const time = new Date(value);
-  return Number.isNaN(time.getTime()) ? null : time;
+  // A time Postgres cannot store (year 0, +275760) is as unreadable as garbage: receive time is used.
+  return isStorableDate(time) ? time : null;
 }
 
 function extraFields(payload: Record<string, unknown>): Record<string, unknown> | null {

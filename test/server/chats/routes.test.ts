@@ -17,6 +17,19 @@ describe.each(testDatabaseKinds())('inbox read API on %s', (kind) => {
     expect(response.json().error.code).toBe('HL_ERR_UNAUTHORIZED');
   });
 
+  it('reads a chat whose id is as long as ingest accepts (512), and refuses a longer one with 414', async () => {
+    const account = fakeAccount();
+    const chatId = `chat_${'x'.repeat(507)}`;
+    const message = { ...messageReceived({ account, chatId }), provider_chat_id: 'prov_long' };
+    expect((await postWebhook(t.app, message)).statusCode).toBe(200);
+    const response = await get(`/api/chats/${chatId}/messages`);
+    expect(response.statusCode).toBe(200);
+    expect(response.json().items).toHaveLength(1);
+    const longer = await get(`/api/chats/${chatId}x/messages`);
+    expect(longer.statusCode).toBe(414);
+    expect(longer.json().error.code).toBe('HL_ERR_INVALID_REQUEST');
+  });
+
   it('lists chats by last message with unread counts, paginated without overlap', async () => {
     const account = fakeAccount();
     for (let index = 0; index < 5; index++) {

@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -72,6 +74,7 @@ describe('the one JSON error format', () => {
     ['a HooklineError', { method: 'GET', url: '/test/throw-coded' }, 409, 'HL_ERR_CONFLICT'],
     ['a zod failure', { method: 'GET', url: '/test/throw-zod' }, 400, 'HL_ERR_INVALID_REQUEST'],
     ['an unreachable database', { method: 'GET', url: '/test/throw-db-down' }, 503, 'HL_ERR_UNAVAILABLE'],
+    ['a URL that cannot be decoded', { method: 'GET', url: '/api/chats/%E0' }, 400, 'HL_ERR_INVALID_REQUEST'],
     ['a missing API token', { method: 'GET', url: '/test/protected' }, 401, 'HL_ERR_UNAUTHORIZED'],
     [
       'a wrong API token',
@@ -98,6 +101,25 @@ describe('the one JSON error format', () => {
   it('returns details when the error has them', async () => {
     const response = await app.inject({ method: 'GET', url: '/test/throw-coded' });
     expect(response.json().error.details).toEqual({ id: 'x' });
+  });
+
+  it('answers headers too large for Node (431) in the same format', async () => {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const raw = await new Promise<string>((resolve) => {
+      let answer = '';
+      const socket = connect(port, '127.0.0.1', () =>
+        socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(64 * 1024)}\r\n\r\n`),
+      );
+      socket.on('data', (chunk) => {
+        answer += chunk;
+      });
+      socket.on('close', () => resolve(answer));
+      // The server destroys the socket after answering: a reset then is expected, the close decides.
+      socket.on('error', () => {});
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 431 /);
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)).error.code).toBe('HL_ERR_INVALID_REQUEST');
   });
 
   it('lets a valid API token through', async () => {

@@ -1,4 +1,6 @@
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { queryRows } from '../../../server/db/rows.js';
 import {
   accountStatus,
   fakeAccount,
@@ -30,6 +32,8 @@ describe.each(testDatabaseKinds())('POST /api/webhooks/unipile/messages on %s', 
       ['text/plain', 'text/plain'],
       ['no content type', null],
       ['application/json with charset', 'application/json; charset=utf-8'],
+      ['an empty content type', ''],
+      ['a malformed content type', 'json'],
     ])('accepts a body sent as %s (API-created webhooks send no JSON type)', async (_name, contentType) => {
       const response = await postWebhook(t.app, messageReceived(), { contentType });
       expect(response.statusCode).toBe(200);
@@ -81,6 +85,46 @@ describe.each(testDatabaseKinds())('POST /api/webhooks/unipile/messages on %s', 
       expect(response.statusCode).toBe(200);
       const stored = await read.message(t.db.database, account.id, body.message_id);
       expect(stored?.text).toBe('a\uFFFDb');
+    });
+
+    it('unpaired surrogates and NUL in values and keys are stored (replaced), not rejected', async () => {
+      const account = fakeAccount();
+      const body = messageReceived({ account });
+      // As a sender whose text was cut inside an emoji writes them; jsonb refuses both.
+      // JSON.stringify writes lone surrogates and NUL as escapes.
+      const raw = JSON.stringify({ ...body, message: 'cut \ud83d', x_extra: 'low \udc00', 'k\u0000': 1 });
+      const response = await postWebhook(t.app, raw);
+      expect(response.statusCode, response.body).toBe(200);
+      const stored = await read.message(t.db.database, account.id, body.message_id);
+      expect(stored?.text).toBe('cut \uFFFD');
+      expect(stored?.extra).toMatchObject({ x_extra: 'low \uFFFD', 'k\uFFFD': 1 });
+    });
+
+    it('invalid JSON with a raw NUL is kept with the parser reason (which quotes the body)', async () => {
+      const unique = `x_${Date.now()}`;
+      const response = await postWebhook(t.app, `${unique}${String.fromCharCode(0)}`);
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error.code).toBe('HL_ERR_INVALID_JSON');
+      const rows = await queryRows<{ error: { code: string; reason: string } }>(
+        t.db.database.db,
+        sql`select error from inbound_events where raw_body = ${`${unique}\uFFFD`}`,
+      );
+      // Not the database's error code, which is what a body that failed to store would carry.
+      expect(rows[0]?.error.code).toBe('HL_ERR_INVALID_JSON');
+    });
+
+    it('a body rejected for its depth keeps its labels even when they hold NUL or surrogates', async () => {
+      const account = `acc_\\ud800_${Date.now()}`;
+      const raw = `{"event":"e\\u0000","account_id":"${account}","deep":${'['.repeat(40)}${']'.repeat(40)}}`;
+      const response = await postWebhook(t.app, raw);
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error.code).toBe('HL_ERR_INVALID_PAYLOAD');
+      const rows = await queryRows<{ event: string; error: { reason: string } }>(
+        t.db.database.db,
+        sql`select event, error from inbound_events where account_id = ${account.replace('\\ud800', '\uFFFD')}`,
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.event).toBe('e\uFFFD');
     });
   });
 

@@ -57,6 +57,11 @@ describe.each(testDatabaseKinds())('endpoints API on %s', (kind) => {
     ['no url', { url: undefined }],
     ['a non-http url', { url: 'ftp://hooks.example.com/x' }],
     ['a relative url', { url: '/hook' }],
+    [
+      'a url with CR LF (URL parsing would drop them silently)',
+      { url: 'https://hooks.example.com/\r\nHost: evil' },
+    ],
+    ['a url with a space', { url: 'https://hooks.example.com/a b' }],
     ['an unknown event type', { eventTypes: ['message.exploded'] }],
     ['an empty event type list', { eventTypes: [] }],
     ['zero attempts', { maxAttempts: 0 }],

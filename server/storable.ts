@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/**
+ * What Postgres can store, checked where input enters so that an unstorable value is a 400 and
+ * never a database error (500). Postgres `text` and `jsonb` cannot hold U+0000, and a
+ * `timestamptz` written from a JavaScript Date is refused unless its year has four digits
+ * (`toISOString` turns year 0 into `0000-…` and others into `+275760-…` or `-000001-…`).
+ */
+const NUL = String.fromCharCode(0);
+
+const FIRST_STORABLE_MS = Date.parse('0001-01-01T00:00:00.000Z');
+const LAST_STORABLE_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** Whether `value` (a string, or any string inside arrays and objects) contains U+0000. */
+export function containsNul(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (typeof current === 'string') {
+      if (current.includes(NUL)) return true;
+    } else if (current !== null && typeof current === 'object') {
+      for (const [key, child] of Object.entries(current)) {
+        if (key.includes(NUL)) return true;
+        stack.push(child);
+      }
+    }
+  }
+  return false;
+}
+
+/** Whether `date` is a valid time Postgres accepts from a JavaScript Date (years 1 to 9999, UTC). */
+export function isStorableDate(date: Date): boolean {
+  const time = date.getTime();
+  return time >= FIRST_STORABLE_MS && time <= LAST_STORABLE_MS;
+}
+
+/** An ISO 8601 date-time (offset allowed when `offset`) that is also a storable time. */
+export function storableDatetime(options: { offset?: boolean } = {}) {
+  return z.iso.datetime(options).refine((value) => isStorableDate(new Date(value)), {
+    error: 'expected a time between years 1 and 9999',
+  });
+}
