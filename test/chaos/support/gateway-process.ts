@@ -45,8 +45,10 @@ export interface GatewayOptions {
   databaseUrl: string;
   /** Listen on this port (a restart keeps its address so the provider's retries find it); default a free one. */
   port?: number;
-  /** Extra environment, e.g. OUTBOUND_* tuning. */
+  /** Extra environment, e.g. OUTBOUND_* tuning; it may override the chaos secrets. */
   env?: Record<string, string>;
+  /** How much of the log to keep, from the end. Default 200,000 characters. */
+  keepOutputChars?: number;
 }
 
 const running = new Set<GatewayProcess>();
@@ -77,8 +79,9 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  const keep = options.keepOutputChars ?? MAX_OUTPUT_CHARS;
   const append = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-MAX_OUTPUT_CHARS);
+    output = (output + chunk.toString()).slice(-keep);
   };
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
