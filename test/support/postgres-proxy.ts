@@ -13,11 +13,12 @@ export interface PostgresBehindProxy {
   dispose(): Promise<void>;
 }
 
-export async function openPostgresBehindProxy(
+/** A handle on the Postgres database at `url` that connects through a proxy of its own. */
+export async function connectThroughProxy(
+  url: string,
   options: { poolSize?: number } = {},
-): Promise<PostgresBehindProxy> {
-  const direct = await openTestDatabase('postgres');
-  const target = new URL(direct.url!);
+): Promise<{ proxy: TcpProxy; viaProxy: Database }> {
+  const target = new URL(url);
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
   target.port = String(proxy.port);
   const viaProxy = await openDatabase({
@@ -26,6 +27,14 @@ export async function openPostgresBehindProxy(
     connectionTimeoutMs: 1000,
     ...(options.poolSize ? { poolSize: options.poolSize } : {}),
   });
+  return { proxy, viaProxy };
+}
+
+export async function openPostgresBehindProxy(
+  options: { poolSize?: number } = {},
+): Promise<PostgresBehindProxy> {
+  const direct = await openTestDatabase('postgres');
+  const { proxy, viaProxy } = await connectThroughProxy(direct.url!, options);
   return {
     direct,
     proxy,

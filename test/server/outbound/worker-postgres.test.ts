@@ -7,7 +7,7 @@ import {
   publishEvents,
   useOutboundFixtures,
 } from '../../support/outbound.js';
-import { startTcpProxy } from '../../support/tcp-proxy.js';
+import { connectThroughProxy } from '../../support/postgres-proxy.js';
 import { waitFor } from '../../support/webhook-sink.js';
 
 describePostgres('delivery workers sharing Postgres', () => {
@@ -46,14 +46,7 @@ describePostgres('delivery workers sharing Postgres', () => {
 
   it('listens again after a Postgres outage and still wakes on NOTIFY', async () => {
     const sink = await use.sink();
-    const target = new URL(db.url!);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    target.port = String(proxy.port);
-    const viaProxy = await openDatabase({
-      kind: 'postgres',
-      url: target.toString(),
-      connectionTimeoutMs: 1000,
-    });
+    const { proxy, viaProxy } = await connectThroughProxy(db.url!);
     const producer = await use.app(db.database, { OUTBOUND_WORKER_ENABLED: 'false' });
     const { id } = await createEndpoint(producer, { url: sink.url });
     const consumer = await use.app(viaProxy, { OUTBOUND_POLL_INTERVAL_MS: '60000' });
