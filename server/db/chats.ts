@@ -1,70 +1,8 @@
 import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { chats } from '../../drizzle/schema.js';
 import type { Executor, Tx } from './database.js';
-import { preparedName, recordsetRows } from './recordset.js';
 
 export type ChatRecord = typeof chats.$inferSelect;
-
-/** One chat's share of a batch of new messages. */
-export interface ChatActivity {
-  accountId: string;
-  id: string;
-  providerChatId: string | null;
-  accountType: string | null;
-  subject: string | null;
-  isGroup: boolean | null;
-  attendees: unknown;
-  lastMessageAt: Date;
-  lastMessageId: string;
-  lastMessagePreview: string | null;
-  /** New messages not sent by the account itself. */
-  unreadIncrement: number;
-}
-
-/**
- * Creates or bumps chats for new messages: unread counts add up, and the last message moves
- * only forward in time (an old message arriving late does not become the preview). Rows are
- * sorted so concurrent batches lock chats in the same order.
- */
-export async function upsertChatActivity(tx: Tx, rows: ChatActivity[]): Promise<void> {
-  if (rows.length === 0) return;
-  const sorted = [...rows].sort((a, b) =>
-    a.accountId === b.accountId
-      ? a.id < b.id
-        ? -1
-        : a.id > b.id
-          ? 1
-          : 0
-      : a.accountId < b.accountId
-        ? -1
-        : 1,
-  );
-  const newer = sql`excluded.last_message_at >= coalesce(${chats.lastMessageAt}, '-infinity'::timestamptz)`;
-  const recordset = recordsetRows(
-    chats,
-    sorted.map(({ unreadIncrement, ...row }) => ({ ...row, unreadCount: unreadIncrement })),
-  );
-  await tx
-    .insert(chats)
-    .select(recordset.source)
-    .onConflictDoUpdate({
-      target: [chats.accountId, chats.id],
-      set: {
-        unreadCount: sql`${chats.unreadCount} + excluded.unread_count`,
-        lastMessageAt: sql`greatest(${chats.lastMessageAt}, excluded.last_message_at)`,
-        lastMessageId: sql`case when ${newer} then excluded.last_message_id else ${chats.lastMessageId} end`,
-        lastMessagePreview: sql`case when ${newer} then excluded.last_message_preview else ${chats.lastMessagePreview} end`,
-        providerChatId: sql`coalesce(excluded.provider_chat_id, ${chats.providerChatId})`,
-        accountType: sql`coalesce(excluded.account_type, ${chats.accountType})`,
-        subject: sql`coalesce(excluded.subject, ${chats.subject})`,
-        isGroup: sql`coalesce(excluded.is_group, ${chats.isGroup})`,
-        attendees: sql`coalesce(excluded.attendees, ${chats.attendees})`,
-        updatedAt: sql`now()`,
-      },
-    })
-    .prepare(preparedName('upsert_chat_activity', recordset))
-    .execute();
-}
 
 /** Keyset position in the chat list: the last row of the previous page. */
 export interface ChatCursor {

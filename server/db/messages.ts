@@ -1,7 +1,6 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { messages } from '../../drizzle/schema.js';
 import type { Executor, Tx } from './database.js';
-import { preparedName, recordsetRows } from './recordset.js';
 
 export type MessageRecord = typeof messages.$inferSelect;
 /**
@@ -25,49 +24,6 @@ const messageStateColumns = {
   deliveredAt: messages.deliveredAt,
 };
 export type MessageState = Pick<MessageRecord, keyof typeof messageStateColumns>;
-
-export type NewMessage = Omit<typeof messages.$inferInsert, 'state' | 'createdAt' | 'updatedAt'>;
-
-const byKey = (a: { accountId: string; id: string }, b: { accountId: string; id: string }) =>
-  a.accountId === b.accountId ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.accountId < b.accountId ? -1 : 1;
-
-/**
- * Stores newly received messages. A placeholder left by an earlier out-of-order event (an edit,
- * reaction, read, … that arrived first) is filled in, keeping what that event already applied:
- * an edited text stays the edited text, a deletion stays a deletion.
- *
- * @returns the stored rows, as they are after the merge.
- */
-export async function upsertReceivedMessages(tx: Tx, rows: NewMessage[]): Promise<MessageState[]> {
-  if (rows.length === 0) return [];
-  const recordset = recordsetRows(
-    messages,
-    [...rows].sort(byKey).map((row) => ({ ...row, state: 'received' })),
-  );
-  return tx
-    .insert(messages)
-    .select(recordset.source)
-    .onConflictDoUpdate({
-      target: [messages.accountId, messages.id],
-      set: {
-        state: 'received',
-        chatId: sql`excluded.chat_id`,
-        providerMessageId: sql`excluded.provider_message_id`,
-        sender: sql`excluded.sender`,
-        isSender: sql`excluded.is_sender`,
-        attachments: sql`case when ${messages.deletedAt} is null then excluded.attachments else ${messages.attachments} end`,
-        quoted: sql`excluded.quoted`,
-        extra: sql`excluded.extra`,
-        sentAt: sql`excluded.sent_at`,
-        text: sql`case when ${messages.editedAt} is null and ${messages.deletedAt} is null then excluded.text else ${messages.text} end`,
-        updatedAt: sql`now()`,
-      },
-      setWhere: sql`${messages.state} = 'placeholder'`,
-    })
-    .returning(messageStateColumns)
-    .prepare(preparedName('upsert_received_messages', recordset))
-    .execute();
-}
 
 export interface MessageKey {
   accountId: string;

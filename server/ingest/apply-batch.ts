@@ -1,9 +1,9 @@
 import type { AccountSeen } from '../db/accounts.js';
 import type { Db } from '../db/database.js';
-import { type InboundEventRow, insertInboundEvents } from '../db/inbound-events.js';
+import { type InboundEventRow, ingestMessages } from '../db/ingest-messages.js';
 import { transaction } from '../db/transaction.js';
 import { applyAccountStatus } from './apply-account-status.js';
-import { applyChatActivity, applyFollowUp, applyNewMessages } from './apply-messages.js';
+import { accountsOf, addNewMessageEnvelopes, applyFollowUp, receivedMessage } from './apply-messages.js';
 import { Envelopes, type Published, publishEnvelopes } from './envelopes.js';
 import type { IngestEvent, MessageEvent } from './events.js';
 import type { KnownAccounts } from './known-accounts.js';
@@ -61,7 +61,7 @@ function inboundRow(item: IngestItem, provider: string): InboundEventRow {
  * Applies a batch of webhooks in ONE transaction: records every body, drops duplicates (by the
  * unique dedupe key, so concurrent batches and instances agree), applies new messages in bulk
  * and follow-ups in arrival order, enqueues outbound deliveries, and appends realtime envelopes
- * last (see appendRealtimeEvents). Nothing is visible to anyone until the whole batch commits.
+ * last (see publishEnvelopes). Nothing is visible to anyone until the whole batch commits.
  */
 export async function applyBatch(db: Db, items: IngestItem[], options: ApplyOptions): Promise<BatchOutcome> {
   return transaction(db, async (tx) => {
@@ -85,29 +85,40 @@ export async function applyBatch(db: Db, items: IngestItem[], options: ApplyOpti
       if (!applied) results[index] = 'duplicate';
     }
 
-    const toRecord = items.filter((_item, index) => results[index] !== 'duplicate');
-    const newKeys = await insertInboundEvents(
-      tx,
-      toRecord.map((item) => inboundRow(item, options.provider)),
-    );
-    const messageEvents: { index: number; event: MessageEvent }[] = [];
+    // Every body is recorded; received messages are applied in the same round trip, but only
+    // those whose dedupe key turns out to be new (see ingestMessages).
+    const received: { event: MessageEvent; dedupeKey: string }[] = [];
+    items.forEach((item, index) => {
+      if (results[index] !== 'accepted' || item.outcome !== 'accepted' || item.event.kind !== 'message')
+        return;
+      if (item.event.event === 'message_received' && item.dedupeKey !== null)
+        received.push({ event: item.event, dedupeKey: item.dedupeKey });
+    });
+    const receivedAt = new Date();
+    const accountsWritten = options.knownAccounts.unseen(accountsOf(received.map(({ event }) => event)));
+    const { newKeys, stored } = await ingestMessages(tx, {
+      inbound: items
+        .filter((_item, index) => results[index] !== 'duplicate')
+        .map((item) => inboundRow(item, options.provider)),
+      accounts: accountsWritten,
+      messages: received.map(({ event, dedupeKey }) => receivedMessage(event, dedupeKey, receivedAt)),
+    });
+
+    const messageEvents: MessageEvent[] = [];
     items.forEach((item, index) => {
       if (results[index] !== 'accepted' || item.outcome !== 'accepted' || item.event.kind !== 'message')
         return;
       if (item.dedupeKey !== null && !newKeys.has(item.dedupeKey)) results[index] = 'duplicate';
-      else messageEvents.push({ index, event: item.event });
+      else messageEvents.push(item.event);
     });
-
-    const applied = await applyNewMessages(
-      tx,
-      messageEvents.map(({ event }) => event).filter((event) => event.event === 'message_received'),
+    addNewMessageEnvelopes(
+      messageEvents.filter((event) => event.event === 'message_received'),
+      stored,
       envelopes,
-      options.knownAccounts,
     );
-    for (const { event } of messageEvents) {
+    for (const event of messageEvents) {
       if (event.event !== 'message_received') await applyFollowUp(tx, event, envelopes);
     }
-    await applyChatActivity(tx, applied.chats);
-    return { results, accountsWritten: applied.accountsWritten, ...(await publishEnvelopes(tx, envelopes)) };
+    return { results, accountsWritten, ...(await publishEnvelopes(tx, envelopes)) };
   });
 }

@@ -1,0 +1,167 @@
+import { asc, eq } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { accounts, chats, inboundEvents, messages } from '../../../drizzle/schema.js';
+import {
+  type InboundEventRow,
+  ingestMessages,
+  type ReceivedMessage,
+} from '../../../server/db/ingest-messages.js';
+import { applyMessageChange } from '../../../server/db/messages.js';
+import { transaction } from '../../../server/db/transaction.js';
+import { testDatabaseKinds, useTestDatabase } from '../../support/databases.js';
+
+const odd = `quote " backslash \\ newline \n tab \t emoji 🙂 rtl \u202e sql '); drop table x; --`;
+
+const body = (dedupeKey: string | null, rawBody: string): InboundEventRow => ({
+  provider: 'unipile',
+  event: 'message_received',
+  dedupeKey,
+  accountId: 'acc_1',
+  status: 'accepted',
+  rawBody,
+});
+
+const received = (id: string, overrides: Partial<ReceivedMessage> = {}): ReceivedMessage => ({
+  dedupeKey: `key_${id}`,
+  accountId: 'acc_1',
+  id,
+  chatId: 'chat_1',
+  providerMessageId: `provider_${id}`,
+  text: `text of ${id}`,
+  sender: { id: 'att_1', name: 'Ada', providerId: 'p_1', profileUrl: null },
+  isSender: false,
+  attachments: [],
+  quoted: null,
+  extra: { folder: ['INBOX'] },
+  sentAt: new Date('2026-11-20T10:00:00.000Z'),
+  providerChatId: 'provider_chat_1',
+  accountType: 'WHATSAPP',
+  subject: null,
+  isGroup: false,
+  attendees: [{ id: 'att_1', name: 'Ada', providerId: 'p_1', profileUrl: null }],
+  preview: `text of ${id}`,
+  ...overrides,
+});
+
+/** Records the bodies and applies the messages, each message carrying its own body's key. */
+function ingest(
+  executor: Parameters<typeof transaction>[0],
+  batch: { messages: ReceivedMessage[]; bodies?: InboundEventRow[] },
+) {
+  return transaction(executor, (tx) =>
+    ingestMessages(tx, {
+      inbound: batch.bodies ?? batch.messages.map((message) => body(message.dedupeKey, message.id)),
+      accounts: [],
+      messages: batch.messages,
+    }),
+  );
+}
+
+describe.each(testDatabaseKinds())('hookline_ingest_messages on %s', (kind) => {
+  const db = useTestDatabase(kind);
+
+  it('stores bodies exactly as given and reports which dedupe keys were new', async () => {
+    const { db: drizzle } = db.current.database;
+    const error = { code: 'HL_ERR_INVALID_PAYLOAD', issues: [{ path: ['a', 0], message: odd }] };
+    const rejected = { ...body(null, '{}'), status: 'rejected' as const, accountId: null, error };
+    const first = await ingest(drizzle, {
+      messages: [],
+      bodies: [body('k1', odd), rejected, body('k2', '[]')],
+    });
+    const second = await ingest(drizzle, { messages: [], bodies: [body('k1', 'again'), body('k3', '')] });
+
+    expect([...first.newKeys].sort()).toEqual(['k1', 'k2']);
+    expect([...second.newKeys]).toEqual(['k3']);
+    const stored = await drizzle.select().from(inboundEvents).orderBy(asc(inboundEvents.id));
+    expect(stored.map((event) => event.rawBody)).toEqual([odd, '{}', '[]', '']);
+    expect(stored[1]?.error).toEqual(error);
+    expect(stored[1]?.accountId).toBeNull();
+  });
+
+  it('applies only messages whose key was new, returning them as stored', async () => {
+    const { db: drizzle } = db.current.database;
+    const message = received('m1', { text: odd, attachments: [{ id: 'a1', sticker: false }] });
+    const first = await ingest(drizzle, { messages: [message] });
+    const again = await ingest(drizzle, { messages: [{ ...message, text: 'changed' }] });
+
+    expect(first.stored).toEqual([
+      expect.objectContaining({
+        accountId: 'acc_1',
+        id: 'm1',
+        chatId: 'chat_1',
+        text: odd,
+        isSender: false,
+        attachments: [{ id: 'a1', sticker: false }],
+        reactions: [],
+        sentAt: new Date('2026-11-20T10:00:00.000Z'),
+        editedAt: null,
+      }),
+    ]);
+    expect(again).toEqual({ newKeys: new Set(), stored: [] });
+    const [row] = await drizzle.select().from(messages);
+    expect(row).toMatchObject({ text: odd, state: 'received', extra: { folder: ['INBOX'] } });
+  });
+
+  it('fills a placeholder in, keeping an edit that arrived first', async () => {
+    const { db: drizzle } = db.current.database;
+    const key = { accountId: 'acc_1', messageId: 'm2', chatId: 'chat_1' };
+    const editedAt = new Date('2026-11-20T10:05:00.000Z');
+    await transaction(drizzle, (tx) =>
+      applyMessageChange(tx, key, { kind: 'edited', text: 'edited first', at: editedAt }),
+    );
+    const { stored } = await ingest(drizzle, { messages: [received('m2')] });
+
+    expect(stored).toEqual([expect.objectContaining({ id: 'm2', text: 'edited first', editedAt })]);
+  });
+
+  it('bumps each chat once per batch: unread adds up, the latest message is the preview', async () => {
+    const { db: drizzle } = db.current.database;
+    const at = (minute: number) => new Date(`2026-11-21T10:0${minute}:00.000Z`);
+    await ingest(drizzle, {
+      messages: [
+        received('c1', { chatId: 'chat_b', sentAt: at(2), preview: 'second' }),
+        received('c2', { chatId: 'chat_b', sentAt: at(1), preview: 'first', subject: 'ignored' }),
+        received('c3', { chatId: 'chat_b', sentAt: at(2), preview: 'tie, later arrival', isSender: true }),
+      ],
+    });
+    // Older than what the chat shows: counted as unread, but not the preview.
+    await ingest(drizzle, {
+      messages: [received('c4', { chatId: 'chat_b', sentAt: at(0), attendees: null })],
+    });
+
+    const [chat] = await drizzle.select().from(chats).where(eq(chats.id, 'chat_b'));
+    expect(chat).toMatchObject({
+      accountId: 'acc_1',
+      id: 'chat_b',
+      unreadCount: 3,
+      lastMessageId: 'c3',
+      lastMessagePreview: 'tie, later arrival',
+      lastMessageAt: at(2),
+      subject: null,
+      providerChatId: 'provider_chat_1',
+      attendees: [{ id: 'att_1', name: 'Ada', providerId: 'p_1', profileUrl: null }],
+    });
+  });
+
+  it('creates accounts and learns their details without rewriting unchanged rows', async () => {
+    const { db: drizzle } = db.current.database;
+    const seen = (userId: string | null) => ({
+      id: 'acc_9',
+      provider: 'unipile',
+      accountType: 'WHATSAPP',
+      userId,
+    });
+    const upsert = (userId: string | null) =>
+      transaction(drizzle, (tx) =>
+        ingestMessages(tx, { inbound: [], accounts: [seen(userId)], messages: [] }),
+      );
+    await upsert(null);
+    await upsert('me@s.whatsapp.net');
+    const [learned] = await drizzle.select().from(accounts);
+    await upsert(null);
+    const [kept] = await drizzle.select().from(accounts);
+
+    expect(learned).toMatchObject({ accountType: 'WHATSAPP', userId: 'me@s.whatsapp.net' });
+    expect(kept?.updatedAt).toEqual(learned?.updatedAt);
+  });
+});
