@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { HooklineError } from '../errors.js';
 import { bearerToken } from '../http/api-auth.js';
-import { safeEqual } from '../http/safe-equal.js';
+import { secretMatcher } from '../http/safe-equal.js';
 import { type RealtimeScope, verifyRealtimeToken } from '../realtime/tokens.js';
 
 declare module 'fastify' {
@@ -18,6 +18,7 @@ declare module 'fastify' {
  * API_TOKEN.
  */
 export function readerAuth(apiToken: string, realtimeJwtSecret: string) {
+  const isApiToken = secretMatcher(apiToken);
   return async (request: FastifyRequest): Promise<void> => {
     const presented = bearerToken(request);
     if (!presented) {
@@ -26,7 +27,7 @@ export function readerAuth(apiToken: string, realtimeJwtSecret: string) {
         'Missing credentials: Authorization: Bearer <API_TOKEN or connection token>',
       );
     }
-    if (safeEqual(presented, apiToken)) {
+    if (isApiToken(presented)) {
       request.readScope = { kind: 'all' };
       return;
     }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { HooklineError } from '../errors.js';
-import { safeEqual } from './safe-equal.js';
+import { secretMatcher } from './safe-equal.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -25,9 +25,10 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 
 export const apiAuthPlugin = fp<ApiAuthOptions>(
   async (app: FastifyInstance, options) => {
+    const isApiToken = secretMatcher(options.apiToken);
     app.decorate('requireApiToken', async (request: FastifyRequest) => {
       const token = bearerToken(request);
-      if (!token || !safeEqual(token, options.apiToken)) {
+      if (!token || !isApiToken(token)) {
         throw new HooklineError(
           'HL_ERR_UNAUTHORIZED',
           'Missing or invalid API token (Authorization: Bearer <API_TOKEN>)',

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { BODY_LIMIT_BYTES } from '../app-limits.js';
 import { HooklineError } from '../errors.js';
-import { safeEqual } from '../http/safe-equal.js';
+import { secretMatcher } from '../http/safe-equal.js';
 import { IngestService, type IngestServiceOptions } from './service.js';
 
 /** The provider's webhook target (DESIGN.md, "Routes"). */
@@ -28,6 +28,7 @@ export async function ingestPlugin(app: FastifyInstance, options: IngestPluginOp
   });
   app.addHook('preClose', () => service.drain());
 
+  const isInboundSecret = secretMatcher(options.inboundSecret);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_request, body, done) =>
     done(null, body),
@@ -38,7 +39,7 @@ export async function ingestPlugin(app: FastifyInstance, options: IngestPluginOp
     {
       onRequest: async (request) => {
         const presented = request.headers['unipile-auth'];
-        if (typeof presented !== 'string' || !safeEqual(presented, options.inboundSecret)) {
+        if (typeof presented !== 'string' || !isInboundSecret(presented)) {
           throw new HooklineError('HL_ERR_UNAUTHORIZED', 'Missing or invalid Unipile-Auth header');
         }
         // The body is read as text whatever the type, but fastify answers 415 to a malformed
