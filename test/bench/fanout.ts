@@ -45,7 +45,15 @@ interface Server {
 
 async function startServer(kind: Kind, databaseUrl: string): Promise<Server> {
   const script = fileURLToPath(new URL('./fanout-server.ts', import.meta.url));
-  const child = fork(script, [kind, databaseUrl], { execArgv: ['--import', 'tsx', '--expose-gc'] });
+  const child = fork(script, [kind, databaseUrl], {
+    // BENCH_NODE_ARGS reaches the servers only, e.g. BENCH_NODE_ARGS=--trace-gc to see their pauses.
+    execArgv: [
+      '--import',
+      'tsx',
+      '--expose-gc',
+      ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    ],
+  });
   const replies: ((reply: BenchReply) => void)[] = [];
   child.on('message', (reply: BenchReply) => {
     if (reply.type === 'error') process.stderr.write(`${kind}: ${reply.message}\n`);
