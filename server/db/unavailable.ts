@@ -43,6 +43,22 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+/** Serialization failure and deadlock: the transaction lost a race with another one. */
+const CONFLICT_SQLSTATES = new Set(['40001', '40P01']);
+
+/**
+ * Whether an error (or its `cause` chain) is a transaction conflict: running the work again can
+ * succeed at once, unlike an outage. {@link isDatabaseUnavailable} is true for these as well.
+ */
+export function isTransactionConflict(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && CONFLICT_SQLSTATES.has(code)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** The 503 a route answers when the database cannot be reached; the cause stays in logs only. */
 export function databaseUnavailableError(cause: unknown): HooklineError {
   return new HooklineError('HL_ERR_UNAVAILABLE', 'The database is unavailable; retry later', { cause });

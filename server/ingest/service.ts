@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { ChangeSignal } from '../db/change-signal.js';
 import type { Database } from '../db/database.js';
-import { databaseUnavailableError, isDatabaseUnavailable } from '../db/unavailable.js';
+import { databaseUnavailableError, isDatabaseUnavailable, isTransactionConflict } from '../db/unavailable.js';
 import { type ErrorCode, HooklineError } from '../errors.js';
 import { applyBatch, type IngestItem, type ItemResult } from './apply-batch.js';
 import { GroupCommitter } from './group-commit.js';
@@ -27,17 +27,7 @@ export interface IngestServiceOptions {
 /** How a single webhook ended, once its batch committed. */
 type Settled = ItemResult | 'unstorable';
 
-const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 3;
-
-function isRetryable(error: unknown): boolean {
-  for (let current = error, depth = 0; current && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && RETRYABLE_SQLSTATES.has(code)) return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
-}
 
 /**
  * The ingest pipeline behind the webhook route: parse and validate each body, then group-commit
@@ -126,7 +116,7 @@ export class IngestService {
         }
         return outcome.results;
       } catch (error) {
-        if (!isRetryable(error) || attempt >= MAX_ATTEMPTS) throw error;
+        if (!isTransactionConflict(error) || attempt >= MAX_ATTEMPTS) throw error;
       }
     }
   }
