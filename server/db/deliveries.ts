@@ -304,60 +304,6 @@ export async function recordAttempts(
   return rows.map((row) => ({ settled: row.settled, attempt: row.attempt ?? undefined }));
 }
 
-export interface AttemptRecord {
-  deliveryId: number;
-  attemptedAt: Date;
-  durationMs: number;
-  statusCode: number | null;
-  error: string | null;
-  responseBodyExcerpt: string | null;
-}
-
-export function insertAttempt(executor: Executor, attempt: AttemptRecord): Promise<DeliveryAttemptRow> {
-  return executor
-    .insert(deliveryAttempts)
-    .values(attempt)
-    .returning()
-    .then((rows) => rows[0]!);
-}
-
-/**
- * Records the outcome of the attempt numbered `attempt`, only if the delivery is still in that
- * claim (a worker whose lease expired must not overwrite a newer attempt's result).
- */
-export async function settleDelivery(
-  executor: Executor,
-  delivery: { id: number; attempt: number },
-  outcome: { next: DeliveryNext; statusCode: number | null; error: string | null },
-): Promise<boolean> {
-  const next = outcome.next;
-  const rows = await executor
-    .update(deliveries)
-    .set({
-      status: next.status,
-      leaseExpiresAt: null,
-      lastStatusCode: outcome.statusCode,
-      lastError: outcome.error,
-      updatedAt: new Date(),
-      ...(next.status === 'succeeded' ? { deliveredAt: next.at } : {}),
-      ...(next.status === 'failed' ? { nextAttemptAt: next.nextAttemptAt } : {}),
-    })
-    .where(
-      and(
-        eq(deliveries.id, delivery.id),
-        eq(deliveries.status, 'delivering'),
-        eq(deliveries.attempts, delivery.attempt),
-      ),
-    )
-    .returning({ id: deliveries.id });
-  return rows.length > 0;
-}
-
-export async function deliveryExists(executor: Executor, id: number): Promise<boolean> {
-  const rows = await executor.select({ id: deliveries.id }).from(deliveries).where(eq(deliveries.id, id));
-  return rows.length > 0;
-}
-
 /** Deliveries waiting to be sent (due or scheduled), for the backlog gauge. */
 export async function countBacklog(executor: Executor): Promise<number> {
   const [row] = await queryRows<{ n: string }>(

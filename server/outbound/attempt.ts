@@ -1,15 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.js';
-import {
-  type ClaimedDelivery,
-  type DeliveryAttemptRow,
-  type DeliveryNext,
-  deliveryExists,
-  insertAttempt,
-  settleDelivery,
-} from '../db/deliveries.js';
-import { markEndpointFailing, markEndpointHealthy } from '../db/endpoints.js';
-import { transaction } from '../db/transaction.js';
+import type { ClaimedDelivery, DeliveryAttemptRow, DeliveryNext } from '../db/deliveries.js';
+import type { AttemptRecorder } from './attempt-recorder.js';
 import type { OutboundMetrics } from './metrics.js';
 import { parseRetryAfter, retryDelayMs } from './retry-schedule.js';
 import { decryptSecret } from './secret-box.js';
@@ -21,9 +13,10 @@ export interface AttemptContext {
   db: Db;
   sender: WebhookSender;
   encryptionKey: Buffer;
+  /** Records finished attempts, batched with the other attempts finishing at the same time. */
+  recorder: AttemptRecorder;
   /** Delays between attempts in ms (the last one repeats). */
   retrySchedule: readonly number[];
-  disableAfterMs: number;
   metrics: OutboundMetrics;
   log: FastifyBaseLogger;
   /** Clock, injectable for tests. Default `Date.now`. */
@@ -105,8 +98,9 @@ async function signAndSend(
 }
 
 /**
- * Sends one claimed delivery, logs the attempt and settles the delivery and its endpoint in one
- * transaction. Throws `SendAborted` (nothing recorded) when `signal` aborts: the lease then
+ * Sends one claimed delivery, then has the recorder log the attempt and settle the delivery and
+ * its endpoint; resolves once that is committed (in a batch with the attempts finishing at the
+ * same time). Throws `SendAborted` (nothing recorded) when `signal` aborts: the lease then
  * expires and another worker re-sends it with the same webhook-id, as after a crash.
  *
  * @returns the logged attempt, or undefined when the delivery was deleted while it was sent.
@@ -121,37 +115,24 @@ export async function attemptDelivery(
   const body = JSON.stringify(delivery.payload);
   const result = await signAndSend(context, delivery, body, startedAt, signal);
   const next = nextStep(context, delivery, result, now());
-  const gone = result.statusCode === 410;
-  const recorded = await transaction(context.db, async (tx) => {
-    const settled = await settleDelivery(
-      tx,
-      { id: delivery.id, attempt: delivery.attempts },
-      { next, statusCode: result.statusCode, error: result.error },
-    );
-    // Not settled: either another worker re-claimed it after our lease (log the attempt anyway)
-    // or the endpoint was deleted meanwhile, taking the delivery with it (nothing left to log).
-    if (!settled && !(await deliveryExists(tx, delivery.id))) return undefined;
-    const attempt = await insertAttempt(tx, {
+  // Logged even when another worker re-claimed the delivery after our lease (it was sent); a
+  // delivery deleted meanwhile, with its endpoint, leaves nothing to log.
+  const { attempt, disabledReason } = await context.recorder.record({
+    attempt: {
       deliveryId: delivery.id,
-      attemptedAt: new Date(startedAt),
-      durationMs: result.durationMs,
+      attempt: delivery.attempts,
+      next,
       statusCode: result.statusCode,
       error: result.error,
       responseBodyExcerpt: result.bodyExcerpt,
-    });
-    if (next.status === 'succeeded') {
-      if (delivery.target.failing) await markEndpointHealthy(tx, delivery.endpointId);
-      return { attempt, disabledReason: undefined };
-    }
-    const disabledReason = await markEndpointFailing(tx, delivery.endpointId, {
-      at: new Date(startedAt),
-      disableAfterMs: context.disableAfterMs,
-      gone,
-    });
-    return { attempt, disabledReason };
+      attemptedAt: new Date(startedAt),
+      durationMs: result.durationMs,
+    },
+    endpointId: delivery.endpointId,
+    endpointFailing: delivery.target.failing,
+    gone: result.statusCode === 410,
   });
-  if (!recorded) return undefined;
-  const { attempt, disabledReason } = recorded;
+  if (!attempt) return undefined;
   context.metrics.recordAttempt(
     next.status === 'succeeded' ? 'succeeded' : next.status === 'dead' ? 'dead' : 'retry',
     result.durationMs,

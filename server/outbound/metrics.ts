@@ -8,6 +8,7 @@ export class OutboundMetrics {
   readonly attemptSeconds: Histogram;
   readonly endpointsDisabled: Counter;
   readonly backlog: Gauge;
+  readonly recordBatchSize: Histogram;
 
   /** @param readBacklog counts deliveries waiting to be sent, read on every scrape. */
   constructor(registry: Registry, readBacklog: () => Promise<number>) {
@@ -35,6 +36,12 @@ export class OutboundMetrics {
       async collect() {
         this.set(await readBacklog());
       },
+    });
+    this.recordBatchSize = new Histogram({
+      name: 'hookline_outbound_record_batch_size',
+      help: 'Attempts recorded per statement (settle and log)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+      registers: [registry],
     });
   }
 

@@ -5,6 +5,7 @@ import { NotificationListener } from '../db/listener.js';
 import { DELIVERIES_CHANNEL } from '../db/outboxes.js';
 import { HooklineError } from '../errors.js';
 import type { AttemptContext } from './attempt.js';
+import { AttemptRecorder } from './attempt-recorder.js';
 import { deliveryRoutes } from './delivery-routes.js';
 import { endpointRoutes } from './endpoint-routes.js';
 import { OutboundMetrics } from './metrics.js';
@@ -38,14 +39,21 @@ export const outboundPlugin = fp<OutboundPluginOptions>(
       connectionsPerOrigin: config.OUTBOUND_ENDPOINT_CONCURRENCY,
     });
     const metrics = new OutboundMetrics(app.metrics, () => countBacklog(app.database.db));
+    const log = app.log.child({ concern: 'outbound' });
+    const recorder = new AttemptRecorder({
+      db: app.database.db,
+      disableAfterMs: config.OUTBOUND_DISABLE_AFTER_MS,
+      metrics,
+      log,
+    });
     const attempts: AttemptContext = {
       db: app.database.db,
       sender,
       encryptionKey: options.encryptionKey,
+      recorder,
       retrySchedule: parseRetrySchedule(config.OUTBOUND_RETRY_SCHEDULE),
-      disableAfterMs: config.OUTBOUND_DISABLE_AFTER_MS,
       metrics,
-      log: app.log.child({ concern: 'outbound' }),
+      log,
     };
     const worker = config.OUTBOUND_WORKER_ENABLED
       ? new DeliveryWorker(attempts, {
@@ -112,7 +120,11 @@ export const outboundPlugin = fp<OutboundPluginOptions>(
       await Promise.all(stopWaking.map((stop) => stop()));
       await worker?.stop();
     });
+    // The worker stopped in preClose, after its attempts were recorded; by onClose every request
+    // (test sends included) has finished too. This hook runs before the database plugin's (onClose
+    // hooks run in reverse order of registration), so no acknowledged attempt is left unrecorded.
     app.addHook('onClose', async () => {
+      await recorder.drain();
       await sender.close();
     });
   },

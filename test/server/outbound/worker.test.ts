@@ -152,6 +152,7 @@ describe.each(testDatabaseKinds())('delivery worker on %s', (kind) => {
     expect(metrics).toMatch(/hookline_outbound_endpoints_disabled_total [1-9]/);
     expect(metrics).toMatch(/hookline_outbound_attempts_total\{outcome="retry"\} \d+/);
     expect(metrics).toMatch(/hookline_outbound_backlog \d+/);
+    expect(metrics).toMatch(/hookline_outbound_record_batch_size_count [1-9]/);
   });
 
   it('settles quietly when an endpoint is deleted while its delivery is in flight', async () => {
