@@ -1,7 +1,16 @@
 import { sql } from 'drizzle-orm';
 import type { AccountSeen } from './accounts.js';
-import type { Tx } from './database.js';
+import type { Db, Tx } from './database.js';
 import type { MessageState } from './messages.js';
+import {
+  DELIVERIES_CHANNEL,
+  type OutboxWrites,
+  outboxRows,
+  type Published,
+  published,
+  REALTIME_APPEND_LOCK,
+  REALTIME_CHANNEL,
+} from './outboxes.js';
 import { queryRows } from './rows.js';
 
 /** One webhook body as recorded in `inbound_events`. */
@@ -40,6 +49,16 @@ export interface ReceivedMessage {
   preview: string | null;
 }
 
+/** A batch of webhooks for {@link ingestMessages} and {@link ingestReceived}. */
+export interface IngestBatch {
+  /** Every body of the batch, in arrival order (duplicates within the batch left out). */
+  inbound: InboundEventRow[];
+  /** Accounts whose details this instance has not written yet. */
+  accounts: AccountSeen[];
+  /** The batch's `message_received` events, in arrival order. */
+  messages: ReceivedMessage[];
+}
+
 export interface IngestMessagesResult {
   /** The dedupe keys this call recorded: a key it did not record belongs to a duplicate. */
   newKeys: Set<string>;
@@ -47,22 +66,13 @@ export interface IngestMessagesResult {
   stored: MessageState[];
 }
 
-type StoredJson = Omit<MessageState, 'sentAt' | 'editedAt' | 'deletedAt' | 'readAt' | 'deliveredAt'> &
-  Record<'sentAt' | 'editedAt' | 'deletedAt' | 'readAt' | 'deliveredAt', string | null>;
+type Stamp = 'sentAt' | 'editedAt' | 'deletedAt' | 'readAt' | 'deliveredAt';
+type StoredJson = Omit<MessageState, Stamp> & Record<Stamp, string | null> & { ord: number; merged: boolean };
 
 const date = (value: string | null) => (value === null ? null : new Date(value));
 
-/**
- * Records a batch's webhook bodies and applies its received messages in one round trip (the
- * `hookline_ingest_messages` function, migration 0003): bodies whose dedupe key is already stored
- * are skipped by the unique index (race-free across transactions and instances); accounts with
- * new details are upserted; messages whose key is new are stored and their chats bumped.
- * Each argument travels as one JSON parameter, so the statement text never changes.
- */
-export async function ingestMessages(
-  tx: Tx,
-  batch: { inbound: InboundEventRow[]; accounts: AccountSeen[]; messages: ReceivedMessage[] },
-): Promise<IngestMessagesResult> {
+/** The function's three JSON arguments: columns named as the SQL function reads them. */
+function batchJson(batch: IngestBatch) {
   const inbound = batch.inbound.map((row) => ({
     provider: row.provider,
     event: row.event,
@@ -99,14 +109,25 @@ export async function ingestMessages(
     attendees: message.attendees,
     preview: message.preview,
   }));
+  return sql`${JSON.stringify(inbound)}::json, ${JSON.stringify(accounts)}::json, ${JSON.stringify(messages)}::json`;
+}
+
+/**
+ * Records a batch's webhook bodies and applies its received messages in one round trip (the
+ * `hookline_ingest_messages` function, migration 0003), inside the caller's transaction: bodies
+ * whose dedupe key is already stored are skipped by the unique index (race-free across
+ * transactions and instances); accounts with new details are upserted; messages whose key is new
+ * are stored and their chats bumped. Each argument is one JSON parameter, so the statement text
+ * never changes.
+ */
+export async function ingestMessages(tx: Tx, batch: IngestBatch): Promise<IngestMessagesResult> {
   const [row] = await queryRows<{ result: { newKeys: string[]; messages: StoredJson[] } }>(
     tx,
-    sql`select hookline_ingest_messages(${JSON.stringify(inbound)}::json, ${JSON.stringify(accounts)}::json, ${JSON.stringify(messages)}::json) as result`,
+    sql`select hookline_ingest_messages(${batchJson(batch)}) as result`,
   );
-  const result = row?.result;
   return {
-    newKeys: new Set(result?.newKeys ?? []),
-    stored: (result?.messages ?? []).map((stored: StoredJson) => ({
+    newKeys: new Set(row?.result.newKeys ?? []),
+    stored: (row?.result.messages ?? []).map(({ ord: _ord, merged: _merged, ...stored }) => ({
       ...stored,
       sentAt: date(stored.sentAt),
       editedAt: date(stored.editedAt),
@@ -114,5 +135,46 @@ export async function ingestMessages(
       readAt: date(stored.readAt),
       deliveredAt: date(stored.deliveredAt),
     })),
+  };
+}
+
+/** SQLSTATE of `hookline_ingest_received` when a message filled in a placeholder. */
+const PLACEHOLDER_FILLED = 'HL409';
+
+/** Whether {@link ingestReceived} declined the batch (and wrote nothing) because of a placeholder. */
+export function isPlaceholderFilled(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    if ((current as { code?: unknown }).code === PLACEHOLDER_FILLED) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * A whole batch of new messages as ONE statement, hence one round trip and its own transaction
+ * (the `hookline_ingest_received` function, migration 0003): {@link ingestMessages}, then the
+ * envelopes of the messages actually stored, through both outboxes. `envelopes` holds one
+ * outbound and one realtime envelope per message, in the order of `batch.messages`.
+ *
+ * Throws an error for which {@link isPlaceholderFilled} is true, having written nothing, when a
+ * message filled in a placeholder: its envelope must then be built from the merged row.
+ */
+export async function ingestReceived(
+  db: Db,
+  batch: IngestBatch,
+  envelopes: Required<OutboxWrites>,
+): Promise<Published & { newKeys: Set<string> }> {
+  const rows = outboxRows(envelopes);
+  const [row] = await queryRows<{
+    result: { newKeys: string[]; deliveries: number; realtimeSeq: number | string | null };
+  }>(
+    db,
+    sql`select hookline_ingest_received(${batchJson(batch)},
+      ${JSON.stringify(rows.outbound)}::jsonb, ${JSON.stringify(rows.realtime)}::jsonb,
+      ${REALTIME_APPEND_LOCK}, ${REALTIME_CHANNEL}, ${DELIVERIES_CHANNEL}) as result`,
+  );
+  return {
+    newKeys: new Set(row?.result.newKeys ?? []),
+    ...published(row?.result.deliveries, row?.result.realtimeSeq),
   };
 }

@@ -54,26 +54,41 @@ export interface Published {
  * (A rolled-back append leaves a permanent hole, which readers skip.)
  */
 export async function publishToOutboxes(tx: Tx, writes: OutboxWrites): Promise<Published> {
-  const outbound = writes.outbound ?? [];
-  const realtime = writes.realtime ?? [];
-  if (outbound.length === 0 && realtime.length === 0) return { deliveries: 0 };
-  const deliveryRows = outbound.map((delivery) => ({
-    type: delivery.type,
-    account_id: delivery.accountId,
-    webhook_id: delivery.webhookId,
-    payload: delivery.payload,
-  }));
-  const realtimeRows = realtime.map((event) => ({
-    account_id: event.accountId,
-    type: event.type,
-    data: event.data,
-  }));
+  const rows = outboxRows(writes);
+  if (rows.outbound.length === 0 && rows.realtime.length === 0) return { deliveries: 0 };
   const [row] = await queryRows<{ deliveries: number; realtime_seq: string | number | null }>(
     tx,
     sql`select deliveries, realtime_seq from hookline_publish_envelopes(
-      ${JSON.stringify(deliveryRows)}::jsonb, ${JSON.stringify(realtimeRows)}::jsonb,
+      ${JSON.stringify(rows.outbound)}::jsonb, ${JSON.stringify(rows.realtime)}::jsonb,
       ${REALTIME_APPEND_LOCK}, ${REALTIME_CHANNEL}, ${DELIVERIES_CHANNEL})`,
   );
-  const deliveries = Number(row?.deliveries ?? 0);
-  return row?.realtime_seq == null ? { deliveries } : { deliveries, realtimeSeq: Number(row.realtime_seq) };
+  return published(row?.deliveries, row?.realtime_seq);
+}
+
+/** The JSON rows `hookline_publish_envelopes` takes (migration 0002). */
+export function outboxRows(writes: OutboxWrites) {
+  return {
+    outbound: (writes.outbound ?? []).map((delivery) => ({
+      type: delivery.type,
+      account_id: delivery.accountId,
+      webhook_id: delivery.webhookId,
+      payload: delivery.payload,
+    })),
+    realtime: (writes.realtime ?? []).map((event) => ({
+      account_id: event.accountId,
+      type: event.type,
+      data: event.data,
+    })),
+  };
+}
+
+/** What a publication reports, from the function's two columns (bigint may arrive as a string). */
+export function published(
+  deliveries: number | string | null | undefined,
+  realtimeSeq: number | string | null | undefined,
+): Published {
+  const count = Number(deliveries ?? 0);
+  return realtimeSeq == null
+    ? { deliveries: count }
+    : { deliveries: count, realtimeSeq: Number(realtimeSeq) };
 }

@@ -1,10 +1,23 @@
 import type { AccountSeen } from '../db/accounts.js';
 import type { Db } from '../db/database.js';
-import { type InboundEventRow, ingestMessages } from '../db/ingest-messages.js';
+import {
+  type InboundEventRow,
+  type IngestBatch,
+  ingestMessages,
+  ingestReceived,
+  isPlaceholderFilled,
+  type ReceivedMessage,
+} from '../db/ingest-messages.js';
 import { transaction } from '../db/transaction.js';
 import { applyAccountStatus } from './apply-account-status.js';
-import { accountsOf, addNewMessageEnvelopes, applyFollowUp, receivedMessage } from './apply-messages.js';
-import { Envelopes, type Published, publishEnvelopes } from './envelopes.js';
+import {
+  accountsOf,
+  addNewMessageEnvelopes,
+  applyFollowUp,
+  freshMessageState,
+  receivedMessage,
+} from './apply-messages.js';
+import { Envelopes, newMessageData, outboxWrites, type Published, publishEnvelopes } from './envelopes.js';
 import type { IngestEvent, MessageEvent } from './events.js';
 import type { KnownAccounts } from './known-accounts.js';
 
@@ -57,26 +70,102 @@ function inboundRow(item: IngestItem, provider: string): InboundEventRow {
   };
 }
 
+/** Results known before the database is asked: rejected bodies, and repeats within the batch. */
+function initialResults(items: IngestItem[]): ItemResult[] {
+  const results: ItemResult[] = items.map((item) => (item.outcome === 'rejected' ? 'rejected' : 'accepted'));
+  // The same event twice in one batch: the later copies are duplicates of the first.
+  const firstByKey = new Map<string, number>();
+  items.forEach((item, index) => {
+    if (item.outcome !== 'accepted' || item.dedupeKey === null) return;
+    if (firstByKey.has(item.dedupeKey)) results[index] = 'duplicate';
+    else firstByKey.set(item.dedupeKey, index);
+  });
+  return results;
+}
+
 /**
- * Applies a batch of webhooks in ONE transaction: records every body, drops duplicates (by the
- * unique dedupe key, so concurrent batches and instances agree), applies new messages in bulk
- * and follow-ups in arrival order, enqueues outbound deliveries, and appends realtime envelopes
- * last (see publishEnvelopes). Nothing is visible to anyone until the whole batch commits.
+ * What ingestMessages and ingestReceived take: every body that is not a repeat, the accounts with
+ * new details, and the `message_received` events still accepted, in arrival order.
+ */
+function ingestBatch(items: IngestItem[], results: ItemResult[], options: ApplyOptions): IngestBatch {
+  const received: ReceivedMessage[] = [];
+  const events: MessageEvent[] = [];
+  const receivedAt = new Date();
+  items.forEach((item, index) => {
+    if (results[index] !== 'accepted' || item.outcome !== 'accepted' || item.event.kind !== 'message') return;
+    if (item.event.event !== 'message_received' || item.dedupeKey === null) return;
+    events.push(item.event);
+    received.push(receivedMessage(item.event, item.dedupeKey, receivedAt));
+  });
+  return {
+    inbound: items
+      .filter((_item, index) => results[index] !== 'duplicate')
+      .map((item) => inboundRow(item, options.provider)),
+    accounts: options.knownAccounts.unseen(accountsOf(events)),
+    messages: received,
+  };
+}
+
+/**
+ * Marks each message event whose dedupe key the database did not record as a duplicate.
+ * @returns the message events that were new, in arrival order.
+ */
+function settleMessageEvents(
+  items: IngestItem[],
+  results: ItemResult[],
+  newKeys: Set<string>,
+): MessageEvent[] {
+  const fresh: MessageEvent[] = [];
+  items.forEach((item, index) => {
+    if (results[index] !== 'accepted' || item.outcome !== 'accepted' || item.event.kind !== 'message') return;
+    if (item.dedupeKey !== null && !newKeys.has(item.dedupeKey)) results[index] = 'duplicate';
+    else fresh.push(item.event);
+  });
+  return fresh;
+}
+
+/**
+ * Applies a batch of webhooks atomically: records every body, drops duplicates (by the unique
+ * dedupe key, so concurrent batches and instances agree), applies new messages in bulk and
+ * follow-ups in arrival order, enqueues outbound deliveries, and appends realtime envelopes last
+ * (see publishEnvelopes). Nothing is visible to anyone until the whole batch commits.
+ *
+ * A batch of only new messages (the usual traffic) is one statement; anything else, or a message
+ * that fills in a placeholder, goes through a transaction of several.
  */
 export async function applyBatch(db: Db, items: IngestItem[], options: ApplyOptions): Promise<BatchOutcome> {
-  return transaction(db, async (tx) => {
-    const results: ItemResult[] = items.map((item) =>
-      item.outcome === 'rejected' ? 'rejected' : 'accepted',
-    );
-    const envelopes = new Envelopes();
+  const onlyReceived = items.every(
+    (item) =>
+      item.outcome === 'rejected' ||
+      (item.event.kind === 'message' && item.event.event === 'message_received'),
+  );
+  if (onlyReceived) {
+    try {
+      return await applyReceived(db, items, options);
+    } catch (error) {
+      if (!isPlaceholderFilled(error)) throw error;
+    }
+  }
+  return applyInTransaction(db, items, options);
+}
 
-    // The same event twice in one batch: the later copies are duplicates of the first.
-    const firstByKey = new Map<string, number>();
-    items.forEach((item, index) => {
-      if (item.outcome !== 'accepted' || item.dedupeKey === null) return;
-      if (firstByKey.has(item.dedupeKey)) results[index] = 'duplicate';
-      else firstByKey.set(item.dedupeKey, index);
-    });
+/** A batch of new messages in one statement (see ingestReceived). */
+async function applyReceived(db: Db, items: IngestItem[], options: ApplyOptions): Promise<BatchOutcome> {
+  const results = initialResults(items);
+  const batch = ingestBatch(items, results, options);
+  // Built as the messages arrived; only those the database stores are published.
+  const envelopes = new Envelopes();
+  for (const message of batch.messages)
+    envelopes.add('message:new', message.accountId, newMessageData(freshMessageState(message)));
+  const { newKeys, ...published } = await ingestReceived(db, batch, outboxWrites(envelopes));
+  settleMessageEvents(items, results, newKeys);
+  return { results, accountsWritten: batch.accounts, ...published };
+}
+
+async function applyInTransaction(db: Db, items: IngestItem[], options: ApplyOptions): Promise<BatchOutcome> {
+  return transaction(db, async (tx) => {
+    const results = initialResults(items);
+    const envelopes = new Envelopes();
 
     // Account statuses have no id: a duplicate is the account's current status, seen recently.
     for (const [index, item] of items.entries()) {
@@ -87,38 +176,17 @@ export async function applyBatch(db: Db, items: IngestItem[], options: ApplyOpti
 
     // Every body is recorded; received messages are applied in the same round trip, but only
     // those whose dedupe key turns out to be new (see ingestMessages).
-    const received: { event: MessageEvent; dedupeKey: string }[] = [];
-    items.forEach((item, index) => {
-      if (results[index] !== 'accepted' || item.outcome !== 'accepted' || item.event.kind !== 'message')
-        return;
-      if (item.event.event === 'message_received' && item.dedupeKey !== null)
-        received.push({ event: item.event, dedupeKey: item.dedupeKey });
-    });
-    const receivedAt = new Date();
-    const accountsWritten = options.knownAccounts.unseen(accountsOf(received.map(({ event }) => event)));
-    const { newKeys, stored } = await ingestMessages(tx, {
-      inbound: items
-        .filter((_item, index) => results[index] !== 'duplicate')
-        .map((item) => inboundRow(item, options.provider)),
-      accounts: accountsWritten,
-      messages: received.map(({ event, dedupeKey }) => receivedMessage(event, dedupeKey, receivedAt)),
-    });
-
-    const messageEvents: MessageEvent[] = [];
-    items.forEach((item, index) => {
-      if (results[index] !== 'accepted' || item.outcome !== 'accepted' || item.event.kind !== 'message')
-        return;
-      if (item.dedupeKey !== null && !newKeys.has(item.dedupeKey)) results[index] = 'duplicate';
-      else messageEvents.push(item.event);
-    });
+    const batch = ingestBatch(items, results, options);
+    const { newKeys, stored } = await ingestMessages(tx, batch);
+    const fresh = settleMessageEvents(items, results, newKeys);
     addNewMessageEnvelopes(
-      messageEvents.filter((event) => event.event === 'message_received'),
+      fresh.filter((event) => event.event === 'message_received'),
       stored,
       envelopes,
     );
-    for (const event of messageEvents) {
+    for (const event of fresh) {
       if (event.event !== 'message_received') await applyFollowUp(tx, event, envelopes);
     }
-    return { results, accountsWritten, ...(await publishEnvelopes(tx, envelopes)) };
+    return { results, accountsWritten: batch.accounts, ...(await publishEnvelopes(tx, envelopes)) };
   });
 }

@@ -42,6 +42,25 @@ export function receivedMessage(event: MessageEvent, dedupeKey: string, received
   };
 }
 
+/** A received message as a freshly inserted row holds it (nothing applied to it yet). */
+export function freshMessageState(message: ReceivedMessage): MessageState {
+  return {
+    accountId: message.accountId,
+    id: message.id,
+    chatId: message.chatId,
+    text: message.text,
+    sender: message.sender,
+    isSender: message.isSender,
+    attachments: message.attachments,
+    reactions: [],
+    sentAt: message.sentAt,
+    editedAt: null,
+    deletedAt: null,
+    readAt: null,
+    deliveredAt: null,
+  };
+}
+
 /** The accounts received messages name, once each, with the details they carry. */
 export function accountsOf(events: MessageEvent[]): AccountSeen[] {
   const accounts = new Map<string, AccountSeen>();

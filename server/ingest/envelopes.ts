@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Tx } from '../db/database.js';
 import type { MessageState } from '../db/messages.js';
-import { type Published, publishToOutboxes, type RealtimeEventInput } from '../db/outboxes.js';
+import {
+  type OutboxWrites,
+  type Published,
+  publishToOutboxes,
+  type RealtimeEventInput,
+} from '../db/outboxes.js';
 import { type OutboundEvent, outboundDeliveries } from '../outbound/enqueue.js';
 
 /** The realtime envelope type and the outbound (Standard Webhooks) type of each change. */
@@ -81,13 +86,15 @@ export class Envelopes {
 
 export type { Published };
 
+/** The outbox rows of a transaction's envelopes: deliveries (matched to endpoints later) and realtime events. */
+export function outboxWrites(envelopes: Envelopes): Required<OutboxWrites> {
+  return { outbound: outboundDeliveries(envelopes.outbound), realtime: envelopes.realtime };
+}
+
 /**
  * Writes a transaction's envelopes to both outboxes in one statement, which must be the
  * transaction's last (see publishToOutboxes).
  */
 export function publishEnvelopes(tx: Tx, envelopes: Envelopes): Promise<Published> {
-  return publishToOutboxes(tx, {
-    outbound: outboundDeliveries(envelopes.outbound),
-    realtime: envelopes.realtime,
-  });
+  return publishToOutboxes(tx, outboxWrites(envelopes));
 }

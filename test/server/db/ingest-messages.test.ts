@@ -1,9 +1,11 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, desc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { accounts, chats, inboundEvents, messages } from '../../../drizzle/schema.js';
+import { accounts, chats, inboundEvents, messages, realtimeEvents } from '../../../drizzle/schema.js';
 import {
   type InboundEventRow,
   ingestMessages,
+  ingestReceived,
+  isPlaceholderFilled,
   type ReceivedMessage,
 } from '../../../server/db/ingest-messages.js';
 import { applyMessageChange } from '../../../server/db/messages.js';
@@ -163,5 +165,71 @@ describe.each(testDatabaseKinds())('hookline_ingest_messages on %s', (kind) => {
 
     expect(learned).toMatchObject({ accountType: 'WHATSAPP', userId: 'me@s.whatsapp.net' });
     expect(kept?.updatedAt).toEqual(learned?.updatedAt);
+  });
+
+  describe('in one statement (hookline_ingest_received)', () => {
+    /** One realtime envelope per message, named after it, as the caller builds them. */
+    const envelopesOf = (batch: ReceivedMessage[]) => ({
+      outbound: [],
+      realtime: batch.map((message) => ({
+        accountId: message.accountId,
+        type: 'message:new',
+        data: { messageId: message.id },
+      })),
+    });
+    const receivedBatch = (batch: ReceivedMessage[]) => ({
+      inbound: batch.map((message) => body(message.dedupeKey, message.id)),
+      accounts: [],
+      messages: batch,
+    });
+    const lastSeq = async () =>
+      (
+        await db.current.database.db
+          .select({ seq: realtimeEvents.seq })
+          .from(realtimeEvents)
+          .orderBy(desc(realtimeEvents.seq))
+          .limit(1)
+      )[0]?.seq ?? 0;
+    const published = async (from: number) =>
+      (await db.current.database.db.select().from(realtimeEvents).orderBy(asc(realtimeEvents.seq)))
+        .filter((event) => event.seq > from)
+        .map((event) => (event.data as { messageId: string }).messageId);
+
+    it('publishes the envelopes of the messages it stored, and only those', async () => {
+      const { db: drizzle } = db.current.database;
+      const from = await lastSeq();
+      const first = [received('r1'), received('r2')];
+      const outcome = await ingestReceived(drizzle, receivedBatch(first), envelopesOf(first));
+      // r2 again (a provider retry) next to a new one: r2 is neither stored nor published twice.
+      const second = [received('r2'), received('r3')];
+      const again = await ingestReceived(drizzle, receivedBatch(second), envelopesOf(second));
+
+      expect([...outcome.newKeys].sort()).toEqual(['key_r1', 'key_r2']);
+      expect(outcome).toMatchObject({ deliveries: 0, realtimeSeq: expect.any(Number) });
+      expect([...again.newKeys]).toEqual(['key_r3']);
+      expect(await published(from)).toEqual(['r1', 'r2', 'r3']);
+    });
+
+    it('declines a batch that fills in a placeholder, writing nothing', async () => {
+      const { db: drizzle } = db.current.database;
+      await transaction(drizzle, (tx) =>
+        applyMessageChange(
+          tx,
+          { accountId: 'acc_1', messageId: 'p1', chatId: 'chat_1' },
+          { kind: 'read', at: new Date() },
+        ),
+      );
+      const from = await lastSeq();
+      const batch = [received('p0'), received('p1')];
+
+      const declined = await ingestReceived(drizzle, receivedBatch(batch), envelopesOf(batch)).catch(
+        (error: unknown) => error,
+      );
+
+      expect(isPlaceholderFilled(declined)).toBe(true);
+      const stored = await drizzle.select().from(inboundEvents).where(eq(inboundEvents.rawBody, 'p0'));
+      expect(stored).toEqual([]);
+      expect(await published(from)).toEqual([]);
+    });
   });
 });

@@ -1,5 +1,6 @@
--- Records a batch of webhooks and applies its new messages in ONE round trip: raw bodies (dedupe
--- by the unique key), accounts whose details are new, messages, and the chats they bump. These
+-- Two functions. hookline_ingest_messages records a batch of webhooks and applies its new
+-- messages in ONE round trip: raw bodies (dedupe by the unique key), accounts whose details are
+-- new, messages, and the chats they bump. These
 -- were four statements, each built by the query builder and sent on its own; on a 2-core machine
 -- where the gateway's event loop is the bottleneck, building and round-tripping them cost more
 -- than Postgres spent running them.
@@ -12,8 +13,9 @@
 --             subject, is_group, attendees, preview }], message_received events in arrival order
 --             (ord). Only those whose dedupe key is new here are applied.
 --
--- Returns { "newKeys": [dedupe keys recorded by this call], "messages": [the stored messages, as
--- they are after the merge, with the columns envelopes carry] }.
+-- Returns { "newKeys": [dedupe keys recorded by this call], "messages": [the stored messages in
+-- arrival order, as they are after the merge, with the columns envelopes carry, their ord, and
+-- whether they filled in a placeholder (merged)] }.
 --
 -- Rows are written in key order, so concurrent batches lock messages, chats and accounts in the
 -- same order and cannot deadlock. Chats are written last: they are the rows concurrent batches
@@ -82,7 +84,9 @@ BEGIN
     WHERE message.state = 'placeholder'
     RETURNING message.account_id, message.id, message.chat_id, message.text, message.sender,
       message.is_sender, message.attachments, message.reactions, message.sent_at, message.edited_at,
-      message.deleted_at, message.read_at, message.delivered_at
+      message.deleted_at, message.read_at, message.delivered_at,
+      -- A fresh row has no deleting transaction; one filled in from a placeholder has ours.
+      message.xmax <> 0 AS merged
   ), bumped AS (
     -- Per chat: the details of its first message in the batch, the latest message (a later
     -- arrival wins a tie) as the preview, and one unread for each message the account did not send.
@@ -117,12 +121,71 @@ BEGIN
       updated_at = now()
   )
   SELECT coalesce(json_agg(json_build_object(
-    'accountId', account_id, 'id', id, 'chatId', chat_id, 'text', text, 'sender', sender,
-    'isSender', is_sender, 'attachments', attachments, 'reactions', reactions, 'sentAt', sent_at,
-    'editedAt', edited_at, 'deletedAt', deleted_at, 'readAt', read_at, 'deliveredAt', delivered_at)), '[]')
+    'ord', batch.ord, 'merged', stored.merged,
+    'accountId', stored.account_id, 'id', stored.id, 'chatId', stored.chat_id, 'text', stored.text,
+    'sender', stored.sender, 'isSender', stored.is_sender, 'attachments', stored.attachments,
+    'reactions', stored.reactions, 'sentAt', stored.sent_at, 'editedAt', stored.edited_at,
+    'deletedAt', stored.deleted_at, 'readAt', stored.read_at, 'deliveredAt', stored.delivered_at)
+    ORDER BY batch.ord), '[]')
   INTO v_stored
-  FROM stored;
+  FROM stored JOIN batch USING (account_id, id);
 
   RETURN json_build_object('newKeys', v_new_keys, 'messages', v_stored);
+END;
+$$;
+--> statement-breakpoint
+
+-- The whole of a batch that holds only new messages (and bodies to keep as rejected) in ONE
+-- statement, so in ONE round trip with no begin and commit: hookline_ingest_messages, then both
+-- outboxes through hookline_publish_envelopes (migration 0002), whose advisory lock is held until
+-- this statement's implicit commit. Each request waits for its batch to commit, and every round
+-- trip of a batch waits its turn on the gateway's busy event loop: at 500 webhooks/s the four
+-- round trips of the general path were most of a webhook's latency.
+--
+-- p_outbound and p_realtime hold one envelope per element of p_messages (same index), built by
+-- the caller from the message as received. Only the envelopes of messages actually stored are
+-- published. A message that filled in a placeholder is stored as merged with what the placeholder
+-- held, so its envelope must come from the stored row: then the function raises SQLSTATE HL409,
+-- the statement rolls back as a whole, and the caller applies the batch on the general path.
+--
+-- Returns { "newKeys": [...], "deliveries": n, "realtimeSeq": n | null }.
+CREATE OR REPLACE FUNCTION hookline_ingest_received(
+  p_inbound json,
+  p_accounts json,
+  p_messages json,
+  p_outbound jsonb,
+  p_realtime jsonb,
+  p_realtime_lock bigint,
+  p_realtime_channel text,
+  p_deliveries_channel text
+) RETURNS json
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_ingested json;
+  v_ords bigint[];
+  v_published record;
+BEGIN
+  v_ingested := hookline_ingest_messages(p_inbound, p_accounts, p_messages);
+  IF EXISTS (SELECT 1 FROM json_array_elements(v_ingested->'messages') AS stored
+             WHERE (stored->>'merged')::boolean) THEN
+    RAISE EXCEPTION 'a message filled in a placeholder' USING ERRCODE = 'HL409';
+  END IF;
+  SELECT coalesce(array_agg((stored->>'ord')::bigint + 1), '{}') INTO v_ords
+  FROM json_array_elements(v_ingested->'messages') AS stored;
+
+  SELECT deliveries, realtime_seq INTO v_published
+  FROM hookline_publish_envelopes(
+    (SELECT coalesce(jsonb_agg(envelope.value ORDER BY envelope.ord), '[]')
+     FROM jsonb_array_elements(p_outbound) WITH ORDINALITY AS envelope(value, ord)
+     WHERE envelope.ord = ANY (v_ords)),
+    (SELECT coalesce(jsonb_agg(envelope.value ORDER BY envelope.ord), '[]')
+     FROM jsonb_array_elements(p_realtime) WITH ORDINALITY AS envelope(value, ord)
+     WHERE envelope.ord = ANY (v_ords)),
+    p_realtime_lock, p_realtime_channel, p_deliveries_channel);
+
+  RETURN json_build_object(
+    'newKeys', v_ingested->'newKeys',
+    'deliveries', v_published.deliveries,
+    'realtimeSeq', v_published.realtime_seq);
 END;
 $$;
