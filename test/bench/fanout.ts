@@ -30,6 +30,8 @@ const { values: args } = parseArgs({
 const CONNECTIONS = Number(args.connections);
 const ACCOUNTS = Number(args.accounts);
 const RATE = Number(args.rate);
+/** Seconds at RATE before latency is measured. */
+const WARMUP_SECONDS = 3;
 const SECONDS = Number(args.seconds);
 const BROADCASTS = Number(args.broadcasts);
 const SHARED = 'acc-all';
@@ -180,21 +182,27 @@ async function measure(kind: Kind, databaseUrl: string) {
     await sleep(200);
   }
 
-  latencies = [];
-  // 100 ticks a second; fractional rates carry over between ticks.
-  let credit = 0;
-  let sent = 0;
-  const ticker = setInterval(() => {
-    for (credit += RATE / 100; credit >= 1; credit--) {
-      const accountId = `acc-${Math.floor(Math.random() * ACCOUNTS)}`;
-      server.command({ type: 'publish', accountId, sentAt: performance.timeOrigin + performance.now() });
-      sent++;
-    }
-  }, 10);
-  await sleep(SECONDS * 1000);
-  clearInterval(ticker);
+  // 100 ticks a second; fractional rates carry over between ticks. The first seconds warm every
+  // server up (Hookline's ingest path has not run yet) and are not measured.
   const perAccount = CONNECTIONS / ACCOUNTS;
-  await waitUntil(() => latencies.length >= Math.floor(sent * perAccount), 10_000);
+  const atRate = async (seconds: number): Promise<number> => {
+    latencies = [];
+    let credit = 0;
+    let sent = 0;
+    const ticker = setInterval(() => {
+      for (credit += RATE / 100; credit >= 1; credit--) {
+        const accountId = `acc-${Math.floor(Math.random() * ACCOUNTS)}`;
+        server.command({ type: 'publish', accountId, sentAt: performance.timeOrigin + performance.now() });
+        sent++;
+      }
+    }, 10);
+    await sleep(seconds * 1000);
+    clearInterval(ticker);
+    await waitUntil(() => latencies.length >= Math.floor(sent * perAccount), 10_000);
+    return sent;
+  };
+  await atRate(WARMUP_SECONDS);
+  const sent = await atRate(SECONDS);
   const sorted = [...latencies].sort((a, b) => a - b);
 
   for (const client of clients) client.close();
