@@ -50,7 +50,7 @@ export class GroupCommitter<Item, Result> {
   submit(item: Item): Promise<Result> {
     if (this.#queue.length >= this.#maxQueued) {
       return Promise.reject(
-        new HooklineError('HL_ERR_UNAVAILABLE', 'Ingest is overloaded; retry later', {
+        new HooklineError('HL_ERR_UNAVAILABLE', 'Too much work queued; retry later', {
           details: { queued: this.#queue.length },
         }),
       );
