@@ -11,6 +11,15 @@ const NUL = String.fromCharCode(0);
 const FIRST_STORABLE_MS = Date.parse('0001-01-01T00:00:00.000Z');
 const LAST_STORABLE_MS = Date.parse('9999-12-31T23:59:59.999Z');
 
+/** An unpaired UTF-16 surrogate: JSON can spell one (`"\ud800"`), jsonb refuses it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const NUL_ALL = new RegExp(NUL, 'g');
+
+/** `text` with U+0000 and unpaired surrogates replaced by U+FFFD, so Postgres can store it. */
+export function storableText(text: string): string {
+  return text.replace(LONE_SURROGATE, '\uFFFD').replace(NUL_ALL, '\uFFFD');
+}
+
 /** Whether `value` (a string, or any string inside arrays and objects) contains U+0000. */
 export function containsNul(value: unknown): boolean {
   const stack: unknown[] = [value];

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { normalizeUnipileWebhook } from '../providers/unipile/normalize.js';
 import { parseUnipileWebhook } from '../providers/unipile/webhook-schema.js';
+import { storableText } from '../storable.js';
 import type { IngestItem } from './apply-batch.js';
 import { messageDedupeKey } from './dedupe-key.js';
 
@@ -32,13 +33,6 @@ function parseJson(raw: string): { ok: true; value: unknown } | { ok: false; rea
   } catch (error) {
     return { ok: false, reason: error instanceof Error ? error.message : 'not JSON' };
   }
-}
-
-/** An unpaired UTF-16 surrogate: JSON can spell one (`"\ud800"`), jsonb refuses it. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-function storableText(text: string): string {
-  return text.replace(LONE_SURROGATE, '\uFFFD').replace(NUL, '\uFFFD');
 }
 
 /**

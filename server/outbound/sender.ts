@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
+import { storableText } from '../storable.js';
 import { guardedLookup, isForbiddenAddress } from './address-guard.js';
 
 /** Most of a response body kept in the attempt log. */
@@ -114,7 +115,9 @@ async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): unknown })
     // Leaving the loop destroys the stream: a huge body costs the connection, not memory.
     if (size >= BODY_EXCERPT_BYTES) break;
   }
-  return Buffer.concat(chunks).subarray(0, BODY_EXCERPT_BYTES).toString('utf8');
+  // A subscriber may answer anything; U+0000 would make the attempt unrecordable, and the
+  // delivery would be re-sent after every lease without ever being settled.
+  return storableText(Buffer.concat(chunks).subarray(0, BODY_EXCERPT_BYTES).toString('utf8'));
 }
 
 function describeNetworkError(error: unknown): string {
