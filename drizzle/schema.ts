@@ -42,7 +42,11 @@ export const inboundEvents = pgTable(
   },
   (table) => [
     uniqueIndex('inbound_events_dedupe_key_idx').on(table.dedupeKey),
-    index('inbound_events_status_received_idx').on(table.status, table.receivedAt),
+    // Operators look up rejected bodies by time (docs/ingest.md); accepted ones are reached by
+    // their dedupe key. A partial index spares every accepted webhook one index insertion.
+    index('inbound_events_rejected_received_idx')
+      .on(table.receivedAt)
+      .where(sql`${table.status} = 'rejected'`),
   ],
 );
 

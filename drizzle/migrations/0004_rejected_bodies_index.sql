@@ -1,0 +1,2 @@
+DROP INDEX "inbound_events_status_received_idx";--> statement-breakpoint
+CREATE INDEX "inbound_events_rejected_received_idx" ON "inbound_events" USING btree ("received_at") WHERE "inbound_events"."status" = 'rejected';
