@@ -1,11 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Executor } from '../db/database.js';
-import {
-  type DeliveryAttemptRow,
-  type FinishedAttempt,
-  type RecordedAttempt,
-  recordAttempts,
-} from '../db/deliveries.js';
+import type { DeliveryAttemptRow } from '../db/deliveries.js';
+import { type FinishedAttempt, type RecordedAttempt, recordAttempts } from '../db/delivery-attempts.js';
 import { markEndpointFailing, markEndpointHealthy } from '../db/endpoints.js';
 import { transaction } from '../db/transaction.js';
 import { isDatabaseUnavailable, isTransactionConflict } from '../db/unavailable.js';

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.js';
-import type { ClaimedDelivery, DeliveryAttemptRow, DeliveryNext } from '../db/deliveries.js';
+import type { ClaimedDelivery, DeliveryAttemptRow } from '../db/deliveries.js';
+import type { DeliveryNext } from '../db/delivery-attempts.js';
 import type { AttemptRecorder } from './attempt-recorder.js';
 import type { OutboundMetrics } from './metrics.js';
 import { parseRetryAfter, retryDelayMs } from './retry-schedule.js';

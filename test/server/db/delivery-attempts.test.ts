@@ -2,7 +2,7 @@ import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { deliveries, deliveryAttempts, endpoints } from '../../../drizzle/schema.js';
 import type { Db } from '../../../server/db/database.js';
-import { type FinishedAttempt, recordAttempts } from '../../../server/db/deliveries.js';
+import { type FinishedAttempt, recordAttempts } from '../../../server/db/delivery-attempts.js';
 import { transaction } from '../../../server/db/transaction.js';
 import { testDatabaseKinds, useTestDatabase } from '../../support/databases.js';
 
