@@ -124,8 +124,19 @@ export class Tally {
   /**
    * Writes `head` and then `body` on a raw TCP socket, stopping as soon as an answer arrives, and
    * records that answer: for refusals an HTTP client would only report as a broken pipe.
+   *
+   * `answerAfter`: the body length at which the gateway is expected to answer (a limit it can
+   * only detect while reading, as in a chunked body). The writer pauses there for the answer.
+   * Otherwise the bytes it keeps writing are still unread when the gateway closes the connection,
+   * the gateway's kernel resets it, and the client's kernel may drop the answer it had received.
    */
-  async raw(label: string, head: string, body: Buffer, expected: Expectation): Promise<void> {
+  async raw(
+    label: string,
+    head: string,
+    body: Buffer,
+    expected: Expectation,
+    answerAfter?: number,
+  ): Promise<void> {
     const { hostname, port } = new URL(this.baseUrl);
     const text = await new Promise<string>((resolve) => {
       let received = '';
@@ -142,6 +153,12 @@ export class Tally {
           // Waiting for each drain yields to the event loop, so an early answer stops the writing.
           if (!socket.write(body.subarray(offset, offset + 64 * 1024))) {
             await new Promise((drained) => socket.once('drain', drained).once('close', drained));
+          }
+          if (answerAfter !== undefined && offset < answerAfter && offset + 64 * 1024 >= answerAfter) {
+            const deadline = Date.now() + 2000;
+            while (received === '' && !socket.destroyed && Date.now() < deadline) {
+              await new Promise((settle) => setTimeout(settle, 10));
+            }
           }
         }
       });
