@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { AccountSeen } from './accounts.js';
 import type { Db, Tx } from './database.js';
+import { hasSqlState } from './error-chain.js';
 import type { MessageState } from './messages.js';
 import {
   DELIVERIES_CHANNEL,
@@ -139,15 +140,11 @@ export async function ingestMessages(tx: Tx, batch: IngestBatch): Promise<Ingest
 }
 
 /** SQLSTATE of `hookline_ingest_received` when a message filled in a placeholder. */
-const PLACEHOLDER_FILLED = 'HL409';
+const PLACEHOLDER_FILLED = new Set(['HL409']);
 
 /** Whether {@link ingestReceived} declined the batch (and wrote nothing) because of a placeholder. */
 export function isPlaceholderFilled(error: unknown): boolean {
-  for (let current = error, depth = 0; current && depth < 5; depth++) {
-    if ((current as { code?: unknown }).code === PLACEHOLDER_FILLED) return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
+  return hasSqlState(error, PLACEHOLDER_FILLED);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { HooklineError } from '../errors.js';
+import { errorChain, hasSqlState } from './error-chain.js';
 
 /** Node socket errors that mean the server cannot be reached. */
 const NETWORK_CODES = new Set([
@@ -32,13 +33,11 @@ const UNAVAILABLE_MESSAGES = [
  * database is unavailable for now, so the caller should answer 503 and the provider retry.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let current = error, depth = 0; current && depth < 5; depth++) {
-    const candidate = current as { code?: unknown; message?: unknown; cause?: unknown };
-    const code = typeof candidate.code === 'string' ? candidate.code : '';
+  for (const link of errorChain(error)) {
+    const code = typeof link.code === 'string' ? link.code : '';
     if (NETWORK_CODES.has(code) || TRANSIENT_SQLSTATES.has(code) || code.startsWith('08')) return true;
-    const message = typeof candidate.message === 'string' ? candidate.message : '';
+    const message = typeof link.message === 'string' ? link.message : '';
     if (UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message))) return true;
-    current = candidate.cause;
   }
   return false;
 }
@@ -51,12 +50,7 @@ const CONFLICT_SQLSTATES = new Set(['40001', '40P01']);
  * succeed at once, unlike an outage. {@link isDatabaseUnavailable} is true for these as well.
  */
 export function isTransactionConflict(error: unknown): boolean {
-  for (let current = error, depth = 0; current && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && CONFLICT_SQLSTATES.has(code)) return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
+  return hasSqlState(error, CONFLICT_SQLSTATES);
 }
 
 /** The 503 a route answers when the database cannot be reached; the cause stays in logs only. */
