@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 
 /**
@@ -42,4 +43,17 @@ export function terminateAfterGrace(socket: WebSocket): void {
   const timer = setTimeout(() => socket.terminate(), CLOSE_GRACE_MS);
   timer.unref();
   socket.once('close', () => clearTimeout(timer));
+}
+
+/**
+ * An `error` on an open socket. A client breaking the protocol (oversized frame, bad opcode) is
+ * the client's fault, not an error of ours, so one hostile client cannot fill the error log; ws
+ * has already sent it the close code (1009, 1002), and terminating now would reset the connection
+ * before the client reads it, so the socket gets the closing handshake's grace period instead.
+ */
+export function onSocketError(socket: WebSocket, error: Error, log: FastifyBaseLogger): void {
+  const protocol = String((error as { code?: unknown }).code ?? '').startsWith('WS_ERR_');
+  log[protocol ? 'debug' : 'warn']({ err: error }, 'websocket connection error');
+  if (protocol) terminateAfterGrace(socket);
+  else socket.terminate();
 }

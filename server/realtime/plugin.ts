@@ -4,7 +4,7 @@ import fp from 'fastify-plugin';
 import { LISTENER_APPLICATION_NAME, NotificationListener } from '../db/listener.js';
 import { REALTIME_CHANNEL } from '../db/outboxes.js';
 import { readCommittedRealtimeSeq, readRealtimeEventsAfter } from '../db/realtime-reads.js';
-import { terminateAfterGrace } from './close-codes.js';
+import { onSocketError } from './close-codes.js';
 import { RealtimeFeed } from './feed.js';
 import { RealtimeHub } from './hub.js';
 import { createRealtimeMetrics } from './metrics.js';
@@ -64,21 +64,13 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     app.addHook('preClose', async () => hub.closeAll());
     await app.register(websocket, {
       options: { maxPayload: config.REALTIME_MAX_CLIENT_FRAME_BYTES },
-      // A client breaking the protocol (oversized frame, bad opcode) is a client's fault, not an
-      // error of ours, so one hostile client cannot fill the error log. ws has already sent it
-      // the close code (1009, 1002): terminating now would reset the connection before the
-      // client reads it, so the socket gets the closing handshake's grace period instead.
-      errorHandler: (error, socket, request) => {
-        const protocol = String((error as { code?: unknown }).code ?? '').startsWith('WS_ERR_');
-        request.log[protocol ? 'debug' : 'warn']({ err: error }, 'websocket connection error');
-        if (protocol) terminateAfterGrace(socket);
-        else socket.terminate();
-      },
+      errorHandler: (error, socket, request) => onSocketError(socket, error, request.log),
     });
 
     registerTokenRoute(app, options.jwtSecret);
     registerSocketRoute(app, {
       jwtSecret: options.jwtSecret,
+      onSocketError: (socket, error) => onSocketError(socket, error, log),
       onConnection: (socket, grant, since) => void runSession(sessionContext, socket, grant, since),
     });
 

@@ -1,3 +1,6 @@
+import type { IncomingMessage } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mintDevRealtimeToken, mintRealtimeToken } from '../../../server/realtime/tokens.js';
 import { TEST_SECRETS, useTestApp } from '../../support/app.js';
@@ -7,6 +10,12 @@ import { waitFor } from '../../support/wait.js';
 import { connectClient, expectRefusal, messagesUrl } from '../../support/ws-client.js';
 
 const ALLOWED_ORIGIN = 'https://inbox.example.com';
+
+/** V8's `gc()`, without starting the test process with --expose-gc. */
+function exposedGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
 
 describe.each(testDatabaseKinds())('GET /ws/messages on %s', (kind) => {
   const t = useTestApp(kind, {
@@ -155,6 +164,26 @@ describe.each(testDatabaseKinds())('GET /ws/messages on %s', (kind) => {
     const client = await connectClient(messagesUrl(t.app, { token: await mintToken(t.app, ['acc-a']) }));
     client.socket.send(JSON.stringify({ type: 'subscribe', accountId: 'acc-b' }));
     expect(await client.closed).toBe(4400);
+  });
+
+  it('lets the upgrade request be collected while its socket stays open', async () => {
+    // @fastify/websocket keeps the upgrade's request and response reachable from every socket
+    // unless the route releases them: about 3 KB per connection (see releaseUpgradeObjects).
+    let upgrade: WeakRef<IncomingMessage> | undefined;
+    const capture = (request: IncomingMessage) => {
+      upgrade ??= new WeakRef(request);
+    };
+    t.app.server.prependListener('upgrade', capture);
+    const client = await connectClient(messagesUrl(t.app, { token: await mintToken(t.app, ['acc-a']) }));
+    t.app.server.off('upgrade', capture);
+
+    const collectGarbage = exposedGc();
+    await waitFor(() => {
+      collectGarbage();
+      return upgrade?.deref() === undefined;
+    }, 'the upgrade request is collected');
+    expect(client.socket.readyState).toBe(client.socket.OPEN);
+    await client.close();
   });
 
   it('closes with 1009 on a client frame above the size limit', async () => {
