@@ -15,6 +15,8 @@ export class RealtimeHub {
   readonly #metrics: RealtimeMetrics;
   /** Numbers the pages published, for the subscribers' once-per-page buffer check. */
   #page = 0;
+  /** The heartbeat round in progress: the sockets it visits, and how far it got. */
+  #round: { sockets: Subscriber[]; slice: number } = { sockets: [], slice: Number.POSITIVE_INFINITY };
 
   constructor(metrics: RealtimeMetrics) {
     this.#metrics = metrics;
@@ -70,22 +72,34 @@ export class RealtimeHub {
   }
 
   /**
-   * One heartbeat for every socket: terminate those that did not answer the previous ping, close
-   * those whose token expired, ping the rest. One timer for all sockets, not one each.
+   * One slice of the heartbeat: the next `1 / slices` of the sockets open when the current round
+   * began. Each is terminated if it did not answer its previous ping, closed if its token expired,
+   * or pinged. Called `slices` times per heartbeat interval, so every socket is visited once per
+   * interval, and 10,000 pings (one write each) are spread over the interval instead of blocking
+   * the event loop for a few hundred milliseconds at once. One timer for all sockets.
    */
-  heartbeat(nowSeconds: number): void {
-    for (const subscriber of this.#all) {
-      if (!subscriber.alive) {
-        subscriber.socket.terminate();
-        continue;
-      }
-      if (subscriber.grant.expiresAt <= nowSeconds) {
-        subscriber.close('tokenExpired');
-        continue;
-      }
-      subscriber.alive = false;
-      subscriber.socket.ping();
+  heartbeatSlice(nowSeconds: number, slices: number): void {
+    if (this.#round.slice >= slices) this.#round = { sockets: [...this.#all], slice: 0 };
+    const { sockets } = this.#round;
+    const slice = this.#round.slice++;
+    const end = Math.floor(((slice + 1) * sockets.length) / slices);
+    for (let index = Math.floor((slice * sockets.length) / slices); index < end; index++) {
+      const subscriber = sockets[index];
+      if (subscriber && this.#all.has(subscriber)) this.#heartbeat(subscriber, nowSeconds);
     }
+  }
+
+  #heartbeat(subscriber: Subscriber, nowSeconds: number): void {
+    if (!subscriber.alive) {
+      subscriber.socket.terminate();
+      return;
+    }
+    if (subscriber.grant.expiresAt <= nowSeconds) {
+      subscriber.close('tokenExpired');
+      return;
+    }
+    subscriber.alive = false;
+    subscriber.socket.ping();
   }
 
   /** Closes every socket, for shutdown. */
