@@ -3,6 +3,7 @@ import pg from 'pg';
 import { buildApp } from '../../server/app.js';
 import { parseConfig } from '../../server/config.js';
 import { TEST_SECRETS } from '../support/app.js';
+import { tuningKnobs } from './knobs.js';
 
 /**
  * A benchmark target, in its own process. Modes:
@@ -13,8 +14,6 @@ import { TEST_SECRETS } from '../support/app.js';
  */
 const [mode, databaseUrl] = process.argv.slice(2);
 const PATH = '/api/webhooks/unipile/messages';
-/** Settings a benchmark may pass to the Hookline target through its environment. */
-const KNOBS = /^(INGEST_|OUTBOUND_|REALTIME_|ALLOW_PRIVATE_ENDPOINTS$)/;
 
 async function main(): Promise<void> {
   if (mode === 'hookline') {
@@ -22,8 +21,7 @@ async function main(): Promise<void> {
       DATABASE_URL: databaseUrl,
       LOG_LEVEL: 'silent',
       DATA_DIR: '/tmp/hookline-bench',
-      // Tuning knobs pass through, so a run can compare settings: INGEST_CONCURRENCY=4 npm run bench:ingest
-      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => KNOBS.test(name))),
+      ...tuningKnobs(process.env),
     });
     const app = await buildApp({ config, secrets: TEST_SECRETS });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
