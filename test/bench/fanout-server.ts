@@ -6,22 +6,22 @@ import { buildApp } from '../../server/app.js';
 import { parseConfig } from '../../server/config.js';
 import { openDatabase } from '../../server/db/database.js';
 import { applyMigrations } from '../../server/db/migrate.js';
-import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
-import { messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { BENCH_SECRETS, type BenchCommand, type BenchReply, benchEnvelopeData } from './fanout-protocol.js';
+import { tuningKnobs } from './knobs.js';
 
 /**
  * One server of the fan-out benchmark, in a process of its own so that its RSS is its own:
  * `hookline <databaseUrl>`, `ws` or `socketio`. The parent drives it over IPC: `publish` one
- * event to an account's subscribers, report `rss`.
+ * event to an account's subscribers (bare servers; Hookline gets provider webhooks over HTTP),
+ * report `rss`.
  */
-type Publish = (accountId: string, sentAt: number) => Promise<void> | void;
+type Publish = (accountId: string, sentAt: number) => void;
 
 function send(reply: BenchReply): void {
   process.send?.(reply);
 }
 
-async function startHookline(databaseUrl: string): Promise<{ port: number; publish: Publish }> {
+async function startHookline(databaseUrl: string): Promise<{ port: number; publish?: Publish }> {
   const database = await openDatabase({ kind: 'postgres', url: databaseUrl, poolSize: 20 });
   await applyMigrations(database);
   const app = await buildApp({
@@ -29,6 +29,7 @@ async function startHookline(databaseUrl: string): Promise<{ port: number; publi
       DATA_DIR: tmpdir(),
       LOG_LEVEL: 'silent',
       REALTIME_MAX_CONNECTIONS_PER_TOKEN: '10000',
+      ...tuningKnobs(process.env),
     }),
     secrets: BENCH_SECRETS,
     database,
@@ -36,28 +37,8 @@ async function startHookline(databaseUrl: string): Promise<{ port: number; publi
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return {
-    port,
-    publish: async (accountId, sentAt) => {
-      // A provider webhook through the real ingest path (validation, dedupe, group commit,
-      // outboxes), so the latency measured is webhook-to-socket. `text` carries the send time.
-      const response = await app.inject({
-        method: 'POST',
-        url: UNIPILE_WEBHOOK_PATH,
-        headers: { 'content-type': 'application/json', 'unipile-auth': BENCH_SECRETS.inboundSecret },
-        payload: JSON.stringify(
-          messageReceived({
-            account: { id: accountId, type: 'WHATSAPP', userId: 'bench-self@s.whatsapp.net' },
-            chatId: `chat-${accountId}`,
-            messageId: `msg-${sentAt}-${Math.random().toString(36).slice(2)}`,
-            text: String(sentAt),
-          }),
-        ),
-      });
-      if (response.statusCode !== 200)
-        throw new Error(`ingest answered ${response.statusCode}: ${response.body}`);
-    },
-  };
+  // No publish: the benchmark posts webhooks to this port over HTTP, as a provider does.
+  return { port };
 }
 
 /** Bare ws: sockets subscribe with `?accounts=a,b`; one JSON string per event, sent to each. */
@@ -128,14 +109,14 @@ async function main(): Promise<void> {
           ? await startSocketIo()
           : undefined;
   if (!started) throw new Error(`unknown server kind ${kind}`);
+  // A normal exit, so that BENCH_NODE_ARGS=--cpu-prof writes its profile.
+  process.once('SIGTERM', () => process.exit(0));
   process.on('message', (command: BenchCommand) => {
     if (command.type === 'rss') {
       global.gc?.();
       send({ type: 'rss', rss: process.memoryUsage().rss });
-    } else if (command.type === 'publish') {
-      void Promise.resolve(started.publish(command.accountId, command.sentAt)).catch((error: unknown) =>
-        send({ type: 'error', message: String(error) }),
-      );
+    } else if (command.type === 'publish' && started.publish) {
+      started.publish(command.accountId, command.sentAt);
     }
   });
   send({ type: 'ready', port: started.port });
