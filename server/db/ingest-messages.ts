@@ -149,7 +149,7 @@ export function isPlaceholderFilled(error: unknown): boolean {
 
 /**
  * A whole batch of new messages as ONE statement, hence one round trip and its own transaction
- * (the `hookline_ingest_received` function, migration 0003): {@link ingestMessages}, then the
+ * (the `hookline_ingest_received` function, migrations 0003 and 0005): {@link ingestMessages}, then the
  * envelopes of the messages actually stored, through both outboxes. `envelopes` holds one
  * outbound and one realtime envelope per message, in the order of `batch.messages`.
  *
