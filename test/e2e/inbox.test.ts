@@ -7,6 +7,19 @@ import { describeBrowser, useBrowserPage } from '../support/browser.js';
 import { useTestDatabase } from '../support/databases.js';
 import { postWebhook } from '../support/webhooks.js';
 
+/** `promise`, or a failure naming `step` if it takes longer than `ms`. */
+async function within<T>(ms: number, step: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${step} took longer than ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * The inbox page in a real Chromium against the real gateway (PGlite). A second app instance
  * on the same database plays "the gateway while this one restarts".
@@ -75,9 +88,11 @@ describeBrowser('the inbox page in Chromium', () => {
     await chatButton('chat_restart').click();
     await browser.page.locator('#messages .message', { hasText: 'before the restart' }).waitFor();
 
-    await app.close();
-    await browser.page.locator('#connection[data-state="reconnecting"]').waitFor();
-    const meanwhile = await buildTestApp(db.current.database);
+    // Each step has its own bound, so that a slow run names the step that was slow instead of
+    // failing on the test's overall timeout (it did once, in a full run, with nothing else to go on).
+    await within(15_000, 'closing the gateway', app.close());
+    await browser.page.locator('#connection[data-state="reconnecting"]').waitFor({ timeout: 10_000 });
+    const meanwhile = await within(15_000, 'starting the second instance', buildTestApp(db.current.database));
     for (let n = 1; n <= 5; n++) {
       expect(
         (
@@ -88,8 +103,8 @@ describeBrowser('the inbox page in Chromium', () => {
         ).statusCode,
       ).toBe(200);
     }
-    await meanwhile.close();
-    await listen();
+    await within(15_000, 'closing the second instance', meanwhile.close());
+    await within(15_000, 'restarting the gateway', listen());
 
     await browser.page.locator('#connection[data-state="open"]').waitFor({ timeout: 20_000 });
     await browser.page.locator('#messages .message', { hasText: 'during 5' }).waitFor();
