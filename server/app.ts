@@ -7,6 +7,7 @@ import { type Database, openDatabase } from './db/database.js';
 import { applyMigrations } from './db/migrate.js';
 import { databasePlugin } from './db/plugin.js';
 import { apiAuthPlugin } from './http/api-auth.js';
+import { closeOnShutdownPlugin } from './http/close-on-shutdown.js';
 import { clientErrorHandler, errorHandlerPlugin, frameworkErrorHandler } from './http/error-handler.js';
 import { rejectNulPlugin } from './http/reject-nul.js';
 import { inboxRoutes } from './inbox/plugin.js';
@@ -90,6 +91,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.decorate('config', options.config);
   app.decorate('changes', new ChangeSignal());
   await app.register(errorHandlerPlugin);
+  await app.register(closeOnShutdownPlugin);
   await app.register(rejectNulPlugin);
   await app.register(databasePlugin, { database, closeOnShutdown: !options.database });
   await app.register(metricsPlugin);
