@@ -83,6 +83,15 @@ function initialResults(items: IngestItem[]): ItemResult[] {
   return results;
 }
 
+/** The item's message event and dedupe key, if the item is a message still counted as accepted. */
+function acceptedMessage(
+  item: IngestItem,
+  result: ItemResult | undefined,
+): { event: MessageEvent; dedupeKey: string | null } | undefined {
+  if (result !== 'accepted' || item.outcome !== 'accepted' || item.event.kind !== 'message') return undefined;
+  return { event: item.event, dedupeKey: item.dedupeKey };
+}
+
 /**
  * What ingestMessages and ingestReceived take: every body that is not a repeat, the accounts with
  * new details, and the `message_received` events still accepted, in arrival order.
@@ -92,10 +101,10 @@ function ingestBatch(items: IngestItem[], results: ItemResult[], options: ApplyO
   const events: MessageEvent[] = [];
   const receivedAt = new Date();
   items.forEach((item, index) => {
-    if (results[index] !== 'accepted' || item.outcome !== 'accepted' || item.event.kind !== 'message') return;
-    if (item.event.event !== 'message_received' || item.dedupeKey === null) return;
-    events.push(item.event);
-    received.push(receivedMessage(item.event, item.dedupeKey, receivedAt));
+    const message = acceptedMessage(item, results[index]);
+    if (message?.event.event !== 'message_received' || message.dedupeKey === null) return;
+    events.push(message.event);
+    received.push(receivedMessage(message.event, message.dedupeKey, receivedAt));
   });
   return {
     inbound: items
@@ -117,9 +126,10 @@ function settleMessageEvents(
 ): MessageEvent[] {
   const fresh: MessageEvent[] = [];
   items.forEach((item, index) => {
-    if (results[index] !== 'accepted' || item.outcome !== 'accepted' || item.event.kind !== 'message') return;
-    if (item.dedupeKey !== null && !newKeys.has(item.dedupeKey)) results[index] = 'duplicate';
-    else fresh.push(item.event);
+    const message = acceptedMessage(item, results[index]);
+    if (!message) return;
+    if (message.dedupeKey !== null && !newKeys.has(message.dedupeKey)) results[index] = 'duplicate';
+    else fresh.push(message.event);
   });
   return fresh;
 }
