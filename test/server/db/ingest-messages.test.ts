@@ -1,6 +1,14 @@
 import { asc, desc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { accounts, chats, inboundEvents, messages, realtimeEvents } from '../../../drizzle/schema.js';
+import {
+  accounts,
+  chats,
+  deliveries,
+  endpoints,
+  inboundEvents,
+  messages,
+  realtimeEvents,
+} from '../../../drizzle/schema.js';
 import {
   type InboundEventRow,
   ingestMessages,
@@ -208,6 +216,35 @@ describe.each(testDatabaseKinds())('hookline_ingest_messages on %s', (kind) => {
       expect(outcome).toMatchObject({ deliveries: 0, realtimeSeq: expect.any(Number) });
       expect([...again.newKeys]).toEqual(['key_r3']);
       expect(await published(from)).toEqual(['r1', 'r2', 'r3']);
+    });
+
+    it('enqueues a delivery per stored message once an endpoint is enabled, and none for a repeat', async () => {
+      const { db: drizzle } = db.current.database;
+      await drizzle
+        .insert(endpoints)
+        .values({ id: 'ep_1', url: 'https://example.com/', secretEncrypted: 'x', maxAttempts: 3 });
+      const outboundOf = (batch: ReceivedMessage[]) => ({
+        ...envelopesOf(batch),
+        outbound: batch.map((message) => ({
+          type: 'message.received',
+          accountId: message.accountId,
+          webhookId: `wh_${message.id}`,
+          payload: { messageId: message.id },
+        })),
+      });
+      try {
+        const first = [received('o1'), received('o2')];
+        const outcome = await ingestReceived(drizzle, receivedBatch(first), outboundOf(first));
+        const second = [received('o2'), received('o3')];
+        const again = await ingestReceived(drizzle, receivedBatch(second), outboundOf(second));
+
+        expect(outcome.deliveries).toBe(2);
+        expect(again.deliveries).toBe(1);
+        const queued = await drizzle.select({ webhookId: deliveries.webhookId }).from(deliveries);
+        expect(queued.map((row) => row.webhookId).sort()).toEqual(['wh_o1', 'wh_o2', 'wh_o3']);
+      } finally {
+        await drizzle.delete(endpoints).where(eq(endpoints.id, 'ep_1'));
+      }
     });
 
     it('declines a batch that fills in a placeholder, writing nothing', async () => {
