@@ -9,10 +9,11 @@ import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
 import { mintRealtimeToken } from '../../server/realtime/tokens.js';
 import { messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { BENCH_SECRETS, type BenchCommand, type BenchReply } from './fanout-protocol.js';
+import { gatewayBreakdown, latencyTimeline } from './support/fanout-breakdown.js';
 
 /**
  * `npm run bench:fanout -- [--connections 10000] [--accounts 1000] [--rate 1000] [--seconds 10]
- * [--broadcasts 5] [--servers hookline,ws,socketio] [--database-url postgres://…/postgres]`
+ * [--broadcasts 5] [--servers hookline,ws,socketio] [--database-url postgres://…/postgres] [--breakdown]`
  *
  * For each server, in its own process: RSS per idle connection, the time for one message to reach
  * every connection (all subscribe to one shared account), and send-to-socket latency at `rate`
@@ -29,6 +30,8 @@ const { values: args } = parseArgs({
     broadcasts: { type: 'string', default: '5' },
     servers: { type: 'string', default: 'hookline,ws,socketio' },
     'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+    /** Also print latency per 250 ms of the measured run, and Hookline's own histograms. */
+    breakdown: { type: 'boolean', default: false },
   },
 });
 const CONNECTIONS = Number(args.connections);
@@ -128,6 +131,8 @@ interface Client {
 /** Receipts: shared-account messages by send time, and latencies of per-account messages. */
 const broadcastReceipts = new Map<number, { count: number; last: number }>();
 let latencies: number[] = [];
+/** When each of `latencies` arrived, for --breakdown. */
+let arrivals: number[] = [];
 
 const ACCOUNT_ID = /"accountId":"([^"]*)"/;
 const TEXT = /"text":"([^"]*)"/;
@@ -152,6 +157,7 @@ function onEnvelope(envelope: { type?: string; data?: { accountId?: string; text
     broadcastReceipts.set(sentAt, receipt);
   } else {
     latencies.push(now - sentAt);
+    arrivals.push(now);
   }
 }
 
@@ -208,8 +214,12 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<b
 /**
  * A full collection of this process's heap (the 10,000 clients') between warm-up and
  * measurement, so that its own mark-compact, which stalls every client for 50 to 150 ms, does not
- * land inside the measured window: that is the harness's pause, not the server's. The servers'
- * heaps are left alone. Needs --expose-gc (the npm script passes it).
+ * land inside the measured window: that is the harness's pause, not the server's. The npm script
+ * also runs this process with --heap-growing-percent=400, so that its old generation (about 4 MB
+ * a second of per-socket state that outlives a scavenge) does not reach the next mark-compact
+ * within the run: with `--breakdown` and --trace-gc, each of those collections lined up with a
+ * window whose p99 jumped to 100 to 125 ms while the gateway's heap stayed flat. The servers' heaps
+ * are left alone. Needs --expose-gc (the npm script passes it).
  */
 function collectClientGarbage(): void {
   globalThis.gc?.();
@@ -254,6 +264,7 @@ async function measure(kind: Kind, databaseUrl: string) {
   const perAccount = CONNECTIONS / ACCOUNTS;
   const atRate = async (seconds: number): Promise<number> => {
     latencies = [];
+    arrivals = [];
     let sent = 0;
     const started = performance.now();
     const ticker = setInterval(() => {
@@ -274,6 +285,20 @@ async function measure(kind: Kind, databaseUrl: string) {
 
   const sorted = [...latencies].sort((a, b) => a - b);
 
+  if (args.breakdown) {
+    console.log(`${kind}: latency by arrival time in the measured run`);
+    console.log(
+      latencyTimeline(latencies.map((latencyMs, index) => ({ at: arrivals[index] ?? 0, latencyMs }))).join(
+        '\n',
+      ),
+    );
+    if (kind === 'hookline') {
+      const metrics = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+      console.log(
+        `${kind}: the gateway's histograms (warm-up included)\n${gatewayBreakdown(metrics).join('\n')}`,
+      );
+    }
+  }
   for (const client of clients) client.close();
   await server.stop();
   broadcastMs.sort((a, b) => a - b);
