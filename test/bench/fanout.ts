@@ -9,7 +9,7 @@ import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
 import { mintRealtimeToken } from '../../server/realtime/tokens.js';
 import { messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { BENCH_SECRETS, type BenchCommand, type BenchReply } from './fanout-protocol.js';
-import { gatewayBreakdown, latencyTimeline } from './support/fanout-breakdown.js';
+import { gatewayBreakdown, latencyTimeline, percentile } from './support/fanout-breakdown.js';
 
 /**
  * `npm run bench:fanout -- [--connections 10000] [--accounts 1000] [--rate 1000] [--seconds 10]
@@ -223,12 +223,6 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<b
  */
 function collectClientGarbage(): void {
   globalThis.gc?.();
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0
-    ? Number.NaN
-    : (sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0);
 }
 
 async function measure(kind: Kind, databaseUrl: string) {

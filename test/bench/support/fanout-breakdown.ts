@@ -9,7 +9,8 @@ export interface Receipt {
   latencyMs: number;
 }
 
-function percentile(sorted: number[], p: number): number {
+/** The value at fraction `p` of an ascending list; NaN when it is empty. */
+export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
 }
 
@@ -50,10 +51,11 @@ function histogram(metrics: string, name: string): Histogram | undefined {
   const buckets: [number, number][] = [];
   let sum = Number.NaN;
   let count = 0;
+  const bucket = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\}$`);
   for (const line of metrics.split('\n')) {
     const [key, value] = line.split(' ');
     if (key === undefined || value === undefined) continue;
-    const bound = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\}$`).exec(key)?.[1];
+    const bound = bucket.exec(key)?.[1];
     if (bound !== undefined)
       buckets.push([bound === '+Inf' ? Number.POSITIVE_INFINITY : Number(bound), Number(value)]);
     else if (key === `${name}_sum`) sum = Number(value);
