@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { MessageEvent } from './events.js';
 
 /**
@@ -16,5 +16,5 @@ export function messageDedupeKey(event: MessageEvent): string {
     );
   }
   if (event.event === 'message_edited') parts.push(event.text ?? '');
-  return createHash('sha256').update(parts.join('\u001f')).digest('base64url');
+  return hash('sha256', parts.join('\u001f'), 'base64url');
 }

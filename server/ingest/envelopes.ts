@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Tx } from '../db/database.js';
 import type { MessageState } from '../db/messages.js';
 import {
@@ -8,6 +7,7 @@ import {
   type RealtimeEventInput,
 } from '../db/outboxes.js';
 import { type OutboundEvent, outboundDeliveries } from '../outbound/enqueue.js';
+import { newWebhookId } from '../outbound/webhook-id.js';
 
 /** The realtime envelope type and the outbound (Standard Webhooks) type of each change. */
 export const EVENT_TYPES = {
@@ -77,7 +77,7 @@ export class Envelopes {
     this.outbound.push({
       type: EVENT_TYPES[type],
       accountId,
-      webhookId: `msg_${randomBytes(16).toString('base64url')}`,
+      webhookId: newWebhookId(),
       timestamp: new Date().toISOString(),
       data,
     });

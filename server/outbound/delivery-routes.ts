@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { insertClaimedDelivery } from '../db/deliveries.js';
 import {
@@ -28,6 +27,7 @@ import { attemptDelivery } from './attempt.js';
 import { endpointNotFound } from './endpoint-routes.js';
 import { EVENT_TYPES } from './event-catalog.js';
 import type { OutboundService } from './service.js';
+import { newWebhookId } from './webhook-id.js';
 
 const DAY_MS = 86_400_000;
 
@@ -47,7 +47,7 @@ export async function deliveryRoutes(app: FastifyInstance, service: OutboundServ
     const claimed = await insertClaimedDelivery(
       db(),
       {
-        webhookId: `msg_${randomUUID().replaceAll('-', '')}`,
+        webhookId: newWebhookId(),
         endpointId: endpoint.id,
         eventType: 'endpoint.test',
         payload: {
