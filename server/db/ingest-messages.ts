@@ -5,12 +5,12 @@ import { hasSqlState } from './error-chain.js';
 import type { MessageState } from './messages.js';
 import {
   DELIVERIES_CHANNEL,
-  type OutboxWrites,
   outboxRows,
   type Published,
   published,
   REALTIME_APPEND_LOCK,
   REALTIME_CHANNEL,
+  type RealtimeEventInput,
 } from './outboxes.js';
 import { queryRows } from './rows.js';
 
@@ -168,11 +168,22 @@ export function isPlaceholderFilled(error: unknown): boolean {
   return hasSqlState(error, PLACEHOLDER_FILLED);
 }
 
+/** What {@link ingestReceived} publishes for the messages it stores. */
+export interface ReceivedEnvelopes {
+  /** One realtime envelope per message, in the order of `batch.messages`. */
+  realtime: RealtimeEventInput[];
+  /**
+   * Standard Webhooks `type` of the outbound envelopes. Postgres builds those from the realtime
+   * envelopes' data, and only when an endpoint is enabled (migration 0007).
+   */
+  outboundType: string;
+}
+
 /**
  * A whole batch of new messages as ONE statement, hence one round trip and its own transaction
- * (the `hookline_ingest_received` function, migrations 0003, 0005 and 0006): {@link ingestMessages}, then the
- * envelopes of the messages actually stored, through both outboxes. `envelopes` holds one
- * outbound and one realtime envelope per message, in the order of `batch.messages`.
+ * (the `hookline_ingest_received` function, migrations 0003, 0005, 0006 and 0007):
+ * {@link ingestMessages}, then the envelopes of the messages actually stored, through both
+ * outboxes.
  *
  * Throws an error for which {@link isPlaceholderFilled} is true, having written nothing, when a
  * message filled in a placeholder: its envelope must then be built from the merged row.
@@ -180,15 +191,15 @@ export function isPlaceholderFilled(error: unknown): boolean {
 export async function ingestReceived(
   db: Db,
   batch: IngestBatch,
-  envelopes: Required<OutboxWrites>,
+  envelopes: ReceivedEnvelopes,
 ): Promise<Published & { newKeys: Set<string> }> {
-  const rows = outboxRows(envelopes);
+  const { realtime } = outboxRows({ realtime: envelopes.realtime });
   const [row] = await queryRows<{
     result: { newKeys: string[]; deliveries: number; realtimeSeq: number | string | null };
   }>(
     db,
     sql`select hookline_ingest_received(${batchArguments(batch)},
-      ${JSON.stringify(rows.outbound)}::text, ${JSON.stringify(rows.realtime)}::jsonb,
+      ${JSON.stringify(realtime)}::jsonb, ${envelopes.outboundType}::text,
       ${REALTIME_APPEND_LOCK}, ${REALTIME_CHANNEL}, ${DELIVERIES_CHANNEL}) as result`,
   );
   return {

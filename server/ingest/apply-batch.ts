@@ -17,7 +17,7 @@ import {
   freshMessageState,
   receivedMessage,
 } from './apply-messages.js';
-import { Envelopes, newMessageData, outboxWrites, type Published, publishEnvelopes } from './envelopes.js';
+import { Envelopes, EVENT_TYPES, newMessageData, type Published, publishEnvelopes } from './envelopes.js';
 import type { IngestEvent, MessageEvent } from './events.js';
 import type { KnownAccounts } from './known-accounts.js';
 
@@ -163,11 +163,15 @@ export async function applyBatch(db: Db, items: IngestItem[], options: ApplyOpti
 async function applyReceived(db: Db, items: IngestItem[], options: ApplyOptions): Promise<BatchOutcome> {
   const results = initialResults(items);
   const batch = ingestBatch(items, results, options);
-  // Built as the messages arrived; only those the database stores are published.
-  const envelopes = new Envelopes();
-  for (const message of batch.messages)
-    envelopes.add('message:new', message.accountId, newMessageData(freshMessageState(message)));
-  const { newKeys, ...published } = await ingestReceived(db, batch, outboxWrites(envelopes));
+  // Built as the messages arrived; only those the database stores are published. Postgres adds
+  // their outbound envelopes when an endpoint is enabled.
+  const realtime = batch.messages.map((message) => ({
+    accountId: message.accountId,
+    type: 'message:new',
+    data: newMessageData(freshMessageState(message)),
+  }));
+  const outboundType = EVENT_TYPES['message:new'];
+  const { newKeys, ...published } = await ingestReceived(db, batch, { realtime, outboundType });
   settleMessageEvents(items, results, newKeys);
   return { results, accountsWritten: batch.accounts, ...published };
 }

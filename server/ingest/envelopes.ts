@@ -87,7 +87,7 @@ export class Envelopes {
 export type { Published };
 
 /** The outbox rows of a transaction's envelopes: deliveries (matched to endpoints later) and realtime events. */
-export function outboxWrites(envelopes: Envelopes): Required<OutboxWrites> {
+function outboxWrites(envelopes: Envelopes): Required<OutboxWrites> {
   return { outbound: outboundDeliveries(envelopes.outbound), realtime: envelopes.realtime };
 }
 

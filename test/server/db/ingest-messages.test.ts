@@ -178,12 +178,12 @@ describe.each(testDatabaseKinds())('hookline_ingest_messages on %s', (kind) => {
   describe('in one statement (hookline_ingest_received)', () => {
     /** One realtime envelope per message, named after it, as the caller builds them. */
     const envelopesOf = (batch: ReceivedMessage[]) => ({
-      outbound: [],
       realtime: batch.map((message) => ({
         accountId: message.accountId,
         type: 'message:new',
         data: { messageId: message.id },
       })),
+      outboundType: 'message.received',
     });
     const receivedBatch = (batch: ReceivedMessage[]) => ({
       inbound: batch.map((message) => body(message.dedupeKey, message.id)),
@@ -223,25 +223,30 @@ describe.each(testDatabaseKinds())('hookline_ingest_messages on %s', (kind) => {
       await drizzle
         .insert(endpoints)
         .values({ id: 'ep_1', url: 'https://example.com/', secretEncrypted: 'x', maxAttempts: 3 });
-      const outboundOf = (batch: ReceivedMessage[]) => ({
-        ...envelopesOf(batch),
-        outbound: batch.map((message) => ({
-          type: 'message.received',
-          accountId: message.accountId,
-          webhookId: `wh_${message.id}`,
-          payload: { messageId: message.id },
-        })),
-      });
       try {
         const first = [received('o1'), received('o2')];
-        const outcome = await ingestReceived(drizzle, receivedBatch(first), outboundOf(first));
+        const outcome = await ingestReceived(drizzle, receivedBatch(first), envelopesOf(first));
         const second = [received('o2'), received('o3')];
-        const again = await ingestReceived(drizzle, receivedBatch(second), outboundOf(second));
+        const again = await ingestReceived(drizzle, receivedBatch(second), envelopesOf(second));
 
         expect(outcome.deliveries).toBe(2);
         expect(again.deliveries).toBe(1);
-        const queued = await drizzle.select({ webhookId: deliveries.webhookId }).from(deliveries);
-        expect(queued.map((row) => row.webhookId).sort()).toEqual(['wh_o1', 'wh_o2', 'wh_o3']);
+        const queued = await drizzle.select().from(deliveries).orderBy(asc(deliveries.id));
+        // Postgres built these from the realtime envelopes: the same data, under the outbound type.
+        expect(queued.map((row) => row.payload)).toEqual(
+          ['o1', 'o2', 'o3'].map((id) => ({
+            type: 'message.received',
+            timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+            data: { messageId: id },
+          })),
+        );
+        for (const row of queued) {
+          expect(row).toMatchObject({ endpointId: 'ep_1', eventType: 'message.received', status: 'pending' });
+          expect(row.webhookId).toMatch(/^msg_[0-9a-f]{32}$/);
+          const timestamp = (row.payload as { timestamp: string }).timestamp;
+          expect(Math.abs(Date.parse(timestamp) - Date.now())).toBeLessThan(60_000);
+        }
+        expect(new Set(queued.map((row) => row.webhookId)).size).toBe(3);
       } finally {
         await drizzle.delete(endpoints).where(eq(endpoints.id, 'ep_1'));
       }
