@@ -9,7 +9,8 @@ import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
 import { mintRealtimeToken } from '../../server/realtime/tokens.js';
 import { messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { BENCH_SECRETS, type BenchCommand, type BenchReply } from './fanout-protocol.js';
-import { gatewayBreakdown, latencyTimeline, percentile } from './support/fanout-breakdown.js';
+import { gatewayBreakdown, latencyTimeline } from './support/fanout-breakdown.js';
+import { percentile } from './support/percentile.js';
 
 /**
  * `npm run bench:fanout -- [--connections 10000] [--accounts 1000] [--rate 1000] [--seconds 10]

@@ -4,19 +4,22 @@ import { queryRows } from '../../server/db/rows.js';
 import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { TEST_SECRETS } from '../support/app.js';
 import { createPostgresTestDatabase, ensurePostgresTemplate } from '../support/postgres-admin.js';
-import { startChildServer } from './support/child-server.js';
-import { type LoadResult, runLoad } from './support/load.js';
+import { type ChildServer, startChildServer } from './support/child-server.js';
+import { type LoadResult, poolLoads, runLoad } from './support/load.js';
 
 /**
  * `npm run bench:ingest`: accepted webhooks/s and latency of Hookline's ingest against real
  * Postgres, beside a bare fastify route (the ceiling) and a naive one-INSERT-per-request handler,
- * all measured in the same run with the same unique payloads, 50 connections, 10 s after a
- * warm-up. Afterwards the stored rows are counted: every acknowledged webhook must be stored once.
+ * all measured in the same run with the same unique payloads, 50 connections, 10 s each after a
+ * warm-up, taken in turns (see main). Afterwards the stored rows are counted: every acknowledged
+ * webhook must be stored once.
  */
 const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const durationSeconds = Number(process.env.BENCH_DURATION ?? 10);
 const warmupSeconds = Number(process.env.BENCH_WARMUP ?? 3);
+/** Turns each target's measured time is split into (see main). */
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 /** BENCH_ONLY=hookline measures one target (while tuning); ratios need the full run. */
 const only = process.env.BENCH_ONLY;
 const PATH = '/api/webhooks/unipile/messages';
@@ -61,66 +64,105 @@ async function storedMessageIds(
   }
 }
 
-interface Measured extends LoadResult {
+/** A target's server, started once and loaded in every round. */
+interface Target {
   name: string;
-  /** Acknowledged (2xx) webhooks of the measured run missing from the store. */
-  lost?: number;
-  /** Acknowledged webhooks stored more than once. */
-  doubled?: number;
+  mode: string;
+  table?: 'messages' | 'naive_webhooks';
+  server: ChildServer;
+  databaseUrl: string;
+  stop(): Promise<void>;
+  runs: LoadResult[];
+  acknowledged: string[];
 }
 
-async function measure(
-  name: string,
-  mode: string,
-  table?: 'messages' | 'naive_webhooks',
-): Promise<Measured | undefined> {
-  if (only && only !== mode) return undefined;
+async function startTarget(name: string, mode: string, table?: Target['table']): Promise<Target> {
   const database = await createPostgresTestDatabase(serverUrl, await ensurePostgresTemplate(serverUrl));
   const server = await startChildServer('test/bench/ingest-target.ts', [mode, database.url]);
-  try {
-    const load = { url: server.url, path: PATH, body: uniquePayload, connections };
-    const headers = { 'content-type': 'application/json', 'unipile-auth': TEST_SECRETS.inboundSecret };
-    await runLoad({ ...load, headers, durationSeconds: warmupSeconds });
-    const acknowledged: string[] = [];
-    const result = await runLoad({
-      ...load,
-      headers,
-      durationSeconds,
-      onAcknowledged: (id) => acknowledged.push(id),
-    });
-    if (!table) return { name, ...result };
-    const stored = await storedMessageIds(database.url, table);
-    const lost = acknowledged.filter((id) => !stored.has(id)).length;
-    const doubled = acknowledged.filter((id) => (stored.get(id) ?? 0) > 1).length;
-    return { name, ...result, lost, doubled };
-  } finally {
+  const stop = async () => {
     await server.stop();
     await database.drop();
-  }
+  };
+  return { name, mode, table, server, databaseUrl: database.url, stop, runs: [], acknowledged: [] };
 }
 
+function load(target: Target, seconds: number, measured: boolean): Promise<LoadResult> {
+  return runLoad({
+    url: target.server.url,
+    path: PATH,
+    headers: { 'content-type': 'application/json', 'unipile-auth': TEST_SECRETS.inboundSecret },
+    body: uniquePayload,
+    connections,
+    durationSeconds: seconds,
+    onAcknowledged: measured ? (id) => target.acknowledged.push(id) : undefined,
+  });
+}
+
+/** Acknowledged webhooks of the measured rounds missing from the store, and stored more than once. */
+async function verify(target: Target): Promise<{ lost: number; doubled: number } | undefined> {
+  if (!target.table) return undefined;
+  const stored = await storedMessageIds(target.databaseUrl, target.table);
+  return {
+    lost: target.acknowledged.filter((id) => !stored.has(id)).length,
+    doubled: target.acknowledged.filter((id) => (stored.get(id) ?? 0) > 1).length,
+  };
+}
+
+/**
+ * Every target is started and warmed up, then loaded in turns: `rounds` slices of
+ * `durationSeconds / rounds` each, the first target moving one place on every round. This VM's
+ * speed drifts by up to 2x within minutes; measured one after the other, the targets were each
+ * measured on a different machine, and their ratios with them. In turns, a slow spell falls on
+ * all of them alike.
+ */
 async function main(): Promise<void> {
-  const bare = await measure('bare fastify, no storage (ceiling)', 'bare');
-  const naive = await measure('naive: one INSERT per request, one table', 'naive', 'naive_webhooks');
-  const hookline = await measure('Hookline ingest', 'hookline', 'messages');
-  const rows = [bare, naive, hookline].filter((row) => row !== undefined);
-  const lines = [
-    `Command: npm run bench:ingest (${connections} connections, ${durationSeconds} s after ${warmupSeconds} s warm-up, unique payloads, Postgres ${serverUrl.replace(/\/\/[^@]*@/, '//')})`,
-    '',
-    '| target | accepted/s | p50 ms | p99 ms | 2xx | non-2xx | errors | acknowledged but lost | stored twice |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map(
-      (row) =>
-        `| ${row.name} | ${Math.round(row.perSecond)} | ${row.p50} | ${row.p99} | ${row.ok} | ${row.non2xx} | ${row.errors} | ${row.lost ?? '—'} | ${row.doubled ?? '—'} |`,
-    ),
-  ];
-  if (bare && naive && hookline)
-    lines.push(
-      '',
-      `Hookline / naive: ${(hookline.perSecond / naive.perSecond).toFixed(2)}x; Hookline / bare: ${((100 * hookline.perSecond) / bare.perSecond).toFixed(1)}%`,
+  const wanted = [
+    ['bare fastify, no storage (ceiling)', 'bare', undefined],
+    ['naive: one INSERT per request, one table', 'naive', 'naive_webhooks'],
+    ['Hookline ingest', 'hookline', 'messages'],
+  ] as const;
+  const targets: Target[] = [];
+  try {
+    for (const [name, mode, table] of wanted)
+      if (!only || only === mode) targets.push(await startTarget(name, mode, table));
+    for (const target of targets) await load(target, warmupSeconds, false);
+    for (let round = 0; round < rounds; round++) {
+      for (let turn = 0; turn < targets.length; turn++) {
+        const target = targets[(round + turn) % targets.length]!;
+        target.runs.push(await load(target, durationSeconds / rounds, true));
+      }
+    }
+    const rows = await Promise.all(
+      targets.map(async (target) => ({
+        mode: target.mode,
+        name: target.name,
+        ...poolLoads(target.runs),
+        ...(await verify(target)),
+      })),
     );
-  process.stdout.write(`${lines.join('\n')}\n`);
-  if (hookline && (hookline.lost !== 0 || hookline.doubled !== 0)) process.exitCode = 1;
+    const [bare, naive, hookline] = ['bare', 'naive', 'hookline'].map((mode) =>
+      rows.find((row) => row.mode === mode),
+    );
+    const lines = [
+      `Command: npm run bench:ingest (${connections} connections, ${durationSeconds} s per target in ${rounds} rounds after ${warmupSeconds} s warm-up, unique payloads, Postgres ${serverUrl.replace(/\/\/[^@]*@/, '//')})`,
+      '',
+      '| target | accepted/s | p50 ms | p99 ms | 2xx | non-2xx | errors | acknowledged but lost | stored twice |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...rows.map(
+        (row) =>
+          `| ${row.name} | ${Math.round(row.perSecond)} | ${row.p50.toFixed(1)} | ${row.p99.toFixed(1)} | ${row.ok} | ${row.non2xx} | ${row.errors} | ${row.lost ?? '—'} | ${row.doubled ?? '—'} |`,
+      ),
+    ];
+    if (bare && naive && hookline)
+      lines.push(
+        '',
+        `Hookline / naive: ${(hookline.perSecond / naive.perSecond).toFixed(2)}x; Hookline / bare: ${((100 * hookline.perSecond) / bare.perSecond).toFixed(1)}%`,
+      );
+    process.stdout.write(`${lines.join('\n')}\n`);
+    if (hookline && (hookline.lost !== 0 || hookline.doubled !== 0)) process.exitCode = 1;
+  } finally {
+    for (const target of targets) await target.stop();
+  }
 }
 
 main().catch((error: unknown) => {

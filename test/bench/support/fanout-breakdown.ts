@@ -3,15 +3,12 @@
  * queue from a few stalls, nor the gateway's commit from its fan-out; these can.
  */
 
+import { percentile } from './percentile.js';
+
 /** One latency receipt: when it arrived (ms, the benchmark's clock) and how long it took. */
 export interface Receipt {
   at: number;
   latencyMs: number;
-}
-
-/** The value at fraction `p` of an ascending list; NaN when it is empty. */
-export function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
 }
 
 /**
