@@ -7,9 +7,10 @@ import {
   followUp,
   messageReceived,
 } from '../../../tools/fake-unipile/payloads.js';
-import { useTestApp } from '../../support/app.js';
+import { apiAuth, useTestApp } from '../../support/app.js';
 import { testDatabaseKinds } from '../../support/databases.js';
 import { read } from '../../support/db-read.js';
+import { createEndpoint } from '../../support/outbound.js';
 import { postWebhook } from '../../support/webhooks.js';
 
 describe.each(testDatabaseKinds())('POST /api/webhooks/unipile/messages on %s', (kind) => {
@@ -162,6 +163,30 @@ describe.each(testDatabaseKinds())('POST /api/webhooks/unipile/messages on %s', 
           }),
         }),
       ]);
+    });
+
+    it('owes a received message to an enabled endpoint, with its realtime envelope’s data', async () => {
+      const endpoint = await createEndpoint(t.app, { url: 'https://subscriber.example.com/hook' });
+      try {
+        const account = fakeAccount();
+        const body = messageReceived({ account, text: 'for the subscriber' });
+        expect((await postWebhook(t.app, body)).json()).toEqual({ ok: true, duplicate: false });
+
+        const [event] = await read.realtimeFor(t.db.database, account.id);
+        const owed = await queryRows<{ webhook_id: string; event_type: string; payload: unknown }>(
+          t.db.database.db,
+          sql`select webhook_id, event_type, payload from deliveries where endpoint_id = ${endpoint.id}`,
+        );
+        expect(owed).toEqual([
+          {
+            webhook_id: expect.stringMatching(/^msg_[0-9a-f]{32}$/),
+            event_type: 'message.received',
+            payload: { type: 'message.received', timestamp: expect.any(String), data: event!.data },
+          },
+        ]);
+      } finally {
+        await t.app.inject({ method: 'DELETE', url: `/api/endpoints/${endpoint.id}`, headers: apiAuth });
+      }
     });
 
     it('the account’s own message does not raise the unread count', async () => {
