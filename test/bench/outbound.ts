@@ -23,6 +23,7 @@ import { publishToOutboxes } from '../../server/db/outboxes.js';
 import { transaction } from '../../server/db/transaction.js';
 import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
 import { type OutboundEvent, outboundDeliveries } from '../../server/outbound/enqueue.js';
+import { newWebhookId } from '../../server/outbound/webhook-id.js';
 import { messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { apiAuth, TEST_SECRETS } from '../support/app.js';
 import { testEnv } from '../support/env.js';
@@ -113,7 +114,7 @@ function events(n: number): OutboundEvent[] {
   return Array.from({ length: n }, () => ({
     type: 'message.received',
     accountId: 'acc_bench',
-    webhookId: `msg_${randomUUID().replaceAll('-', '')}`,
+    webhookId: newWebhookId(),
     timestamp: new Date().toISOString(),
     data: { accountId: 'acc_bench', chatId: 'chat_1', messageId: randomUUID(), text: 'benchmark message' },
   }));

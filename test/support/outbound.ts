@@ -10,6 +10,7 @@ import type { Database } from '../../server/db/database.js';
 import { publishToOutboxes } from '../../server/db/outboxes.js';
 import { transaction } from '../../server/db/transaction.js';
 import { type OutboundEvent, outboundDeliveries } from '../../server/outbound/enqueue.js';
+import { newWebhookId } from '../../server/outbound/webhook-id.js';
 import { apiAuth, buildTestApp } from './app.js';
 import { type ReceivedWebhook, startWebhookSink, type WebhookSink } from './webhook-sink.js';
 
@@ -21,7 +22,7 @@ export async function publishEvents(
   const full = events.map((event) => ({
     type: 'message.received',
     accountId: 'acc_1',
-    webhookId: `msg_${randomUUID().replaceAll('-', '')}`,
+    webhookId: newWebhookId(),
     timestamp: new Date().toISOString(),
     data: { accountId: 'acc_1', chatId: 'chat_1', messageId: randomUUID(), text: 'hello' },
     ...event,
