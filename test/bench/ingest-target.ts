@@ -2,6 +2,7 @@ import Fastify from 'fastify';
 import pg from 'pg';
 import { buildApp } from '../../server/app.js';
 import { parseConfig } from '../../server/config.js';
+import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
 import { TEST_SECRETS } from '../support/app.js';
 import { tuningKnobs } from './knobs.js';
 
@@ -13,7 +14,6 @@ import { tuningKnobs } from './knobs.js';
  *   outbound worker), as `npm start` runs it; bench:outbound uses it too.
  */
 const [mode, databaseUrl] = process.argv.slice(2);
-const PATH = '/api/webhooks/unipile/messages';
 
 async function main(): Promise<void> {
   if (mode === 'hookline') {
@@ -35,13 +35,13 @@ async function main(): Promise<void> {
     await pool.query(
       'create table if not exists naive_webhooks (id bigserial primary key, body jsonb not null)',
     );
-    app.post(PATH, async (request) => {
+    app.post(UNIPILE_WEBHOOK_PATH, async (request) => {
       await pool.query('insert into naive_webhooks (body) values ($1)', [request.body]);
       return { ok: true };
     });
     app.addHook('onClose', () => pool.end());
   } else {
-    app.post(PATH, async () => ({ ok: true }));
+    app.post(UNIPILE_WEBHOOK_PATH, async () => ({ ok: true }));
   }
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   process.stdout.write(`READY ${url}\n`);

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { openDatabase } from '../../server/db/database.js';
 import { queryRows } from '../../server/db/rows.js';
+import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
 import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { TEST_SECRETS } from '../support/app.js';
 import { createPostgresTestDatabase, ensurePostgresTemplate } from '../support/postgres-admin.js';
@@ -22,7 +23,6 @@ const warmupSeconds = Number(process.env.BENCH_WARMUP ?? 3);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 /** BENCH_ONLY=hookline measures one target (while tuning); ratios need the full run. */
 const only = process.env.BENCH_ONLY;
-const PATH = '/api/webhooks/unipile/messages';
 const accounts = Array.from({ length: 50 }, (_, index) => fakeAccount('WHATSAPP', `acc_bench_${index}`));
 let counter = 0;
 
@@ -89,7 +89,7 @@ async function startTarget(name: string, mode: string, table?: Target['table']):
 function load(target: Target, seconds: number, measured: boolean): Promise<LoadResult> {
   return runLoad({
     url: target.server.url,
-    path: PATH,
+    path: UNIPILE_WEBHOOK_PATH,
     headers: { 'content-type': 'application/json', 'unipile-auth': TEST_SECRETS.inboundSecret },
     body: uniquePayload,
     connections,

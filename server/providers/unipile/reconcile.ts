@@ -1,11 +1,9 @@
 import { HooklineError } from '../../errors.js';
+import { UNIPILE_WEBHOOK_PATH } from '../../ingest/plugin.js';
 import type { ProviderProblem, UnipileClient, Webhook, WebhookHeader, WebhookSource } from './client.js';
 
 /** The webhooks Hookline registers: one per source, all pointing at the ingest route. */
 export const REGISTERED_SOURCES: readonly WebhookSource[] = ['messaging', 'account_status'];
-
-/** The ingest route the provider delivers to (DESIGN.md, "Routes"). */
-export const INGEST_PATH = '/api/webhooks/unipile/messages';
 
 /** One webhook as Hookline wants it to exist on the provider. */
 export interface DesiredWebhook {
@@ -41,7 +39,7 @@ export function desiredWebhooks(options: {
   inboundSecret: string;
   instance: string;
 }): DesiredWebhook[] {
-  const requestUrl = `${options.baseUrl.replace(/\/+$/, '')}${INGEST_PATH}`;
+  const requestUrl = `${options.baseUrl.replace(/\/+$/, '')}${UNIPILE_WEBHOOK_PATH}`;
   return REGISTERED_SOURCES.map((source) => ({
     source,
     name: webhookName(options.instance, source),
