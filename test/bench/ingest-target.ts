@@ -2,6 +2,7 @@ import Fastify from 'fastify';
 import pg from 'pg';
 import { buildApp } from '../../server/app.js';
 import { parseConfig } from '../../server/config.js';
+import { GroupCommitter } from '../../server/ingest/group-commit.js';
 import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
 import { TEST_SECRETS } from '../support/app.js';
 import { tuningKnobs } from './knobs.js';
@@ -10,6 +11,10 @@ import { tuningKnobs } from './knobs.js';
  * A benchmark target, in its own process. Modes:
  * - `bare`: a fastify route that parses the JSON body and answers 200 without storing (ceiling);
  * - `naive`: what most webhook receivers do, one INSERT per request into one table;
+ * - `batched`: the same table, but requests that arrive together share one multi-row INSERT
+ *   (Hookline's own group commit, same defaults), each answered after its batch commits. It does
+ *   a fraction of Hookline's work (no dedupe, no read model, no outboxes): the most a design that
+ *   stores every body in a transaction can hope for on this machine;
  * - `hookline`: the real gateway (ingest with group commit, dedupe, read model, outboxes, and the
  *   outbound worker), as `npm start` runs it; bench:outbound uses it too.
  */
@@ -30,13 +35,22 @@ async function main(): Promise<void> {
     return;
   }
   const app = Fastify({ logger: false });
-  if (mode === 'naive') {
+  if (mode === 'naive' || mode === 'batched') {
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
     await pool.query(
       'create table if not exists naive_webhooks (id bigserial primary key, body jsonb not null)',
     );
+    const batches = new GroupCommitter<unknown, void>({
+      flush: async (bodies) => {
+        await pool.query('insert into naive_webhooks (body) select jsonb_array_elements($1::jsonb)', [
+          JSON.stringify(bodies),
+        ]);
+        return bodies.map(() => undefined);
+      },
+    });
     app.post(UNIPILE_WEBHOOK_PATH, async (request) => {
-      await pool.query('insert into naive_webhooks (body) values ($1)', [request.body]);
+      if (mode === 'batched') await batches.submit(request.body);
+      else await pool.query('insert into naive_webhooks (body) values ($1)', [request.body]);
       return { ok: true };
     });
     app.addHook('onClose', () => pool.end());

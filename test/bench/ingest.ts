@@ -119,6 +119,7 @@ async function main(): Promise<void> {
   const wanted = [
     ['bare fastify, no storage (ceiling)', 'bare', undefined],
     ['naive: one INSERT per request, one table', 'naive', 'naive_webhooks'],
+    ['batched: one INSERT per group commit, one table', 'batched', 'naive_webhooks'],
     ['Hookline ingest', 'hookline', 'messages'],
   ] as const;
   const targets: Target[] = [];
@@ -140,7 +141,7 @@ async function main(): Promise<void> {
         ...(await verify(target)),
       })),
     );
-    const [bare, naive, hookline] = ['bare', 'naive', 'hookline'].map((mode) =>
+    const [bare, naive, batched, hookline] = ['bare', 'naive', 'batched', 'hookline'].map((mode) =>
       rows.find((row) => row.mode === mode),
     );
     const lines = [
@@ -157,6 +158,10 @@ async function main(): Promise<void> {
       lines.push(
         '',
         `Hookline / naive: ${(hookline.perSecond / naive.perSecond).toFixed(2)}x; Hookline / bare: ${((100 * hookline.perSecond) / bare.perSecond).toFixed(1)}%`,
+      );
+    if (naive && batched)
+      lines.push(
+        `batched / naive: ${(batched.perSecond / naive.perSecond).toFixed(2)}x${hookline ? `; Hookline / batched: ${(hookline.perSecond / batched.perSecond).toFixed(2)}x` : ''}`,
       );
     process.stdout.write(`${lines.join('\n')}\n`);
     if (hookline && (hookline.lost !== 0 || hookline.doubled !== 0)) process.exitCode = 1;
