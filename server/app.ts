@@ -107,6 +107,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     maxBatchSize: options.config.INGEST_MAX_BATCH,
     concurrency: options.config.INGEST_CONCURRENCY,
     maxQueued: options.config.INGEST_MAX_QUEUED,
+    overlapMinBatch: options.config.INGEST_OVERLAP_MIN_BATCH,
+    overlapMaxWaitMs: options.config.INGEST_OVERLAP_MAX_WAIT_MS,
     statusDedupeSeconds: options.config.INGEST_STATUS_DEDUPE_SECONDS,
   });
 

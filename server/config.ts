@@ -91,6 +91,13 @@ const envSchema = z.object({
   INGEST_CONCURRENCY: integer(2, 1, 32),
   /** Most webhooks waiting for a transaction; beyond it new ones get 503 and the provider retries. */
   INGEST_MAX_QUEUED: integer(20_000, 1, 1_000_000),
+  /**
+   * While another ingest transaction is committing, a new one waits for this many webhooks
+   * (or INGEST_OVERLAP_MAX_WAIT_MS); 1 starts it at once.
+   */
+  INGEST_OVERLAP_MIN_BATCH: integer(25, 1, 5000),
+  /** The longest a webhook waits for INGEST_OVERLAP_MIN_BATCH, in ms. */
+  INGEST_OVERLAP_MAX_WAIT_MS: integer(5, 0, 1000),
   /** An identical account status within this many seconds of the current one is a duplicate. */
   INGEST_STATUS_DEDUPE_SECONDS: integer(600, 0, 86_400),
 

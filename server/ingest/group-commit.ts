@@ -12,6 +12,15 @@ export interface GroupCommitOptions<Item, Result> {
   concurrency?: number;
   /** Most items waiting for a batch; beyond this `submit` fails fast with 503. Default 20,000. */
   maxQueued?: number;
+  /**
+   * While another batch is still committing, a new batch starts only once this many items wait
+   * (or after `overlapMaxWaitMs`). A batch of a few items costs its transaction almost as much
+   * as a full one, and started beside a busy one it takes their share of the CPU from both.
+   * When nothing is committing, a batch starts at once whatever its size. Default 1 (no wait).
+   */
+  overlapMinBatch?: number;
+  /** The longest an item waits for `overlapMinBatch` before its batch starts anyway. Default 0. */
+  overlapMaxWaitMs?: number;
 }
 
 interface Pending<Item, Result> {
@@ -23,7 +32,9 @@ interface Pending<Item, Result> {
 /**
  * Group commit: items submitted while a batch is committing wait and then share the next
  * transaction, so a burst costs a few commits rather than one per request, while a lone request
- * at low load is flushed at once (after the current I/O phase, to gather its neighbours).
+ * at low load is flushed at once (after the current I/O phase, to gather its neighbours). Like
+ * Postgres's own commit_delay with commit_siblings, waiting for company pays only when another
+ * batch is committing: see `overlapMinBatch`.
  * Each submitter's promise settles only when its own batch has committed or failed.
  */
 export class GroupCommitter<Item, Result> {
@@ -31,15 +42,21 @@ export class GroupCommitter<Item, Result> {
   readonly #maxBatchSize: number;
   readonly #concurrency: number;
   readonly #maxQueued: number;
+  readonly #overlapMinBatch: number;
+  readonly #overlapMaxWaitMs: number;
   readonly #queue: Pending<Item, Result>[] = [];
   readonly #inFlight = new Set<Promise<void>>();
   #scheduled = false;
+  /** Starts a batch regardless of its size once the oldest waiting item has waited long enough. */
+  #overlapTimer: NodeJS.Timeout | undefined;
 
   constructor(options: GroupCommitOptions<Item, Result>) {
     this.#flush = options.flush;
     this.#maxBatchSize = options.maxBatchSize ?? 200;
     this.#concurrency = options.concurrency ?? 2;
     this.#maxQueued = options.maxQueued ?? 20_000;
+    this.#overlapMinBatch = Math.min(options.overlapMinBatch ?? 1, this.#maxBatchSize);
+    this.#overlapMaxWaitMs = options.overlapMaxWaitMs ?? 0;
   }
 
   /** Items waiting for a batch (not yet committing). */
@@ -78,8 +95,18 @@ export class GroupCommitter<Item, Result> {
     });
   }
 
-  #pump(): void {
+  #pump(overdue = false): void {
     while (this.#inFlight.size < this.#concurrency && this.#queue.length > 0) {
+      if (!overdue && this.#inFlight.size > 0 && this.#queue.length < this.#overlapMinBatch) {
+        this.#overlapTimer ??= setTimeout(() => {
+          this.#overlapTimer = undefined;
+          this.#pump(true);
+        }, this.#overlapMaxWaitMs);
+        return;
+      }
+      overdue = false;
+      clearTimeout(this.#overlapTimer);
+      this.#overlapTimer = undefined;
       const batch = this.#queue.splice(0, this.#maxBatchSize);
       const running = this.#run(batch).finally(() => {
         this.#inFlight.delete(running);

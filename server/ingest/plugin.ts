@@ -8,7 +8,15 @@ import { IngestService, type IngestServiceOptions } from './service.js';
 export const UNIPILE_WEBHOOK_PATH = '/api/webhooks/unipile/messages';
 
 export interface IngestPluginOptions
-  extends Pick<IngestServiceOptions, 'maxBatchSize' | 'concurrency' | 'maxQueued' | 'statusDedupeSeconds'> {
+  extends Pick<
+    IngestServiceOptions,
+    | 'maxBatchSize'
+    | 'concurrency'
+    | 'maxQueued'
+    | 'overlapMinBatch'
+    | 'overlapMaxWaitMs'
+    | 'statusDedupeSeconds'
+  > {
   /** The value the provider must send in `Unipile-Auth`. */
   inboundSecret: string;
 }

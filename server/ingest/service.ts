@@ -20,6 +20,13 @@ export interface IngestServiceOptions {
   concurrency?: number;
   /** Most webhooks waiting for a transaction before new ones get 503. Default 20,000. */
   maxQueued?: number;
+  /**
+   * While another transaction is committing, a new one starts only with this many webhooks (or
+   * after `overlapMaxWaitMs`); see GroupCommitOptions. Default 25.
+   */
+  overlapMinBatch?: number;
+  /** The longest a webhook waits for `overlapMinBatch`. Default 5 ms. */
+  overlapMaxWaitMs?: number;
   /** An identical account status within this many seconds of the last is a duplicate. Default 600. */
   statusDedupeSeconds?: number;
 }
@@ -50,6 +57,8 @@ export class IngestService {
       maxBatchSize: options.maxBatchSize ?? 200,
       concurrency: options.concurrency ?? 2,
       maxQueued: options.maxQueued ?? 20_000,
+      overlapMinBatch: options.overlapMinBatch ?? 25,
+      overlapMaxWaitMs: options.overlapMaxWaitMs ?? 5,
     });
     this.#webhooks = new Counter({
       name: 'hookline_ingest_webhooks_total',

@@ -97,4 +97,114 @@ describe('GroupCommitter', () => {
     await committer.drain();
     expect(await Promise.all(accepted)).toEqual([1, 2, 3]);
   });
+
+  describe('overlapMinBatch', () => {
+    it('holds a small batch back while another commits, and starts it when that one commits', async () => {
+      const gate = deferred();
+      const batches: number[][] = [];
+      const committer = new GroupCommitter<number, number>({
+        concurrency: 2,
+        overlapMinBatch: 3,
+        overlapMaxWaitMs: 60_000,
+        flush: async (items) => {
+          batches.push(items);
+          if (batches.length === 1) await gate.promise;
+          return items;
+        },
+      });
+      const first = committer.submit(0);
+      await new Promise((resolve) => setImmediate(resolve));
+      const second = committer.submit(1);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(batches).toEqual([[0]]);
+      gate.release();
+      expect(await Promise.all([first, second])).toEqual([0, 1]);
+      expect(batches).toEqual([[0], [1]]);
+    });
+
+    it('starts a second batch beside a committing one once enough items wait', async () => {
+      const gate = deferred();
+      const batches: number[][] = [];
+      const committer = new GroupCommitter<number, number>({
+        concurrency: 2,
+        overlapMinBatch: 3,
+        overlapMaxWaitMs: 60_000,
+        flush: async (items) => {
+          batches.push(items);
+          if (batches.length === 1) await gate.promise;
+          return items;
+        },
+      });
+      const first = committer.submit(0);
+      await new Promise((resolve) => setImmediate(resolve));
+      const rest = [1, 2, 3].map((item) => committer.submit(item));
+      expect(await Promise.all(rest)).toEqual([1, 2, 3]);
+      expect(batches).toEqual([[0], [1, 2, 3]]);
+      gate.release();
+      expect(await first).toBe(0);
+    });
+
+    it('starts a small batch anyway after overlapMaxWaitMs', async () => {
+      const gate = deferred();
+      const batches: number[][] = [];
+      const committer = new GroupCommitter<number, number>({
+        concurrency: 2,
+        overlapMinBatch: 100,
+        overlapMaxWaitMs: 1,
+        flush: async (items) => {
+          batches.push(items);
+          if (batches.length === 1) await gate.promise;
+          return items;
+        },
+      });
+      const first = committer.submit(0);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(await committer.submit(1)).toBe(1);
+      expect(batches).toEqual([[0], [1]]);
+      gate.release();
+      expect(await first).toBe(0);
+    });
+
+    it('never waits for more items than a batch may hold', async () => {
+      const gate = deferred();
+      const batches: number[][] = [];
+      const committer = new GroupCommitter<number, number>({
+        concurrency: 2,
+        maxBatchSize: 2,
+        overlapMinBatch: 50,
+        overlapMaxWaitMs: 60_000,
+        flush: async (items) => {
+          batches.push(items);
+          if (batches.length === 1) await gate.promise;
+          return items;
+        },
+      });
+      const first = committer.submit(0);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(await Promise.all([committer.submit(1), committer.submit(2)])).toEqual([1, 2]);
+      expect(batches).toEqual([[0], [1, 2]]);
+      gate.release();
+      expect(await first).toBe(0);
+    });
+
+    it('drains items held back for company', async () => {
+      const gate = deferred();
+      const committer = new GroupCommitter<number, number>({
+        concurrency: 2,
+        overlapMinBatch: 10,
+        overlapMaxWaitMs: 60_000,
+        flush: async (items) => {
+          if (items.includes(0)) await gate.promise;
+          return items;
+        },
+      });
+      const submitted = [committer.submit(0)];
+      await new Promise((resolve) => setImmediate(resolve));
+      submitted.push(committer.submit(1));
+      const drained = committer.drain();
+      gate.release();
+      await drained;
+      expect(await Promise.all(submitted)).toEqual([0, 1]);
+    });
+  });
 });
