@@ -97,7 +97,7 @@ const envSchema = z.object({
    */
   INGEST_OVERLAP_MIN_BATCH: integer(25, 1, 5000),
   /** The longest a webhook waits for INGEST_OVERLAP_MIN_BATCH, in ms. */
-  INGEST_OVERLAP_MAX_WAIT_MS: integer(5, 0, 1000),
+  INGEST_OVERLAP_MAX_WAIT_MS: integer(2, 0, 1000),
   /** An identical account status within this many seconds of the current one is a duplicate. */
   INGEST_STATUS_DEDUPE_SECONDS: integer(600, 0, 86_400),
 

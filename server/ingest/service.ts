@@ -25,7 +25,7 @@ export interface IngestServiceOptions {
    * after `overlapMaxWaitMs`); see GroupCommitOptions. Default 25.
    */
   overlapMinBatch?: number;
-  /** The longest a webhook waits for `overlapMinBatch`. Default 5 ms. */
+  /** The longest a webhook waits for `overlapMinBatch`. Default 2 ms. */
   overlapMaxWaitMs?: number;
   /** An identical account status within this many seconds of the last is a duplicate. Default 600. */
   statusDedupeSeconds?: number;
@@ -58,7 +58,7 @@ export class IngestService {
       concurrency: options.concurrency ?? 2,
       maxQueued: options.maxQueued ?? 20_000,
       overlapMinBatch: options.overlapMinBatch ?? 25,
-      overlapMaxWaitMs: options.overlapMaxWaitMs ?? 5,
+      overlapMaxWaitMs: options.overlapMaxWaitMs ?? 2,
     });
     this.#webhooks = new Counter({
       name: 'hookline_ingest_webhooks_total',
