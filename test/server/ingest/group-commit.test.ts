@@ -99,21 +99,36 @@ describe('GroupCommitter', () => {
   });
 
   describe('overlapMinBatch', () => {
-    it('holds a small batch back while another commits, and starts it when that one commits', async () => {
+    /** A committer whose first batch stays committing until `gate` is released. */
+    function firstBatchHeld(options: {
+      maxBatchSize?: number;
+      overlapMinBatch: number;
+      overlapMaxWaitMs: number;
+    }) {
       const gate = deferred();
       const batches: number[][] = [];
       const committer = new GroupCommitter<number, number>({
         concurrency: 2,
-        overlapMinBatch: 3,
-        overlapMaxWaitMs: 60_000,
+        ...options,
         flush: async (items) => {
           batches.push(items);
           if (batches.length === 1) await gate.promise;
           return items;
         },
       });
+      return { committer, batches, gate };
+    }
+
+    /** Submits 0 and lets its batch start, so that it is committing; `first` settles with it. */
+    async function committingFirst(committer: GroupCommitter<number, number>) {
       const first = committer.submit(0);
       await new Promise((resolve) => setImmediate(resolve));
+      return { first };
+    }
+
+    it('holds a small batch back while another commits, and starts it when that one commits', async () => {
+      const { committer, batches, gate } = firstBatchHeld({ overlapMinBatch: 3, overlapMaxWaitMs: 60_000 });
+      const { first } = await committingFirst(committer);
       const second = committer.submit(1);
       await new Promise((resolve) => setImmediate(resolve));
       expect(batches).toEqual([[0]]);
@@ -123,42 +138,17 @@ describe('GroupCommitter', () => {
     });
 
     it('starts a second batch beside a committing one once enough items wait', async () => {
-      const gate = deferred();
-      const batches: number[][] = [];
-      const committer = new GroupCommitter<number, number>({
-        concurrency: 2,
-        overlapMinBatch: 3,
-        overlapMaxWaitMs: 60_000,
-        flush: async (items) => {
-          batches.push(items);
-          if (batches.length === 1) await gate.promise;
-          return items;
-        },
-      });
-      const first = committer.submit(0);
-      await new Promise((resolve) => setImmediate(resolve));
-      const rest = [1, 2, 3].map((item) => committer.submit(item));
-      expect(await Promise.all(rest)).toEqual([1, 2, 3]);
+      const { committer, batches, gate } = firstBatchHeld({ overlapMinBatch: 3, overlapMaxWaitMs: 60_000 });
+      const { first } = await committingFirst(committer);
+      expect(await Promise.all([1, 2, 3].map((item) => committer.submit(item)))).toEqual([1, 2, 3]);
       expect(batches).toEqual([[0], [1, 2, 3]]);
       gate.release();
       expect(await first).toBe(0);
     });
 
     it('starts a small batch anyway after overlapMaxWaitMs', async () => {
-      const gate = deferred();
-      const batches: number[][] = [];
-      const committer = new GroupCommitter<number, number>({
-        concurrency: 2,
-        overlapMinBatch: 100,
-        overlapMaxWaitMs: 1,
-        flush: async (items) => {
-          batches.push(items);
-          if (batches.length === 1) await gate.promise;
-          return items;
-        },
-      });
-      const first = committer.submit(0);
-      await new Promise((resolve) => setImmediate(resolve));
+      const { committer, batches, gate } = firstBatchHeld({ overlapMinBatch: 100, overlapMaxWaitMs: 1 });
+      const { first } = await committingFirst(committer);
       expect(await committer.submit(1)).toBe(1);
       expect(batches).toEqual([[0], [1]]);
       gate.release();
@@ -166,21 +156,12 @@ describe('GroupCommitter', () => {
     });
 
     it('never waits for more items than a batch may hold', async () => {
-      const gate = deferred();
-      const batches: number[][] = [];
-      const committer = new GroupCommitter<number, number>({
-        concurrency: 2,
+      const { committer, batches, gate } = firstBatchHeld({
         maxBatchSize: 2,
         overlapMinBatch: 50,
         overlapMaxWaitMs: 60_000,
-        flush: async (items) => {
-          batches.push(items);
-          if (batches.length === 1) await gate.promise;
-          return items;
-        },
       });
-      const first = committer.submit(0);
-      await new Promise((resolve) => setImmediate(resolve));
+      const { first } = await committingFirst(committer);
       expect(await Promise.all([committer.submit(1), committer.submit(2)])).toEqual([1, 2]);
       expect(batches).toEqual([[0], [1, 2]]);
       gate.release();
@@ -188,18 +169,8 @@ describe('GroupCommitter', () => {
     });
 
     it('drains items held back for company', async () => {
-      const gate = deferred();
-      const committer = new GroupCommitter<number, number>({
-        concurrency: 2,
-        overlapMinBatch: 10,
-        overlapMaxWaitMs: 60_000,
-        flush: async (items) => {
-          if (items.includes(0)) await gate.promise;
-          return items;
-        },
-      });
-      const submitted = [committer.submit(0)];
-      await new Promise((resolve) => setImmediate(resolve));
+      const { committer, gate } = firstBatchHeld({ overlapMinBatch: 10, overlapMaxWaitMs: 60_000 });
+      const submitted = [(await committingFirst(committer)).first];
       submitted.push(committer.submit(1));
       const drained = committer.drain();
       gate.release();
