@@ -12,7 +12,8 @@ import { tuningKnobs } from './knobs.js';
  * - `bare`: a fastify route that parses the JSON body and answers 200 without storing (ceiling);
  * - `naive`: what most webhook receivers do, one INSERT per request into one table;
  * - `batched`: the same table, but requests that arrive together share one multi-row INSERT
- *   (Hookline's own group commit, same defaults), each answered after its batch commits. It does
+ *   (Hookline's GroupCommitter with its defaults: up to 200 per batch, 2 batches at once, no
+ *   overlap wait), each answered after its batch commits. It does
  *   a fraction of Hookline's work (no dedupe, no read model, no outboxes): the most a design that
  *   stores every body in a transaction can hope for on this machine;
  * - `hookline`: the real gateway (ingest with group commit, dedupe, read model, outboxes, and the

@@ -11,9 +11,9 @@ import { type LoadResult, poolLoads, runLoad } from './support/load.js';
 /**
  * `npm run bench:ingest`: accepted webhooks/s and latency of Hookline's ingest against real
  * Postgres, beside a bare fastify route (the ceiling), a naive one-INSERT-per-request handler and
- * a batched one (one INSERT per group commit, same table), all measured in the same run with the same unique payloads, 50 connections, 10 s each after a
- * warm-up, taken in turns (see main). Afterwards the stored rows are counted: every acknowledged
- * webhook must be stored once.
+ * a batched one (one INSERT per group commit, same table), all measured in the same run with the
+ * same unique payloads, 50 connections, 10 s each after a warm-up, taken in turns (see main).
+ * Afterwards the stored rows are counted: every acknowledged webhook must be stored once.
  */
 const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
