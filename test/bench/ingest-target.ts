@@ -13,13 +13,26 @@ import { tuningKnobs } from './knobs.js';
  * - `naive`: what most webhook receivers do, one INSERT per request into one table;
  * - `batched`: the same table, but requests that arrive together share one multi-row INSERT
  *   (Hookline's GroupCommitter with its defaults: up to 200 per batch, 2 batches at once, no
- *   overlap wait), each answered after its batch commits. It does
- *   a fraction of Hookline's work (no dedupe, no read model, no outboxes): the most a design that
- *   stores every body in a transaction can hope for on this machine;
+ *   overlap wait), each answered after its batch commits. It does a fraction of Hookline's work
+ *   (no dedupe, no read model, no outboxes): the most a design that stores every body in a
+ *   transaction can hope for on this machine;
  * - `hookline`: the real gateway (ingest with group commit, dedupe, read model, outboxes, and the
  *   outbound worker), as `npm start` runs it; bench:outbound uses it too.
  */
 const [mode, databaseUrl] = process.argv.slice(2);
+
+/** Stores a body in the group commit's next multi-row INSERT; resolves once that commits. */
+function batchedInsert(pool: pg.Pool): (body: unknown) => Promise<void> {
+  const batches = new GroupCommitter<unknown, void>({
+    flush: async (bodies) => {
+      await pool.query('insert into naive_webhooks (body) select jsonb_array_elements($1::jsonb)', [
+        JSON.stringify(bodies),
+      ]);
+      return bodies.map(() => undefined);
+    },
+  });
+  return (body) => batches.submit(body);
+}
 
 async function main(): Promise<void> {
   if (mode === 'hookline') {
@@ -41,17 +54,14 @@ async function main(): Promise<void> {
     await pool.query(
       'create table if not exists naive_webhooks (id bigserial primary key, body jsonb not null)',
     );
-    const batches = new GroupCommitter<unknown, void>({
-      flush: async (bodies) => {
-        await pool.query('insert into naive_webhooks (body) select jsonb_array_elements($1::jsonb)', [
-          JSON.stringify(bodies),
-        ]);
-        return bodies.map(() => undefined);
-      },
-    });
+    const store =
+      mode === 'batched'
+        ? batchedInsert(pool)
+        : async (body: unknown) => {
+            await pool.query('insert into naive_webhooks (body) values ($1)', [body]);
+          };
     app.post(UNIPILE_WEBHOOK_PATH, async (request) => {
-      if (mode === 'batched') await batches.submit(request.body);
-      else await pool.query('insert into naive_webhooks (body) values ($1)', [request.body]);
+      await store(request.body);
       return { ok: true };
     });
     app.addHook('onClose', () => pool.end());
