@@ -1,7 +1,7 @@
-import { Webhook } from 'standardwebhooks';
-import { describe, expect, it } from 'vitest';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import fc from 'fast-check';
+import { Webhook } from 'standardwebhooks';
+import { describe, expect, it } from 'vitest';
 import {
   generateEndpointSecret,
   hmacHexSignature,
@@ -66,7 +66,10 @@ describe('hmac-sha256-hex signing', () => {
   it('carries one value per live secret, comma-separated, newest first', () => {
     const [current, previous] = [generateEndpointSecret(), generateEndpointSecret()];
     const header = hmacHexSignatureHeader([current, previous], 'body');
-    expect(header.split(',')).toEqual([hmacHexSignature(current, 'body'), hmacHexSignature(previous, 'body')]);
+    expect(header.split(',')).toEqual([
+      hmacHexSignature(current, 'body'),
+      hmacHexSignature(previous, 'body'),
+    ]);
   });
 
   it('verifies for any body with the standard library, byte for byte', () => {
