@@ -4,7 +4,7 @@ import type { AttemptToRecord } from './attempt-recorder.js';
 import { newWebhookId } from './webhook-id.js';
 
 /** The operational event types: about Hookline's own delivery, sent only to endpoints that list them. */
-export const OPERATIONAL_EVENT_TYPES = ['endpoint.disabled', 'delivery.exhausted'] as const;
+const OPERATIONAL_EVENT_TYPES = ['endpoint.disabled', 'delivery.exhausted'] as const;
 
 const operational = new Set<string>(OPERATIONAL_EVENT_TYPES);
 
