@@ -162,8 +162,25 @@ export const endpoints = pgTable('endpoints', {
   enabled: boolean('enabled').notNull().default(true),
   disabledReason: text('disabled_reason'),
   failingSince: at('failing_since'),
+  /** `standard-webhooks` or `hmac-sha256-hex` (docs/webhooks.md, "Signature schemes"). */
+  signatureScheme: text('signature_scheme').notNull().default('standard-webhooks'),
+  /** The header carrying `sha256=<hex>` under `hmac-sha256-hex`; null under `standard-webhooks`. */
+  signatureHeader: text('signature_header'),
+  /** Seconds between attempts (the last repeats); null means OUTBOUND_RETRY_SCHEDULE. */
+  retrySchedule: integer('retry_schedule').array(),
+  /** Set while the endpoint is paused: its deliveries wait, unclaimed, until it is resumed. */
+  pausedAt: at('paused_at'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
+});
+
+/**
+ * A row here pauses the whole outbound worker pool on every instance (`scope` is `all`): the
+ * claim reads it, so no instance needs to be told.
+ */
+export const outboundPauses = pgTable('outbound_pauses', {
+  scope: text('scope').primaryKey(),
+  pausedAt: at('paused_at').notNull().defaultNow(),
 });
 
 /** One event owed to one endpoint. `webhook_id` stays the same on every retry. */

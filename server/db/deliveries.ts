@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { deliveries, type deliveryAttempts } from '../../drizzle/schema.js';
 import type { Executor } from './database.js';
+import type { EndpointRow } from './endpoints.js';
 import { queryRows } from './rows.js';
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
@@ -16,6 +17,28 @@ export interface DeliveryTarget {
   maxAttempts: number;
   /** Whether the endpoint's failing clock runs (a success must then stop it). */
   failing: boolean;
+  /** `standard-webhooks` or `hmac-sha256-hex`. */
+  signatureScheme: string;
+  /** The `hmac-sha256-hex` header name; null under `standard-webhooks`. */
+  signatureHeader: string | null;
+  /** Seconds between attempts; null means the server's OUTBOUND_RETRY_SCHEDULE. */
+  retrySchedule: number[] | null;
+}
+
+/** What sending to `endpoint` needs, from its row (the claim reads the same from its join). */
+export function endpointTarget(endpoint: EndpointRow): DeliveryTarget {
+  return {
+    url: endpoint.url,
+    headers: endpoint.headers as Record<string, string>,
+    secretEncrypted: endpoint.secretEncrypted,
+    previousSecretEncrypted: endpoint.previousSecretEncrypted,
+    previousSecretExpiresAt: endpoint.previousSecretExpiresAt,
+    maxAttempts: endpoint.maxAttempts,
+    failing: endpoint.failingSince !== null,
+    signatureScheme: endpoint.signatureScheme,
+    signatureHeader: endpoint.signatureHeader,
+    retrySchedule: endpoint.retrySchedule,
+  };
 }
 
 /** A delivery a worker now owns until its lease expires. */
@@ -23,6 +46,8 @@ export interface ClaimedDelivery {
   id: number;
   webhookId: string;
   endpointId: string;
+  /** The event type, for the `delivery.exhausted` event when the attempts run out. */
+  eventType: string;
   payload: unknown;
   /** This attempt's number (1-based): the claim counts it. */
   attempts: number;
@@ -39,6 +64,7 @@ function toClaimed(row: ClaimedRow): ClaimedDelivery {
     id: Number(row.id),
     webhookId: row.webhookId,
     endpointId: row.endpointId,
+    eventType: row.eventType,
     payload: row.payload,
     attempts: Number(row.attempts),
     target: {
@@ -50,6 +76,9 @@ function toClaimed(row: ClaimedRow): ClaimedDelivery {
         row.previousSecretExpiresAt === null ? null : new Date(row.previousSecretExpiresAt),
       maxAttempts: Number(row.maxAttempts),
       failing: Boolean(row.failing),
+      signatureScheme: row.signatureScheme,
+      signatureHeader: row.signatureHeader,
+      retrySchedule: row.retrySchedule?.map(Number) ?? null,
     },
   };
 }
@@ -73,7 +102,8 @@ export interface ClaimOptions {
 
 /**
  * Claims due deliveries of enabled endpoints with `FOR UPDATE SKIP LOCKED`: concurrent workers
- * never claim the same row. Each endpoint gets at most its remaining concurrency and rate
+ * never claim the same row. Nothing is claimed for a paused endpoint, nor at all while the pool
+ * is paused (a row in `outbound_pauses`): every instance's claim reads the pause itself. Each endpoint gets at most its remaining concurrency and rate
  * budget. The lease end is written to `next_attempt_at`, so a delivery whose worker died becomes
  * due again by the same index once the lease expires.
  */
@@ -88,6 +118,7 @@ export function claimDueDeliveries(executor: Executor, options: ClaimOptions): P
         select d.id, d.endpoint_id, d.next_attempt_at, e.rate_limit_per_second
         from deliveries d join endpoints e on e.id = d.endpoint_id
         where d.status in ${CLAIMABLE} and d.next_attempt_at <= now() and e.enabled
+          and e.paused_at is null and not exists (select from outbound_pauses)
           and not (${saturated}::jsonb ? d.endpoint_id)
         order by d.next_attempt_at
         limit ${options.limit * 8}::int
@@ -115,11 +146,13 @@ export function claimDueDeliveries(executor: Executor, options: ClaimOptions): P
         updated_at = now()
       from picked, endpoints e
       where d.id = picked.id and e.id = d.endpoint_id
-      returning d.id, d.webhook_id as "webhookId", d.endpoint_id as "endpointId", d.payload, d.attempts,
+      returning d.id, d.webhook_id as "webhookId", d.endpoint_id as "endpointId",
+        d.event_type as "eventType", d.payload, d.attempts,
         e.url, e.headers, e.secret_encrypted as "secretEncrypted",
         e.previous_secret_encrypted as "previousSecretEncrypted",
         e.previous_secret_expires_at as "previousSecretExpiresAt", e.max_attempts as "maxAttempts",
-        e.failing_since is not null as failing`,
+        e.failing_since is not null as failing, e.signature_scheme as "signatureScheme",
+        e.signature_header as "signatureHeader", e.retry_schedule as "retrySchedule"`,
   ).then((rows) => rows.map(toClaimed));
 }
 
@@ -148,6 +181,7 @@ export async function insertClaimedDelivery(
     id: claimed.id,
     webhookId: claimed.webhookId,
     endpointId: claimed.endpointId,
+    eventType: claimed.eventType,
     payload: claimed.payload,
     attempts: claimed.attempts,
     target,

@@ -132,3 +132,60 @@ export async function endpointStats(
     lastError: last ? { at: last.at.toISOString(), statusCode: last.statusCode, error: last.error } : null,
   };
 }
+
+/** Which deliveries a bulk retry re-queues, and where the previous batch stopped. */
+export interface RequeueBatch {
+  status: 'dead' | 'failed';
+  /** Only deliveries created at or after this time. */
+  since?: Date;
+  endpointId?: string;
+  /** Only ids above this one (the previous batch's last), so no delivery is re-queued twice. */
+  afterId: number;
+  /** Only ids up to this one (the newest when the retry began): later ones are not its business. */
+  upToId: number;
+  limit: number;
+}
+
+/**
+ * Re-queues one batch of a bulk retry, in id order, like {@link requeueDelivery}. Rows a worker
+ * has locked are skipped rather than waited for, so a batch never holds up a claim.
+ *
+ * @returns how many were re-queued and the last id looked at (undefined when none was left).
+ */
+export async function requeueBatch(
+  executor: Executor,
+  batch: RequeueBatch,
+): Promise<{ requeued: number; lastId: number | undefined }> {
+  const [row] = await queryRows<{ requeued: string | number; last_id: string | number | null }>(
+    executor,
+    sql`
+      with picked as (
+        select id from deliveries
+        where status = ${batch.status} and id > ${batch.afterId} and id <= ${batch.upToId}
+          ${batch.since ? sql`and created_at >= ${batch.since.toISOString()}::timestamptz` : sql``}
+          ${batch.endpointId ? sql`and endpoint_id = ${batch.endpointId}` : sql``}
+        order by id
+        limit ${batch.limit}::int
+        for update skip locked
+      ), requeued as (
+        update deliveries d set status = 'pending', attempts = 0, next_attempt_at = now(),
+          lease_expires_at = null, updated_at = now()
+        from picked where d.id = picked.id
+        returning d.id
+      )
+      select (select count(*) from requeued) as requeued, (select max(id) from picked) as last_id`,
+  );
+  return {
+    requeued: Number(row?.requeued ?? 0),
+    lastId: row?.last_id === null || row?.last_id === undefined ? undefined : Number(row.last_id),
+  };
+}
+
+/** The newest delivery id, or 0 when there is none: where a bulk retry stops. */
+export async function newestDeliveryId(executor: Executor): Promise<number> {
+  const [row] = await queryRows<{ id: string | number | null }>(
+    executor,
+    sql`select max(id) as id from deliveries`,
+  );
+  return Number(row?.id ?? 0);
+}

@@ -3,7 +3,9 @@ import type { DeliveryAttemptRow, DeliveryRow } from '../db/deliveries.js';
 import type { EndpointRow } from '../db/endpoints.js';
 import { storableDatetime } from '../storable.js';
 import { customHeadersSchema } from './custom-headers.js';
+import { retryScheduleSeconds, signatureHeaderName } from './endpoint-settings.js';
 import { EVENT_TYPE_NAMES } from './event-catalog.js';
+import { SIGNATURE_SCHEMES } from './signing.js';
 
 const eventType = z.enum(EVENT_TYPE_NAMES as [string, ...string[]]);
 
@@ -25,6 +27,10 @@ const endpointFields = {
   maxAttempts: z.number().int().min(1).max(100),
   rateLimitPerSecond: z.number().int().min(1).max(10_000).nullable(),
   enabled: z.boolean(),
+  signatureScheme: z.enum(SIGNATURE_SCHEMES),
+  signatureHeader: signatureHeaderName,
+  /** Null: the server's OUTBOUND_RETRY_SCHEDULE. */
+  retrySchedule: retryScheduleSeconds.nullable(),
 };
 
 export const createEndpointBody = z.strictObject({
@@ -36,6 +42,9 @@ export const createEndpointBody = z.strictObject({
   maxAttempts: endpointFields.maxAttempts.optional(),
   rateLimitPerSecond: endpointFields.rateLimitPerSecond.optional(),
   enabled: endpointFields.enabled.optional(),
+  signatureScheme: endpointFields.signatureScheme.optional(),
+  signatureHeader: endpointFields.signatureHeader.optional(),
+  retrySchedule: endpointFields.retrySchedule.optional(),
 });
 
 export const updateEndpointBody = createEndpointBody.partial();
@@ -73,6 +82,13 @@ export const endpointResponse = z.object({
   maxAttempts: z.number(),
   rateLimitPerSecond: z.number().nullable(),
   enabled: z.boolean(),
+  signatureScheme: z.enum(SIGNATURE_SCHEMES),
+  /** The `hmac-sha256-hex` header; null under `standard-webhooks`. */
+  signatureHeader: z.string().nullable(),
+  /** Seconds between attempts; null means the server's OUTBOUND_RETRY_SCHEDULE. */
+  retrySchedule: z.array(z.number()).nullable(),
+  /** Since when the endpoint is paused; null while it is not. */
+  pausedAt: isoDate.nullable(),
   disabledReason: z.string().nullable(),
   failingSince: isoDate.nullable(),
   /** Until when the previous secret still signs beside the current one, after a rotation. */
@@ -164,6 +180,10 @@ export function endpointView(row: EndpointRow): z.infer<typeof endpointResponse>
     maxAttempts: row.maxAttempts,
     rateLimitPerSecond: row.rateLimitPerSecond,
     enabled: row.enabled,
+    signatureScheme: row.signatureScheme,
+    signatureHeader: row.signatureHeader,
+    retrySchedule: row.retrySchedule,
+    pausedAt: iso(row.pausedAt),
     disabledReason: row.disabledReason,
     failingSince: iso(row.failingSince),
     previousSecretExpiresAt: overlapActive ? iso(row.previousSecretExpiresAt) : null,

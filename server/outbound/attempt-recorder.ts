@@ -3,10 +3,12 @@ import type { Db, Executor } from '../db/database.js';
 import type { DeliveryAttemptRow } from '../db/deliveries.js';
 import { type FinishedAttempt, type RecordedAttempt, recordAttempts } from '../db/delivery-attempts.js';
 import { markEndpointFailing, markEndpointHealthy } from '../db/endpoints.js';
+import { enqueueOperationalEvents } from '../db/outbound-controls.js';
 import { transaction } from '../db/transaction.js';
 import { isDatabaseUnavailable, isTransactionConflict } from '../db/unavailable.js';
 import { GroupCommitter } from '../ingest/group-commit.js';
 import type { OutboundMetrics } from './metrics.js';
+import { operationalEvents } from './operational-events.js';
 
 export interface AttemptRecorderOptions {
   db: Db;
@@ -24,6 +26,9 @@ export interface AttemptRecorderOptions {
 export interface AttemptToRecord {
   attempt: FinishedAttempt;
   endpointId: string;
+  /** The delivery's `webhook-id` and event type, for the `delivery.exhausted` event. */
+  webhookId: string;
+  eventType: string;
   /** The endpoint's failing clock ran when the delivery was claimed: a success must stop it. */
   endpointFailing: boolean;
   /** The endpoint answered 410 Gone: it is disabled at once. */
@@ -114,6 +119,7 @@ export class AttemptRecorder {
         items.map((item) => item.attempt),
       );
       const disabledReasons = await this.#updateEndpoints(executor, items, recorded);
+      await enqueueOperationalEvents(executor, operationalEvents(items, recorded, disabledReasons));
       return recorded.map((answer, index) => ({
         attempt: answer.attempt,
         disabledReason: disabledReasons[index],

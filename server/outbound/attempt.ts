@@ -7,7 +7,7 @@ import type { OutboundMetrics } from './metrics.js';
 import { parseRetryAfter, retryDelayMs } from './retry-schedule.js';
 import { decryptSecret } from './secret-box.js';
 import type { SendResult, WebhookSender } from './sender.js';
-import { signatureHeader } from './signing.js';
+import { DEFAULT_HMAC_SIGNATURE_HEADER, hmacHexSignatureHeader, signatureHeader } from './signing.js';
 
 /** Everything one attempt needs besides the delivery itself. */
 export interface AttemptContext {
@@ -16,7 +16,7 @@ export interface AttemptContext {
   encryptionKey: Buffer;
   /** Records finished attempts, batched with the other attempts finishing at the same time. */
   recorder: AttemptRecorder;
-  /** Delays between attempts in ms (the last one repeats). */
+  /** Delays between attempts in ms (the last one repeats), for endpoints without a schedule of their own. */
   retrySchedule: readonly number[];
   metrics: OutboundMetrics;
   log: FastifyBaseLogger;
@@ -42,7 +42,10 @@ function signingSecrets(delivery: ClaimedDelivery, key: Buffer, now: number): st
   return secrets;
 }
 
-/** The request headers: the endpoint's custom ones first, so ours always win. */
+/**
+ * The request headers: the endpoint's custom ones first, so ours always win. Under
+ * `hmac-sha256-hex` the signature goes in the endpoint's header instead of `webhook-signature`.
+ */
 export function deliveryHeaders(
   delivery: ClaimedDelivery,
   key: Buffer,
@@ -50,19 +53,39 @@ export function deliveryHeaders(
   now: number,
 ): Record<string, string> {
   const timestamp = Math.floor(now / 1000);
-  return {
-    ...delivery.target.headers,
+  const { target } = delivery;
+  const secrets = signingSecrets(delivery, key, now);
+  const common = {
     'content-type': 'application/json',
     'user-agent': USER_AGENT,
     'webhook-id': delivery.webhookId,
     'webhook-timestamp': String(timestamp),
-    'webhook-signature': signatureHeader(
-      signingSecrets(delivery, key, now),
-      delivery.webhookId,
-      timestamp,
-      body,
-    ),
   };
+  if (target.signatureScheme === 'hmac-sha256-hex') {
+    const name = target.signatureHeader ?? DEFAULT_HMAC_SIGNATURE_HEADER;
+    return {
+      ...withoutHeader(target.headers, name),
+      ...common,
+      [name]: hmacHexSignatureHeader(secrets, body),
+    };
+  }
+  return {
+    ...target.headers,
+    ...common,
+    'webhook-signature': signatureHeader(secrets, delivery.webhookId, timestamp, body),
+  };
+}
+
+/** `headers` without `name` in any letter case: two spellings would both be sent. */
+function withoutHeader(headers: Record<string, string>, name: string): Record<string, string> {
+  const lower = name.toLowerCase();
+  return Object.fromEntries(Object.entries(headers).filter(([key]) => key.toLowerCase() !== lower));
+}
+
+/** The endpoint's retry schedule in ms, or the server's when it has none. */
+function scheduleFor(context: AttemptContext, delivery: ClaimedDelivery): readonly number[] {
+  const seconds = delivery.target.retrySchedule;
+  return seconds && seconds.length > 0 ? seconds.map((delay) => delay * 1000) : context.retrySchedule;
 }
 
 function nextStep(
@@ -76,7 +99,8 @@ function nextStep(
   if (status === 410 || delivery.attempts >= delivery.target.maxAttempts) return { status: 'dead' };
   const asked = status === 429 || status === 503 ? parseRetryAfter(result.retryAfter, at) : undefined;
   const delay =
-    asked ?? retryDelayMs(context.retrySchedule, delivery.attempts, (context.random ?? Math.random)());
+    asked ??
+    retryDelayMs(scheduleFor(context, delivery), delivery.attempts, (context.random ?? Math.random)());
   return { status: 'failed', nextAttemptAt: new Date(at + delay) };
 }
 
@@ -130,6 +154,8 @@ export async function attemptDelivery(
       durationMs: result.durationMs,
     },
     endpointId: delivery.endpointId,
+    webhookId: delivery.webhookId,
+    eventType: delivery.eventType,
     endpointFailing: delivery.target.failing,
     gone: result.statusCode === 410,
   });
@@ -140,7 +166,8 @@ export async function attemptDelivery(
   );
   if (disabledReason) {
     context.metrics.endpointsDisabled.inc();
-    // The operational event: a structured log line operators alert on, and the reason stays on the endpoint.
+    // Besides the `endpoint.disabled` event (enqueued with the attempt): a structured log line
+    // operators alert on; the reason stays on the endpoint.
     context.log.warn(
       { event: 'endpoint.disabled', endpointId: delivery.endpointId, reason: disabledReason },
       'endpoint.disabled: outbound endpoint disabled',

@@ -21,7 +21,8 @@ const RESERVED = new Set([
   'user-agent',
 ]);
 
-function isReserved(name: string): boolean {
+/** Whether Hookline sets `name` itself (or it controls the connection): no endpoint setting may. */
+export function isReserved(name: string): boolean {
   const lower = name.toLowerCase();
   return RESERVED.has(lower) || lower.startsWith('webhook-') || lower.startsWith('proxy-');
 }

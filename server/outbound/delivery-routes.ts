@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { insertClaimedDelivery } from '../db/deliveries.js';
+import { endpointTarget, insertClaimedDelivery } from '../db/deliveries.js';
 import {
   endpointStats,
   findDelivery,
@@ -57,15 +57,7 @@ export async function deliveryRoutes(app: FastifyInstance, service: OutboundServ
         },
         leaseMs: service.leaseMs,
       },
-      {
-        url: endpoint.url,
-        headers: endpoint.headers as Record<string, string>,
-        secretEncrypted: endpoint.secretEncrypted,
-        previousSecretEncrypted: endpoint.previousSecretEncrypted,
-        previousSecretExpiresAt: endpoint.previousSecretExpiresAt,
-        maxAttempts: endpoint.maxAttempts,
-        failing: endpoint.failingSince !== null,
-      },
+      endpointTarget(endpoint),
     );
     const attempt = await attemptDelivery(service.attempts, claimed, new AbortController().signal);
     if (!attempt) throw endpointNotFound(id);

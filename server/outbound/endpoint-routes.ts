@@ -20,6 +20,7 @@ import {
   listEndpointsQuery,
   updateEndpointBody,
 } from './api-schemas.js';
+import { resolveSignatureSettings } from './endpoint-settings.js';
 import { encryptSecret } from './secret-box.js';
 import type { OutboundService } from './service.js';
 import { generateEndpointSecret } from './signing.js';
@@ -40,6 +41,7 @@ export async function endpointRoutes(app: FastifyInstance, service: OutboundServ
   app.post('/api/endpoints', async (request, reply) => {
     const body = createEndpointBody.parse(request.body);
     await assertEndpointUrlAllowed(new URL(body.url), service.allowPrivateEndpoints);
+    const signature = resolveSignatureSettings(body);
     const secret = generateEndpointSecret();
     const row = await transaction(db(), (tx) =>
       insertEndpointWithinCap(
@@ -54,6 +56,8 @@ export async function endpointRoutes(app: FastifyInstance, service: OutboundServ
           maxAttempts: body.maxAttempts ?? service.defaultMaxAttempts,
           rateLimitPerSecond: body.rateLimitPerSecond ?? null,
           enabled: body.enabled ?? true,
+          ...signature,
+          retrySchedule: body.retrySchedule ?? null,
           secretEncrypted: encryptSecret(secret, service.encryptionKey),
         },
         service.maxEndpoints,
@@ -91,7 +95,11 @@ export async function endpointRoutes(app: FastifyInstance, service: OutboundServ
     const { id } = endpointIdParams.parse(request.params);
     const body = updateEndpointBody.parse(request.body);
     if (body.url) await assertEndpointUrlAllowed(new URL(body.url), service.allowPrivateEndpoints);
-    const row = await updateEndpoint(db(), id, body);
+    const signs = body.signatureScheme ?? body.signatureHeader ?? body.headers;
+    const existing = signs === undefined ? undefined : await findEndpoint(db(), id);
+    if (signs !== undefined && !existing) throw endpointNotFound(id);
+    const patch = existing ? { ...body, ...resolveSignatureSettings(body, existing) } : body;
+    const row = await updateEndpoint(db(), id, patch);
     if (!row) throw endpointNotFound(id);
     if (row.enabled) service.wake();
     return endpointView(row);

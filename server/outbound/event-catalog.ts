@@ -197,6 +197,56 @@ export const EVENT_TYPES: readonly EventTypeDescription[] = [
       data: { endpointId: 'ep_0mgx3k2a1b2c3d4e', message: 'Test event from Hookline' },
     },
   },
+  {
+    type: 'endpoint.disabled',
+    description:
+      'Operational: Hookline disabled an endpoint (410 Gone, or failing for OUTBOUND_DISABLE_AFTER_MS). ' +
+      'Sent only to endpoints that list this type, never to the endpoint disabled.',
+    schema: bodySchema('endpoint.disabled', {
+      type: 'object',
+      required: ['endpointId', 'reason'],
+      properties: { endpointId: { type: 'string' }, reason: { type: 'string' } },
+      additionalProperties: true,
+    }),
+    example: {
+      type: 'endpoint.disabled',
+      timestamp: at,
+      data: { endpointId: 'ep_0mgx3k2a1b2c3d4e', reason: 'the endpoint answered 410 Gone' },
+    },
+  },
+  {
+    type: 'delivery.exhausted',
+    description:
+      'Operational: a delivery is dead (its attempts are spent, or its endpoint answered 410). ' +
+      'Sent only to endpoints that list this type, never to the endpoint whose delivery it is.',
+    schema: bodySchema('delivery.exhausted', {
+      type: 'object',
+      required: ['endpointId', 'deliveryId', 'webhookId', 'eventType', 'attempts'],
+      properties: {
+        endpointId: { type: 'string' },
+        deliveryId: { type: 'integer' },
+        webhookId: { type: 'string' },
+        eventType: { type: 'string' },
+        attempts: { type: 'integer' },
+        lastStatusCode: { type: ['integer', 'null'] },
+        lastError: nullableString,
+      },
+      additionalProperties: true,
+    }),
+    example: {
+      type: 'delivery.exhausted',
+      timestamp: at,
+      data: {
+        endpointId: 'ep_0mgx3k2a1b2c3d4e',
+        deliveryId: 4211,
+        webhookId: 'msg_8c1f0e4b9d2a4f6e8b7c5d3a1e2f4b6c',
+        eventType: 'message.received',
+        attempts: 8,
+        lastStatusCode: 503,
+        lastError: 'HTTP 503',
+      },
+    },
+  },
 ];
 
 export const EVENT_TYPE_NAMES = EVENT_TYPES.map((entry) => entry.type);

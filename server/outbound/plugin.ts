@@ -9,6 +9,7 @@ import { AttemptRecorder } from './attempt-recorder.js';
 import { deliveryRoutes } from './delivery-routes.js';
 import { endpointRoutes } from './endpoint-routes.js';
 import { OutboundMetrics } from './metrics.js';
+import { queueRoutes } from './queue-routes.js';
 import { parseRetrySchedule } from './retry-schedule.js';
 import { WebhookSender } from './sender.js';
 import type { OutboundService } from './service.js';
@@ -78,6 +79,7 @@ export const outboundPlugin = fp<OutboundPluginOptions>(
       scope.addHook('preHandler', app.requireApiToken);
       await endpointRoutes(scope, service);
       await deliveryRoutes(scope, service);
+      await queueRoutes(scope, service);
     });
 
     app.addReadinessCheck('outbound', {

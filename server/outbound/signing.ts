@@ -41,3 +41,24 @@ export function signatureHeader(
 ): string {
   return secrets.map((secret) => signPayload(secret, webhookId, timestampSeconds, body)).join(' ');
 }
+
+/** The endpoint signature schemes (docs/webhooks.md, "Signature schemes"). */
+export const SIGNATURE_SCHEMES = ['standard-webhooks', 'hmac-sha256-hex'] as const;
+export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
+
+/** The header `hmac-sha256-hex` uses unless the endpoint names another: GitHub's. */
+export const DEFAULT_HMAC_SIGNATURE_HEADER = 'X-Hub-Signature-256';
+
+/**
+ * One `hmac-sha256-hex` signature, GitHub's convention: `sha256=` and the hex HMAC-SHA256 of the
+ * raw body, keyed with the secret string exactly as shown to the user (`whsec_` prefix included,
+ * as UTF-8), so a verifier written for GitHub works with the secret pasted as is.
+ */
+export function hmacHexSignature(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/** The `hmac-sha256-hex` header value: one signature per live secret, comma-separated, newest first. */
+export function hmacHexSignatureHeader(secrets: readonly string[], body: string): string {
+  return secrets.map((secret) => hmacHexSignature(secret, body)).join(',');
+}

@@ -1,7 +1,8 @@
 /**
  * `npm run bench:outbound`: outbound delivery against a local sink on real Postgres
  * (TEST_DATABASE_URL). Reports, in one run: a bare undici POST loop with HMAC signing; Hookline's
- * signed, persisted and logged deliveries per second; webhook-in to delivery-out latency at a fixed
+ * signed, persisted and logged deliveries per second, under the default `standard-webhooks`
+ * scheme and then under `hmac-sha256-hex` (the same backlog to a second endpoint); webhook-in to delivery-out latency at a fixed
  * rate of provider webhooks through ingest; and whether delivery keeps pace with ingest held at half
  * its measured maximum.
  *
@@ -167,16 +168,32 @@ async function succeeded(database: Database, endpointId: string): Promise<number
   return row?.n ?? 0;
 }
 
-async function createEndpoint(gatewayUrl: string, sinkUrl: string): Promise<string> {
+async function createEndpoint(
+  gatewayUrl: string,
+  sinkUrl: string,
+  settings: Record<string, unknown> = {},
+): Promise<string> {
   const response = await request(`${gatewayUrl}/api/endpoints`, {
     method: 'POST',
     headers: { ...apiAuth, 'content-type': 'application/json' },
-    body: JSON.stringify({ url: sinkUrl }),
+    body: JSON.stringify({ url: sinkUrl, ...settings }),
   });
   const body = (await response.body.json()) as { id?: string };
   if (response.statusCode !== 201 || !body.id)
     throw new Error(`endpoint not created: ${JSON.stringify(body)}`);
   return body.id;
+}
+
+/** A management call that must succeed. */
+async function manage(gatewayUrl: string, method: 'PATCH' | 'DELETE', path: string, body?: unknown) {
+  const response = await request(`${gatewayUrl}${path}`, {
+    method,
+    headers: { ...apiAuth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.body.text();
+  if (response.statusCode >= 300)
+    throw new Error(`${method} ${path} answered ${response.statusCode}: ${text}`);
 }
 
 async function main() {
@@ -197,16 +214,28 @@ async function main() {
     const bare = await bareLoop(sink.url);
     sink.arrivals.clear();
 
-    // Throughput: the endpoint is created with a backlog of EVENTS behind it; the gateway's worker
+    // Throughput: an endpoint is created with a backlog of EVENTS behind it; the gateway's worker
     // drains it. Timed from the first arrival to the last delivery recorded as succeeded, so
     // neither the enqueueing nor the worker's wake-up is counted.
+    const drain = async (id: string) => {
+      sink.arrivals.clear();
+      for (let done = 0; done < EVENTS; done += 500)
+        await enqueue(database, events(Math.min(500, EVENTS - done)));
+      while (sink.arrivals.size === 0) await sleep(1);
+      const started = Math.min(...sink.arrivals.values());
+      while ((await succeeded(database, id)) < EVENTS) await sleep(20);
+      return EVENTS / ((performance.now() - started) / 1000);
+    };
     const endpointId = await createEndpoint(gateway.url, sink.url);
-    for (let done = 0; done < EVENTS; done += 500)
-      await enqueue(database, events(Math.min(500, EVENTS - done)));
-    while (sink.arrivals.size === 0) await sleep(1);
-    const started = Math.min(...sink.arrivals.values());
-    while ((await succeeded(database, endpointId)) < EVENTS) await sleep(20);
-    const throughput = EVENTS / ((performance.now() - started) / 1000);
+    const throughput = await drain(endpointId);
+    // The same backlog under hmac-sha256-hex, the first endpoint disabled meanwhile; the second is
+    // deleted after, so the phases below run as they would without it.
+    await manage(gateway.url, 'PATCH', `/api/endpoints/${endpointId}`, { enabled: false });
+    const hmacId = await createEndpoint(gateway.url, sink.url, { signatureScheme: 'hmac-sha256-hex' });
+    const hmacThroughput = await drain(hmacId);
+    await manage(gateway.url, 'DELETE', `/api/endpoints/${hmacId}`);
+    await manage(gateway.url, 'PATCH', `/api/endpoints/${endpointId}`, { enabled: true });
+    enqueuedTotal -= EVENTS;
 
     // Latency at RATE webhooks/s through ingest: a group every 20 ms, webhook in to arrival. The
     // first seconds only warm up the ingest path (its code has not run yet in this process) and
@@ -265,6 +294,10 @@ async function main() {
       [
         'Hookline signed+persisted+logged',
         `${throughput.toFixed(0)} deliveries/s (${((throughput / bare) * 100).toFixed(1)}% of bare)`,
+      ],
+      [
+        '  the same, hmac-sha256-hex scheme',
+        `${hmacThroughput.toFixed(0)} deliveries/s (${((hmacThroughput / bare) * 100).toFixed(1)}% of bare)`,
       ],
       [
         `webhook-in to delivery-out at ${RATE} webhooks/s (${latencySeconds}s)`,

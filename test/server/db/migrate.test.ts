@@ -17,6 +17,7 @@ const EXPECTED_TABLES = [
   'endpoints',
   'inbound_events',
   'messages',
+  'outbound_pauses',
   'realtime_events',
 ];
 

@@ -39,6 +39,9 @@ describe.each(testDatabaseKinds())('attempt recorder on %s', (kind) => {
       previousSecretExpiresAt: null,
       maxAttempts: 5,
       failing: endpoint.failingSince !== undefined,
+      signatureScheme: 'standard-webhooks',
+      signatureHeader: null,
+      retrySchedule: null,
     };
     const rows: ClaimedDelivery[] = [];
     for (let index = 0; index < n; index++) {
@@ -68,6 +71,8 @@ describe.each(testDatabaseKinds())('attempt recorder on %s', (kind) => {
         durationMs: 3,
       },
       endpointId: delivery.endpointId,
+      webhookId: delivery.webhookId,
+      eventType: delivery.eventType,
       endpointFailing: delivery.target.failing,
       gone: statusCode === 410,
     };

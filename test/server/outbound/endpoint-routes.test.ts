@@ -192,6 +192,8 @@ describe.each(testDatabaseKinds())('endpoints API on %s', (kind) => {
       'chat.read',
       'account.status',
       'endpoint.test',
+      'endpoint.disabled',
+      'delivery.exhausted',
     ]);
     for (const entry of catalog) {
       expect(entry.schema.properties.type.const).toBe(entry.type);

@@ -1,6 +1,14 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { generateEndpointSecret, signatureHeader, signPayload } from '../../../server/outbound/signing.js';
+import {
+  generateEndpointSecret,
+  hmacHexSignature,
+  hmacHexSignatureHeader,
+  signatureHeader,
+  signPayload,
+} from '../../../server/outbound/signing.js';
 
 describe('Standard Webhooks v1 signing', () => {
   it('matches the published known-answer vector', () => {
@@ -38,5 +46,39 @@ describe('Standard Webhooks v1 signing', () => {
     expect(a).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(Buffer.from(a.slice(6), 'base64')).toHaveLength(32);
     expect(generateEndpointSecret()).not.toBe(a);
+  });
+});
+
+describe('hmac-sha256-hex signing', () => {
+  it("matches GitHub's published known-answer vector", () => {
+    expect(hmacHexSignature("It's a Secret to Everybody", 'Hello, World!')).toBe(
+      'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17',
+    );
+  });
+
+  it('keys the HMAC with the secret string as shown, whsec_ prefix included', () => {
+    const secret = generateEndpointSecret();
+    const body = '{"type":"message.received"}';
+    const expected = createHmac('sha256', Buffer.from(secret, 'utf8')).update(body).digest('hex');
+    expect(hmacHexSignature(secret, body)).toBe(`sha256=${expected}`);
+  });
+
+  it('carries one value per live secret, comma-separated, newest first', () => {
+    const [current, previous] = [generateEndpointSecret(), generateEndpointSecret()];
+    const header = hmacHexSignatureHeader([current, previous], 'body');
+    expect(header.split(',')).toEqual([
+      hmacHexSignature(current, 'body'),
+      hmacHexSignature(previous, 'body'),
+    ]);
+  });
+
+  it('verifies for any body with the standard library, byte for byte', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string({ minLength: 1 }), (body, secret) => {
+        const sent = Buffer.from(hmacHexSignature(secret, body));
+        const mine = Buffer.from(`sha256=${createHmac('sha256', secret).update(body).digest('hex')}`);
+        return sent.length === mine.length && timingSafeEqual(sent, mine);
+      }),
+    );
   });
 });

@@ -1,0 +1,65 @@
+import type { RecordedAttempt } from '../db/delivery-attempts.js';
+import type { OperationalEventInput } from '../db/outbound-controls.js';
+import type { AttemptToRecord } from './attempt-recorder.js';
+import { newWebhookId } from './webhook-id.js';
+
+/** The operational event types: about Hookline's own delivery, sent only to endpoints that list them. */
+const OPERATIONAL_EVENT_TYPES = ['endpoint.disabled', 'delivery.exhausted'] as const;
+
+const operational = new Set<string>(OPERATIONAL_EVENT_TYPES);
+
+/**
+ * Whether a dead delivery of this type is reported by `delivery.exhausted`: not a test send, and
+ * not an operational event itself, so two failing endpoints subscribed to each other's
+ * exhaustions cannot keep reporting them to one another.
+ */
+function reportsExhaustion(eventType: string): boolean {
+  return eventType !== 'endpoint.test' && !operational.has(eventType);
+}
+
+function body(type: string, data: Record<string, unknown>) {
+  return { type, timestamp: new Date().toISOString(), data };
+}
+
+/**
+ * The operational events a batch of recorded attempts causes: `delivery.exhausted` for each
+ * delivery this batch made dead, `endpoint.disabled` for each endpoint it disabled.
+ *
+ * @param disabledReasons per item, why its attempt disabled the endpoint, if it did.
+ */
+export function operationalEvents(
+  items: readonly AttemptToRecord[],
+  recorded: readonly RecordedAttempt[],
+  disabledReasons: ReadonlyArray<string | undefined>,
+): OperationalEventInput[] {
+  const events: OperationalEventInput[] = [];
+  items.forEach((item, index) => {
+    const { attempt } = item;
+    if (attempt.next.status === 'dead' && recorded[index]?.settled && reportsExhaustion(item.eventType)) {
+      events.push({
+        type: 'delivery.exhausted',
+        webhookId: newWebhookId(),
+        aboutEndpointId: item.endpointId,
+        payload: body('delivery.exhausted', {
+          endpointId: item.endpointId,
+          deliveryId: attempt.deliveryId,
+          webhookId: item.webhookId,
+          eventType: item.eventType,
+          attempts: attempt.attempt,
+          lastStatusCode: attempt.statusCode,
+          lastError: attempt.error,
+        }),
+      });
+    }
+    const reason = disabledReasons[index];
+    if (reason) {
+      events.push({
+        type: 'endpoint.disabled',
+        webhookId: newWebhookId(),
+        aboutEndpointId: item.endpointId,
+        payload: body('endpoint.disabled', { endpointId: item.endpointId, reason }),
+      });
+    }
+  });
+  return events;
+}
