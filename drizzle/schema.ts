@@ -105,6 +105,11 @@ export const messages = pgTable(
     attachments: jsonb('attachments').notNull().default(sql`'[]'::jsonb`),
     quoted: jsonb('quoted'),
     reactions: jsonb('reactions').notNull().default(sql`'[]'::jsonb`),
+    /**
+     * When each reactor's current reaction (or its removal) happened, by sender key: a reaction
+     * older than the one it would replace is not applied (docs/ingest.md, "Later wins").
+     */
+    reactionTimes: jsonb('reaction_times').notNull().default(sql`'{}'::jsonb`),
     /** Provider fields we do not model, kept so nothing the provider said is lost. */
     extra: jsonb('extra'),
     sentAt: at('sent_at'),
