@@ -32,7 +32,7 @@ export const inboundEvents = pgTable(
     event: text('event'),
     dedupeKey: text('dedupe_key'),
     accountId: text('account_id'),
-    /** `accepted` or `rejected`. */
+    /** `accepted`, `rejected` or `ignored` (a source Hookline does not handle). */
     status: text('status').notNull(),
     /** The body exactly as received (it may not even be JSON). */
     rawBody: text('raw_body').notNull(),

@@ -41,9 +41,9 @@ export type MessageChange =
 
 /**
  * The placeholder's columns, the update of an existing row, and when that update applies: later
- * wins per kind of state, so a change older than the state it would replace is not applied; a tie
- * goes to the later arrival, except for read and delivered times, which it would not change. A
- * deletion is final: nothing brings text back, and a second deletion changes nothing.
+ * wins per kind of state, so a change older than the state it would replace is not applied. At
+ * the same time, a different text or reaction goes to the later arrival, and the same one changes
+ * nothing. A deletion is final: nothing brings text back, and a second deletion changes nothing.
  */
 function changeColumns(change: MessageChange) {
   switch (change.kind) {
@@ -51,8 +51,9 @@ function changeColumns(change: MessageChange) {
       return {
         insert: { text: change.text, editedAt: change.at },
         set: { text: sql`excluded.text`, editedAt: sql`excluded.edited_at` },
-        where: sql`${messages.deletedAt} is null
-          and (${messages.editedAt} is null or ${messages.editedAt} <= excluded.edited_at)`,
+        where: sql`${messages.deletedAt} is null and (${messages.editedAt} is null
+          or ${messages.editedAt} < excluded.edited_at
+          or ${messages.editedAt} = excluded.edited_at and ${messages.text} is distinct from excluded.text)`,
       };
     case 'read':
       return {
@@ -79,14 +80,17 @@ function changeColumns(change: MessageChange) {
       const at = change.at.toISOString();
       const kept = sql`coalesce((select jsonb_agg(r) from jsonb_array_elements(${messages.reactions}) r
         where r->>'senderKey' is distinct from ${change.senderKey}), '[]'::jsonb)`;
+      const current = sql`coalesce((select r->>'reaction' from jsonb_array_elements(${messages.reactions}) r
+        where r->>'senderKey' = ${change.senderKey}::text limit 1), '')`;
+      const since = sql`coalesce((${messages.reactionTimes} ->> ${change.senderKey}::text)::timestamptz, '-infinity')`;
       return {
         insert: { reactions: added, reactionTimes: { [change.senderKey]: at } },
         set: {
           reactions: sql`${kept} || ${JSON.stringify(added)}::jsonb`,
           reactionTimes: sql`${messages.reactionTimes} || jsonb_build_object(${change.senderKey}::text, ${at}::text)`,
         },
-        where: sql`coalesce((${messages.reactionTimes} ->> ${change.senderKey}::text)::timestamptz, '-infinity')
-          <= ${at}::timestamptz`,
+        where: sql`${since} < ${at}::timestamptz
+          or ${since} = ${at}::timestamptz and ${current} <> ${change.reaction}::text`,
       };
     }
   }

@@ -1,5 +1,7 @@
+import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { queryRows } from '../../../server/db/rows.js';
 import {
   fakeAccount,
   followUp,
@@ -92,6 +94,50 @@ describe.each(testDatabaseKinds())('real provider traffic on %s', (kind) => {
       expect(answers.filter((answer) => answer.json().duplicate === false)).toHaveLength(1);
       expect(await chat(body)).toMatchObject({ unread_count: 1 });
       expect(await types(body)).toEqual(['message:new']);
+    });
+  });
+
+  describe('a retry straddling an upgrade of the dedupe key', () => {
+    it('is recorded again but changes nothing and publishes nothing', async () => {
+      const original = await received({ text: 'v1' });
+      const deliveries = [
+        followUp('message_edited', original, { message: 'v2', timestamp: at(1) }),
+        followUp('message_reaction', original, { reaction: '👍', timestamp: at(2) }),
+        followUp('message_read', original, { timestamp: at(3) }),
+        followUp('message_deleted', original, { timestamp: at(4) }),
+      ];
+      await postAll(t.app, deliveries);
+      const before = await message(original);
+      // The keys as a previous release computed them: none matches a key computed now.
+      await queryRows(
+        t.db.database.db,
+        sql`update inbound_events set dedupe_key = 'previous:' || dedupe_key where account_id = ${original.account_id}`,
+      );
+      const answers = await postAll(t.app, [original, ...deliveries]);
+      expect(answers[0]).toEqual({ ok: true, duplicate: true });
+      expect(await message(original)).toEqual(before);
+      expect(await chat(original)).toMatchObject({ unread_count: 1 });
+      expect(await types(original)).toEqual([
+        'message:new',
+        'message:updated',
+        'message:updated',
+        'message:updated',
+        'message:deleted',
+      ]);
+      expect(await read.inboundFor(t.db.database, original.account_id)).toHaveLength(10);
+    });
+
+    it('an edit or a reaction at the same time but different is applied (later arrival wins)', async () => {
+      const original = await received({ text: 'v1' });
+      await postAll(t.app, [
+        followUp('message_edited', original, { message: 'v2', timestamp: at(1) }),
+        followUp('message_edited', original, { message: 'v3', timestamp: at(1) }),
+        followUp('message_reaction', original, { reaction: '👍', timestamp: at(2) }),
+        followUp('message_reaction', original, { reaction: '🎉', timestamp: at(2) }),
+      ]);
+      const stored = await message(original);
+      expect(stored).toMatchObject({ text: 'v3' });
+      expect(stored?.reactions).toEqual([expect.objectContaining({ reaction: '🎉' })]);
     });
   });
 
