@@ -180,6 +180,23 @@ describe('Unipile webhook schema', () => {
     );
   });
 
+  it('accepts a valid message with any JSON value in any optional field', () => {
+    const optional = Object.keys(valid).filter(
+      (field) => !['event', 'account_id', 'chat_id', 'message_id'].includes(field),
+    );
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...optional, 'is_sender', 'reaction_sender'),
+        fc.jsonValue(),
+        (field, value) => {
+          const result = parseUnipileWebhook({ ...valid, [field]: value });
+          expect(result.ok && result.webhook.kind).toBe('messaging');
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it('never throws on a valid payload with one field replaced by anything', () => {
     const fields = Object.keys(valid);
     fc.assert(
