@@ -32,7 +32,7 @@ export const inboundEvents = pgTable(
     event: text('event'),
     dedupeKey: text('dedupe_key'),
     accountId: text('account_id'),
-    /** `accepted` or `rejected`. */
+    /** `accepted`, `rejected` or `ignored` (a source Hookline does not handle). */
     status: text('status').notNull(),
     /** The body exactly as received (it may not even be JSON). */
     rawBody: text('raw_body').notNull(),
@@ -105,6 +105,11 @@ export const messages = pgTable(
     attachments: jsonb('attachments').notNull().default(sql`'[]'::jsonb`),
     quoted: jsonb('quoted'),
     reactions: jsonb('reactions').notNull().default(sql`'[]'::jsonb`),
+    /**
+     * When each reactor's current reaction (or its removal) happened, by sender key: a reaction
+     * older than the one it would replace is not applied (docs/ingest.md, "Later wins").
+     */
+    reactionTimes: jsonb('reaction_times').notNull().default(sql`'{}'::jsonb`),
     /** Provider fields we do not model, kept so nothing the provider said is lost. */
     extra: jsonb('extra'),
     sentAt: at('sent_at'),

@@ -6,6 +6,7 @@ export interface ChatSummary {
   subject: string | null;
   attendees: { name: string | null }[];
   lastMessageAt: string | null;
+  lastMessageId: string | null;
   lastMessagePreview: string | null;
   unreadCount: number;
 }

@@ -72,10 +72,12 @@ function onNewMessage(envelope: Envelope<'message:new'>): void {
     subject: null,
     attendees: data.sender && !data.isSender ? [{ name: data.sender.name }] : [],
     lastMessageAt: null,
+    lastMessageId: null,
     lastMessagePreview: null,
     unreadCount: 0,
   };
   chat.lastMessageAt = data.sentAt ?? envelope.ts;
+  chat.lastMessageId = data.messageId;
   chat.lastMessagePreview = data.text ?? '[attachment]';
   if (key === openKey) {
     appendMessage(data);
@@ -84,6 +86,17 @@ function onNewMessage(envelope: Envelope<'message:new'>): void {
     chat.unreadCount++;
   }
   chats.set(key, chat);
+  redraw();
+}
+
+/** The chat list follows an edit or a deletion of the message a chat shows, as the server does. */
+function followLastMessage(
+  data: { accountId: string; chatId: string; messageId: string },
+  preview: string | null,
+) {
+  const chat = chats.get(chatKey(data));
+  if (!chat || chat.lastMessageId !== data.messageId) return;
+  chat.lastMessagePreview = preview;
   redraw();
 }
 
@@ -122,9 +135,11 @@ function start(realtimeToken: string): void {
   realtime.on('message:new', onNewMessage);
   realtime.on('message:updated', (envelope) => {
     if (chatKey(envelope.data) === openKey) updateMessage(envelope.data.messageId, envelope.data.text, false);
+    if (envelope.data.change === 'edited') followLastMessage(envelope.data, envelope.data.text);
   });
   realtime.on('message:deleted', (envelope) => {
     if (chatKey(envelope.data) === openKey) updateMessage(envelope.data.messageId, null, true);
+    followLastMessage(envelope.data, null);
   });
   realtime.on('chat:read', (envelope) => {
     const chat = chats.get(chatKey(envelope.data));

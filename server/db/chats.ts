@@ -64,3 +64,31 @@ export function markChatRead(tx: Tx, chatId: string, filter: AccountFilter = {})
     .where(and(eq(chats.id, chatId), ...accountConditions(filter)))
     .returning();
 }
+
+/** Which chat and message a preview belongs to. */
+export interface LastMessageKey {
+  accountId: string;
+  chatId: string;
+  messageId: string;
+}
+
+/**
+ * Sets a chat's preview to `preview` if `messageId` is still its last message: the chat list
+ * follows an edit or a deletion of the message it shows.
+ */
+export async function updateLastMessagePreview(
+  tx: Tx,
+  key: LastMessageKey,
+  preview: string | null,
+): Promise<void> {
+  await tx
+    .update(chats)
+    .set({ lastMessagePreview: preview, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(chats.accountId, key.accountId),
+        eq(chats.id, key.chatId),
+        eq(chats.lastMessageId, key.messageId),
+      ),
+    );
+}

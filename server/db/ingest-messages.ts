@@ -20,7 +20,7 @@ export interface InboundEventRow {
   event: string | null;
   dedupeKey: string | null;
   accountId: string | null;
-  status: 'accepted' | 'rejected';
+  status: 'accepted' | 'rejected' | 'ignored';
   rawBody: string;
   error?: unknown;
 }
@@ -61,7 +61,11 @@ export interface IngestBatch {
 }
 
 export interface IngestMessagesResult {
-  /** The dedupe keys this call recorded: a key it did not record belongs to a duplicate. */
+  /**
+   * The dedupe keys this call recorded and applied: a key it did not record belongs to a
+   * duplicate, and so does the key of a received message that was already stored (see
+   * {@link appliedKeys}).
+   */
   newKeys: Set<string>;
   /** The stored messages, as they are after merging with an out-of-order placeholder. */
   stored: MessageState[];
@@ -71,6 +75,23 @@ type Stamp = 'sentAt' | 'editedAt' | 'deletedAt' | 'readAt' | 'deliveredAt';
 type StoredJson = Omit<MessageState, Stamp> & Record<Stamp, string | null> & { ord: number; merged: boolean };
 
 const date = (value: string | null) => (value === null ? null : new Date(value));
+
+/**
+ * The recorded keys, less those of received messages the database did not store: a message is
+ * stored once per (account, message id), so a second `message_received` for it under another
+ * key (a retry straddling an upgrade of the key, a REST copy) recorded its body but changed
+ * nothing, and is a duplicate.
+ *
+ * @param storedOrds positions in `batch.messages` of the messages stored, from 0.
+ */
+function appliedKeys(recorded: string[], batch: IngestBatch, storedOrds: Iterable<number>): Set<string> {
+  const keys = new Set(recorded);
+  const stored = new Set(storedOrds);
+  batch.messages.forEach((message, ord) => {
+    if (!stored.has(ord)) keys.delete(message.dedupeKey);
+  });
+  return keys;
+}
 
 /**
  * The bodies of a batch as one buffer, UTF-8, back to back, and where each one lies in it. A
@@ -147,9 +168,14 @@ export async function ingestMessages(tx: Tx, batch: IngestBatch): Promise<Ingest
     tx,
     sql`select hookline_ingest_messages(${batchArguments(batch)}) as result`,
   );
+  const messages = row?.result.messages ?? [];
   return {
-    newKeys: new Set(row?.result.newKeys ?? []),
-    stored: (row?.result.messages ?? []).map(({ ord: _ord, merged: _merged, ...stored }) => ({
+    newKeys: appliedKeys(
+      row?.result.newKeys ?? [],
+      batch,
+      messages.map((message) => message.ord),
+    ),
+    stored: messages.map(({ ord: _ord, merged: _merged, ...stored }) => ({
       ...stored,
       sentAt: date(stored.sentAt),
       editedAt: date(stored.editedAt),
@@ -181,7 +207,7 @@ export interface ReceivedEnvelopes {
 
 /**
  * A whole batch of new messages as ONE statement, hence one round trip and its own transaction
- * (the `hookline_ingest_received` function, migrations 0003, 0005, 0006 and 0007):
+ * (the `hookline_ingest_received` function, migrations 0003, 0005, 0006, 0007 and 0008):
  * {@link ingestMessages}, then the envelopes of the messages actually stored, through both
  * outboxes.
  *
@@ -195,15 +221,22 @@ export async function ingestReceived(
 ): Promise<Published & { newKeys: Set<string> }> {
   const { realtime } = outboxRows({ realtime: envelopes.realtime });
   const [row] = await queryRows<{
-    result: { newKeys: string[]; deliveries: number; realtimeSeq: number | string | null };
+    result: {
+      newKeys: string[];
+      storedOrds: number[];
+      deliveries: number;
+      realtimeSeq: number | string | null;
+    };
   }>(
     db,
     sql`select hookline_ingest_received(${batchArguments(batch)},
       ${JSON.stringify(realtime)}::jsonb, ${envelopes.outboundType}::text,
       ${REALTIME_APPEND_LOCK}, ${REALTIME_CHANNEL}, ${DELIVERIES_CHANNEL}) as result`,
   );
+  // storedOrds are 1-based (migration 0008).
+  const storedOrds = (row?.result.storedOrds ?? []).map((ord) => Number(ord) - 1);
   return {
-    newKeys: new Set(row?.result.newKeys ?? []),
+    newKeys: appliedKeys(row?.result.newKeys ?? [], batch, storedOrds),
     ...published(row?.result.deliveries, row?.result.realtimeSeq),
   };
 }

@@ -30,9 +30,17 @@ export type IngestItem =
       eventName: string | null;
       accountId: string | null;
       error: { code: string; issues?: unknown; reason?: string };
+    }
+  | {
+      outcome: 'ignored';
+      rawBody: string;
+      eventName: string | null;
+      accountId: string | null;
+      /** The provider source Hookline does not handle (see parseUnipileWebhook). */
+      source: string;
     };
 
-export type ItemResult = 'accepted' | 'duplicate' | 'rejected';
+export type ItemResult = 'accepted' | 'duplicate' | 'rejected' | 'ignored';
 
 export interface BatchOutcome extends Published {
   results: ItemResult[];
@@ -49,15 +57,15 @@ export interface ApplyOptions {
 }
 
 function inboundRow(item: IngestItem, provider: string): InboundEventRow {
-  if (item.outcome === 'rejected') {
+  if (item.outcome !== 'accepted') {
     return {
       provider,
       event: item.eventName,
       dedupeKey: null,
       accountId: item.accountId,
-      status: 'rejected',
+      status: item.outcome,
       rawBody: item.rawBody,
-      error: item.error,
+      ...(item.outcome === 'rejected' ? { error: item.error } : {}),
     };
   }
   return {
@@ -70,15 +78,28 @@ function inboundRow(item: IngestItem, provider: string): InboundEventRow {
   };
 }
 
-/** Results known before the database is asked: rejected bodies, and repeats within the batch. */
+/**
+ * Results known before the database is asked: rejected and ignored bodies, and repeats within the
+ * batch: the same event twice, or a second `message_received` for one message (under another key,
+ * as a retry straddling an upgrade of the key has), which the database would refuse to store twice.
+ */
 function initialResults(items: IngestItem[]): ItemResult[] {
-  const results: ItemResult[] = items.map((item) => (item.outcome === 'rejected' ? 'rejected' : 'accepted'));
-  // The same event twice in one batch: the later copies are duplicates of the first.
-  const firstByKey = new Map<string, number>();
+  const results: ItemResult[] = items.map((item) =>
+    item.outcome === 'accepted' ? 'accepted' : item.outcome,
+  );
+  const seen = new Set<string>();
   items.forEach((item, index) => {
     if (item.outcome !== 'accepted' || item.dedupeKey === null) return;
-    if (firstByKey.has(item.dedupeKey)) results[index] = 'duplicate';
-    else firstByKey.set(item.dedupeKey, index);
+    const message =
+      item.event.kind === 'message' && item.event.event === 'message_received'
+        ? JSON.stringify([item.event.accountId, item.event.messageId])
+        : null;
+    if (seen.has(item.dedupeKey) || (message !== null && seen.has(message))) {
+      results[index] = 'duplicate';
+      return;
+    }
+    seen.add(item.dedupeKey);
+    if (message !== null) seen.add(message);
   });
   return results;
 }
@@ -116,7 +137,8 @@ function ingestBatch(items: IngestItem[], results: ItemResult[], options: ApplyO
 }
 
 /**
- * Marks each message event whose dedupe key the database did not record as a duplicate.
+ * Marks each message event whose dedupe key the database did not record, or did not apply (a
+ * `message_received` for a message already stored), as a duplicate.
  * @returns the message events that were new, in arrival order.
  */
 function settleMessageEvents(
@@ -146,7 +168,7 @@ function settleMessageEvents(
 export async function applyBatch(db: Db, items: IngestItem[], options: ApplyOptions): Promise<BatchOutcome> {
   const onlyReceived = items.every(
     (item) =>
-      item.outcome === 'rejected' ||
+      item.outcome !== 'accepted' ||
       (item.event.kind === 'message' && item.event.event === 'message_received'),
   );
   if (onlyReceived) {

@@ -1,4 +1,5 @@
 import type { AccountSeen } from '../db/accounts.js';
+import { updateLastMessagePreview } from '../db/chats.js';
 import type { Tx } from '../db/database.js';
 import type { ReceivedMessage } from '../db/ingest-messages.js';
 import { applyMessageChange, type MessageChange, type MessageState } from '../db/messages.js';
@@ -8,10 +9,13 @@ import type { MessageEvent } from './events.js';
 const PROVIDER = 'unipile';
 const PREVIEW_LENGTH = 200;
 
-function preview(event: MessageEvent): string | null {
-  if (event.text)
-    return event.text.length > PREVIEW_LENGTH ? `${event.text.slice(0, PREVIEW_LENGTH)}…` : event.text;
-  return event.attachments.length > 0 ? '[attachment]' : null;
+/**
+ * The chat list's preview of a message: its text, cut at 200 with an ellipsis; else
+ * `[attachment]` when it has any; else null (as `hookline_message_preview` in SQL, migration 0008).
+ */
+function preview(text: string | null, attachments: unknown): string | null {
+  if (text) return text.length > PREVIEW_LENGTH ? `${text.slice(0, PREVIEW_LENGTH)}…` : text;
+  return Array.isArray(attachments) && attachments.length > 0 ? '[attachment]' : null;
 }
 
 /**
@@ -38,7 +42,7 @@ export function receivedMessage(event: MessageEvent, dedupeKey: string, received
     subject: event.subject,
     isGroup: event.isGroup,
     attendees: event.attendees.length > 0 ? event.attendees : null,
-    preview: preview(event),
+    preview: preview(event.text, event.attachments),
   };
 }
 
@@ -107,12 +111,17 @@ function changeOf(event: MessageEvent): MessageChange {
         reaction: event.reaction?.reaction ?? '',
         senderKey,
         value: { reaction: event.reaction?.reaction ?? '', sender, senderKey, at: at.toISOString() },
+        at,
       };
     }
   }
 }
 
-/** Applies one follow-up event (edit, reaction, read, delivered, delete) and its envelope. */
+/**
+ * Applies one follow-up event (edit, reaction, read, delivered, delete) and its envelope, and
+ * keeps the chat's preview in step when it edits or deletes the chat's last message. A change
+ * older than the state it would replace is not applied and publishes nothing (its body is kept).
+ */
 export async function applyFollowUp(tx: Tx, event: MessageEvent, envelopes: Envelopes): Promise<void> {
   const change = changeOf(event);
   const row = await applyMessageChange(
@@ -120,6 +129,14 @@ export async function applyFollowUp(tx: Tx, event: MessageEvent, envelopes: Enve
     { accountId: event.accountId, messageId: event.messageId, chatId: event.chatId },
     change,
   );
+  if (!row) return;
+  if ((change.kind === 'edited' || change.kind === 'deleted') && row.state === 'received') {
+    await updateLastMessagePreview(
+      tx,
+      { accountId: row.accountId, chatId: row.chatId, messageId: row.id },
+      preview(row.text, row.attachments),
+    );
+  }
   if (change.kind === 'deleted') envelopes.add('message:deleted', row.accountId, deletedMessageData(row));
   else envelopes.add('message:updated', row.accountId, updatedMessageData(row, change.kind));
 }

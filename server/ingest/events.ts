@@ -50,6 +50,11 @@ export interface MessageEvent {
   reaction: Reaction | null;
   /** When the provider says it happened; null when the timestamp is missing or unreadable. */
   occurredAt: Date | null;
+  /**
+   * The provider's timestamp for the dedupe identity: `occurredAt` in milliseconds since the
+   * epoch, the value as sent when it is unreadable, null when there is none.
+   */
+  providerTime: unknown;
   /** Provider fields Hookline does not model, kept verbatim. */
   extra: Record<string, unknown> | null;
 }

@@ -70,7 +70,8 @@ function issuesFor(issues: z.core.$ZodIssue[]) {
 
 /**
  * Turns a raw webhook body into an item for the batcher: accepted with its normalised event and
- * dedupe key, or rejected with the reason. Rejected bodies are stored too, never dropped.
+ * dedupe key, ignored (a source Hookline does not handle) with that source, or rejected with the
+ * reason. Ignored and rejected bodies are stored too, never dropped.
  */
 export function parseWebhookBody(rawBody: string): IngestItem {
   const stored = withoutNul(rawBody);
@@ -102,6 +103,9 @@ export function parseWebhookBody(rawBody: string): IngestItem {
       ...labels(value),
       error: { code: 'HL_ERR_INVALID_PAYLOAD', issues: issuesFor(parsed.issues) },
     };
+  }
+  if (parsed.webhook.kind === 'ignored') {
+    return { outcome: 'ignored', rawBody: stored, ...labels(value), source: parsed.webhook.payload.source };
   }
   const event = normalizeUnipileWebhook(parsed.webhook);
   return {

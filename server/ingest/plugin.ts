@@ -58,8 +58,7 @@ export async function ingestPlugin(app: FastifyInstance, options: IngestPluginOp
     },
     async (request) => {
       const body = typeof request.body === 'string' ? request.body : '';
-      const { duplicate } = await service.ingest(body);
-      return { ok: true, duplicate };
+      return { ok: true, ...(await service.ingest(body)) };
     },
   );
 }

@@ -6,6 +6,7 @@ import { databaseUnavailableError, isDatabaseUnavailable, isTransactionConflict 
 import { type ErrorCode, HooklineError } from '../errors.js';
 import { applyBatch, type IngestItem, type ItemResult } from './apply-batch.js';
 import { GroupCommitter } from './group-commit.js';
+import { IgnoredSources } from './ignored-sources.js';
 import { KnownAccounts } from './known-accounts.js';
 import { parseWebhookBody } from './parse-body.js';
 
@@ -49,6 +50,7 @@ export class IngestService {
   readonly #batchSize: Histogram;
   readonly #commitSeconds: Histogram;
   readonly #knownAccounts = new KnownAccounts();
+  readonly #ignored: IgnoredSources;
 
   constructor(options: IngestServiceOptions) {
     this.#options = options;
@@ -62,10 +64,11 @@ export class IngestService {
     });
     this.#webhooks = new Counter({
       name: 'hookline_ingest_webhooks_total',
-      help: 'Provider webhooks by result: accepted, duplicate, rejected, unavailable.',
+      help: 'Provider webhooks by result: accepted, duplicate, ignored, rejected, unavailable.',
       labelNames: ['result'],
       registers: [options.metrics],
     });
+    this.#ignored = new IgnoredSources({ logger: options.logger, metrics: options.metrics });
     this.#batchSize = new Histogram({
       name: 'hookline_ingest_batch_size',
       help: 'Webhooks committed per ingest transaction.',
@@ -81,10 +84,11 @@ export class IngestService {
   }
 
   /**
-   * Ingests one raw webhook body. Resolves after commit; throws `HL_ERR_INVALID_JSON` or
+   * Ingests one raw webhook body. Resolves after commit, with `ignored` for a body from a source
+   * Hookline does not handle (stored as ignored); throws `HL_ERR_INVALID_JSON` or
    * `HL_ERR_INVALID_PAYLOAD` (400, the body is stored as rejected) or `HL_ERR_UNAVAILABLE` (503).
    */
-  async ingest(rawBody: string): Promise<{ duplicate: boolean }> {
+  async ingest(rawBody: string): Promise<{ duplicate: boolean } | { ignored: true }> {
     const item = parseWebhookBody(rawBody);
     let settled: Settled;
     try {
@@ -94,6 +98,10 @@ export class IngestService {
       throw error;
     }
     this.#webhooks.inc({ result: settled === 'unstorable' ? 'rejected' : settled });
+    if (settled === 'ignored' && item.outcome === 'ignored') {
+      this.#ignored.record(item.source);
+      return { ignored: true };
+    }
     if (settled === 'accepted' || settled === 'duplicate') return { duplicate: settled === 'duplicate' };
     if (item.outcome === 'rejected') {
       throw new HooklineError(item.error.code as ErrorCode, 'Webhook body rejected (kept for inspection)', {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mintRealtimeToken } from '../../server/realtime/tokens.js';
-import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.js';
+import { fakeAccount, followUp, messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { buildTestApp, TEST_SECRETS } from '../support/app.js';
 import { describeBrowser, useBrowserPage } from '../support/browser.js';
 import { useTestDatabase } from '../support/databases.js';
@@ -80,6 +80,17 @@ describeBrowser('the inbox page in Chromium', () => {
 
     await chatButton('chat_a').click();
     await expect.poll(() => chatButton('chat_a').locator('.badge').count()).toBe(0);
+  });
+
+  it('follows an edit and a deletion of a chat’s last message in the chat list', async () => {
+    await openInbox();
+    const last = messageReceived({ account, chatId: 'chat_follow', text: 'tpyo' });
+    await postWebhook(app, last);
+    await expect.poll(() => chatButton('chat_follow').textContent()).toContain('tpyo');
+    await postWebhook(app, followUp('message_edited', last, { message: 'typo fixed' }));
+    await expect.poll(() => chatButton('chat_follow').textContent()).toContain('typo fixed');
+    await postWebhook(app, followUp('message_deleted', last));
+    await expect.poll(() => chatButton('chat_follow').textContent()).not.toContain('typo fixed');
   });
 
   it('shows reconnecting while the gateway restarts, then every message sent meanwhile exactly once', async () => {

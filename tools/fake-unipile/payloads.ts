@@ -29,7 +29,7 @@ export interface UnipileMessagingPayload {
   event: MessagingEvent;
   account_id: string;
   account_type: string;
-  account_info: { type: string; feature: string; user_id: string };
+  account_info: { type: string; feature: string; user_id?: string; phone_number?: string };
   chat_id: string;
   timestamp: string;
   webhook_name: string;
@@ -132,6 +132,27 @@ export function messageReceived(options: MessagePayloadOptions = {}): UnipileMes
     is_group: 0,
     subject: null,
     folder: ['INBOX'],
+  };
+}
+
+/**
+ * A live WhatsApp echo of a message the account itself sent from its phone, as real accounts
+ * deliver it: top-level `is_sender: true`, and an `account_info` with the phone number but no
+ * user id. The sender is the account's own number.
+ */
+export function ownEcho(options: MessagePayloadOptions = {}): UnipileMessagingPayload {
+  const account = options.account ?? fakeAccount('WHATSAPP');
+  const number = account.userId.split('@')[0]!;
+  const self: UnipileAttendee = {
+    attendee_id: `self_${account.id}`,
+    attendee_name: `+${number}`,
+    attendee_provider_id: account.userId,
+  };
+  const body = messageReceived({ ...options, account, sender: self });
+  return {
+    ...body,
+    account_info: { type: 'WHATSAPP', feature: 'organization', phone_number: `+${number}` },
+    is_sender: true,
   };
 }
 

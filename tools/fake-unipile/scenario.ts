@@ -8,6 +8,7 @@ import {
   MESSAGING_EVENTS,
   type MessagingEvent,
   messageReceived,
+  ownEcho,
   type UnipileAccountStatusPayload,
   type UnipileMessagingPayload,
 } from './payloads.js';
@@ -27,7 +28,8 @@ const FOLLOW_UPS = MESSAGING_EVENTS.filter((event): event is FollowUpEvent => ev
 
 /**
  * An endless stream of realistic Unipile traffic over a few accounts and chats: new messages
- * (some sent by the account itself, some with attachments), every follow-up event, exact
+ * (some sent by the account itself, on WhatsApp half of those as `is_sender` echoes, some with
+ * attachments), every follow-up event, exact
  * duplicates (what Unipile's retries look like), follow-ups that arrive before their message,
  * and account status changes. The first items tour every kind, so even a short run covers all.
  */
@@ -81,13 +83,17 @@ export class TrafficScenario {
 
   #message(): TrafficItem {
     const chat = this.#pick(this.#chats);
-    const payload = messageReceived({
+    const fromAccount = this.#random() < 0.15;
+    const options = {
       account: chat.account,
       chatId: chat.chatId,
       text: `message ${this.#count}`,
-      fromAccount: this.#random() < 0.15,
+      fromAccount,
       ...(this.#random() < 0.1 ? { attachments: [fakeAttachment()] } : {}),
-    });
+    };
+    // WhatsApp also echoes the account's own messages with is_sender and only its phone number.
+    const echo = fromAccount && chat.account.type === 'WHATSAPP' && this.#random() < 0.5;
+    const payload = echo ? ownEcho(options) : messageReceived(options);
     this.#remember(payload);
     return { kind: 'message', payload };
   }

@@ -241,8 +241,9 @@ describe.each(testDatabaseKinds())('POST /api/webhooks/unipile/messages on %s', 
       const account = fakeAccount();
       const original = messageReceived({ account, text: 'v1' });
       await postWebhook(t.app, original);
-      await postWebhook(t.app, followUp('message_edited', original, { message: 'v2' }));
-      const retry = await postWebhook(t.app, followUp('message_edited', original, { message: 'v2' }));
+      const edit = followUp('message_edited', original, { message: 'v2' });
+      await postWebhook(t.app, edit);
+      const retry = await postWebhook(t.app, edit);
       expect(retry.json()).toEqual({ ok: true, duplicate: true });
       await postWebhook(t.app, followUp('message_edited', original, { message: 'v3' }));
       expect(await read.message(t.db.database, account.id, original.message_id)).toMatchObject({

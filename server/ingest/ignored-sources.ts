@@ -1,0 +1,62 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
+
+/** One warning per source per this long: a misconfigured source is steady traffic. */
+const WARN_INTERVAL_MS = 60 * 60 * 1000;
+
+/** Most distinct sources remembered for throttling; beyond, they share one entry. */
+const MAX_SOURCES = 100;
+
+export interface IgnoredSourcesOptions {
+  logger: FastifyBaseLogger;
+  metrics: Registry;
+  /** The clock, in milliseconds. Default `Date.now`. */
+  now?: () => number;
+}
+
+/**
+ * Accounts for webhooks from Unipile sources Hookline does not handle (email, users, hosted-auth
+ * callbacks…): they are answered 200 so the provider stops retrying, counted per source in
+ * `hookline_ingest_ignored_total`, and logged as a warning at most once per source per hour,
+ * saying what to change on the provider.
+ */
+export class IgnoredSources {
+  readonly #logger: FastifyBaseLogger;
+  readonly #now: () => number;
+  readonly #counter: Counter<'source'>;
+  readonly #lastWarned = new Map<string, number>();
+
+  constructor(options: IgnoredSourcesOptions) {
+    this.#logger = options.logger;
+    this.#now = options.now ?? Date.now;
+    this.#counter = new Counter({
+      name: 'hookline_ingest_ignored_total',
+      help: 'Provider webhooks from sources Hookline does not handle, by source (`event`, or `none`).',
+      labelNames: ['source'],
+      registers: [options.metrics],
+    });
+  }
+
+  /** Counts one ignored webhook from `source` and warns if this source has not warned lately. */
+  record(source: string): void {
+    const key = this.#lastWarned.has(source) || this.#lastWarned.size < MAX_SOURCES ? source : 'other';
+    this.#counter.inc({ source: key });
+    const now = this.#now();
+    const last = this.#lastWarned.get(key);
+    if (last !== undefined && now - last < WARN_INTERVAL_MS) return;
+    this.#lastWarned.set(key, now);
+    this.#logger.warn({ source: key }, advice(key));
+  }
+}
+
+function advice(source: string): string {
+  const what =
+    source === 'none'
+      ? 'webhook bodies without an `event` (such as a hosted-auth `notify_url` callback)'
+      : `webhooks with event "${source}"`;
+  return (
+    `Unipile sends ${what}, which Hookline does not handle: they are answered 200 and kept as ` +
+    `ignored. Remove that source or event from the Unipile webhook pointing at Hookline, or point ` +
+    `it (or the notify_url) at another receiver. (Warned at most once an hour per source.)`
+  );
+}
