@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
-import { bundleInbox, INBOX_DIR } from './bundle.js';
+import { INBOX_DIR, inboxScript } from './bundle.js';
 
 /**
- * `GET /`: the inbox page that shows Hookline working. Its script is bundled once, on the first
- * request, and kept in memory; a failed bundle is retried on the next request.
+ * `GET /`: the inbox page that shows Hookline working. Its script is read (a build) or bundled (a
+ * source checkout) once, on the first request, and kept in memory; a failure is retried on the
+ * next request.
  */
 export async function inboxRoutes(app: FastifyInstance): Promise<void> {
   let script: Promise<string> | undefined;
@@ -30,7 +31,7 @@ export async function inboxRoutes(app: FastifyInstance): Promise<void> {
       .send(await css()),
   );
   app.get('/inbox.js', async (_request, reply) => {
-    script ??= bundleInbox().catch((error: unknown) => {
+    script ??= inboxScript().catch((error: unknown) => {
       script = undefined;
       throw error;
     });
