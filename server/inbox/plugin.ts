@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { INBOX_DIR, inboxScript } from './bundle.js';
+import { inboxRouteSchemas } from './route-schemas.js';
 
 /**
  * `GET /`: the inbox page that shows Hookline working. Its script is read (a build) or bundled (a
@@ -15,7 +16,7 @@ export async function inboxRoutes(app: FastifyInstance): Promise<void> {
   // The page carries its token in the URL: never let it leak through the Referer header.
   const headers = { 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' };
 
-  app.get('/', async (_request, reply) =>
+  app.get('/', { schema: inboxRouteSchemas.page }, async (_request, reply) =>
     reply
       .headers({
         ...headers,
@@ -24,13 +25,13 @@ export async function inboxRoutes(app: FastifyInstance): Promise<void> {
       .type('text/html; charset=utf-8')
       .send(await html()),
   );
-  app.get('/inbox.css', async (_request, reply) =>
+  app.get('/inbox.css', { schema: inboxRouteSchemas.css }, async (_request, reply) =>
     reply
       .headers(headers)
       .type('text/css; charset=utf-8')
       .send(await css()),
   );
-  app.get('/inbox.js', async (_request, reply) => {
+  app.get('/inbox.js', { schema: inboxRouteSchemas.script }, async (_request, reply) => {
     script ??= inboxScript().catch((error: unknown) => {
       script = undefined;
       throw error;
