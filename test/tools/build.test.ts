@@ -40,6 +40,13 @@ describe('the production build (npm run build, npm ci --omit=dev, node dist/serv
     expect(response.status).toBe(200);
   });
 
+  it('serves /openapi.json and the API reference page', async () => {
+    const document = await fetch(`${gateway?.url}/openapi.json`);
+    expect(document.status).toBe(200);
+    expect(((await document.json()) as { openapi: string }).openapi).toBe('3.1.0');
+    expect((await fetch(`${gateway?.url}/docs/`)).status).toBe(200);
+  });
+
   it('serves the inbox page and the script the build bundled', async () => {
     const page = await fetch(`${gateway?.url}/`);
     expect(page.status).toBe(200);
