@@ -12,6 +12,7 @@ import { clientErrorHandler, errorHandlerPlugin, frameworkErrorHandler } from '.
 import { rejectNulPlugin } from './http/reject-nul.js';
 import { inboxRoutes } from './inbox/plugin.js';
 import { ingestPlugin } from './ingest/plugin.js';
+import { openapiPlugin } from './openapi/plugin.js';
 import { metricsPlugin } from './ops/metrics.js';
 import { readinessPlugin } from './ops/readiness.js';
 import { outboundPlugin } from './outbound/plugin.js';
@@ -90,6 +91,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   app.decorate('config', options.config);
   app.decorate('changes', new ChangeSignal());
+  await app.register(openapiPlugin);
   await app.register(errorHandlerPlugin);
   await app.register(closeOnShutdownPlugin);
   await app.register(rejectNulPlugin);

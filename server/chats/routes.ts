@@ -8,6 +8,7 @@ import { Envelopes, publishEnvelopes } from '../ingest/envelopes.js';
 import { storableDatetime } from '../storable.js';
 import { decodeCursor, encodeCursor, pageQuerySchema } from './cursor.js';
 import { allowedAccounts, readerAuth } from './reader-auth.js';
+import { chatParamsSchema, chatsRouteSchemas, readBodySchema } from './route-schemas.js';
 import { chatView, messageView } from './views.js';
 
 const chatCursorSchema = z.object({
@@ -16,8 +17,6 @@ const chatCursorSchema = z.object({
   id: z.string(),
 });
 const messageCursorSchema = z.object({ sentAt: storableDatetime(), id: z.string() });
-const chatParamsSchema = z.object({ chatId: z.string().min(1).max(512) });
-const readBodySchema = z.object({ accountId: z.string().min(1).max(512).optional() }).nullish();
 
 /**
  * The inbox read model (API token required): chats by last message with unread counts, a
@@ -34,7 +33,7 @@ export async function chatsRoutes(app: FastifyInstance, options: ChatsRoutesOpti
   app.decorateRequest('readScope', null);
   app.addHook('preHandler', readerAuth(options.apiToken, options.realtimeJwtSecret));
 
-  app.get('/api/chats', async (request) => {
+  app.get('/api/chats', { schema: chatsRouteSchemas.listChats }, async (request) => {
     const query = pageQuerySchema.parse(request.query);
     const rows = await listChats(app.database.db, {
       limit: query.limit,
@@ -56,7 +55,7 @@ export async function chatsRoutes(app: FastifyInstance, options: ChatsRoutesOpti
     };
   });
 
-  app.get('/api/chats/:chatId/messages', async (request) => {
+  app.get('/api/chats/:chatId/messages', { schema: chatsRouteSchemas.listMessages }, async (request) => {
     const { chatId } = chatParamsSchema.parse(request.params);
     const query = pageQuerySchema.parse(request.query);
     const matches = await findChats(app.database.db, chatId, {
@@ -89,7 +88,7 @@ export async function chatsRoutes(app: FastifyInstance, options: ChatsRoutesOpti
     };
   });
 
-  app.post('/api/chats/:chatId/read', async (request) => {
+  app.post('/api/chats/:chatId/read', { schema: chatsRouteSchemas.markRead }, async (request) => {
     const { chatId } = chatParamsSchema.parse(request.params);
     const accountId = readBodySchema.parse(request.body)?.accountId;
     const { updated, published } = await transaction(app.database.db, async (tx) => {

@@ -1,15 +1,21 @@
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-
-/** The inbox page's sources (client/inbox), served as they are or bundled on first request. */
-export const INBOX_DIR = fileURLToPath(new URL('../../client/inbox/', import.meta.url));
 
 /**
- * Bundles client/inbox/main.ts (and the realtime client it imports) for the browser. Done on the
- * first request rather than at install or startup, so `npm start` needs no build step and pays
- * nothing until someone opens the page.
+ * The inbox page's files: client/inbox in the source tree (`npm start`), dist/client/inbox in a
+ * build (`npm run build` copies the page there with its script already bundled).
+ */
+export const INBOX_DIR = fileURLToPath(new URL('../../client/inbox/', import.meta.url));
+
+/** The bundled script's file name, next to index.html in a build. */
+export const INBOX_SCRIPT = 'inbox.js';
+
+/**
+ * Bundles client/inbox/main.ts (and the realtime client it imports) for the browser with esbuild,
+ * a development dependency: only a source checkout ever calls this.
  */
 export async function bundleInbox(): Promise<string> {
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [`${INBOX_DIR}main.ts`],
     bundle: true,
@@ -24,4 +30,18 @@ export async function bundleInbox(): Promise<string> {
   const output = result.outputFiles[0];
   if (!output) throw new Error('esbuild produced no output for the inbox');
   return output.text;
+}
+
+/**
+ * The inbox script: the one a build bundled ahead of time or, in a source checkout, bundled now.
+ * Bundling on demand rather than at install or startup keeps `npm start` free of a build step and
+ * costs nothing until someone opens the page.
+ */
+export async function inboxScript(): Promise<string> {
+  try {
+    return await readFile(`${INBOX_DIR}${INBOX_SCRIPT}`, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return bundleInbox();
+  }
 }

@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
-import { bundleInbox, INBOX_DIR } from './bundle.js';
+import { INBOX_DIR, inboxScript } from './bundle.js';
+import { inboxRouteSchemas } from './route-schemas.js';
 
 /**
- * `GET /`: the inbox page that shows Hookline working. Its script is bundled once, on the first
- * request, and kept in memory; a failed bundle is retried on the next request.
+ * `GET /`: the inbox page that shows Hookline working. Its script is read (a build) or bundled (a
+ * source checkout) once, on the first request, and kept in memory; a failure is retried on the
+ * next request.
  */
 export async function inboxRoutes(app: FastifyInstance): Promise<void> {
   let script: Promise<string> | undefined;
@@ -14,7 +16,7 @@ export async function inboxRoutes(app: FastifyInstance): Promise<void> {
   // The page carries its token in the URL: never let it leak through the Referer header.
   const headers = { 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' };
 
-  app.get('/', async (_request, reply) =>
+  app.get('/', { schema: inboxRouteSchemas.page }, async (_request, reply) =>
     reply
       .headers({
         ...headers,
@@ -23,14 +25,14 @@ export async function inboxRoutes(app: FastifyInstance): Promise<void> {
       .type('text/html; charset=utf-8')
       .send(await html()),
   );
-  app.get('/inbox.css', async (_request, reply) =>
+  app.get('/inbox.css', { schema: inboxRouteSchemas.css }, async (_request, reply) =>
     reply
       .headers(headers)
       .type('text/css; charset=utf-8')
       .send(await css()),
   );
-  app.get('/inbox.js', async (_request, reply) => {
-    script ??= bundleInbox().catch((error: unknown) => {
+  app.get('/inbox.js', { schema: inboxRouteSchemas.script }, async (_request, reply) => {
+    script ??= inboxScript().catch((error: unknown) => {
       script = undefined;
       throw error;
     });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { BODY_LIMIT_BYTES } from '../app-limits.js';
 import { HooklineError } from '../errors.js';
 import { secretMatcher } from '../http/safe-equal.js';
+import { ingestRouteSchema } from './route-schemas.js';
 import { IngestService, type IngestServiceOptions } from './service.js';
 
 /** The provider's webhook target (DESIGN.md, "Routes"). */
@@ -45,6 +46,7 @@ export async function ingestPlugin(app: FastifyInstance, options: IngestPluginOp
   app.post(
     UNIPILE_WEBHOOK_PATH,
     {
+      schema: ingestRouteSchema,
       onRequest: async (request) => {
         const presented = request.headers['unipile-auth'];
         if (typeof presented !== 'string' || !isInboundSecret(presented)) {

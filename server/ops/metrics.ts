@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { opsRouteSchemas } from './route-schemas.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -18,7 +19,7 @@ export const metricsPlugin = fp(
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'hookline_' });
     app.decorate('metrics', registry);
-    app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
+    app.get('/metrics', { logLevel: 'warn', schema: opsRouteSchemas.metrics }, async (_request, reply) => {
       const text = await registry.metrics();
       return reply.type(registry.contentType).send(text);
     });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { errorBody, HooklineError } from '../errors.js';
+import { opsRouteSchemas } from './route-schemas.js';
 
 export interface CheckResult {
   ok: boolean;
@@ -57,9 +58,11 @@ export const readinessPlugin = fp<ReadinessOptions>(
       checks.set(name, check);
     });
 
-    app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
+    app.get('/healthz', { logLevel: 'warn', schema: opsRouteSchemas.healthz }, async () => ({
+      status: 'ok',
+    }));
 
-    app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
+    app.get('/readyz', { logLevel: 'warn', schema: opsRouteSchemas.readyz }, async (_request, reply) => {
       const entries = await Promise.all(
         [...checks].map(
           async ([name, check]) => [name, check, await runWithTimeout(check, timeoutMs)] as const,

@@ -26,6 +26,7 @@ import {
 import { attemptDelivery } from './attempt.js';
 import { endpointNotFound } from './endpoint-routes.js';
 import { EVENT_TYPES } from './event-catalog.js';
+import { outboundRouteSchemas } from './route-schemas.js';
 import type { OutboundService } from './service.js';
 import { newWebhookId } from './webhook-id.js';
 
@@ -41,7 +42,7 @@ export async function deliveryRoutes(app: FastifyInstance, service: OutboundServ
     return endpoint;
   }
 
-  app.post('/api/endpoints/:id/test', async (request) => {
+  app.post('/api/endpoints/:id/test', { schema: outboundRouteSchemas.testEndpoint }, async (request) => {
     const { id } = endpointIdParams.parse(request.params);
     const endpoint = await requireEndpoint(id);
     const claimed = await insertClaimedDelivery(
@@ -68,24 +69,28 @@ export async function deliveryRoutes(app: FastifyInstance, service: OutboundServ
     });
   });
 
-  app.get('/api/endpoints/:id/deliveries', async (request) => {
-    const { id } = endpointIdParams.parse(request.params);
-    const query = listDeliveriesQuery.parse(request.query);
-    await requireEndpoint(id);
-    const rows = await listEndpointDeliveries(db(), {
-      endpointId: id,
-      ...(query.status ? { status: query.status } : {}),
-      ...(query.cursor ? { before: query.cursor } : {}),
-      limit: query.limit + 1,
-    });
-    const page = rows.slice(0, query.limit);
-    return deliveryPageResponse.parse({
-      data: page.map(deliveryView),
-      nextCursor: rows.length > query.limit ? (page.at(-1)?.id ?? null) : null,
-    });
-  });
+  app.get(
+    '/api/endpoints/:id/deliveries',
+    { schema: outboundRouteSchemas.listDeliveries },
+    async (request) => {
+      const { id } = endpointIdParams.parse(request.params);
+      const query = listDeliveriesQuery.parse(request.query);
+      await requireEndpoint(id);
+      const rows = await listEndpointDeliveries(db(), {
+        endpointId: id,
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.cursor ? { before: query.cursor } : {}),
+        limit: query.limit + 1,
+      });
+      const page = rows.slice(0, query.limit);
+      return deliveryPageResponse.parse({
+        data: page.map(deliveryView),
+        nextCursor: rows.length > query.limit ? (page.at(-1)?.id ?? null) : null,
+      });
+    },
+  );
 
-  app.get('/api/endpoints/:id/stats', async (request) => {
+  app.get('/api/endpoints/:id/stats', { schema: outboundRouteSchemas.endpointStats }, async (request) => {
     const { id } = endpointIdParams.parse(request.params);
     const query = statsQuery.parse(request.query);
     await requireEndpoint(id);
@@ -98,26 +103,38 @@ export async function deliveryRoutes(app: FastifyInstance, service: OutboundServ
     });
   });
 
-  app.post('/api/endpoints/:id/recover', async (request, reply) => {
-    const { id } = endpointIdParams.parse(request.params);
-    const body = recoverBody.parse(request.body);
-    await requireEndpoint(id);
-    const requeued = await requeueFailedDeliveries(db(), id, new Date(body.since));
-    service.wake();
-    return reply.status(202).send(recoverResponse.parse({ requeued }));
-  });
+  app.post(
+    '/api/endpoints/:id/recover',
+    { schema: outboundRouteSchemas.recoverEndpoint },
+    async (request, reply) => {
+      const { id } = endpointIdParams.parse(request.params);
+      const body = recoverBody.parse(request.body);
+      await requireEndpoint(id);
+      const requeued = await requeueFailedDeliveries(db(), id, new Date(body.since));
+      service.wake();
+      return reply.status(202).send(recoverResponse.parse({ requeued }));
+    },
+  );
 
-  app.post('/api/deliveries/:id/retry', async (request, reply) => {
-    const { id } = deliveryIdParams.parse(request.params);
-    const existing = await findDelivery(db(), id);
-    if (!existing) throw new HooklineError('HL_ERR_NOT_FOUND', `No delivery ${id}`, { details: { id } });
-    const row = await requeueDelivery(db(), id);
-    if (!row) {
-      throw new HooklineError('HL_ERR_CONFLICT', 'The delivery is being sent right now', { details: { id } });
-    }
-    service.wake();
-    return reply.status(202).send(deliveryView(row));
-  });
+  app.post(
+    '/api/deliveries/:id/retry',
+    { schema: outboundRouteSchemas.retryDelivery },
+    async (request, reply) => {
+      const { id } = deliveryIdParams.parse(request.params);
+      const existing = await findDelivery(db(), id);
+      if (!existing) throw new HooklineError('HL_ERR_NOT_FOUND', `No delivery ${id}`, { details: { id } });
+      const row = await requeueDelivery(db(), id);
+      if (!row) {
+        throw new HooklineError('HL_ERR_CONFLICT', 'The delivery is being sent right now', {
+          details: { id },
+        });
+      }
+      service.wake();
+      return reply.status(202).send(deliveryView(row));
+    },
+  );
 
-  app.get('/api/event-types', async () => eventTypesResponse.parse({ data: EVENT_TYPES }));
+  app.get('/api/event-types', { schema: outboundRouteSchemas.eventTypes }, async () =>
+    eventTypesResponse.parse({ data: EVENT_TYPES }),
+  );
 }

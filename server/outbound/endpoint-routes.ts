@@ -21,6 +21,7 @@ import {
   updateEndpointBody,
 } from './api-schemas.js';
 import { resolveSignatureSettings } from './endpoint-settings.js';
+import { outboundRouteSchemas } from './route-schemas.js';
 import { encryptSecret } from './secret-box.js';
 import type { OutboundService } from './service.js';
 import { generateEndpointSecret } from './signing.js';
@@ -38,7 +39,7 @@ export function endpointNotFound(id: string): HooklineError {
 export async function endpointRoutes(app: FastifyInstance, service: OutboundService): Promise<void> {
   const db = () => app.database.db;
 
-  app.post('/api/endpoints', async (request, reply) => {
+  app.post('/api/endpoints', { schema: outboundRouteSchemas.createEndpoint }, async (request, reply) => {
     const body = createEndpointBody.parse(request.body);
     await assertEndpointUrlAllowed(new URL(body.url), service.allowPrivateEndpoints);
     const signature = resolveSignatureSettings(body);
@@ -71,7 +72,7 @@ export async function endpointRoutes(app: FastifyInstance, service: OutboundServ
     return reply.status(201).send(endpointWithSecretResponse.parse({ ...endpointView(row), secret }));
   });
 
-  app.get('/api/endpoints', async (request) => {
+  app.get('/api/endpoints', { schema: outboundRouteSchemas.listEndpoints }, async (request) => {
     const query = listEndpointsQuery.parse(request.query);
     const rows = await listEndpoints(db(), {
       ...(query.cursor ? { after: query.cursor } : {}),
@@ -84,14 +85,14 @@ export async function endpointRoutes(app: FastifyInstance, service: OutboundServ
     });
   });
 
-  app.get('/api/endpoints/:id', async (request) => {
+  app.get('/api/endpoints/:id', { schema: outboundRouteSchemas.getEndpoint }, async (request) => {
     const { id } = endpointIdParams.parse(request.params);
     const row = await findEndpoint(db(), id);
     if (!row) throw endpointNotFound(id);
     return endpointView(row);
   });
 
-  app.patch('/api/endpoints/:id', async (request) => {
+  app.patch('/api/endpoints/:id', { schema: outboundRouteSchemas.updateEndpoint }, async (request) => {
     const { id } = endpointIdParams.parse(request.params);
     const body = updateEndpointBody.parse(request.body);
     if (body.url) await assertEndpointUrlAllowed(new URL(body.url), service.allowPrivateEndpoints);
@@ -105,22 +106,30 @@ export async function endpointRoutes(app: FastifyInstance, service: OutboundServ
     return endpointView(row);
   });
 
-  app.delete('/api/endpoints/:id', async (request, reply) => {
-    const { id } = endpointIdParams.parse(request.params);
-    if (!(await deleteEndpoint(db(), id))) throw endpointNotFound(id);
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/api/endpoints/:id',
+    { schema: outboundRouteSchemas.deleteEndpoint },
+    async (request, reply) => {
+      const { id } = endpointIdParams.parse(request.params);
+      if (!(await deleteEndpoint(db(), id))) throw endpointNotFound(id);
+      return reply.status(204).send();
+    },
+  );
 
-  app.post('/api/endpoints/:id/rotate-secret', async (request) => {
-    const { id } = endpointIdParams.parse(request.params);
-    const secret = generateEndpointSecret();
-    const row = await rotateEndpointSecret(
-      db(),
-      id,
-      encryptSecret(secret, service.encryptionKey),
-      new Date(Date.now() + service.secretOverlapMs),
-    );
-    if (!row) throw endpointNotFound(id);
-    return endpointWithSecretResponse.parse({ ...endpointView(row), secret });
-  });
+  app.post(
+    '/api/endpoints/:id/rotate-secret',
+    { schema: outboundRouteSchemas.rotateSecret },
+    async (request) => {
+      const { id } = endpointIdParams.parse(request.params);
+      const secret = generateEndpointSecret();
+      const row = await rotateEndpointSecret(
+        db(),
+        id,
+        encryptSecret(secret, service.encryptionKey),
+        new Date(Date.now() + service.secretOverlapMs),
+      );
+      if (!row) throw endpointNotFound(id);
+      return endpointWithSecretResponse.parse({ ...endpointView(row), secret });
+    },
+  );
 }

@@ -13,6 +13,7 @@ import { type QueueCounts, queueStatsByEndpoint } from '../db/outbound-stats.js'
 import { endpointIdParams, endpointView } from './api-schemas.js';
 import { endpointNotFound } from './endpoint-routes.js';
 import { bulkRetryBody, bulkRetryResponse, poolStateResponse, queueStatsResponse } from './queue-schemas.js';
+import { outboundRouteSchemas } from './route-schemas.js';
 import type { OutboundService } from './service.js';
 
 /** Deliveries re-queued per statement by a bulk retry: small enough to hold row locks only briefly. */
@@ -22,14 +23,14 @@ const RETRY_BATCH_SIZE = 500;
 export async function queueRoutes(app: FastifyInstance, service: OutboundService): Promise<void> {
   const db = () => app.database.db;
 
-  app.post('/api/endpoints/:id/pause', async (request) => {
+  app.post('/api/endpoints/:id/pause', { schema: outboundRouteSchemas.pauseEndpoint }, async (request) => {
     const { id } = endpointIdParams.parse(request.params);
     const row = await pauseEndpoint(db(), id);
     if (!row) throw endpointNotFound(id);
     return endpointView(row);
   });
 
-  app.post('/api/endpoints/:id/resume', async (request) => {
+  app.post('/api/endpoints/:id/resume', { schema: outboundRouteSchemas.resumeEndpoint }, async (request) => {
     const { id } = endpointIdParams.parse(request.params);
     const row = await resumeEndpoint(db(), id);
     if (!row) throw endpointNotFound(id);
@@ -37,18 +38,18 @@ export async function queueRoutes(app: FastifyInstance, service: OutboundService
     return endpointView(row);
   });
 
-  app.post('/api/outbound/pause', async () => {
+  app.post('/api/outbound/pause', { schema: outboundRouteSchemas.pausePool }, async () => {
     const pausedAt = await pausePool(db());
     return poolStateResponse.parse({ paused: true, pausedAt: pausedAt.toISOString() });
   });
 
-  app.post('/api/outbound/resume', async () => {
+  app.post('/api/outbound/resume', { schema: outboundRouteSchemas.resumePool }, async () => {
     await resumePool(db());
     service.wake();
     return poolStateResponse.parse({ paused: false, pausedAt: null });
   });
 
-  app.get('/api/outbound/stats', async () => {
+  app.get('/api/outbound/stats', { schema: outboundRouteSchemas.queueStats }, async () => {
     const [pausedAt, endpoints] = await Promise.all([poolPausedAt(db()), queueStatsByEndpoint(db())]);
     return queueStatsResponse.parse({
       paused: pausedAt !== null,
@@ -58,7 +59,7 @@ export async function queueRoutes(app: FastifyInstance, service: OutboundService
     });
   });
 
-  app.post('/api/deliveries/retry', async (request, reply) => {
+  app.post('/api/deliveries/retry', { schema: outboundRouteSchemas.bulkRetry }, async (request, reply) => {
     const body = bulkRetryBody.parse(request.body);
     if (body.endpointId && !(await findEndpoint(db(), body.endpointId)))
       throw endpointNotFound(body.endpointId);

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { HooklineError } from '../errors.js';
+import { socketRouteSchema } from './route-schemas.js';
 import { type RealtimeGrant, verifyRealtimeToken } from './tokens.js';
 
 export interface SocketRouteOptions {
@@ -60,6 +61,7 @@ export function registerSocketRoute(app: FastifyInstance, options: SocketRouteOp
     method: 'GET',
     url: '/ws/messages',
     logLevel: 'warn',
+    schema: socketRouteSchema(querySchema),
     preValidation: async (request, reply) => {
       const query = querySchema.safeParse(request.query);
       if (!query.success) {

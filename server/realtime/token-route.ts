@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { tokenRouteSchema } from './route-schemas.js';
 import { mintRealtimeToken } from './tokens.js';
 
 /** Most accounts one connection token may cover. */
@@ -18,10 +19,14 @@ function tokenRequestSchema(maxTtlSeconds: number) {
  */
 export function registerTokenRoute(app: FastifyInstance, jwtSecret: string): void {
   const schema = tokenRequestSchema(app.config.REALTIME_TOKEN_MAX_TTL_SECONDS);
-  app.post('/api/realtime/tokens', { preHandler: app.requireApiToken }, async (request, reply) => {
-    const body = schema.parse(request.body);
-    const accountIds = [...new Set(body.accountIds)];
-    const { token, expiresAt } = await mintRealtimeToken(jwtSecret, accountIds, body.ttlSeconds);
-    return reply.status(200).send({ token, expiresAt: expiresAt.toISOString(), accountIds });
-  });
+  app.post(
+    '/api/realtime/tokens',
+    { schema: tokenRouteSchema(schema), preHandler: app.requireApiToken },
+    async (request, reply) => {
+      const body = schema.parse(request.body);
+      const accountIds = [...new Set(body.accountIds)];
+      const { token, expiresAt } = await mintRealtimeToken(jwtSecret, accountIds, body.ttlSeconds);
+      return reply.status(200).send({ token, expiresAt: expiresAt.toISOString(), accountIds });
+    },
+  );
 }

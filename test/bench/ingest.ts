@@ -6,6 +6,7 @@ import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.
 import { TEST_SECRETS } from '../support/app.js';
 import { createPostgresTestDatabase, ensurePostgresTemplate } from '../support/postgres-admin.js';
 import { type ChildServer, startChildServer } from './support/child-server.js';
+import { BENCH_DATABASE_URL } from './support/database-url.js';
 import { type LoadResult, poolLoads, runLoad } from './support/load.js';
 
 /**
@@ -15,7 +16,7 @@ import { type LoadResult, poolLoads, runLoad } from './support/load.js';
  * same unique payloads, 50 connections, 10 s each after a warm-up, taken in turns (see main).
  * Afterwards the stored rows are counted: every acknowledged webhook must be stored once.
  */
-const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const serverUrl = BENCH_DATABASE_URL;
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const durationSeconds = Number(process.env.BENCH_DURATION ?? 10);
 const warmupSeconds = Number(process.env.BENCH_WARMUP ?? 3);

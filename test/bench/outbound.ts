@@ -1,6 +1,6 @@
 /**
  * `npm run bench:outbound`: outbound delivery against a local sink on real Postgres
- * (TEST_DATABASE_URL). Reports, in one run: a bare undici POST loop with HMAC signing; Hookline's
+ * (BENCH_DATABASE_URL). Reports, in one run: a bare undici POST loop with HMAC signing; Hookline's
  * signed, persisted and logged deliveries per second, under the default `standard-webhooks`
  * scheme and then under `hmac-sha256-hex` (the same backlog to a second endpoint); webhook-in to delivery-out latency at a fixed
  * rate of provider webhooks through ingest; and whether delivery keeps pace with ingest held at half
@@ -27,9 +27,9 @@ import { type OutboundEvent, outboundDeliveries } from '../../server/outbound/en
 import { newWebhookId } from '../../server/outbound/webhook-id.js';
 import { messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { apiAuth, TEST_SECRETS } from '../support/app.js';
-import { testEnv } from '../support/env.js';
 import { createPostgresTestDatabase, ensurePostgresTemplate } from '../support/postgres-admin.js';
 import { startChildServer } from './support/child-server.js';
+import { BENCH_DATABASE_URL } from './support/database-url.js';
 
 const { values } = parseArgs({
   options: {
@@ -197,11 +197,9 @@ async function manage(gatewayUrl: string, method: 'PATCH' | 'DELETE', path: stri
 }
 
 async function main() {
-  if (!testEnv.databaseUrl)
-    throw new Error('Set TEST_DATABASE_URL to a Postgres server (postgres://postgres@127.0.0.1:5432/test)');
   const created = await createPostgresTestDatabase(
-    testEnv.databaseUrl,
-    await ensurePostgresTemplate(testEnv.databaseUrl),
+    BENCH_DATABASE_URL,
+    await ensurePostgresTemplate(BENCH_DATABASE_URL),
   );
   const database = await openDatabase({ kind: 'postgres', url: created.url, poolSize: 4 });
   const sink = await startSink();

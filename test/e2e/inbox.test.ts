@@ -1,9 +1,15 @@
+import { rm } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { mintRealtimeToken } from '../../server/realtime/tokens.js';
 import { fakeAccount, followUp, messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { buildTestApp, TEST_SECRETS } from '../support/app.js';
 import { describeBrowser, useBrowserPage } from '../support/browser.js';
+import {
+  bundleInboxWithPackedClient,
+  installPackedClient,
+  type PackedClient,
+} from '../support/client-package.js';
 import { useTestDatabase } from '../support/databases.js';
 import { postWebhook } from '../support/webhooks.js';
 
@@ -22,7 +28,8 @@ async function within<T>(ms: number, step: string, promise: Promise<T>): Promise
 
 /**
  * The inbox page in a real Chromium against the real gateway (PGlite). A second app instance
- * on the same database plays "the gateway while this one restarts".
+ * on the same database plays "the gateway while this one restarts". The page's script is built
+ * on the packed @hookline/client (npm pack, installed as a host app would), not its sources.
  */
 describeBrowser('the inbox page in Chromium', () => {
   const db = useTestDatabase('pglite');
@@ -46,9 +53,22 @@ describeBrowser('the inbox page in Chromium', () => {
   const send = (chatId: string, text: string, at?: Date) =>
     postWebhook(app, messageReceived({ account, chatId, text, ...(at ? { timestamp: at } : {}) }));
 
+  let packed: PackedClient | undefined;
+  let inboxScript = '';
+
+  beforeAll(async () => {
+    packed = await installPackedClient();
+    inboxScript = await bundleInboxWithPackedClient(packed);
+  }, 300_000);
   beforeAll(listen);
+  beforeEach(async () => {
+    await browser.page.route('**/inbox.js', (route) =>
+      route.fulfill({ contentType: 'text/javascript; charset=utf-8', body: inboxScript }),
+    );
+  });
   afterAll(async () => {
     await app?.close();
+    if (packed) await rm(packed.root, { recursive: true, force: true });
   });
 
   it('shows a webhook as it arrives, and appends to the open chat live', async () => {

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { errorResponse, errorResponses, readerSecurity } from '../openapi/schemas.js';
+import { pageQuerySchema } from './cursor.js';
+
+/** What a request's path names: one chat (its provider id). */
+export const chatParamsSchema = z.object({ chatId: z.string().min(1).max(512) });
+
+/** `POST /api/chats/:chatId/read`: which account's chat, when the id exists in several. */
+export const readBodySchema = z.object({ accountId: z.string().min(1).max(512).optional() }).nullish();
+
+const isoDate = z.string().describe('ISO 8601');
+
+/** A chat as the read API returns it (./views.ts). */
+const chat = z.object({
+  accountId: z.string(),
+  chatId: z.string(),
+  accountType: z.string().nullable(),
+  subject: z.string().nullable(),
+  isGroup: z.boolean(),
+  attendees: z.array(z.unknown()),
+  lastMessageAt: isoDate.nullable(),
+  lastMessageId: z.string().nullable(),
+  lastMessagePreview: z.string().nullable(),
+  unreadCount: z.number(),
+});
+
+/** A message as the read API returns it: the `message:new` envelope's data and its later state. */
+const message = z.object({
+  accountId: z.string(),
+  chatId: z.string(),
+  messageId: z.string(),
+  text: z.string().nullable(),
+  sender: z
+    .object({
+      id: z.string().nullable(),
+      name: z.string().nullable(),
+      providerId: z.string().nullable(),
+      profileUrl: z.string().nullable(),
+    })
+    .nullable(),
+  isSender: z.boolean(),
+  attachments: z.array(z.unknown()),
+  sentAt: isoDate.nullable(),
+  reactions: z.array(z.unknown()),
+  quoted: z.unknown(),
+  editedAt: isoDate.nullable(),
+  deletedAt: isoDate.nullable(),
+  readAt: isoDate.nullable(),
+  deliveredAt: isoDate.nullable(),
+});
+
+const nextCursor = z
+  .string()
+  .nullable()
+  .describe('pass back as `cursor` for the next page; null on the last');
+const chats = { tags: ['chats'], security: readerSecurity };
+
+/** The `schema` of each read route. */
+export const chatsRouteSchemas = {
+  listChats: {
+    ...chats,
+    summary: 'Chats by last message, with unread counts',
+    querystring: pageQuerySchema,
+    response: { 200: z.object({ items: z.array(chat), nextCursor }), ...errorResponses(400, 401, 403) },
+  },
+  listMessages: {
+    ...chats,
+    summary: "A chat's messages, newest first",
+    params: chatParamsSchema,
+    querystring: pageQuerySchema,
+    response: {
+      200: z.object({ items: z.array(message), nextCursor }),
+      400: errorResponse.describe('Invalid query, or the chat id exists in several accounts: pass accountId'),
+      ...errorResponses(401, 403, 404),
+    },
+  },
+  markRead: {
+    ...chats,
+    summary: 'Mark a chat read (publishes chat:read)',
+    params: chatParamsSchema,
+    body: readBodySchema,
+    response: { 200: z.object({ items: z.array(chat) }), ...errorResponses(400, 401, 403, 404) },
+  },
+};

@@ -1,0 +1,85 @@
+import { STATUS_CODES } from 'node:http';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+
+/** Where the OpenAPI document is served. */
+export const OPENAPI_PATH = '/openapi.json';
+
+/** The API document's version: raised when a route, field or answer changes. */
+export const API_VERSION = '0.1.0';
+
+/** Where the browsable API reference (Swagger UI, served from its npm package) lives. */
+export const API_DOCS_PREFIX = '/docs';
+
+/**
+ * Answers whose schema has no description are called "Default Response" by @fastify/swagger;
+ * the HTTP reason phrase ("Created", "Not Found") says more.
+ */
+function withStatusDescriptions<T extends { paths?: object }>(document: T): T {
+  for (const operations of Object.values(document.paths ?? {}) as Record<string, unknown>[]) {
+    for (const operation of Object.values(operations) as {
+      responses?: Record<string, { description?: string }>;
+    }[]) {
+      for (const [status, answer] of Object.entries(operation.responses ?? {})) {
+        if (answer.description === 'Default Response') answer.description = STATUS_CODES[status] ?? status;
+      }
+    }
+  }
+  return document;
+}
+
+/**
+ * The API description: every route declares a zod `schema` (params, query, body, answers), and
+ * @fastify/swagger with fastify-type-provider-zod's transform turns them into OpenAPI 3.1 at
+ * `GET /openapi.json`, browsable at `/docs`.
+ *
+ * Handlers parse their input with those same zod schemas themselves, so fastify's own validation
+ * and serialisation are switched off here: authentication hooks (preHandler) must judge a request
+ * before its input is, and every input error keeps one shape and code (HL_ERR_INVALID_REQUEST).
+ * Registered before any route, so that the compilers apply to all of them.
+ */
+export const openapiPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.setValidatorCompiler(() => () => true);
+    app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'Hookline',
+          version: API_VERSION,
+          description:
+            'Realtime ingest gateway: provider webhooks in, WebSocket envelopes and signed webhooks out. ' +
+            'Errors share one shape; match on `error.code`.',
+        },
+        components: {
+          securitySchemes: {
+            apiToken: { type: 'http', scheme: 'bearer', description: 'API_TOKEN' },
+            connectionToken: {
+              type: 'http',
+              scheme: 'bearer',
+              description: 'a connection token from POST /api/realtime/tokens (read routes only)',
+            },
+            unipileAuth: {
+              type: 'apiKey',
+              in: 'header',
+              name: 'Unipile-Auth',
+              description: 'INBOUND_SECRET',
+            },
+          },
+        },
+      },
+      transform: jsonSchemaTransform,
+      transformObject: (document) =>
+        withStatusDescriptions('openapiObject' in document ? document.openapiObject : document.swaggerObject),
+    });
+    await app.register(swaggerUi, { routePrefix: API_DOCS_PREFIX });
+
+    app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+  },
+  { name: 'hookline-openapi' },
+);
