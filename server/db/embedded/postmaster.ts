@@ -1,0 +1,62 @@
+import { execFile } from 'node:child_process';
+import { readFile, readlink, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** What a running server writes to `<data directory>/postmaster.pid`, one value a line. */
+export interface PostmasterFile {
+  pid: number;
+  port: number;
+  /** First Unix socket directory ('' when none). */
+  socketDirectory: string;
+  /** `starting`, `ready`, `stopping` or `standby`; '' while the server has not written it yet. */
+  status: string;
+}
+
+/** Reads `postmaster.pid`, or undefined when there is none (no server, or a clean shutdown). */
+export async function readPostmasterFile(directory: string): Promise<PostmasterFile | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(directory, 'postmaster.pid'), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const lines = text.split('\n');
+  const pid = Number.parseInt(lines[0] ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  return {
+    pid,
+    port: Number.parseInt(lines[3] ?? '', 10),
+    socketDirectory: (lines[4] ?? '').trim(),
+    status: (lines[7] ?? '').trim(),
+  };
+}
+
+/** Whether `pid` is a live process: a zombie (exited, not yet reaped by its parent) is not. */
+export async function isRunning(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  // Field 3, after the parenthesised name (which may itself hold spaces or parentheses).
+  return stat === undefined || stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+}
+
+/**
+ * Whether `pid` is the server of `directory`, not an unrelated process that reused a stale pid
+ * file's number (after a reboot, say). Postgres runs in its data directory, so on Linux its
+ * working directory says; elsewhere its command line carries `-D <directory>`.
+ */
+export async function isServerOf(pid: number, directory: string): Promise<boolean> {
+  if (!(await isRunning(pid))) return false;
+  const home = await realpath(directory);
+  const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => undefined);
+  if (cwd !== undefined) return cwd === home;
+  const { stdout } = await run('ps', ['-p', String(pid), '-o', 'command=']).catch(() => ({ stdout: '' }));
+  return stdout.includes('postgres') && (stdout.includes(directory) || stdout.includes(home));
+}
