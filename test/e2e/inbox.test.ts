@@ -21,11 +21,11 @@ async function within<T>(ms: number, step: string, promise: Promise<T>): Promise
 }
 
 /**
- * The inbox page in a real Chromium against the real gateway (PGlite). A second app instance
+ * The inbox page in a real Chromium against the real gateway. A second app instance
  * on the same database plays "the gateway while this one restarts".
  */
 describeBrowser('the inbox page in Chromium', () => {
-  const db = useTestDatabase('pglite');
+  const db = useTestDatabase('postgres');
   const browser = useBrowserPage();
   const account = fakeAccount('LINKEDIN');
   let app: FastifyInstance;
