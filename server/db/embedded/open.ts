@@ -35,7 +35,13 @@ export async function openEmbeddedDatabase(options: EmbeddedDatabaseOptions): Pr
     settings: { max_connections: String(Math.max(100, (poolOptions.poolSize ?? 10) + 20)) },
     ...(onEvent ? { onEvent } : {}),
   });
-  await cluster.start();
+  const began = performance.now();
+  const { initialised } = await cluster.start();
+  onEvent?.('embedded Postgres started', {
+    directory: cluster.directory,
+    initialised,
+    ms: Math.round(performance.now() - began),
+  });
   try {
     await createDatabaseIfMissing(cluster.url('postgres'), EMBEDDED_DATABASE_NAME);
     const url = cluster.url(EMBEDDED_DATABASE_NAME);

@@ -1,9 +1,16 @@
 import { execFile } from 'node:child_process';
 import { readFile, readlink, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import pg from 'pg';
 
 const run = promisify(execFile);
+
+/** The superuser initdb creates; connections come through a socket only the server user can open. */
+export const CLUSTER_SUPERUSER = 'postgres';
+/** A fast shutdown (SIGINT) that has not finished by then becomes an immediate one (SIGQUIT). */
+const STOP_TIMEOUT_MS = 30_000;
 
 /** What a running server writes to `<data directory>/postmaster.pid`, one value a line. */
 export interface PostmasterFile {
@@ -59,4 +66,52 @@ export async function isServerOf(pid: number, directory: string): Promise<boolea
   if (cwd !== undefined) return cwd === home;
   const { stdout } = await run('ps', ['-p', String(pid), '-o', 'command=']).catch(() => ({ stdout: '' }));
   return stdout.includes('postgres') && (stdout.includes(directory) || stdout.includes(home));
+}
+
+/** Signals a server to stop and waits until it is gone. */
+export async function stopServer(pid: number): Promise<void> {
+  signal(pid, 'SIGINT');
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  while (await isRunning(pid)) {
+    if (Date.now() > deadline) {
+      signal(pid, 'SIGQUIT');
+      await sleep(1000);
+      if (await isRunning(pid)) throw new Error(`the embedded Postgres (pid ${pid}) did not stop`);
+      return;
+    }
+    await sleep(10);
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+/** Client connections to the server of `file`, other than this check's own. */
+export async function connectedClients(file: { port: number; socketDirectory: string }): Promise<number> {
+  const client = new pg.Client({
+    host: file.socketDirectory,
+    port: file.port,
+    user: CLUSTER_SUPERUSER,
+    database: 'postgres',
+    connectionTimeoutMillis: 5000,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const result = await client.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity
+        where backend_type = 'client backend' and pid <> pg_backend_pid()`,
+    );
+    return result.rows[0]?.n ?? 0;
+  } catch {
+    // Not accepting connections (starting or stopping): nobody can be using it.
+    return 0;
+  } finally {
+    await client.end().catch(() => {});
+  }
 }
