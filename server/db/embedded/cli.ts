@@ -12,7 +12,10 @@ async function main(): Promise<void> {
   const config = readConfigFromEnv();
   const cluster = new EmbeddedCluster({ directory: embeddedClusterDirectory(config.DATA_DIR) });
   await cluster.start();
+  // The server runs detached: without this the process would exit at once and leave it running.
+  const keepAlive = setInterval(() => {}, 60_000);
   const stop = () => {
+    clearInterval(keepAlive);
     cluster.stop().then(
       () => process.exit(0),
       () => process.exit(1),
