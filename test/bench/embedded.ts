@@ -25,6 +25,8 @@ interface Started {
   npm: ChildProcess;
   url: string;
   readyMs: number;
+  /** What the gateway logged for the cluster's start (initdb included on a first start). */
+  postgresMs: number;
 }
 
 async function npmStart(dataDir: string): Promise<Started> {
@@ -33,8 +35,8 @@ async function npmStart(dataDir: string): Promise<Started> {
     env: { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_FORMAT: 'json', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  let output = '';
   const url = await new Promise<string>((resolve, reject) => {
-    let output = '';
     npm.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /Hookline listening on (http:\/\/[^\s"]+)/.exec(output);
@@ -42,7 +44,10 @@ async function npmStart(dataDir: string): Promise<Started> {
     });
     npm.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
   });
-  return { npm, url, readyMs: performance.now() - began };
+  const postgresMs = Number(
+    /"ms":(\d+)[^\n]*"msg":"embedded Postgres started"/.exec(output)?.[1] ?? Number.NaN,
+  );
+  return { npm, url, readyMs: performance.now() - began, postgresMs };
 }
 
 /** SIGTERM to the gateway itself (as a process manager sends it); npm and tsx exit after it. */
@@ -165,6 +170,7 @@ async function main(): Promise<void> {
     await stop(second);
     lines.push(
       `npm start to listening: first start (initdb) ${(first.readyMs / 1000).toFixed(2)} s, second start ${(second.readyMs / 1000).toFixed(2)} s`,
+      `of which the embedded Postgres (as the gateway logs it): ${(first.postgresMs / 1000).toFixed(2)} s, ${(second.postgresMs / 1000).toFixed(2)} s`,
       `load: ${result.ok} webhooks acknowledged in ${result.seconds} s (${Math.round(result.ok / result.seconds)}/s), ${result.non2xx} non-2xx, ${result.errors} errors`,
       '',
       ...table,
