@@ -4,6 +4,7 @@ import { chatsRoutes } from './chats/routes.js';
 import type { Config } from './config.js';
 import { ChangeSignal } from './db/change-signal.js';
 import { type Database, openDatabase } from './db/database.js';
+import { openEmbeddedDatabase } from './db/embedded/open.js';
 import { applyMigrations } from './db/migrate.js';
 import { databasePlugin } from './db/plugin.js';
 import { apiAuthPlugin } from './http/api-auth.js';
@@ -36,8 +37,9 @@ export interface BuildAppOptions {
   secrets: Secrets;
   /**
    * An already open and migrated database to use instead of opening one from `config`. The app
-   * does not close a database it was given. Default: open PGlite in DATA_DIR or Postgres at
-   * DATABASE_URL, migrate it, and close it with the app.
+   * does not close a database it was given. Default: the Postgres server at DATABASE_URL, or
+   * without it an embedded cluster started in DATA_DIR/postgres; migrated, and closed (the
+   * embedded server stopped) with the app.
    */
   database?: Database;
   /** A pino logger. Default: no logging. */
@@ -52,14 +54,17 @@ export interface BuildAppOptions {
 
 /** Opens the database `config` names and applies pending migrations. */
 export async function openConfiguredDatabase(config: Config, logger?: FastifyBaseLogger): Promise<Database> {
+  const poolOptions = {
+    poolSize: config.DATABASE_POOL_SIZE,
+    onPoolError: (error: Error) => logger?.warn({ err: error }, 'idle database connection failed'),
+  };
   const database = config.DATABASE_URL
-    ? await openDatabase({
-        kind: 'postgres',
-        url: config.DATABASE_URL,
-        poolSize: config.DATABASE_POOL_SIZE,
-        onPoolError: (error) => logger?.warn({ err: error }, 'idle database connection failed'),
-      })
-    : await openDatabase({ kind: 'pglite', dataDir: `${config.DATA_DIR}/pglite` });
+    ? await openDatabase({ ...poolOptions, url: config.DATABASE_URL })
+    : await openEmbeddedDatabase({
+        ...poolOptions,
+        dataDir: config.DATA_DIR,
+        onEvent: (message, details) => logger?.info(details, message),
+      });
   try {
     await applyMigrations(database);
   } catch (error) {

@@ -1,5 +1,6 @@
 import { buildApp } from './app.js';
 import { readConfigFromEnv } from './config.js';
+import { embeddedClusterDirectory } from './db/embedded/open.js';
 import { HooklineError } from './errors.js';
 import { createLogger } from './ops/logger.js';
 import { inboxUrl } from './realtime/tokens.js';
@@ -46,7 +47,9 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
   const address = await app.listen({ port: config.PORT, host: config.HOST });
-  const database = config.DATABASE_URL ? 'postgres' : `embedded PGlite in ${config.DATA_DIR}/pglite`;
+  const database = config.DATABASE_URL
+    ? 'postgres'
+    : `embedded Postgres in ${embeddedClusterDirectory(config.DATA_DIR)}`;
   logger.info({ address, database }, `Hookline listening on ${address}`);
   logger.info(`Inbox: ${await inboxUrl(address, config.HOST, secrets.realtimeJwtSecret)}`);
 }

@@ -1,16 +1,12 @@
-import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
 import { type ExtractTablesWithRelations, sql } from 'drizzle-orm';
-import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import * as schema from '../../drizzle/schema.js';
-import { acquireDataDirLock } from './data-dir-lock.js';
 
 export type Schema = typeof schema;
 
-/** The drizzle handle every query function takes: the same type on PGlite and on node-postgres. */
+/** The drizzle handle every query function takes. */
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 
 /**
@@ -21,23 +17,19 @@ export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelati
 
 export type Executor = Db | Tx;
 
-export type DatabaseKind = 'pglite' | 'postgres';
-
-/** What Hookline needs from a database, whichever engine is behind it. */
+/** What Hookline needs from its database: a Postgres server, embedded or not. */
 export interface Database {
-  readonly kind: DatabaseKind;
   readonly db: Db;
-  /** The pool, when `kind` is `postgres`: for LISTEN on a dedicated connection. */
-  readonly pool?: pg.Pool;
-  /** The embedded instance, when `kind` is `pglite`. */
-  readonly pglite?: PGlite;
+  /** The pool behind `db`; its options also open dedicated connections (LISTEN). */
+  readonly pool: pg.Pool;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface PostgresOptions {
-  kind: 'postgres';
+  /** Accepted for callers that name the engine; Postgres is the only one. */
+  kind?: 'postgres';
   /** `postgres://` connection string. */
   url: string;
   /** Maximum pooled connections. Default 10. */
@@ -48,24 +40,8 @@ export interface PostgresOptions {
   onPoolError?: (error: Error) => void;
 }
 
-export interface PgliteOptions {
-  kind: 'pglite';
-  /**
-   * Directory of the embedded database, created if missing, or `memory://` for a throwaway one.
-   * A directory is locked against a second process opening it (PGlite is single-process).
-   */
-  dataDir: string;
-  /** A data directory tarball (from `dumpDataDir`) to start from, used by tests' templates. */
-  loadDataDir?: Blob | File;
-}
-
-export type OpenDatabaseOptions = PostgresOptions | PgliteOptions;
-
-export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
-  return options.kind === 'postgres' ? openPostgres(options) : openPglite(options);
-}
-
-async function openPostgres(options: PostgresOptions): Promise<Database> {
+/** Opens a pool on the Postgres server at `options.url`; connections are made on first use. */
+export async function openDatabase(options: PostgresOptions): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
@@ -81,9 +57,8 @@ async function openPostgres(options: PostgresOptions): Promise<Database> {
   pool.on('connect', (client) => {
     client.on('error', (error) => options.onPoolError?.(error));
   });
-  const db = drizzleNodePg(pool, { schema }) as unknown as Db;
+  const db = drizzle(pool, { schema }) as unknown as Db;
   return {
-    kind: 'postgres',
     db,
     pool,
     ping: async () => {
@@ -91,36 +66,4 @@ async function openPostgres(options: PostgresOptions): Promise<Database> {
     },
     close: () => pool.end(),
   };
-}
-
-async function openPglite(options: PgliteOptions): Promise<Database> {
-  const inMemory = options.dataDir.startsWith('memory://');
-  let releaseLock = async () => {};
-  if (!inMemory) {
-    await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
-    releaseLock = await acquireDataDirLock(`${options.dataDir}.lock`);
-  }
-  try {
-    const pglite = await PGlite.create(
-      options.dataDir,
-      options.loadDataDir ? { loadDataDir: options.loadDataDir } : {},
-    );
-    const db = drizzlePglite(pglite, { schema }) as unknown as Db;
-    return {
-      kind: 'pglite',
-      db,
-      pglite,
-      ping: async () => {
-        if (pglite.closed) throw new Error('the embedded database is closed');
-        await db.execute(sql`select 1`);
-      },
-      close: async () => {
-        if (!pglite.closed) await pglite.close();
-        await releaseLock();
-      },
-    };
-  } catch (error) {
-    await releaseLock();
-    throw error;
-  }
 }

@@ -4,7 +4,7 @@ import type { Database } from './database.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The database this app runs on (PGlite or Postgres). */
+    /** The database this app runs on (a Postgres server, or the embedded cluster). */
     database: Database;
   }
 }

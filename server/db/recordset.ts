@@ -23,7 +23,6 @@ export interface Recordset {
  * once per connection instead of once per batch (Postgres logs showed parsing and planning the
  * big upserts costing about as much as running them). node-postgres refuses a name reused with
  * a different text, so a mistake here fails loudly rather than running the wrong statement.
- * PGlite ignores names.
  */
 export const preparedName = (statement: string, recordset: Recordset) =>
   `hookline_${statement}_${recordset.shape}`;

@@ -25,7 +25,6 @@ const UNAVAILABLE_MESSAGES = [
   /client has encountered a connection error/i,
   /connection is closed/i,
   /database is closed/i,
-  /pglite is closed/i,
 ];
 
 /**

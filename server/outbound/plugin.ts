@@ -98,23 +98,20 @@ export const outboundPlugin = fp<OutboundPluginOptions>(
             if (change.deliveries) worker.wake();
           }),
         );
-        const pool = app.database.pool;
-        if (pool) {
-          const listener = new NotificationListener({
-            connection: pool.options,
-            channel: DELIVERIES_CHANNEL,
-            onNotification: () => worker.wake(),
-            // Notifications sent while disconnected are lost: look for due deliveries at once.
-            onListening: () => worker.wake(),
-            onError: (error, retryInMs) =>
-              attempts.log.warn(
-                { err: error, retryInMs },
-                'outbound LISTEN connection failed; polling until it is back',
-              ),
-          });
-          listener.start();
-          stopWaking.push(() => listener.stop());
-        }
+        const listener = new NotificationListener({
+          connection: app.database.pool.options,
+          channel: DELIVERIES_CHANNEL,
+          onNotification: () => worker.wake(),
+          // Notifications sent while disconnected are lost: look for due deliveries at once.
+          onListening: () => worker.wake(),
+          onError: (error, retryInMs) =>
+            attempts.log.warn(
+              { err: error, retryInMs },
+              'outbound LISTEN connection failed; polling until it is back',
+            ),
+        });
+        listener.start();
+        stopWaking.push(() => listener.stop());
         worker.start();
       });
     }

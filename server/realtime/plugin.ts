@@ -79,33 +79,29 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     const unsubscribe = app.changes.subscribe((change) => {
       if (change.realtimeSeq !== undefined) feed.wake(change.realtimeSeq);
     });
-    const listener = app.database.pool
-      ? new NotificationListener({
-          connection: app.database.pool.options,
-          channel: REALTIME_CHANNEL,
-          onNotification: (payload) => feed.wake(payload ? Number(payload) : undefined),
-          onListening: () => {
-            log.debug({ applicationName: LISTENER_APPLICATION_NAME }, 'listening for realtime events');
-            feed.wake();
-          },
-          onError: (error, retryInMs) => {
-            metrics.listenerReconnects.inc();
-            log.warn({ err: error, retryInMs }, 'realtime LISTEN connection lost; reconnecting');
-          },
-        })
-      : undefined;
-    if (listener) {
-      app.addReadinessCheck('realtime-listener', {
-        critical: false,
-        run: () =>
-          listener.listening ? { ok: true, state: 'listening' } : { ok: false, state: 'reconnecting' },
-      });
-    }
+    const listener = new NotificationListener({
+      connection: app.database.pool.options,
+      channel: REALTIME_CHANNEL,
+      onNotification: (payload) => feed.wake(payload ? Number(payload) : undefined),
+      onListening: () => {
+        log.debug({ applicationName: LISTENER_APPLICATION_NAME }, 'listening for realtime events');
+        feed.wake();
+      },
+      onError: (error, retryInMs) => {
+        metrics.listenerReconnects.inc();
+        log.warn({ err: error, retryInMs }, 'realtime LISTEN connection lost; reconnecting');
+      },
+    });
+    app.addReadinessCheck('realtime-listener', {
+      critical: false,
+      run: () =>
+        listener.listening ? { ok: true, state: 'listening' } : { ok: false, state: 'reconnecting' },
+    });
 
     let stopPruner: (() => Promise<void>) | undefined;
     const timers: NodeJS.Timeout[] = [];
     app.addHook('onReady', async () => {
-      listener?.start();
+      listener.start();
       timers.push(
         setInterval(() => feed.wake(), config.REALTIME_POLL_INTERVAL_MS),
         setInterval(
@@ -125,7 +121,7 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     app.addHook('onClose', async () => {
       unsubscribe();
       for (const timer of timers) clearInterval(timer);
-      await Promise.all([listener?.stop(), stopPruner?.(), feed.idle()]);
+      await Promise.all([listener.stop(), stopPruner?.(), feed.idle()]);
     });
   },
   { name: 'hookline-realtime', dependencies: ['hookline-database', 'hookline-metrics', 'hookline-api-auth'] },

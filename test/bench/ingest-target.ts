@@ -17,7 +17,9 @@ import { tuningKnobs } from './knobs.js';
  *   (no dedupe, no read model, no outboxes): the most a design that stores every body in a
  *   transaction can hope for on this machine;
  * - `hookline`: the real gateway (ingest with group commit, dedupe, read model, outboxes, and the
- *   outbound worker), as `npm start` runs it; bench:outbound uses it too.
+ *   outbound worker), as `npm start` runs it; bench:outbound uses it too;
+ * - `hookline-embedded`: the same gateway without DATABASE_URL, so on the embedded Postgres it
+ *   starts in DATA_DIR (the second argument, instead of a database URL).
  */
 const [mode, databaseUrl] = process.argv.slice(2);
 
@@ -35,11 +37,12 @@ function batchedInsert(pool: pg.Pool): (body: unknown) => Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (mode === 'hookline') {
+  if (mode === 'hookline' || mode === 'hookline-embedded') {
     const config = parseConfig({
-      DATABASE_URL: databaseUrl,
+      ...(mode === 'hookline'
+        ? { DATABASE_URL: databaseUrl, DATA_DIR: '/tmp/hookline-bench' }
+        : { DATA_DIR: databaseUrl }),
       LOG_LEVEL: 'silent',
-      DATA_DIR: '/tmp/hookline-bench',
       ...tuningKnobs(process.env),
     });
     const app = await buildApp({ config, secrets: TEST_SECRETS });

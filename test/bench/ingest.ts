@@ -1,5 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { openDatabase } from '../../server/db/database.js';
+import { EmbeddedCluster } from '../../server/db/embedded/cluster.js';
+import { EMBEDDED_DATABASE_NAME, embeddedClusterDirectory } from '../../server/db/embedded/open.js';
 import { queryRows } from '../../server/db/rows.js';
 import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
 import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.js';
@@ -78,6 +83,7 @@ interface Target {
 }
 
 async function startTarget(name: string, mode: string, table?: Target['table']): Promise<Target> {
+  if (mode === 'hookline-embedded') return startEmbeddedTarget(name, mode, table);
   const database = await createPostgresTestDatabase(serverUrl, await ensurePostgresTemplate(serverUrl));
   const server = await startChildServer('test/bench/ingest-target.ts', [mode, database.url]);
   const stop = async () => {
@@ -85,6 +91,20 @@ async function startTarget(name: string, mode: string, table?: Target['table']):
     await database.drop();
   };
   return { name, mode, table, server, databaseUrl: database.url, stop, runs: [], acknowledged: [] };
+}
+
+/** Hookline on its default database: the embedded cluster it starts in a fresh DATA_DIR. */
+async function startEmbeddedTarget(name: string, mode: string, table?: Target['table']): Promise<Target> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'hookline-bench-'));
+  const server = await startChildServer('test/bench/ingest-target.ts', [mode, dataDir]);
+  const databaseUrl = new EmbeddedCluster({ directory: embeddedClusterDirectory(dataDir) }).url(
+    EMBEDDED_DATABASE_NAME,
+  );
+  const stop = async () => {
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  return { name, mode, table, server, databaseUrl, stop, runs: [], acknowledged: [] };
 }
 
 function load(target: Target, seconds: number, measured: boolean): Promise<LoadResult> {
@@ -122,6 +142,7 @@ async function main(): Promise<void> {
     ['naive: one INSERT per request, one table', 'naive', 'naive_webhooks'],
     ['batched: one INSERT per group commit, one table', 'batched', 'naive_webhooks'],
     ['Hookline ingest', 'hookline', 'messages'],
+    ['Hookline ingest, embedded Postgres (no DATABASE_URL)', 'hookline-embedded', 'messages'],
   ] as const;
   const targets: Target[] = [];
   try {
@@ -142,9 +163,13 @@ async function main(): Promise<void> {
         ...(await verify(target)),
       })),
     );
-    const [bare, naive, batched, hookline] = ['bare', 'naive', 'batched', 'hookline'].map((mode) =>
-      rows.find((row) => row.mode === mode),
-    );
+    const [bare, naive, batched, hookline, embedded] = [
+      'bare',
+      'naive',
+      'batched',
+      'hookline',
+      'hookline-embedded',
+    ].map((mode) => rows.find((row) => row.mode === mode));
     const lines = [
       `Command: npm run bench:ingest (${connections} connections, ${durationSeconds} s per target in ${rounds} rounds after ${warmupSeconds} s warm-up, unique payloads, Postgres ${serverUrl.replace(/\/\/[^@]*@/, '//')})`,
       '',
@@ -164,8 +189,13 @@ async function main(): Promise<void> {
       lines.push(
         `batched / naive: ${(batched.perSecond / naive.perSecond).toFixed(2)}x${hookline ? `; Hookline / batched: ${(hookline.perSecond / batched.perSecond).toFixed(2)}x` : ''}`,
       );
+    if (hookline && embedded)
+      lines.push(
+        `Hookline on embedded Postgres / on the server: ${(embedded.perSecond / hookline.perSecond).toFixed(2)}x`,
+      );
     process.stdout.write(`${lines.join('\n')}\n`);
-    if (hookline && (hookline.lost !== 0 || hookline.doubled !== 0)) process.exitCode = 1;
+    if ([hookline, embedded].some((row) => row && (row.lost !== 0 || row.doubled !== 0)))
+      process.exitCode = 1;
   } finally {
     for (const target of targets) await target.stop();
   }

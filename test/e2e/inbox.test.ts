@@ -27,12 +27,12 @@ async function within<T>(ms: number, step: string, promise: Promise<T>): Promise
 }
 
 /**
- * The inbox page in a real Chromium against the real gateway (PGlite). A second app instance
+ * The inbox page in a real Chromium against the real gateway. A second app instance
  * on the same database plays "the gateway while this one restarts". The page's script is built
  * on the packed @hookline/client (npm pack, installed as a host app would), not its sources.
  */
 describeBrowser('the inbox page in Chromium', () => {
-  const db = useTestDatabase('pglite');
+  const db = useTestDatabase('postgres');
   const browser = useBrowserPage();
   const account = fakeAccount('LINKEDIN');
   let app: FastifyInstance;

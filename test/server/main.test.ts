@@ -6,9 +6,15 @@ import { sql } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { openDatabase } from '../../server/db/database.js';
+import { openEmbeddedDatabase } from '../../server/db/embedded/open.js';
+import { readPostmasterFile } from '../../server/db/embedded/postmaster.js';
 import { queryRows } from '../../server/db/rows.js';
+import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
+import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { waitFor } from '../support/wait.js';
+
+/** Each gateway here starts (the first one also initialises) an embedded Postgres cluster. */
+const GATEWAY_TEST_TIMEOUT_MS = 120_000;
 
 interface Started {
   child: ChildProcess;
@@ -30,7 +36,7 @@ async function startGateway(env: Record<string, string>): Promise<Started> {
     output += chunk;
   });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line within 20 s:\n${output}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`no listening line within 60 s:\n${output}`)), 60_000);
     const onData = () => {
       const match = /Hookline listening on (http:\/\/[^\s"]+)/.exec(output);
       if (match?.[1]) {
@@ -55,42 +61,87 @@ function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<
 }
 
 describe('server/main.ts as a process', () => {
-  it('prints the listening URL, serves, and exits 0 on SIGTERM', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'hookline-main-'));
-    const gateway = await startGateway({ DATA_DIR: dataDir });
-    const response = await fetch(`${gateway.url}/readyz`);
-    expect(response.status).toBe(200);
-    expect(await stop(gateway.child)).toBe(0);
-    expect(gateway.output()).toContain('shut down cleanly');
-  });
+  it(
+    'prints the listening URL, serves, and exits 0 on SIGTERM',
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'hookline-main-'));
+      const gateway = await startGateway({ DATA_DIR: dataDir });
+      const response = await fetch(`${gateway.url}/readyz`);
+      expect(response.status).toBe(200);
+      expect(await stop(gateway.child)).toBe(0);
+      expect(gateway.output()).toContain('shut down cleanly');
+    },
+    GATEWAY_TEST_TIMEOUT_MS,
+  );
 
-  it('keeps the generated secrets and the data across a restart, and never logs a secret', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'hookline-restart-'));
-    const first = await startGateway({ DATA_DIR: dataDir });
-    expect(await stop(first.child, 'SIGINT')).toBe(0);
-    const secrets = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as Record<
-      string,
-      string
-    >;
+  it(
+    'keeps the generated secrets and the data across a restart, and never logs a secret',
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'hookline-restart-'));
+      const first = await startGateway({ DATA_DIR: dataDir });
+      expect(await stop(first.child, 'SIGINT')).toBe(0);
+      // Stopped with the gateway: no server left on the cluster's directory.
+      expect(await readPostmasterFile(join(dataDir, 'postgres'))).toBeUndefined();
+      const secrets = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as Record<
+        string,
+        string
+      >;
 
-    const database = await openDatabase({ kind: 'pglite', dataDir: join(dataDir, 'pglite') });
-    await database.db.execute(sql`insert into accounts (id, provider) values ('acc-restart', 'unipile')`);
-    await database.close();
+      const database = await openEmbeddedDatabase({ dataDir });
+      await database.db.execute(sql`insert into accounts (id, provider) values ('acc-restart', 'unipile')`);
+      await database.close();
 
-    const second = await startGateway({ DATA_DIR: dataDir });
-    expect(await stop(second.child)).toBe(0);
-    expect(JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8'))).toEqual(secrets);
+      const second = await startGateway({ DATA_DIR: dataDir });
+      expect(await stop(second.child)).toBe(0);
+      expect(JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8'))).toEqual(secrets);
 
-    const reopened = await openDatabase({ kind: 'pglite', dataDir: join(dataDir, 'pglite') });
-    const rows = await queryRows(reopened.db, sql`select id from accounts`);
-    await reopened.close();
-    expect(rows).toEqual([{ id: 'acc-restart' }]);
+      const reopened = await openEmbeddedDatabase({ dataDir });
+      const rows = await queryRows(reopened.db, sql`select id from accounts`);
+      await reopened.close();
+      expect(rows).toEqual([{ id: 'acc-restart' }]);
 
-    for (const value of Object.values(secrets)) {
-      expect(first.output()).not.toContain(value);
-      expect(second.output()).not.toContain(value);
-    }
-  });
+      for (const value of Object.values(secrets)) {
+        expect(first.output()).not.toContain(value);
+        expect(second.output()).not.toContain(value);
+      }
+    },
+    GATEWAY_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'after a kill -9, stops the Postgres it left running and keeps every acknowledged webhook',
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'hookline-kill-'));
+      const first = await startGateway({ DATA_DIR: dataDir });
+      const { INBOUND_SECRET } = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as {
+        INBOUND_SECRET: string;
+      };
+      const account = fakeAccount();
+      const ids = ['msg_kill_1', 'msg_kill_2', 'msg_kill_3'];
+      for (const messageId of ids) {
+        const response = await fetch(`${first.url}${UNIPILE_WEBHOOK_PATH}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'unipile-auth': INBOUND_SECRET },
+          body: JSON.stringify(messageReceived({ account, chatId: 'chat_kill', messageId })),
+        });
+        expect(response.ok).toBe(true);
+      }
+      const orphan = await readPostmasterFile(join(dataDir, 'postgres'));
+      expect(await stop(first.child, 'SIGKILL')).toBeNull();
+
+      const second = await startGateway({ DATA_DIR: dataDir });
+      const restarted = await readPostmasterFile(join(dataDir, 'postgres'));
+      expect(restarted?.pid).not.toBe(orphan?.pid);
+      expect(second.output()).toContain('left running by a previous process');
+      expect(await stop(second.child)).toBe(0);
+
+      const database = await openEmbeddedDatabase({ dataDir });
+      const rows = await queryRows<{ id: string }>(database.db, sql`select id from messages order by id`);
+      await database.close();
+      expect(rows.map((row) => row.id)).toEqual(ids);
+    },
+    GATEWAY_TEST_TIMEOUT_MS,
+  );
 
   it('refuses bad configuration with one line naming the variable, exit code 1', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
@@ -106,25 +157,29 @@ describe('server/main.ts as a process', () => {
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toContain('PORT:');
   });
-  it('prints an inbox URL whose dev token opens a socket for every account', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'hookline-inbox-'));
-    const gateway = await startGateway({ DATA_DIR: dataDir });
-    try {
-      const inbox = await waitFor(
-        () => /Inbox: (http:\/\/[^\s"]+)/.exec(gateway.output())?.[1],
-        'the inbox line',
-      );
-      const token = new URL(inbox).searchParams.get('token');
-      expect(decodeJwt(token ?? '')).toMatchObject({ all: true });
-      const socket = new WebSocket(`${gateway.url.replace('http', 'ws')}/ws/messages?token=${token}`);
-      const hello = await new Promise<string>((resolve, reject) => {
-        socket.once('message', (data) => resolve(data.toString()));
-        socket.once('error', reject);
-      });
-      expect(JSON.parse(hello)).toMatchObject({ type: 'hello' });
-      socket.close();
-    } finally {
-      expect(await stop(gateway.child)).toBe(0);
-    }
-  });
+  it(
+    'prints an inbox URL whose dev token opens a socket for every account',
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'hookline-inbox-'));
+      const gateway = await startGateway({ DATA_DIR: dataDir });
+      try {
+        const inbox = await waitFor(
+          () => /Inbox: (http:\/\/[^\s"]+)/.exec(gateway.output())?.[1],
+          'the inbox line',
+        );
+        const token = new URL(inbox).searchParams.get('token');
+        expect(decodeJwt(token ?? '')).toMatchObject({ all: true });
+        const socket = new WebSocket(`${gateway.url.replace('http', 'ws')}/ws/messages?token=${token}`);
+        const hello = await new Promise<string>((resolve, reject) => {
+          socket.once('message', (data) => resolve(data.toString()));
+          socket.once('error', reject);
+        });
+        expect(JSON.parse(hello)).toMatchObject({ type: 'hello' });
+        socket.close();
+      } finally {
+        expect(await stop(gateway.child)).toBe(0);
+      }
+    },
+    GATEWAY_TEST_TIMEOUT_MS,
+  );
 });

@@ -1,54 +1,39 @@
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, inject } from 'vitest';
 import { type Database, openDatabase } from '../../server/db/database.js';
-import { testEnv } from './env.js';
 import { createPostgresTestDatabase } from './postgres-admin.js';
 
-export type TestDatabaseKind = 'pglite' | 'postgres';
-
-const postgresWanted = Boolean(testEnv.databaseUrl) || testEnv.ci;
+/** The engines a test can run on: one, Postgres (a server, or the run's embedded cluster). */
+export type TestDatabaseKind = 'postgres';
 
 /**
- * The databases this run covers: embedded PGlite always, real Postgres when TEST_DATABASE_URL is
- * set. In CI Postgres is always included, so a missing server fails the run instead of skipping.
+ * The databases this run covers, for `describe.each(testDatabaseKinds())`: Postgres, on
+ * TEST_DATABASE_URL's server or on the embedded cluster test/support/global-setup.ts starts.
  */
 export function testDatabaseKinds(): TestDatabaseKind[] {
-  return postgresWanted ? ['pglite', 'postgres'] : ['pglite'];
+  return ['postgres'];
 }
 
-/** `describe` for behaviour that only exists on real Postgres (LISTEN, outages, many instances). */
-export const describePostgres = describe.skipIf(!postgresWanted);
+/** `describe` for behaviour that needs a real server (LISTEN, outages, many instances): always on. */
+export const describePostgres = describe;
 
 export interface TestDatabase {
   kind: TestDatabaseKind;
   database: Database;
-  /** Connection string of this file's own Postgres database (postgres only). */
-  url?: string;
+  /** Connection string of this file's own database. */
+  url: string;
   /** Closes the handle and drops the file's database. */
   dispose(): Promise<void>;
 }
 
-/** Postgres connection string for this run; throws a clear error when the service is not configured. */
+/** The run's Postgres server: TEST_DATABASE_URL, or the embedded cluster started for the run. */
 export function requireTestDatabaseUrl(): string {
-  if (!testEnv.databaseUrl) {
-    throw new Error('TEST_DATABASE_URL is required for Postgres tests (CI=true makes them mandatory)');
-  }
-  return testEnv.databaseUrl;
+  return inject('testDatabaseUrl');
 }
 
 /** Opens a database of its own for one test file, migrated from the run's template. */
-export async function openTestDatabase(kind: TestDatabaseKind): Promise<TestDatabase> {
-  if (kind === 'pglite') {
-    const dump = await readFile(inject('pgliteTemplatePath'));
-    const database = await openDatabase({
-      kind: 'pglite',
-      dataDir: 'memory://',
-      loadDataDir: new Blob([dump]),
-    });
-    return { kind, database, dispose: () => database.close() };
-  }
+export async function openTestDatabase(kind: TestDatabaseKind = 'postgres'): Promise<TestDatabase> {
   const created = await createPostgresTestDatabase(requireTestDatabaseUrl(), inject('postgresTemplate'));
-  const database = await openDatabase({ kind: 'postgres', url: created.url, poolSize: 10 });
+  const database = await openDatabase({ url: created.url, poolSize: 10 });
   return {
     kind,
     database,
@@ -61,7 +46,7 @@ export async function openTestDatabase(kind: TestDatabaseKind): Promise<TestData
 }
 
 /** One database for the enclosing `describe`, opened before its tests and dropped after them. */
-export function useTestDatabase(kind: TestDatabaseKind): { readonly current: TestDatabase } {
+export function useTestDatabase(kind: TestDatabaseKind = 'postgres'): { readonly current: TestDatabase } {
   let current: TestDatabase | undefined;
   beforeAll(async () => {
     current = await openTestDatabase(kind);

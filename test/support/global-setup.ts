@@ -1,51 +1,72 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { openDatabase } from '../../server/db/database.js';
-import { applyMigrations } from '../../server/db/migrate.js';
+import { EmbeddedCluster } from '../../server/db/embedded/cluster.js';
 import { testEnv } from './env.js';
 import { ensurePostgresTemplate } from './postgres-admin.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** A tarball of a migrated PGlite data directory: each test file starts from it. */
-    pgliteTemplatePath: string;
-    /** The migrated Postgres template database, or '' when TEST_DATABASE_URL is unset. */
+    /** The Postgres server of this run: TEST_DATABASE_URL, or the embedded cluster started for it. */
+    testDatabaseUrl: string;
+    /** The migrated template database each test file's database is cloned from. */
     postgresTemplate: string;
   }
 }
 
+/** A free loopback port (the proxy-based outage tests reach the server over TCP). */
+export function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject()));
+    });
+  });
+}
+
 /**
- * Runs once per `vitest run`: migrates one PGlite and dumps it (loading the dump takes well under
- * a second, a fresh PGlite plus migrations several), and makes sure the Postgres template exists.
+ * Throwaway-cluster settings: durability off (the data dies with the run), room for every test
+ * file's pools at once.
+ */
+export const THROWAWAY_CLUSTER_SETTINGS = {
+  fsync: 'off',
+  full_page_writes: 'off',
+  synchronous_commit: 'off',
+  max_connections: '300',
+};
+
+/**
+ * Runs once per `vitest run`: uses TEST_DATABASE_URL's server, or starts an embedded cluster (the
+ * binaries `npm start` runs) in a temporary directory for the run; then makes sure the migrated
+ * template exists there.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const directory = await mkdtemp(join(tmpdir(), 'hookline-test-'));
-  const pgliteTemplatePath = join(directory, 'pglite-template.tar');
-  const database = await openDatabase({ kind: 'pglite', dataDir: 'memory://' });
+  let url = testEnv.databaseUrl;
+  let cleanup = async () => {};
+  if (!url) {
+    const directory = await mkdtemp(join(tmpdir(), 'hookline-test-'));
+    const cluster = new EmbeddedCluster({
+      directory: join(directory, 'postgres'),
+      tcpPort: await freeTcpPort(),
+      settings: THROWAWAY_CLUSTER_SETTINGS,
+    });
+    await cluster.start();
+    url = cluster.url('postgres');
+    cleanup = async () => {
+      await cluster.stop();
+      await rm(directory, { recursive: true, force: true });
+    };
+  }
   try {
-    await applyMigrations(database);
-    const dump = await database.pglite!.dumpDataDir('none');
-    await writeFile(pgliteTemplatePath, Buffer.from(await dump.arrayBuffer()));
-  } finally {
-    await database.close();
+    project.provide('postgresTemplate', await ensurePostgresTemplate(url));
+  } catch (error) {
+    await cleanup();
+    throw error;
   }
-  project.provide('pgliteTemplatePath', pgliteTemplatePath);
-
-  let postgresTemplate = '';
-  if (testEnv.databaseUrl) {
-    postgresTemplate = await ensurePostgresTemplate(testEnv.databaseUrl);
-  } else if (testEnv.ci) {
-    throw new Error('CI=true but TEST_DATABASE_URL is not set: the Postgres half of the suite cannot run');
-  } else {
-    process.stdout.write(
-      '\n  TEST_DATABASE_URL is not set: tests run on embedded PGlite only; Postgres-only tests are skipped.\n' +
-        '  Set it (e.g. postgres://postgres@127.0.0.1:5432/test) to run them on real Postgres too.\n\n',
-    );
-  }
-  project.provide('postgresTemplate', postgresTemplate);
-  return async () => {
-    await rm(directory, { recursive: true, force: true });
-  };
+  project.provide('testDatabaseUrl', url);
+  return cleanup;
 }

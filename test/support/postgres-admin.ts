@@ -63,7 +63,7 @@ export async function ensurePostgresTemplate(url: string): Promise<string> {
 
   const building = `${template}_build_${process.pid}`;
   await withAdmin(url, (admin) => admin.execute(sql`create database ${sql.identifier(building)}`));
-  const database = await openDatabase({ kind: 'postgres', url: urlForDatabase(url, building), poolSize: 2 });
+  const database = await openDatabase({ url: urlForDatabase(url, building), poolSize: 2 });
   try {
     await applyMigrations(database);
   } finally {

@@ -22,7 +22,6 @@ export async function connectThroughProxy(
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
   target.port = String(proxy.port);
   const viaProxy = await openDatabase({
-    kind: 'postgres',
     url: target.toString(),
     connectionTimeoutMs: 1000,
     ...(options.poolSize ? { poolSize: options.poolSize } : {}),

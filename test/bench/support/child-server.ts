@@ -23,7 +23,8 @@ export async function startChildServer(
   });
   const url = await new Promise<string>((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`${script} did not start:\n${output}`)), 30_000);
+    // A target on the embedded default initialises a cluster first: slow on a loaded machine.
+    const timer = setTimeout(() => reject(new Error(`${script} did not start:\n${output}`)), 120_000);
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /READY (\S+)/.exec(output);

@@ -1,8 +1,5 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../../server/db/database.js';
 import { applyMigrations } from '../../../server/db/migrate.js';
 import { queryRows } from '../../../server/db/rows.js';
@@ -37,10 +34,27 @@ async function appliedCount(database: Database): Promise<number> {
   return row!.n;
 }
 
-describe('migrations on PGlite', () => {
-  it('create the schema on a fresh data directory, and are a no-op the second time', async () => {
-    const dataDir = join(await mkdtemp(join(tmpdir(), 'hookline-migrate-')), 'pglite');
-    const database = await openDatabase({ kind: 'pglite', dataDir });
+/** An empty database of its own on the run's server, dropped by the returned function. */
+async function emptyDatabase(suffix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const serverUrl = requireTestDatabaseUrl();
+  const name = `hl_t_${process.pid}_${suffix}`;
+  await withAdmin(serverUrl, async (admin) => {
+    await admin.execute(sql`drop database if exists ${sql.identifier(name)} with (force)`);
+    await admin.execute(sql`create database ${sql.identifier(name)}`);
+  });
+  return {
+    url: urlForDatabase(serverUrl, name),
+    drop: () =>
+      withAdmin(serverUrl, async (admin) => {
+        await admin.execute(sql`drop database if exists ${sql.identifier(name)} with (force)`);
+      }),
+  };
+}
+
+describePostgres('migrations on Postgres', () => {
+  it('create the schema on an empty database, and are a no-op the second time', async () => {
+    const empty = await emptyDatabase('migrate_fresh');
+    const database = await openDatabase({ url: empty.url, poolSize: 2 });
     try {
       await applyMigrations(database);
       const applied = await appliedCount(database);
@@ -49,36 +63,14 @@ describe('migrations on PGlite', () => {
       expect(await tables(database)).toEqual(EXPECTED_TABLES);
     } finally {
       await database.close();
+      await empty.drop();
     }
   });
 
-  it('refuse a second process-level open of the same data directory while the first is open', async () => {
-    const dataDir = join(await mkdtemp(join(tmpdir(), 'hookline-lock-')), 'pglite');
-    const first = await openDatabase({ kind: 'pglite', dataDir });
-    try {
-      // The lock holds the pid: pretend another live process (our parent) owns it.
-      const { writeFile } = await import('node:fs/promises');
-      await writeFile(`${dataDir}.lock`, String(process.ppid));
-      await expect(openDatabase({ kind: 'pglite', dataDir })).rejects.toMatchObject({
-        code: 'HL_ERR_CONFIG',
-      });
-    } finally {
-      await first.close();
-    }
-  });
-});
-
-describePostgres('migrations on Postgres', () => {
   it('are safe when two instances start at once', async () => {
-    const serverUrl = requireTestDatabaseUrl();
-    const name = `hl_t_${process.pid}_migrate_race`;
-    await withAdmin(serverUrl, async (admin) => {
-      await admin.execute(sql`drop database if exists ${sql.identifier(name)} with (force)`);
-      await admin.execute(sql`create database ${sql.identifier(name)}`);
-    });
-    const url = urlForDatabase(serverUrl, name);
-    const a = await openDatabase({ kind: 'postgres', url, poolSize: 2 });
-    const b = await openDatabase({ kind: 'postgres', url, poolSize: 2 });
+    const empty = await emptyDatabase('migrate_race');
+    const a = await openDatabase({ url: empty.url, poolSize: 2 });
+    const b = await openDatabase({ url: empty.url, poolSize: 2 });
     try {
       await Promise.all([applyMigrations(a), applyMigrations(b)]);
       expect(await tables(a)).toEqual(EXPECTED_TABLES);
@@ -88,9 +80,7 @@ describePostgres('migrations on Postgres', () => {
     } finally {
       await a.close();
       await b.close();
-      await withAdmin(serverUrl, (admin) =>
-        admin.execute(sql`drop database if exists ${sql.identifier(name)} with (force)`),
-      );
+      await empty.drop();
     }
   });
 });

@@ -5,7 +5,7 @@ import { buildTestApp } from '../../support/app.js';
 import { useTestDatabase } from '../../support/databases.js';
 
 describe('graceful shutdown', () => {
-  const db = useTestDatabase('pglite');
+  const db = useTestDatabase('postgres');
 
   it('closes a keep-alive connection whose request was still running when close began', async () => {
     const app = await buildTestApp(db.current.database);

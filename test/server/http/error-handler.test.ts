@@ -12,7 +12,7 @@ describe('the one JSON error format', () => {
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    db = await openTestDatabase('pglite');
+    db = await openTestDatabase('postgres');
     app = await buildTestApp(db.database);
     app.post('/test/echo', async (request) => ({ received: request.body }));
     app.get('/test/throw-plain', async () => {

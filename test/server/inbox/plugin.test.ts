@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../../support/app.js';
 
 describe('the inbox page', () => {
-  const t = useTestApp('pglite');
+  const t = useTestApp('postgres');
 
   it('serves the page with a no-referrer policy, so the token in its URL never leaks', async () => {
     const response = await t.app.inject({ method: 'GET', url: '/?token=abc' });

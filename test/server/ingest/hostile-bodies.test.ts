@@ -36,7 +36,7 @@ const hostileBody = fc.oneof(
 );
 
 describe('hostile webhook bodies (property)', () => {
-  const t = useTestApp('pglite');
+  const t = useTestApp('postgres');
 
   it('no body ever yields a 5xx: every answer is 200 or a 4xx with a stable code', async () => {
     await fc.assert(

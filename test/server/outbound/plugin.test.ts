@@ -4,7 +4,7 @@ import { buildTestApp } from '../../support/app.js';
 import { useTestDatabase } from '../../support/databases.js';
 
 describe('outbound configuration at startup', () => {
-  const db = useTestDatabase('pglite');
+  const db = useTestDatabase('postgres');
 
   async function startupError(env: Record<string, string>): Promise<HooklineError | undefined> {
     try {

@@ -26,8 +26,8 @@ const portOf = (app: FastifyInstance) => (app.server.address() as AddressInfo).p
 
 const waitFor = <T>(check: () => T) => vi.waitFor(check, { timeout: 10_000, interval: 20 });
 
-describe('provider registration at startup (on pglite)', () => {
-  const db = useTestDatabase('pglite');
+describe('provider registration at startup', () => {
+  const db = useTestDatabase('postgres');
   let fake: FakeUnipile;
   const apps: FastifyInstance[] = [];
 
