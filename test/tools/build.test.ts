@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,9 @@ describe('the production build (npm run build, npm ci --omit=dev, node dist/serv
 
   beforeAll(async () => {
     app = await mkdtemp(join(tmpdir(), 'hookline-build-'));
+    // A deployment directory others may pass through: as root, the embedded Postgres runs as
+    // 'postgres', which must reach its binaries and data (mkdtemp makes 0700).
+    await chmod(app, 0o711);
     await run(process.execPath, ['--import', 'tsx', 'tools/build.ts', '--out-dir', join(app, 'dist')]);
     for (const file of ['package.json', 'package-lock.json']) await cp(file, join(app, file));
     // --prefer-offline: the packages are in npm's cache since the project's own install.

@@ -12,7 +12,13 @@ import {
   readPostmasterFile,
   stopServer,
 } from './postmaster.js';
-import { handOver, letServerUserThrough, type ServerUser, serverUser } from './server-user.js';
+import {
+  assertServerUserCanReach,
+  handOver,
+  letServerUserThrough,
+  type ServerUser,
+  serverUser,
+} from './server-user.js';
 
 /** Options of {@link EmbeddedCluster}. */
 export interface EmbeddedClusterOptions {
@@ -82,6 +88,9 @@ export class EmbeddedCluster {
     }
     const user = await serverUser();
     const binaries = await postgresBinaries();
+    await assertServerUserCanReach(binaries.postgres, user);
+    // DATA_DIR itself is made passable below (letServerUserThrough); what lies above it is not ours.
+    await assertServerUserCanReach(dirname(this.directory), user);
     const initialised = await this.initialise(binaries.initdb, user);
     await this.checkMajorVersion(binaries.major);
     await this.handleLeftOverServer();

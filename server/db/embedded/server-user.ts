@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { chmod, chown, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { HooklineError } from '../../errors.js';
 
@@ -75,4 +76,30 @@ export async function letServerUserThrough(directory: string, user: ServerUser):
   if (user.uid === undefined) return;
   const { mode } = await stat(directory);
   if ((mode & 0o001) === 0) await chmod(directory, (mode & 0o7777) | 0o001);
+}
+
+/**
+ * Fails with a clear `HL_ERR_CONFIG` when the server user cannot pass through every existing
+ * directory above `path` (a checkout under root's 0700 home, say), instead of initdb's bare EACCES. Checks
+ * the owner, group and other search bits the way the kernel does, ignoring ACLs.
+ */
+export async function assertServerUserCanReach(path: string, user: ServerUser): Promise<void> {
+  if (user.uid === undefined) return;
+  for (let directory = dirname(path); ; directory = dirname(directory)) {
+    const found = await stat(directory).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined; // made later, by Hookline, passable
+      throw error;
+    });
+    if (dirname(directory) === directory && !found) return;
+    if (!found) continue;
+    const { mode, uid, gid } = found;
+    const bit = uid === user.uid ? 0o100 : gid === user.gid ? 0o010 : 0o001;
+    if ((mode & bit) === 0) {
+      throw new HooklineError(
+        'HL_ERR_CONFIG',
+        `Running as root, the embedded Postgres runs as '${SERVER_USER_NAME}', which cannot pass through ${directory} (mode ${(mode & 0o777).toString(8)}) to reach ${path}: run Hookline from a directory that user can reach (chmod o+x ${directory}), run as another user, or set DATABASE_URL`,
+      );
+    }
+    if (dirname(directory) === directory) return;
+  }
 }
