@@ -11,6 +11,7 @@ import { apiAuthPlugin } from './http/api-auth.js';
 import { closeOnShutdownPlugin } from './http/close-on-shutdown.js';
 import { clientErrorHandler, errorHandlerPlugin, frameworkErrorHandler } from './http/error-handler.js';
 import { rejectNulPlugin } from './http/reject-nul.js';
+import { httpServerTimeouts } from './http/server-timeouts.js';
 import { inboxRoutes } from './inbox/plugin.js';
 import { ingestPlugin } from './ingest/plugin.js';
 import { openapiPlugin } from './openapi/plugin.js';
@@ -82,6 +83,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
+    ...httpServerTimeouts(options.config),
     // Per-request info lines cost too much at ingest rates: the onResponse hook below logs instead.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,

@@ -59,133 +59,148 @@ const encryptionKey = z.preprocess(
     .optional(),
 );
 
-const envSchema = z.object({
-  PORT: integer(3000, 0, 65535),
-  HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
-  DATABASE_URL: postgresUrl,
-  DATABASE_POOL_SIZE: integer(10, 1, 200),
-  DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
-  WEBHOOK_BASE_URL: httpUrl,
-  UNIPILE_DSN: optionalString,
-  UNIPILE_API_KEY: optionalString,
-  INBOUND_SECRET: operatorSecret,
-  API_TOKEN: operatorSecret,
-  REALTIME_JWT_SECRET: z.preprocess(
-    emptyAsUndefined,
-    z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
-  ),
-  ENCRYPTION_KEY: encryptionKey,
-  NGROK_AUTHTOKEN: optionalString,
-  ALLOW_PRIVATE_ENDPOINTS: booleanFlag(false),
-  LOG_LEVEL: z.preprocess(
-    emptyAsUndefined,
-    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  ),
-  /** `pretty` for humans, `json` for log shippers; default pretty on a terminal, json otherwise. */
-  LOG_FORMAT: z.preprocess(emptyAsUndefined, z.enum(['pretty', 'json']).optional()),
-  SHUTDOWN_TIMEOUT_MS: integer(10_000, 100, 120_000),
-  // ingest (issue 3)
-  /** Most webhooks committed in one transaction (group commit). */
-  INGEST_MAX_BATCH: integer(200, 1, 5000),
-  /** Most ingest transactions committing at once. */
-  INGEST_CONCURRENCY: integer(2, 1, 32),
-  /** Most webhooks waiting for a transaction; beyond it new ones get 503 and the provider retries. */
-  INGEST_MAX_QUEUED: integer(20_000, 1, 1_000_000),
-  /**
-   * While another ingest transaction is committing, a new one waits for this many webhooks
-   * (or INGEST_OVERLAP_MAX_WAIT_MS); 1 starts it at once.
-   */
-  INGEST_OVERLAP_MIN_BATCH: integer(25, 1, 5000),
-  /** The longest a webhook waits for INGEST_OVERLAP_MIN_BATCH, in ms. */
-  INGEST_OVERLAP_MAX_WAIT_MS: integer(2, 0, 1000),
-  /** An identical account status within this many seconds of the current one is a duplicate. */
-  INGEST_STATUS_DEDUPE_SECONDS: integer(600, 0, 86_400),
+const envSchema = z
+  .object({
+    PORT: integer(3000, 0, 65535),
+    HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
+    DATABASE_URL: postgresUrl,
+    DATABASE_POOL_SIZE: integer(10, 1, 200),
+    DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
+    WEBHOOK_BASE_URL: httpUrl,
+    UNIPILE_DSN: optionalString,
+    UNIPILE_API_KEY: optionalString,
+    INBOUND_SECRET: operatorSecret,
+    API_TOKEN: operatorSecret,
+    REALTIME_JWT_SECRET: z.preprocess(
+      emptyAsUndefined,
+      z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
+    ),
+    ENCRYPTION_KEY: encryptionKey,
+    NGROK_AUTHTOKEN: optionalString,
+    ALLOW_PRIVATE_ENDPOINTS: booleanFlag(false),
+    LOG_LEVEL: z.preprocess(
+      emptyAsUndefined,
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ),
+    /** `pretty` for humans, `json` for log shippers; default pretty on a terminal, json otherwise. */
+    LOG_FORMAT: z.preprocess(emptyAsUndefined, z.enum(['pretty', 'json']).optional()),
+    SHUTDOWN_TIMEOUT_MS: integer(10_000, 100, 120_000),
+    /** Longest a request may take to arrive, headers and body; then 408 and the connection closes. */
+    HTTP_REQUEST_TIMEOUT_MS: integer(30_000, 100, 600_000),
+    /** Longest a request's headers may take to arrive; at most HTTP_REQUEST_TIMEOUT_MS. */
+    HTTP_HEADERS_TIMEOUT_MS: integer(10_000, 100, 600_000),
+    /** How long an idle keep-alive connection is kept; above common load balancers' 60 s. */
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(72_000, 100, 600_000),
+    // ingest (issue 3)
+    /** Most webhooks committed in one transaction (group commit). */
+    INGEST_MAX_BATCH: integer(200, 1, 5000),
+    /** Most ingest transactions committing at once. */
+    INGEST_CONCURRENCY: integer(2, 1, 32),
+    /** Most webhooks waiting for a transaction; beyond it new ones get 503 and the provider retries. */
+    INGEST_MAX_QUEUED: integer(20_000, 1, 1_000_000),
+    /**
+     * While another ingest transaction is committing, a new one waits for this many webhooks
+     * (or INGEST_OVERLAP_MAX_WAIT_MS); 1 starts it at once.
+     */
+    INGEST_OVERLAP_MIN_BATCH: integer(25, 1, 5000),
+    /** The longest a webhook waits for INGEST_OVERLAP_MIN_BATCH, in ms. */
+    INGEST_OVERLAP_MAX_WAIT_MS: integer(2, 0, 1000),
+    /** An identical account status within this many seconds of the current one is a duplicate. */
+    INGEST_STATUS_DEDUPE_SECONDS: integer(600, 0, 86_400),
 
-  // provider registration and ngrok tunnel (issue 4)
-  /**
-   * Names this gateway's webhooks `hookline:<instance>:<source>`, so two gateways on one Unipile
-   * account (production and a laptop) never replace each other's. Default `default`.
-   */
-  UNIPILE_WEBHOOK_INSTANCE: z.preprocess(
-    emptyAsUndefined,
-    z
-      .string()
-      .regex(/^[A-Za-z0-9._-]{1,64}$/, {
-        error: 'expected 1-64 letters, digits, dots, dashes or underscores',
-      })
-      .default('default'),
-  ),
-  /** Delete our webhooks on graceful shutdown. Default false: a restart reuses them. */
-  UNIPILE_DEREGISTER_ON_SHUTDOWN: booleanFlag(false),
-  /** Longest one provider API call may take. Default 10000 ms. */
-  UNIPILE_TIMEOUT_MS: integer(10_000, 100, 120_000),
-  /** First registration retry delay; doubles per failure, with jitter. Default 1000 ms. */
-  UNIPILE_RETRY_MIN_MS: integer(1000, 10, 600_000),
-  /** Cap of the registration retry delay. Default 300000 ms (5 minutes). */
-  UNIPILE_RETRY_MAX_MS: integer(300_000, 10, 3_600_000),
+    // provider registration and ngrok tunnel (issue 4)
+    /**
+     * Names this gateway's webhooks `hookline:<instance>:<source>`, so two gateways on one Unipile
+     * account (production and a laptop) never replace each other's. Default `default`.
+     */
+    UNIPILE_WEBHOOK_INSTANCE: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,64}$/, {
+          error: 'expected 1-64 letters, digits, dots, dashes or underscores',
+        })
+        .default('default'),
+    ),
+    /** Delete our webhooks on graceful shutdown. Default false: a restart reuses them. */
+    UNIPILE_DEREGISTER_ON_SHUTDOWN: booleanFlag(false),
+    /** Longest one provider API call may take. Default 10000 ms. */
+    UNIPILE_TIMEOUT_MS: integer(10_000, 100, 120_000),
+    /** First registration retry delay; doubles per failure, with jitter. Default 1000 ms. */
+    UNIPILE_RETRY_MIN_MS: integer(1000, 10, 600_000),
+    /** Cap of the registration retry delay. Default 300000 ms (5 minutes). */
+    UNIPILE_RETRY_MAX_MS: integer(300_000, 10, 3_600_000),
 
-  // realtime (issue 5)
-  /**
-   * Origins a browser may open `GET /ws/messages` from: comma-separated, exact
-   * (`https://app.example.com`), or `*` for any. Default unset: only the gateway's own origin.
-   * Requests without an Origin header (non-browser clients) are always allowed: the token guards them.
-   */
-  REALTIME_ALLOWED_ORIGINS: z.preprocess(
-    emptyAsUndefined,
-    z
-      .string()
-      .transform((value) =>
-        value
-          .split(',')
-          .map((origin) => origin.trim().replace(/\/+$/, ''))
-          .filter(Boolean),
-      )
-      .optional(),
-  ),
-  /** Longest `ttlSeconds` `POST /api/realtime/tokens` accepts. Default 86400 (24 h). */
-  REALTIME_TOKEN_MAX_TTL_SECONDS: integer(86_400, 60, 2_592_000),
-  /** Protocol ping interval; a socket that has not answered the previous ping is terminated. Default 25000. */
-  REALTIME_HEARTBEAT_INTERVAL_MS: integer(25_000, 50, 600_000),
-  /** Largest client frame; a larger one closes the socket with 1009. Default 4096. */
-  REALTIME_MAX_CLIENT_FRAME_BYTES: integer(4096, 64, 1_048_576),
-  /** Unsent bytes one socket may hold before it is closed as a slow consumer (1013). Default 1 MiB. */
-  REALTIME_MAX_BUFFERED_BYTES: integer(1_048_576, 1024, 268_435_456),
-  /** Open sockets per connection token on one instance; more are refused with 429. Default 10. */
-  REALTIME_MAX_CONNECTIONS_PER_TOKEN: integer(10, 1, 10_000),
-  /** Unknown client frames tolerated per socket; the next one closes it with 4400. Default 0. */
-  REALTIME_MAX_UNKNOWN_FRAMES: integer(0, 0, 1000),
-  /** Fallback poll for new events, covering a lost NOTIFY. Default 5000. */
-  REALTIME_POLL_INTERVAL_MS: integer(5000, 50, 3_600_000),
-  /** Events older than this are pruned; a `since` before the kept window gets `reset`. Default 72. */
-  REALTIME_RETENTION_HOURS: integer(72, 1, 8760),
-  /** At most this many newest events are kept. Default 1000000. */
-  REALTIME_RETENTION_COUNT: integer(1_000_000, 1, 1_000_000_000),
-  /** How often retention pruning runs in the background. Default 60000. */
-  REALTIME_PRUNE_INTERVAL_MS: integer(60_000, 50, 86_400_000),
-  // outbound webhooks (issue 7)
-  /** Run the delivery worker in this instance. Default true. */
-  OUTBOUND_WORKER_ENABLED: booleanFlag(true),
-  /** Most endpoints that may exist at once. Default 100. */
-  OUTBOUND_MAX_ENDPOINTS: integer(100, 1, 100_000),
-  /** Attempt budget of an endpoint created without `maxAttempts`. Default 8 (the first try and 7 retries). */
-  OUTBOUND_MAX_ATTEMPTS: integer(8, 1, 100),
-  /** Delays between attempts, comma-separated durations (`ms`, `s`, `m`, `h`); the last one repeats. */
-  OUTBOUND_RETRY_SCHEDULE: z.preprocess(emptyAsUndefined, z.string().default('5s,5m,30m,2h,5h,10h,10h')),
-  /** How long one delivery request may take, connection included. Default 15000 ms. */
-  OUTBOUND_TIMEOUT_MS: integer(15_000, 50, 120_000),
-  /** How long a claimed delivery stays owned by its worker; must exceed the timeout. Default 60000 ms. */
-  OUTBOUND_LEASE_MS: integer(60_000, 100, 3_600_000),
-  /** Polling fallback for lost NOTIFYs and due retries. Default 1000 ms. */
-  OUTBOUND_POLL_INTERVAL_MS: integer(1000, 10, 60_000),
-  /** Requests in flight per instance, all endpoints together. Default 64. */
-  OUTBOUND_CONCURRENCY: integer(64, 1, 10_000),
-  /** Requests in flight per instance to any one endpoint. Default 8. */
-  OUTBOUND_ENDPOINT_CONCURRENCY: integer(8, 1, 1000),
-  /** How long a rotated-out secret keeps signing beside the new one. Default 86400000 ms (24 h). */
-  OUTBOUND_SECRET_OVERLAP_MS: integer(86_400_000, 0, 30 * 86_400_000),
-  /** An endpoint whose every attempt failed for this long is disabled. Default 432000000 ms (5 days). */
-  OUTBOUND_DISABLE_AFTER_MS: integer(5 * 86_400_000, 1000, 365 * 86_400_000),
-});
+    // realtime (issue 5)
+    /**
+     * Origins a browser may open `GET /ws/messages` from: comma-separated, exact
+     * (`https://app.example.com`), or `*` for any. Default unset: only the gateway's own origin.
+     * Requests without an Origin header (non-browser clients) are always allowed: the token guards them.
+     */
+    REALTIME_ALLOWED_ORIGINS: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .transform((value) =>
+          value
+            .split(',')
+            .map((origin) => origin.trim().replace(/\/+$/, ''))
+            .filter(Boolean),
+        )
+        .optional(),
+    ),
+    /** Longest `ttlSeconds` `POST /api/realtime/tokens` accepts. Default 86400 (24 h). */
+    REALTIME_TOKEN_MAX_TTL_SECONDS: integer(86_400, 60, 2_592_000),
+    /** Protocol ping interval; a socket that has not answered the previous ping is terminated. Default 25000. */
+    REALTIME_HEARTBEAT_INTERVAL_MS: integer(25_000, 50, 600_000),
+    /** Largest client frame; a larger one closes the socket with 1009. Default 4096. */
+    REALTIME_MAX_CLIENT_FRAME_BYTES: integer(4096, 64, 1_048_576),
+    /** Unsent bytes one socket may hold before it is closed as a slow consumer (1013). Default 1 MiB. */
+    REALTIME_MAX_BUFFERED_BYTES: integer(1_048_576, 1024, 268_435_456),
+    /** Open sockets per connection token on one instance; more are refused with 429. Default 10. */
+    REALTIME_MAX_CONNECTIONS_PER_TOKEN: integer(10, 1, 10_000),
+    /** Unknown client frames tolerated per socket; the next one closes it with 4400. Default 0. */
+    REALTIME_MAX_UNKNOWN_FRAMES: integer(0, 0, 1000),
+    /** Client frames (pings included) one socket may send at once; beyond the burst and rate, 4429. */
+    REALTIME_CLIENT_FRAME_BURST: integer(20, 1, 1_000_000),
+    /** Client frames per second one socket may keep sending after its burst. */
+    REALTIME_CLIENT_FRAME_RATE: integer(2, 1, 1_000_000),
+    /** Fallback poll for new events, covering a lost NOTIFY. Default 5000. */
+    REALTIME_POLL_INTERVAL_MS: integer(5000, 50, 3_600_000),
+    /** Events older than this are pruned; a `since` before the kept window gets `reset`. Default 72. */
+    REALTIME_RETENTION_HOURS: integer(72, 1, 8760),
+    /** At most this many newest events are kept. Default 1000000. */
+    REALTIME_RETENTION_COUNT: integer(1_000_000, 1, 1_000_000_000),
+    /** How often retention pruning runs in the background. Default 60000. */
+    REALTIME_PRUNE_INTERVAL_MS: integer(60_000, 50, 86_400_000),
+    // outbound webhooks (issue 7)
+    /** Run the delivery worker in this instance. Default true. */
+    OUTBOUND_WORKER_ENABLED: booleanFlag(true),
+    /** Most endpoints that may exist at once. Default 100. */
+    OUTBOUND_MAX_ENDPOINTS: integer(100, 1, 100_000),
+    /** Attempt budget of an endpoint created without `maxAttempts`. Default 8 (the first try and 7 retries). */
+    OUTBOUND_MAX_ATTEMPTS: integer(8, 1, 100),
+    /** Delays between attempts, comma-separated durations (`ms`, `s`, `m`, `h`); the last one repeats. */
+    OUTBOUND_RETRY_SCHEDULE: z.preprocess(emptyAsUndefined, z.string().default('5s,5m,30m,2h,5h,10h,10h')),
+    /** How long one delivery request may take, connection included. Default 15000 ms. */
+    OUTBOUND_TIMEOUT_MS: integer(15_000, 50, 120_000),
+    /** How long a claimed delivery stays owned by its worker; must exceed the timeout. Default 60000 ms. */
+    OUTBOUND_LEASE_MS: integer(60_000, 100, 3_600_000),
+    /** Polling fallback for lost NOTIFYs and due retries. Default 1000 ms. */
+    OUTBOUND_POLL_INTERVAL_MS: integer(1000, 10, 60_000),
+    /** Requests in flight per instance, all endpoints together. Default 64. */
+    OUTBOUND_CONCURRENCY: integer(64, 1, 10_000),
+    /** Requests in flight per instance to any one endpoint. Default 8. */
+    OUTBOUND_ENDPOINT_CONCURRENCY: integer(8, 1, 1000),
+    /** How long a rotated-out secret keeps signing beside the new one. Default 86400000 ms (24 h). */
+    OUTBOUND_SECRET_OVERLAP_MS: integer(86_400_000, 0, 30 * 86_400_000),
+    /** An endpoint whose every attempt failed for this long is disabled. Default 432000000 ms (5 days). */
+    OUTBOUND_DISABLE_AFTER_MS: integer(5 * 86_400_000, 1000, 365 * 86_400_000),
+  })
+  .refine((env) => env.HTTP_HEADERS_TIMEOUT_MS <= env.HTTP_REQUEST_TIMEOUT_MS, {
+    path: ['HTTP_HEADERS_TIMEOUT_MS'],
+    error: 'expected at most HTTP_REQUEST_TIMEOUT_MS',
+  });
 
 /** The validated environment; secrets may still be missing here (see `resolveSecrets`). */
 export type Config = z.output<typeof envSchema>;

@@ -94,10 +94,27 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
   socket.destroy(error);
 }
 
+/**
+ * Whether `error` is the request stream's own failure: the client reset or closed the connection
+ * before its body arrived (or the request timeout cut it). Node reports that as ECONNRESET, which
+ * would otherwise read as a lost database connection.
+ */
+function isClientAbort(error: unknown, request: FastifyRequest): boolean {
+  return error !== undefined && request.raw.errored === error;
+}
+
 /** One error handler for the whole app, and a JSON 404 for unknown routes. */
 export const errorHandlerPlugin = fp(
   async (app: FastifyInstance) => {
-    app.setErrorHandler((error, request, reply) => sendError(request, reply, toHooklineError(error), error));
+    app.setErrorHandler((error, request, reply) => {
+      if (!isClientAbort(error, request)) return sendError(request, reply, toHooklineError(error), error);
+      // Nobody is left to answer, and it is no fault of ours: debug, so aborts cannot flood the log.
+      request.log.debug(
+        { err: error, method: request.method, route: request.routeOptions.url },
+        'request aborted: the client closed it or sent it too slowly',
+      );
+      return sendError(request, reply, new HooklineError('HL_ERR_INVALID_REQUEST', 'Request aborted'), error);
+    });
     app.setNotFoundHandler((request, reply) =>
       sendError(
         request,

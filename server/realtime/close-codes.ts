@@ -20,6 +20,8 @@ export const CLOSE_CODES = {
   tokenExpired: { code: 4001, reason: 'token expired' },
   /** More unknown or malformed client frames than allowed. */
   unknownFrame: { code: 4400, reason: 'unknown client frame' },
+  /** Client frames (pings included) beyond the per-socket rate limit: reconnect with backoff. */
+  rateLimited: { code: 4429, reason: 'too many client frames' },
 } as const;
 
 export type CloseReason = keyof typeof CLOSE_CODES;

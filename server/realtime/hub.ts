@@ -99,7 +99,7 @@ export class RealtimeHub {
       return;
     }
     subscriber.alive = false;
-    subscriber.socket.ping();
+    subscriber.ping();
   }
 
   /** Closes every socket, for shutdown. */

@@ -5,6 +5,7 @@ export interface RealtimeMetrics {
   connections: Gauge;
   messagesSent: Counter;
   slowConsumers: Counter;
+  rateLimited: Counter;
   fanoutLatency: Histogram;
   listenerReconnects: Counter;
 }
@@ -24,6 +25,11 @@ export function createRealtimeMetrics(registry: Registry): RealtimeMetrics {
     slowConsumers: new Counter({
       name: 'hookline_realtime_slow_consumers_total',
       help: 'Sockets closed with 1013 because their unsent bytes exceeded the cap',
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: 'hookline_realtime_rate_limited_total',
+      help: 'Sockets closed with 4429 because their client frames exceeded the rate limit',
       registers: [registry],
     }),
     fanoutLatency: new Histogram({

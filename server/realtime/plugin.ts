@@ -55,17 +55,21 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
       limits: {
         maxBufferedBytes: config.REALTIME_MAX_BUFFERED_BYTES,
         maxUnknownFrames: config.REALTIME_MAX_UNKNOWN_FRAMES,
+        clientFrameBurst: config.REALTIME_CLIENT_FRAME_BURST,
+        clientFramesPerSecond: config.REALTIME_CLIENT_FRAME_RATE,
       },
       events: {
         onSent: () => metrics.messagesSent.inc(),
         onSlowConsumer: () => metrics.slowConsumers.inc(),
+        onRateLimited: () => metrics.rateLimited.inc(),
       },
     };
 
     // Registered before @fastify/websocket's own preClose, so sockets get 1001, not 1005.
     app.addHook('preClose', async () => hub.closeAll());
     await app.register(websocket, {
-      options: { maxPayload: config.REALTIME_MAX_CLIENT_FRAME_BYTES },
+      // Protocol pings are answered by the subscriber, under its rate limit and buffer cap.
+      options: { maxPayload: config.REALTIME_MAX_CLIENT_FRAME_BYTES, autoPong: false },
       errorHandler: (error, socket, request) => onSocketError(socket, error, request.log),
     });
 

@@ -1,16 +1,22 @@
 import type { RawData, WebSocket } from 'ws';
 import { type CloseReason, closeSocket } from './close-codes.js';
 import { PONG_FRAME, type PreparedEvent } from './envelope.js';
+import { FrameRateLimit } from './frame-rate.js';
 import type { RealtimeGrant } from './tokens.js';
 
 export interface SubscriberLimits {
   /**
    * Unsent bytes (ws `bufferedAmount`, or live events held during a replay) above which the socket
-   * is closed with 1013, checked before each page of events.
+   * is closed with 1013, checked before each page of events and before every other frame the
+   * server sends (pongs, heartbeat pings).
    */
   maxBufferedBytes: number;
   /** Unknown client frames tolerated; the next one closes with 4400. */
   maxUnknownFrames: number;
+  /** Client frames of any kind (text, binary, ping, pong) accepted at once; the next closes with 4429. */
+  clientFrameBurst: number;
+  /** Client frames per second refilled after the burst. */
+  clientFramesPerSecond: number;
 }
 
 export interface SubscriberEvents {
@@ -18,6 +24,8 @@ export interface SubscriberEvents {
   onSent(): void;
   /** Called when the socket is closed for reading too slowly. */
   onSlowConsumer(): void;
+  /** Called when the socket is closed for sending frames too fast. */
+  onRateLimited(): void;
 }
 
 /** Polling interval while a replay waits for a socket to drain (ws exposes no drain event). */
@@ -34,10 +42,11 @@ export class Subscriber {
   readonly socket: WebSocket;
   readonly grant: RealtimeGrant;
   lastSent = 0;
-  /** Cleared by each heartbeat, set by the pong (or any frame) that answers it. */
+  /** Cleared by each heartbeat, set by the pong (or any frame within the rate limit) that answers it. */
   alive = true;
   readonly #limits: SubscriberLimits;
   readonly #events: SubscriberEvents;
+  readonly #frameRate: FrameRateLimit;
   #held: PreparedEvent[] | null = null;
   #heldBytes = 0;
   #unknownFrames = 0;
@@ -48,9 +57,13 @@ export class Subscriber {
     this.grant = grant;
     this.#limits = limits;
     this.#events = events;
-    socket.on('pong', () => {
-      this.alive = true;
+    this.#frameRate = new FrameRateLimit(limits.clientFrameBurst, limits.clientFramesPerSecond);
+    // The server is created with ws's `autoPong` off: protocol pings are answered here, under the
+    // rate limit and the buffer cap, like every other frame.
+    socket.on('ping', (data) => {
+      if (this.#admit() && this.#fits()) socket.pong(data);
     });
+    socket.on('pong', () => this.#admit());
     socket.on('message', (data, isBinary) => this.#onClientFrame(data, isBinary));
   }
 
@@ -74,10 +87,7 @@ export class Subscriber {
     }
     if (page !== this.#checkedPage) {
       this.#checkedPage = page;
-      if (this.socket.bufferedAmount > this.#limits.maxBufferedBytes) {
-        this.#dropSlowConsumer();
-        return;
-      }
+      if (!this.#fits()) return;
     }
     this.write(event);
   }
@@ -90,8 +100,14 @@ export class Subscriber {
     this.#events.onSent();
   }
 
+  /** Sends a control-plane text frame (`hello`, `pong`), under the buffer cap. */
   sendText(text: string): void {
-    if (this.open) this.socket.send(text);
+    if (this.open && this.#fits()) this.socket.send(text);
+  }
+
+  /** The heartbeat's protocol ping, under the buffer cap like any other frame. */
+  ping(): void {
+    if (this.open && this.#fits()) this.socket.ping();
   }
 
   /** From now on live events are held until {@link endReplay}. */
@@ -128,6 +144,33 @@ export class Subscriber {
     closeSocket(this.socket, reason);
   }
 
+  /**
+   * Whether the socket's unsent bytes are within the cap; if not, it is dropped as a slow
+   * consumer. Every frame the server sends is checked, so a client that never reads cannot make
+   * the server queue answers (pongs) any more than events.
+   */
+  #fits(): boolean {
+    if (this.socket.bufferedAmount <= this.#limits.maxBufferedBytes) return true;
+    this.#dropSlowConsumer();
+    return false;
+  }
+
+  /**
+   * Counts one client frame against the rate limit. A frame within it shows the client is alive;
+   * the first one beyond it closes the socket with 4429, and frames arriving while it closes are
+   * ignored, so a flood can neither keep a socket alive nor make the server answer more.
+   */
+  #admit(): boolean {
+    if (!this.open) return false;
+    if (this.#frameRate.take()) {
+      this.alive = true;
+      return true;
+    }
+    this.#events.onRateLimited();
+    this.close('rateLimited');
+    return false;
+  }
+
   #dropSlowConsumer(): void {
     if (!this.open) return;
     this.#held = null;
@@ -137,7 +180,7 @@ export class Subscriber {
   }
 
   #onClientFrame(data: RawData, isBinary: boolean): void {
-    this.alive = true;
+    if (!this.#admit()) return;
     if (!isBinary && isClientPing(data)) {
       this.sendText(PONG_FRAME);
       return;

@@ -21,6 +21,9 @@ const ORDER = [
   'instance-killed-websocket-resume',
   'subscriber-down-then-back',
   'worker-killed-mid-delivery',
+  'hostile-input',
+  'ping-flood',
+  'stalled-bodies',
 ];
 
 async function readResults(): Promise<ScenarioResult[]> {

@@ -110,3 +110,24 @@ describe('parseConfig: provider registration (issue 4)', () => {
     expect(error.details).toEqual({ variables: [name] });
   });
 });
+
+describe('parseConfig: HTTP timeouts and client frame limits (issue 17)', () => {
+  it('defaults to 30 s requests, 10 s headers, 72 s keep-alive, and 20 frames then 2 a second', () => {
+    expect(parseConfig({})).toMatchObject({
+      HTTP_REQUEST_TIMEOUT_MS: 30_000,
+      HTTP_HEADERS_TIMEOUT_MS: 10_000,
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: 72_000,
+      REALTIME_CLIENT_FRAME_BURST: 20,
+      REALTIME_CLIENT_FRAME_RATE: 2,
+    });
+  });
+
+  it('refuses a headers timeout longer than the whole-request timeout, and no rate at all', () => {
+    expect(configError({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' }).details).toEqual(
+      { variables: ['HTTP_HEADERS_TIMEOUT_MS'] },
+    );
+    expect(configError({ REALTIME_CLIENT_FRAME_RATE: '0' }).details).toEqual({
+      variables: ['REALTIME_CLIENT_FRAME_RATE'],
+    });
+  });
+});

@@ -11,6 +11,7 @@ import { readPostmasterFile } from '../../server/db/embedded/postmaster.js';
 import { queryRows } from '../../server/db/rows.js';
 import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
 import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.js';
+import { openNonReadingWebSocket, openStalledRequest } from '../support/raw-connections.js';
 import { waitFor } from '../support/wait.js';
 
 /** Each gateway here starts (the first one also initialises) an embedded Postgres cluster. */
@@ -179,6 +180,39 @@ describe('server/main.ts as a process', () => {
       } finally {
         expect(await stop(gateway.child)).toBe(0);
       }
+    },
+    GATEWAY_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'exits 0 within its shutdown budget with stalled requests and a socket that never reads attached',
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'hookline-stalled-'));
+      // Request timeouts far beyond the budget: only the shutdown can end these connections.
+      const gateway = await startGateway({
+        DATA_DIR: dataDir,
+        SHUTDOWN_TIMEOUT_MS: '3000',
+        HTTP_REQUEST_TIMEOUT_MS: '600000',
+        HTTP_HEADERS_TIMEOUT_MS: '600000',
+      });
+      const port = Number(new URL(gateway.url).port);
+      const token = new URL(
+        await waitFor(() => /Inbox: (http:\/\/[^\s"]+)/.exec(gateway.output())?.[1], 'the inbox line'),
+      ).searchParams.get('token');
+      const stalled = await Promise.all([
+        openStalledRequest(
+          port,
+          'POST /api/webhooks/unipile/messages HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n',
+          10,
+        ),
+        openStalledRequest(port, 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n', 0),
+      ]);
+      const socket = await openNonReadingWebSocket(port, `/ws/messages?token=${token}`);
+      socket.on('error', () => {});
+      expect(await stop(gateway.child)).toBe(0);
+      expect(gateway.output()).toContain('shut down cleanly');
+      for (const request of stalled) request.socket.destroy();
+      socket.destroy();
     },
     GATEWAY_TEST_TIMEOUT_MS,
   );

@@ -7,8 +7,13 @@ import { createRealtimeMetrics } from '../../../server/realtime/metrics.js';
 import { Subscriber } from '../../../server/realtime/subscriber.js';
 import { waitFor } from '../../support/wait.js';
 
-const LIMITS = { maxBufferedBytes: 1 << 20, maxUnknownFrames: 3 };
-const EVENTS = { onSent: () => {}, onSlowConsumer: () => {} };
+const LIMITS = {
+  maxBufferedBytes: 1 << 20,
+  maxUnknownFrames: 3,
+  clientFrameBurst: 20,
+  clientFramesPerSecond: 2,
+};
+const EVENTS = { onSent: () => {}, onSlowConsumer: () => {}, onRateLimited: () => {} };
 const NOW = 1_000_000;
 
 describe('RealtimeHub heartbeat', () => {
