@@ -1,4 +1,4 @@
-/** Wire types of the realtime protocol (DESIGN.md, "Realtime envelope"; docs/realtime.md). */
+/** Wire types of the realtime protocol (docs/realtime.md). */
 
 export interface Sender {
   id: string | null;

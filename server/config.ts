@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { HooklineError } from './errors.js';
 
 /**
- * The environment contract of DESIGN.md, validated once at startup. This is the only module
+ * The environment contract of docs/configuration.md, validated once at startup. This is the only module
  * that reads `process.env`; everything else receives a typed {@link Config}.
  */
 

@@ -47,7 +47,7 @@ export class HooklineError extends Error {
   }
 }
 
-/** The JSON body of every error response (DESIGN.md, "Routes"). */
+/** The JSON body of every error response (docs/operations.md, "Errors"). */
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: unknown };
 }

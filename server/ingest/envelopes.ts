@@ -21,7 +21,7 @@ export type RealtimeType = keyof typeof EVENT_TYPES;
 
 const iso = (value: Date | null | undefined) => (value ? value.toISOString() : null);
 
-/** `data` of `message:new` (DESIGN.md, "Realtime envelope"). */
+/** `data` of `message:new` (docs/realtime.md). */
 export function newMessageData(message: MessageState) {
   return {
     accountId: message.accountId,

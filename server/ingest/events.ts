@@ -1,6 +1,6 @@
 import type { MessagingEventType } from '../providers/unipile/webhook-schema.js';
 
-/** A message's author, in the shape of the realtime envelope (DESIGN.md). */
+/** A message's author, in the shape of the realtime envelope (docs/realtime.md). */
 export interface Sender {
   id: string | null;
   name: string | null;

@@ -5,7 +5,7 @@ import { secretMatcher } from '../http/safe-equal.js';
 import { ingestRouteSchema } from './route-schemas.js';
 import { IngestService, type IngestServiceOptions } from './service.js';
 
-/** The provider's webhook target (DESIGN.md, "Routes"). */
+/** The provider's webhook target (docs/ingest.md). */
 export const UNIPILE_WEBHOOK_PATH = '/api/webhooks/unipile/messages';
 
 export interface IngestPluginOptions

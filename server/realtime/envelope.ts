@@ -4,7 +4,7 @@ import type { RealtimeEventRow } from '../db/realtime-reads.js';
 export interface PreparedEvent {
   seq: number;
   accountId: string;
-  /** The envelope `{type, seq, ts, data}` as UTF-8 JSON (DESIGN.md, "Realtime envelope"). */
+  /** The envelope `{type, seq, ts, data}` as UTF-8 JSON (docs/realtime.md). */
   frame: Buffer;
   createdAt: Date;
 }

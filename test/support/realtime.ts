@@ -3,7 +3,7 @@ import { publishToOutboxes, type RealtimeEventInput } from '../../server/db/outb
 import { transaction } from '../../server/db/transaction.js';
 import { apiAuth } from './app.js';
 
-/** A `message:new` envelope input shaped like DESIGN.md's, distinct per `n`. */
+/** A `message:new` envelope input shaped like docs/realtime.md's, distinct per `n`. */
 export function messageNew(accountId: string, n: number, text = `hello ${n}`): RealtimeEventInput {
   return {
     accountId,

@@ -57,7 +57,7 @@ export interface UnipileClientOptions {
 }
 
 /**
- * The API base of a DSN (DESIGN.md): `api8.unipile.com:13443` means
+ * The API base of a DSN (docs/configuration.md): `api8.unipile.com:13443` means
  * `https://api8.unipile.com:13443/api/v1`; a full URL keeps its scheme and gets `/api/v1` appended
  * unless it already has a path, so `http://127.0.0.1:4010` reaches a local fake.
  */
