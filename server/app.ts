@@ -1,5 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { BODY_LIMIT_BYTES } from './app-limits.js';
+import { API_BODY_LIMIT_BYTES } from './app-limits.js';
 import { chatsRoutes } from './chats/routes.js';
 import type { Config } from './config.js';
 import { ChangeSignal } from './db/change-signal.js';
@@ -7,6 +7,7 @@ import { type Database, openDatabase } from './db/database.js';
 import { applyMigrations } from './db/migrate.js';
 import { databasePlugin } from './db/plugin.js';
 import { apiAuthPlugin } from './http/api-auth.js';
+import { authFailuresPlugin } from './http/auth-failures.js';
 import { closeOnShutdownPlugin } from './http/close-on-shutdown.js';
 import { clientErrorHandler, errorHandlerPlugin, frameworkErrorHandler } from './http/error-handler.js';
 import { rejectNulPlugin } from './http/reject-nul.js';
@@ -69,16 +70,30 @@ export async function openConfiguredDatabase(config: Config, logger?: FastifyBas
 }
 
 /**
+ * TRUST_PROXY as fastify takes it. A hop count trusts that many proxies nearest the server
+ * whatever their address (proxy-addr's meaning): fastify itself refuses a bare number, since the
+ * nearest hop could then be the client, so docs/security.md says to use it only when the gateway
+ * is reachable through the proxies alone.
+ */
+function trustProxyOption(
+  value: Config['TRUST_PROXY'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof value === 'number') return (_address, hop) => hop < value;
+  return value;
+}
+
+/**
  * Builds the gateway: every plugin and route, ready for `listen` or `inject`. Never listens;
  * server/main.ts does, and tests build the app with overrides.
  */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
-    bodyLimit: BODY_LIMIT_BYTES,
+    // The management and read routes' limit; the webhook route sets its own, larger one.
+    bodyLimit: API_BODY_LIMIT_BYTES,
     // Per-request info lines cost too much at ingest rates: the onResponse hook below logs instead.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: false,
+    trustProxy: trustProxyOption(options.config.TRUST_PROXY),
     // Ids in paths (chat ids) may be 512 characters, as ingest accepts them; fastify's default of
     // 100 answered 414 for a longer chat id that was stored and listed.
     routerOptions: { maxParamLength: 512 },
@@ -94,7 +109,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(closeOnShutdownPlugin);
   await app.register(rejectNulPlugin);
   await app.register(databasePlugin, { database, closeOnShutdown: !options.database });
-  await app.register(metricsPlugin);
+  await app.register(authFailuresPlugin, {
+    limit: options.config.AUTH_FAILURE_LIMIT,
+    windowMs: options.config.AUTH_FAILURE_WINDOW_SECONDS * 1000,
+  });
+  await app.register(metricsPlugin, {
+    ...(options.config.METRICS_TOKEN ? { token: options.config.METRICS_TOKEN } : {}),
+  });
   await app.register(readinessPlugin);
   await app.register(apiAuthPlugin, { apiToken: options.secrets.apiToken });
   await app.register(registrationPlugin, {

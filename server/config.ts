@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { HooklineError } from './errors.js';
+import { redactUrl } from './redact.js';
 
 /**
  * The environment contract of DESIGN.md, validated once at startup. This is the only module
@@ -59,6 +61,46 @@ const encryptionKey = z.preprocess(
     .optional(),
 );
 
+/** proxy-addr's names for address ranges, accepted in TRUST_PROXY lists beside IPs and CIDRs. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = family === 4 ? 32 : 128;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= bits;
+}
+
+/**
+ * fastify's `trustProxy` forms: `true`/`false`, a number of proxy hops, or a comma-separated list
+ * of proxy addresses (IPs, CIDRs, `loopback`, `linklocal`, `uniquelocal`). Unset: false, the
+ * client address is the socket's and forwarded headers are ignored.
+ */
+const trustProxy = z.preprocess(
+  emptyAsUndefined,
+  z
+    .string()
+    .default('false')
+    .transform((value, context): boolean | number | string[] => {
+      const trimmed = value.trim();
+      if (trimmed === 'true' || trimmed === 'false') return trimmed === 'true';
+      if (/^\d+$/.test(trimmed)) return Number(trimmed);
+      const entries = trimmed.split(',').map((entry) => entry.trim());
+      const invalid = entries.filter((entry) => !isProxyAddress(entry));
+      if (invalid.length > 0) {
+        context.addIssue({
+          code: 'custom',
+          message: `expected true, false, a hop count or a comma-separated list of IPs/CIDRs (not ${invalid.join(', ')})`,
+        });
+        return z.NEVER;
+      }
+      return entries;
+    }),
+);
+
 const envSchema = z.object({
   PORT: integer(3000, 0, 65535),
   HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
@@ -77,6 +119,18 @@ const envSchema = z.object({
   ENCRYPTION_KEY: encryptionKey,
   NGROK_AUTHTOKEN: optionalString,
   ALLOW_PRIVATE_ENDPOINTS: booleanFlag(false),
+  /** Which proxies' forwarded headers give the client address (see `trustProxy`). Default false. */
+  TRUST_PROXY: trustProxy,
+  /** When set, `GET /metrics` requires `Authorization: Bearer <METRICS_TOKEN>`. Default unset: open. */
+  METRICS_TOKEN: operatorSecret,
+  /**
+   * Failed authentications one client address may make per AUTH_FAILURE_WINDOW_SECONDS, on every
+   * authenticated surface together; beyond it failures answer 429 with Retry-After. Correct
+   * credentials are never limited. Default 30.
+   */
+  AUTH_FAILURE_LIMIT: integer(30, 1, 1_000_000),
+  /** The window of AUTH_FAILURE_LIMIT, in seconds. Default 60. */
+  AUTH_FAILURE_WINDOW_SECONDS: integer(60, 1, 86_400),
   LOG_LEVEL: z.preprocess(
     emptyAsUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -200,11 +254,27 @@ export const GENERATED_SECRETS = [
 export type SecretName = (typeof GENERATED_SECRETS)[number];
 
 /** Variables whose values must never be echoed back, not even in a configuration error. */
-const SECRET_VARIABLES = new Set<string>([...GENERATED_SECRETS, 'UNIPILE_API_KEY', 'NGROK_AUTHTOKEN']);
+const SECRET_VARIABLES = new Set<string>([
+  ...GENERATED_SECRETS,
+  'UNIPILE_API_KEY',
+  'NGROK_AUTHTOKEN',
+  'METRICS_TOKEN',
+]);
+
+/**
+ * How an invalid value is echoed: URLs (DATABASE_URL above all) may carry a password, so their
+ * credentials are masked, and a value with an `@` the masking could not place is not echoed.
+ */
+function echoed(value: string): string {
+  const shown = redactUrl(value);
+  if (shown.replaceAll('[redacted]@', '').includes('@')) return '';
+  return ` (got ${JSON.stringify(shown)})`;
+}
 
 /**
  * Validates an environment object. Throws one {@link HooklineError} `HL_ERR_CONFIG` whose message
- * names every invalid variable and what is wrong with it, never a secret's value.
+ * names every invalid variable and what is wrong with it, never a secret's value nor a URL's
+ * credentials.
  */
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const result = envSchema.safeParse(env);
@@ -212,7 +282,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const problems = result.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? '(environment)');
     const given = env[name];
-    const shown = given === undefined || SECRET_VARIABLES.has(name) ? '' : ` (got ${JSON.stringify(given)})`;
+    const shown = given === undefined || SECRET_VARIABLES.has(name) ? '' : echoed(given);
     return `${name}: ${issue.message}${shown}`;
   });
   throw new HooklineError('HL_ERR_CONFIG', `Invalid configuration: ${problems.join('; ')}`, {

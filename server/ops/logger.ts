@@ -1,18 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import pretty from 'pino-pretty';
-
-/**
- * Query parameters that carry credentials and are masked wherever a URL is logged: any name with
- * token, auth, key, secret, password or signature in it, since a misconfigured client may put a
- * credential in the query string under any such name (`?unipile-auth=…`).
- */
-const SECRET_QUERY = /([?&][^=&#]*(?:token|auth|key|secret|password|signature)[^=&#]*=)[^&#]*/gi;
-
-/** A URL safe to log: credentials in the query string replaced by `[redacted]`. */
-export function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY, '$1[redacted]');
-}
+import { redactUrl } from '../redact.js';
 
 /** Header and field paths that never reach a log line, whatever logs them. */
 export const REDACTED_PATHS = [

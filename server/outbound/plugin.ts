@@ -75,7 +75,7 @@ export const outboundPlugin = fp<OutboundPluginOptions>(
     };
 
     await app.register(async (scope) => {
-      scope.addHook('preHandler', app.requireApiToken);
+      scope.addHook('onRequest', app.requireApiToken);
       await endpointRoutes(scope, service);
       await deliveryRoutes(scope, service);
     });
