@@ -18,7 +18,7 @@ import { readinessPlugin } from './ops/readiness.js';
 import { outboundPlugin } from './outbound/plugin.js';
 import { registrationPlugin } from './providers/unipile/plugin.js';
 import { realtimePlugin } from './realtime/plugin.js';
-import type { Secrets } from './secrets.js';
+import { ensureOwnerOnlyDir, type Secrets } from './secrets.js';
 import type { Tunnel } from './tunnel/tunnel.js';
 
 declare module 'fastify' {
@@ -50,6 +50,12 @@ export interface BuildAppOptions {
   tunnel?: Tunnel;
 }
 
+/** PGlite in DATA_DIR, which is made owner-only first: the database files hold every message. */
+async function openEmbeddedDatabase(dataDir: string): Promise<Database> {
+  await ensureOwnerOnlyDir(dataDir);
+  return openDatabase({ kind: 'pglite', dataDir: `${dataDir}/pglite` });
+}
+
 /** Opens the database `config` names and applies pending migrations. */
 export async function openConfiguredDatabase(config: Config, logger?: FastifyBaseLogger): Promise<Database> {
   const database = config.DATABASE_URL
@@ -59,7 +65,7 @@ export async function openConfiguredDatabase(config: Config, logger?: FastifyBas
         poolSize: config.DATABASE_POOL_SIZE,
         onPoolError: (error) => logger?.warn({ err: error }, 'idle database connection failed'),
       })
-    : await openDatabase({ kind: 'pglite', dataDir: `${config.DATA_DIR}/pglite` });
+    : await openEmbeddedDatabase(config.DATA_DIR);
   try {
     await applyMigrations(database);
   } catch (error) {
@@ -144,8 +150,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.addReadinessCheck('database', {
     critical: true,
     run: async () => {
-      await database.ping();
-      return { ok: true, state: 'ok' };
+      try {
+        await database.ping();
+        return { ok: true, state: 'ok' };
+      } catch (error) {
+        app.log.warn({ err: error }, 'readiness: database ping failed');
+        return { ok: false, state: 'failed', reason: 'database_unreachable' };
+      }
     },
   });
   app.addHook('onResponse', async (request, reply) => {

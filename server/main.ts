@@ -2,7 +2,7 @@ import { buildApp } from './app.js';
 import { readConfigFromEnv } from './config.js';
 import { HooklineError } from './errors.js';
 import { createLogger } from './ops/logger.js';
-import { inboxUrl } from './realtime/tokens.js';
+import { DEV_TOKEN_TTL_SECONDS, inboxUrl, isLoopbackHost } from './realtime/tokens.js';
 import { resolveSecrets } from './secrets.js';
 
 /**
@@ -10,6 +10,8 @@ import { resolveSecrets } from './secrets.js';
  * gracefully on SIGINT/SIGTERM within SHUTDOWN_TIMEOUT_MS.
  */
 async function main(): Promise<void> {
+  // Everything this process creates (secrets, the embedded database's files) is owner-only.
+  process.umask(0o077);
   const config = readConfigFromEnv();
   const logger = createLogger({
     level: config.LOG_LEVEL,
@@ -48,7 +50,17 @@ async function main(): Promise<void> {
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   const database = config.DATABASE_URL ? 'postgres' : `embedded PGlite in ${config.DATA_DIR}/pglite`;
   logger.info({ address, database }, `Hookline listening on ${address}`);
-  logger.info(`Inbox: ${await inboxUrl(address, config.HOST, secrets.realtimeJwtSecret)}`);
+  const inbox = await inboxUrl(address, config.HOST, secrets.realtimeJwtSecret);
+  if (isLoopbackHost(config.HOST)) {
+    logger.info(
+      `Inbox: ${inbox} (token valid ${DEV_TOKEN_TTL_SECONDS / 60} minutes; the open page renews it)`,
+    );
+  } else {
+    logger.info(
+      `Inbox: ${inbox}?token=<connection token> (mint one: POST ${new URL('/api/realtime/tokens', address)} ` +
+        `with Authorization: Bearer <API_TOKEN> and {"accountIds":[…]})`,
+    );
+  }
 }
 
 main().catch((error: unknown) => {

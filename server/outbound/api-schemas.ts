@@ -4,6 +4,7 @@ import type { EndpointRow } from '../db/endpoints.js';
 import { storableDatetime } from '../storable.js';
 import { customHeadersSchema } from './custom-headers.js';
 import { EVENT_TYPE_NAMES } from './event-catalog.js';
+import { type HeaderMap, maskHeaders } from './header-box.js';
 
 const eventType = z.enum(EVENT_TYPE_NAMES as [string, ...string[]]);
 
@@ -62,7 +63,7 @@ export const recoverBody = z.strictObject({ since: storableDatetime({ offset: tr
 
 const isoDate = z.iso.datetime({ offset: true });
 
-/** An endpoint as the API shows it: never a secret. */
+/** An endpoint as the API shows it: never a secret, custom header values masked. */
 export const endpointResponse = z.object({
   id: z.string(),
   url: z.string(),
@@ -160,7 +161,7 @@ export function endpointView(row: EndpointRow): z.infer<typeof endpointResponse>
     description: row.description,
     eventTypes: row.eventTypes,
     accountIds: row.accountIds,
-    headers: row.headers,
+    headers: maskHeaders(row.headers as HeaderMap),
     maxAttempts: row.maxAttempts,
     rateLimitPerSecond: row.rateLimitPerSecond,
     enabled: row.enabled,

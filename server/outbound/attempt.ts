@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import type { ClaimedDelivery, DeliveryAttemptRow } from '../db/deliveries.js';
 import type { DeliveryNext } from '../db/delivery-attempts.js';
 import type { AttemptRecorder } from './attempt-recorder.js';
+import { openHeaders } from './header-box.js';
 import type { OutboundMetrics } from './metrics.js';
 import { parseRetryAfter, retryDelayMs } from './retry-schedule.js';
 import { decryptSecret } from './secret-box.js';
@@ -42,7 +43,7 @@ function signingSecrets(delivery: ClaimedDelivery, key: Buffer, now: number): st
   return secrets;
 }
 
-/** The request headers: the endpoint's custom ones first, so ours always win. */
+/** The request headers: the endpoint's custom ones (decrypted) first, so ours always win. */
 export function deliveryHeaders(
   delivery: ClaimedDelivery,
   key: Buffer,
@@ -51,7 +52,7 @@ export function deliveryHeaders(
 ): Record<string, string> {
   const timestamp = Math.floor(now / 1000);
   return {
-    ...delivery.target.headers,
+    ...openHeaders(delivery.target.headers, key),
     'content-type': 'application/json',
     'user-agent': USER_AGENT,
     'webhook-id': delivery.webhookId,

@@ -20,6 +20,7 @@ import {
   listEndpointsQuery,
   updateEndpointBody,
 } from './api-schemas.js';
+import { type HeaderMap, sealIncomingHeaders } from './header-box.js';
 import { encryptSecret } from './secret-box.js';
 import type { OutboundService } from './service.js';
 import { generateEndpointSecret } from './signing.js';
@@ -50,7 +51,7 @@ export async function endpointRoutes(app: FastifyInstance, service: OutboundServ
           description: body.description ?? null,
           eventTypes: body.eventTypes ?? null,
           accountIds: body.accountIds ?? null,
-          headers: body.headers ?? {},
+          headers: sealIncomingHeaders(body.headers ?? {}, {}, service.encryptionKey),
           maxAttempts: body.maxAttempts ?? service.defaultMaxAttempts,
           rateLimitPerSecond: body.rateLimitPerSecond ?? null,
           enabled: body.enabled ?? true,
@@ -91,7 +92,13 @@ export async function endpointRoutes(app: FastifyInstance, service: OutboundServ
     const { id } = endpointIdParams.parse(request.params);
     const body = updateEndpointBody.parse(request.body);
     if (body.url) await assertEndpointUrlAllowed(new URL(body.url), service.allowPrivateEndpoints);
-    const row = await updateEndpoint(db(), id, body);
+    let headers: HeaderMap | undefined;
+    if (body.headers) {
+      const current = await findEndpoint(db(), id);
+      if (!current) throw endpointNotFound(id);
+      headers = sealIncomingHeaders(body.headers, current.headers as HeaderMap, service.encryptionKey);
+    }
+    const row = await updateEndpoint(db(), id, { ...body, ...(headers ? { headers } : {}) });
     if (!row) throw endpointNotFound(id);
     if (row.enabled) service.wake();
     return endpointView(row);
