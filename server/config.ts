@@ -253,17 +253,21 @@ export const GENERATED_SECRETS = [
 ] as const;
 export type SecretName = (typeof GENERATED_SECRETS)[number];
 
-/** Variables whose values must never be echoed back, not even in a configuration error. */
+/**
+ * Variables whose values must never be echoed back, not even in a configuration error. DATABASE_URL
+ * is one: a malformed connection string cannot be parsed reliably enough to mask its password.
+ */
 const SECRET_VARIABLES = new Set<string>([
   ...GENERATED_SECRETS,
+  'DATABASE_URL',
   'UNIPILE_API_KEY',
   'NGROK_AUTHTOKEN',
   'METRICS_TOKEN',
 ]);
 
 /**
- * How an invalid value is echoed: URLs (DATABASE_URL above all) may carry a password, so their
- * credentials are masked, and a value with an `@` the masking could not place is not echoed.
+ * How an invalid value is echoed: URLs may carry credentials, so those are masked, and a value
+ * with an `@` the masking could not place is not echoed at all.
  */
 function echoed(value: string): string {
   const shown = redactUrl(value);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -92,6 +92,33 @@ describe('server/main.ts as a process', () => {
     }
   });
 
+  it('creates every file and directory in DATA_DIR owner-only', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'hookline-modes-'));
+    const gateway = await startGateway({ DATA_DIR: dataDir });
+    expect(await stop(gateway.child)).toBe(0);
+    const entries = await readdir(dataDir, { recursive: true });
+    expect(entries.length).toBeGreaterThan(2);
+    const loose: string[] = [];
+    for (const entry of ['.', ...entries]) {
+      const { mode } = await stat(join(dataDir, entry));
+      if ((mode & 0o077) !== 0) loose.push(`${entry} ${(mode & 0o777).toString(8)}`);
+    }
+    expect(loose).toEqual([]);
+  });
+
+  it('prints no token when listening beyond loopback, but how to mint one', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'hookline-public-'));
+    const gateway = await startGateway({ DATA_DIR: dataDir, HOST: '0.0.0.0' });
+    try {
+      const line = await waitFor(() => /Inbox: [^"]+/.exec(gateway.output())?.[0], 'the inbox line');
+      expect(line).toContain('POST ');
+      expect(line).toContain('/api/realtime/tokens');
+      expect(gateway.output()).not.toMatch(/token=ey/);
+    } finally {
+      expect(await stop(gateway.child)).toBe(0);
+    }
+  });
+
   it('refuses bad configuration with one line naming the variable, exit code 1', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
       env: { PATH: process.env.PATH ?? '', PORT: 'not-a-port' },
@@ -115,7 +142,10 @@ describe('server/main.ts as a process', () => {
         'the inbox line',
       );
       const token = new URL(inbox).searchParams.get('token');
-      expect(decodeJwt(token ?? '')).toMatchObject({ all: true });
+      const claims = decodeJwt(token ?? '');
+      expect(claims).toMatchObject({ all: true });
+      // Logs are shipped and kept: the token in them is short-lived, minutes not a day.
+      expect(claims.exp! - claims.iat!).toBeLessThanOrEqual(15 * 60);
       const socket = new WebSocket(`${gateway.url.replace('http', 'ws')}/ws/messages?token=${token}`);
       const hello = await new Promise<string>((resolve, reject) => {
         socket.once('message', (data) => resolve(data.toString()));
