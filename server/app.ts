@@ -11,6 +11,7 @@ import { authFailuresPlugin } from './http/auth-failures.js';
 import { closeOnShutdownPlugin } from './http/close-on-shutdown.js';
 import { clientErrorHandler, errorHandlerPlugin, frameworkErrorHandler } from './http/error-handler.js';
 import { rejectNulPlugin } from './http/reject-nul.js';
+import { trustProxyOption } from './http/trust-proxy.js';
 import { inboxRoutes } from './inbox/plugin.js';
 import { ingestPlugin } from './ingest/plugin.js';
 import { metricsPlugin } from './ops/metrics.js';
@@ -73,19 +74,6 @@ export async function openConfiguredDatabase(config: Config, logger?: FastifyBas
     throw error;
   }
   return database;
-}
-
-/**
- * TRUST_PROXY as fastify takes it. A hop count trusts that many proxies nearest the server
- * whatever their address (proxy-addr's meaning): fastify itself refuses a bare number, since the
- * nearest hop could then be the client, so docs/security.md says to use it only when the gateway
- * is reachable through the proxies alone.
- */
-function trustProxyOption(
-  value: Config['TRUST_PROXY'],
-): boolean | string[] | ((address: string, hop: number) => boolean) {
-  if (typeof value === 'number') return (_address, hop) => hop < value;
-  return value;
 }
 
 /**

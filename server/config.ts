@@ -1,6 +1,6 @@
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import { HooklineError } from './errors.js';
+import { trustProxySchema } from './http/trust-proxy.js';
 import { redactUrl } from './redact.js';
 
 /**
@@ -61,46 +61,6 @@ const encryptionKey = z.preprocess(
     .optional(),
 );
 
-/** proxy-addr's names for address ranges, accepted in TRUST_PROXY lists beside IPs and CIDRs. */
-const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
-
-function isProxyAddress(entry: string): boolean {
-  if (PROXY_RANGE_NAMES.has(entry)) return true;
-  const [address = '', prefix, ...rest] = entry.split('/');
-  const family = isIP(address);
-  if (family === 0 || rest.length > 0) return false;
-  if (prefix === undefined) return true;
-  const bits = family === 4 ? 32 : 128;
-  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= bits;
-}
-
-/**
- * fastify's `trustProxy` forms: `true`/`false`, a number of proxy hops, or a comma-separated list
- * of proxy addresses (IPs, CIDRs, `loopback`, `linklocal`, `uniquelocal`). Unset: false, the
- * client address is the socket's and forwarded headers are ignored.
- */
-const trustProxy = z.preprocess(
-  emptyAsUndefined,
-  z
-    .string()
-    .default('false')
-    .transform((value, context): boolean | number | string[] => {
-      const trimmed = value.trim();
-      if (trimmed === 'true' || trimmed === 'false') return trimmed === 'true';
-      if (/^\d+$/.test(trimmed)) return Number(trimmed);
-      const entries = trimmed.split(',').map((entry) => entry.trim());
-      const invalid = entries.filter((entry) => !isProxyAddress(entry));
-      if (invalid.length > 0) {
-        context.addIssue({
-          code: 'custom',
-          message: `expected true, false, a hop count or a comma-separated list of IPs/CIDRs (not ${invalid.join(', ')})`,
-        });
-        return z.NEVER;
-      }
-      return entries;
-    }),
-);
-
 const envSchema = z.object({
   PORT: integer(3000, 0, 65535),
   HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
@@ -120,7 +80,7 @@ const envSchema = z.object({
   NGROK_AUTHTOKEN: optionalString,
   ALLOW_PRIVATE_ENDPOINTS: booleanFlag(false),
   /** Which proxies' forwarded headers give the client address (see `trustProxy`). Default false. */
-  TRUST_PROXY: trustProxy,
+  TRUST_PROXY: trustProxySchema,
   /** When set, `GET /metrics` requires `Authorization: Bearer <METRICS_TOKEN>`. Default unset: open. */
   METRICS_TOKEN: operatorSecret,
   /**

@@ -7,6 +7,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import * as schema from '../../drizzle/schema.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
+import { restrictTreeToOwner } from './owner-only.js';
 
 export type Schema = typeof schema;
 
@@ -106,6 +107,7 @@ async function openPglite(options: PgliteOptions): Promise<Database> {
       options.loadDataDir ? { loadDataDir: options.loadDataDir } : {},
     );
     const db = drizzlePglite(pglite, { schema }) as unknown as Db;
+    if (!inMemory) await restrictTreeToOwner(options.dataDir);
     return {
       kind: 'pglite',
       db,
@@ -116,6 +118,7 @@ async function openPglite(options: PgliteOptions): Promise<Database> {
       },
       close: async () => {
         if (!pglite.closed) await pglite.close();
+        if (!inMemory) await restrictTreeToOwner(options.dataDir);
         await releaseLock();
       },
     };
