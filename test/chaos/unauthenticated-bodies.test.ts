@@ -35,6 +35,7 @@ describePostgres('unauthenticated large bodies', () => {
       const idleLatencies = await idleProbe.stop();
       const idle = await metrics();
       const idleLagMaxMs = gaugeValue(idle, 'hookline_nodejs_eventloop_lag_max_seconds') * 1000;
+      const cpuBefore = gaugeValue(idle, 'hookline_process_cpu_seconds_total');
       const probe = probeLatency(`${g.url}/healthz`, 20);
       const started = performance.now();
       const answers = await Promise.all(
@@ -45,6 +46,7 @@ describePostgres('unauthenticated large bodies', () => {
       const after = await metrics();
       const lagMaxMs = gaugeValue(after, 'hookline_nodejs_eventloop_lag_max_seconds') * 1000;
       const lagP99Ms = gaugeValue(after, 'hookline_nodejs_eventloop_lag_p99_seconds') * 1000;
+      const cpuMs = (gaugeValue(after, 'hookline_process_cpu_seconds_total') - cpuBefore) * 1000;
       const health = await fetch(`${g.url}/healthz`);
 
       const byStatus = new Map<string, number>();
@@ -67,7 +69,7 @@ describePostgres('unauthenticated large bodies', () => {
           `answers: ${[...byStatus].map(([status, count]) => `${status} ×${count}`).join(', ')}; ` +
           `gateway event-loop delay during the burst: max ${lagMaxMs.toFixed(1)} ms, p99 ${lagP99Ms.toFixed(1)} ms ` +
           `(monitorEventLoopDelay); /healthz latency max ${probeMaxMs.toFixed(1)} ms over ${latencies.length} probes; ` +
-          `burst wall time ${Math.round(wallMs)} ms; idle baseline over 1 s: event-loop delay max ` +
+          `burst wall time ${Math.round(wallMs)} ms, gateway CPU ${Math.round(cpuMs)} ms; idle baseline over 1 s: event-loop delay max ` +
           `${idleLagMaxMs.toFixed(1)} ms, /healthz max ${Math.max(...idleLatencies).toFixed(1)} ms`,
       });
 
