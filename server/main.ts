@@ -10,7 +10,8 @@ import { resolveSecrets } from './secrets.js';
  * gracefully on SIGINT/SIGTERM within SHUTDOWN_TIMEOUT_MS.
  */
 async function main(): Promise<void> {
-  // Everything this process creates (secrets, the embedded database's files) is owner-only.
+  // Everything this process creates (the secrets file, lock files) is owner-only. PGlite sets
+  // its own files' modes, so they are tightened when it opens and closes (server/db/owner-only.ts).
   process.umask(0o077);
   const config = readConfigFromEnv();
   const logger = createLogger({

@@ -26,6 +26,7 @@ export interface LoggerConfig {
   destination?: DestinationStream;
 }
 
+/** pino options: the level, redacted header paths, and serializers that mask URL credentials. */
 export function loggerOptions(level = 'info'): LoggerOptions {
   return {
     level,
@@ -36,6 +37,13 @@ export function loggerOptions(level = 'info'): LoggerOptions {
         url: redactUrl(request.url),
         remoteAddress: request.ip,
       }),
+      // Driver and network errors may quote a connection string: URL credentials are masked.
+      err: (error: Error) => {
+        const serialized = pino.stdSerializers.err(error);
+        serialized.message = redactUrl(serialized.message);
+        if (serialized.stack) serialized.stack = redactUrl(serialized.stack);
+        return serialized;
+      },
     },
   };
 }
