@@ -2,6 +2,7 @@ import ReconnectingWebSocketModule from 'reconnecting-websocket';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import type { ConnectionStatus, Envelope, RealtimeEvents } from './types.js';
 
+export { createTokenRefresher, type TokenRefresher, type TokenRefresherOptions } from './token-refresh.js';
 export type * from './types.js';
 
 type ReconnectingWebSocketClass = typeof import('reconnecting-websocket').default;
@@ -24,8 +25,9 @@ export interface RealtimeClientOptions {
    */
   url: string | (() => string);
   /**
-   * Returns a connection token (from your backend, which calls `POST /api/realtime/tokens`).
-   * Called before EVERY connection attempt, so an expired token is never reused.
+   * Returns a connection token (from your backend, which calls `POST /api/realtime/tokens`, or
+   * from a {@link createTokenRefresher} that renews one before it expires). Called before EVERY
+   * connection attempt, so an expired token is never reused.
    */
   getToken: () => string | Promise<string>;
   /** Resume after this seq (e.g. persisted from a previous page). Default: live from now. */

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { BODY_LIMIT_BYTES } from './app-limits.js';
+import { API_BODY_LIMIT_BYTES } from './app-limits.js';
 import { chatsRoutes } from './chats/routes.js';
 import type { Config } from './config.js';
 import { ChangeSignal } from './db/change-signal.js';
@@ -8,10 +8,12 @@ import { openEmbeddedDatabase } from './db/embedded/open.js';
 import { applyMigrations } from './db/migrate.js';
 import { databasePlugin } from './db/plugin.js';
 import { apiAuthPlugin } from './http/api-auth.js';
+import { authFailuresPlugin } from './http/auth-failures.js';
 import { closeOnShutdownPlugin } from './http/close-on-shutdown.js';
 import { clientErrorHandler, errorHandlerPlugin, frameworkErrorHandler } from './http/error-handler.js';
 import { rejectNulPlugin } from './http/reject-nul.js';
 import { httpServerTimeouts } from './http/server-timeouts.js';
+import { trustProxyOption } from './http/trust-proxy.js';
 import { inboxRoutes } from './inbox/plugin.js';
 import { ingestPlugin } from './ingest/plugin.js';
 import { openapiPlugin } from './openapi/plugin.js';
@@ -82,11 +84,12 @@ export async function openConfiguredDatabase(config: Config, logger?: FastifyBas
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
-    bodyLimit: BODY_LIMIT_BYTES,
+    // The management and read routes' limit; the webhook route sets its own, larger one.
+    bodyLimit: API_BODY_LIMIT_BYTES,
     ...httpServerTimeouts(options.config),
     // Per-request info lines cost too much at ingest rates: the onResponse hook below logs instead.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: false,
+    trustProxy: trustProxyOption(options.config.TRUST_PROXY),
     // Ids in paths (chat ids) may be 512 characters, as ingest accepts them; fastify's default of
     // 100 answered 414 for a longer chat id that was stored and listed.
     routerOptions: { maxParamLength: 512 },
@@ -103,7 +106,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(closeOnShutdownPlugin);
   await app.register(rejectNulPlugin);
   await app.register(databasePlugin, { database, closeOnShutdown: !options.database });
-  await app.register(metricsPlugin);
+  await app.register(authFailuresPlugin, {
+    limit: options.config.AUTH_FAILURE_LIMIT,
+    windowMs: options.config.AUTH_FAILURE_WINDOW_SECONDS * 1000,
+  });
+  await app.register(metricsPlugin, {
+    ...(options.config.METRICS_TOKEN ? { token: options.config.METRICS_TOKEN } : {}),
+  });
   await app.register(readinessPlugin);
   await app.register(apiAuthPlugin, { apiToken: options.secrets.apiToken });
   await app.register(registrationPlugin, {
@@ -132,8 +141,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.addReadinessCheck('database', {
     critical: true,
     run: async () => {
-      await database.ping();
-      return { ok: true, state: 'ok' };
+      try {
+        await database.ping();
+        return { ok: true, state: 'ok' };
+      } catch (error) {
+        app.log.warn({ err: error }, 'readiness: database ping failed');
+        return { ok: false, state: 'failed', reason: 'database_unreachable' };
+      }
     },
   });
   app.addHook('onResponse', async (request, reply) => {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { HooklineError } from './errors.js';
+import { trustProxySchema } from './http/trust-proxy.js';
+import { redactUrl } from './redact.js';
 
 /**
  * The environment contract of docs/configuration.md, validated once at startup. This is the only module
@@ -78,6 +80,18 @@ const envSchema = z
     ENCRYPTION_KEY: encryptionKey,
     NGROK_AUTHTOKEN: optionalString,
     ALLOW_PRIVATE_ENDPOINTS: booleanFlag(false),
+    /** Which proxies' forwarded headers give the client address (see `trustProxy`). Default false. */
+    TRUST_PROXY: trustProxySchema,
+    /** When set, `GET /metrics` requires `Authorization: Bearer <METRICS_TOKEN>`. Default unset: open. */
+    METRICS_TOKEN: operatorSecret,
+    /**
+     * Failed authentications one client address may make per AUTH_FAILURE_WINDOW_SECONDS, on every
+     * authenticated surface together; beyond it failures answer 429 with Retry-After. Correct
+     * credentials are never limited. Default 30.
+     */
+    AUTH_FAILURE_LIMIT: integer(30, 1, 1_000_000),
+    /** The window of AUTH_FAILURE_LIMIT, in seconds. Default 60. */
+    AUTH_FAILURE_WINDOW_SECONDS: integer(60, 1, 86_400),
     LOG_LEVEL: z.preprocess(
       emptyAsUndefined,
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -214,12 +228,32 @@ export const GENERATED_SECRETS = [
 ] as const;
 export type SecretName = (typeof GENERATED_SECRETS)[number];
 
-/** Variables whose values must never be echoed back, not even in a configuration error. */
-const SECRET_VARIABLES = new Set<string>([...GENERATED_SECRETS, 'UNIPILE_API_KEY', 'NGROK_AUTHTOKEN']);
+/**
+ * Variables whose values must never be echoed back, not even in a configuration error. DATABASE_URL
+ * is one: a malformed connection string cannot be parsed reliably enough to mask its password.
+ */
+const SECRET_VARIABLES = new Set<string>([
+  ...GENERATED_SECRETS,
+  'DATABASE_URL',
+  'UNIPILE_API_KEY',
+  'NGROK_AUTHTOKEN',
+  'METRICS_TOKEN',
+]);
+
+/**
+ * How an invalid value is echoed: URLs may carry credentials, so those are masked, and a value
+ * with an `@` the masking could not place is not echoed at all.
+ */
+function echoed(value: string): string {
+  const shown = redactUrl(value);
+  if (shown.replaceAll('[redacted]@', '').includes('@')) return '';
+  return ` (got ${JSON.stringify(shown)})`;
+}
 
 /**
  * Validates an environment object. Throws one {@link HooklineError} `HL_ERR_CONFIG` whose message
- * names every invalid variable and what is wrong with it, never a secret's value.
+ * names every invalid variable and what is wrong with it, never a secret's value nor a URL's
+ * credentials.
  */
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const result = envSchema.safeParse(env);
@@ -227,7 +261,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const problems = result.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? '(environment)');
     const given = env[name];
-    const shown = given === undefined || SECRET_VARIABLES.has(name) ? '' : ` (got ${JSON.stringify(given)})`;
+    const shown = given === undefined || SECRET_VARIABLES.has(name) ? '' : echoed(given);
     return `${name}: ${issue.message}${shown}`;
   });
   throw new HooklineError('HL_ERR_CONFIG', `Invalid configuration: ${problems.join('; ')}`, {

@@ -3,7 +3,7 @@ import { readConfigFromEnv } from './config.js';
 import { embeddedClusterDirectory } from './db/embedded/open.js';
 import { HooklineError } from './errors.js';
 import { createLogger } from './ops/logger.js';
-import { inboxUrl } from './realtime/tokens.js';
+import { DEV_TOKEN_TTL_SECONDS, inboxUrl, isLoopbackHost } from './realtime/tokens.js';
 import { resolveSecrets } from './secrets.js';
 
 /**
@@ -11,6 +11,9 @@ import { resolveSecrets } from './secrets.js';
  * gracefully on SIGINT/SIGTERM within SHUTDOWN_TIMEOUT_MS.
  */
 async function main(): Promise<void> {
+  // Everything this process creates (the secrets file, DATA_DIR) is owner-only; the embedded
+  // cluster's own folder is 0700 as Postgres requires.
+  process.umask(0o077);
   const config = readConfigFromEnv();
   const logger = createLogger({
     level: config.LOG_LEVEL,
@@ -51,7 +54,17 @@ async function main(): Promise<void> {
     ? 'postgres'
     : `embedded Postgres in ${embeddedClusterDirectory(config.DATA_DIR)}`;
   logger.info({ address, database }, `Hookline listening on ${address}`);
-  logger.info(`Inbox: ${await inboxUrl(address, config.HOST, secrets.realtimeJwtSecret)}`);
+  const inbox = await inboxUrl(address, config.HOST, secrets.realtimeJwtSecret);
+  if (isLoopbackHost(config.HOST)) {
+    logger.info(
+      `Inbox: ${inbox} (token valid ${DEV_TOKEN_TTL_SECONDS / 60} minutes; the open page renews it)`,
+    );
+  } else {
+    logger.info(
+      `Inbox: ${inbox}?token=<connection token> (mint one: POST ${new URL('/api/realtime/tokens', address)} ` +
+        `with Authorization: Bearer <API_TOKEN> and {"accountIds":[…]})`,
+    );
+  }
 }
 
 main().catch((error: unknown) => {

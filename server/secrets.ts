@@ -45,7 +45,7 @@ export async function resolveSecrets(config: Config): Promise<ResolvedSecrets> {
   let stored: StoredSecrets = {};
   const generated: SecretName[] = [];
   if (missing.length > 0) {
-    await mkdir(config.DATA_DIR, { recursive: true, mode: 0o700 });
+    await ensureOwnerOnlyDir(config.DATA_DIR);
     const existing = await readOrCreate(file, missing);
     stored = existing.stored;
     if (existing.created) generated.push(...missing);
@@ -94,6 +94,16 @@ async function readOrCreate(
       cause: error,
     });
   }
+}
+
+/**
+ * Creates `path` owner-only (0700) or, when it exists with group or world access, takes that
+ * access away: DATA_DIR holds the secrets and the embedded database.
+ */
+export async function ensureOwnerOnlyDir(path: string): Promise<void> {
+  await mkdir(path, { recursive: true, mode: 0o700 });
+  const { mode } = await stat(path);
+  if ((mode & 0o077) !== 0) await chmod(path, mode & 0o700);
 }
 
 /** A secrets file someone made group- or world-readable is put back to owner-only. */

@@ -31,11 +31,12 @@ export class ApiError extends Error {
   }
 }
 
-export function createApi(token: string) {
+/** The read API, authorised with whatever token `token()` returns now (it is refreshed). */
+export function createApi(token: () => string) {
   const call = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
     const response = await fetch(path, {
       ...init,
-      headers: { authorization: `Bearer ${token}`, ...init.headers },
+      headers: { authorization: `Bearer ${token()}`, ...init.headers },
     });
     if (!response.ok) {
       const body = (await response.json().catch(() => null)) as { error?: { code?: string } } | null;
@@ -56,16 +57,4 @@ export function createApi(token: string) {
         body: JSON.stringify({ accountId: chat.accountId }),
       }),
   };
-}
-
-/** Seconds until the token's `exp`, read without verifying (the server verifies); null if none. */
-export function tokenSecondsLeft(token: string): number | null {
-  try {
-    const payload = JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as {
-      exp?: number;
-    };
-    return typeof payload.exp === 'number' ? payload.exp - Date.now() / 1000 : null;
-  } catch {
-    return null;
-  }
 }

@@ -1,5 +1,6 @@
 import { createRealtimeClient, type Envelope, type NewMessageData } from '../realtime.js';
-import { ApiError, type ChatSummary, createApi, tokenSecondsLeft } from './api.js';
+import { createTokenRefresher, tokenTimes } from '../token-refresh.js';
+import { ApiError, type ChatSummary, createApi } from './api.js';
 import {
   appendMessage,
   chatKey,
@@ -14,9 +15,12 @@ import {
 
 /**
  * The inbox page: REST for the first load (and after a reset), the realtime client for
- * everything after. The token comes from the `?token=` link that `npm start` prints.
+ * everything after. The token comes from the `?token=` link that `npm start` prints; it lives
+ * minutes, so the page renews it before it expires and keeps the newest in its address (a reload
+ * still works).
  */
 const token = new URLSearchParams(location.search).get('token');
+let currentToken = token ?? '';
 const chats = new Map<string, ChatSummary>();
 let openKey: string | null = null;
 
@@ -100,21 +104,40 @@ function followLastMessage(
   redraw();
 }
 
-const api = createApi(token ?? '');
+const api = createApi(() => currentToken);
+
+/** Renews the token before it expires, for the socket and the REST reads alike. */
+function keepTokenFresh(initial: string): void {
+  createTokenRefresher({
+    baseUrl: location.origin,
+    token: initial,
+    onToken: (next) => {
+      currentToken = next;
+      const address = new URL(location.href);
+      address.searchParams.set('token', next);
+      history.replaceState(history.state, '', address);
+    },
+    onExpired: () =>
+      showNotice(
+        'This page’s token has expired. Restart <code>npm start</code> and open the new link it prints.',
+      ),
+  });
+}
 
 function start(realtimeToken: string): void {
-  const secondsLeft = tokenSecondsLeft(realtimeToken);
-  if (secondsLeft !== null && secondsLeft <= 0) {
+  const times = tokenTimes(realtimeToken);
+  if (times && times.exp <= Date.now() / 1000) {
     showNotice(
       'This link’s token has expired. Restart <code>npm start</code> and open the new link it prints.',
     );
     showConnection('closed', 'Offline');
     return;
   }
+  keepTokenFresh(realtimeToken);
   loadChats().catch(explain);
   const wsUrl = new URL('/ws/messages', location.href);
   wsUrl.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const realtime = createRealtimeClient({ url: wsUrl.toString(), getToken: () => realtimeToken });
+  const realtime = createRealtimeClient({ url: wsUrl.toString(), getToken: () => currentToken });
   let countdown: ReturnType<typeof setInterval> | undefined;
   realtime.on('status', (status) => {
     clearInterval(countdown);

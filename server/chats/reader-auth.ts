@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HooklineError } from '../errors.js';
 import { bearerToken } from '../http/api-auth.js';
 import { secretMatcher } from '../http/safe-equal.js';
@@ -15,23 +15,33 @@ declare module 'fastify' {
  * The inbox read routes accept two credentials: the API token (the host app's backend, every
  * account) or a realtime connection token (a browser, only the accounts in its token). The
  * browser thus loads its first page with the same token its socket uses, and never sees
- * API_TOKEN.
+ * API_TOKEN. An `onRequest` hook: credentials are checked before any body is read.
  */
-export function readerAuth(apiToken: string, realtimeJwtSecret: string) {
+export function readerAuth(app: FastifyInstance, apiToken: string, realtimeJwtSecret: string) {
   const isApiToken = secretMatcher(apiToken);
-  return async (request: FastifyRequest): Promise<void> => {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const presented = bearerToken(request);
     if (!presented) {
-      throw new HooklineError(
-        'HL_ERR_UNAUTHORIZED',
-        'Missing credentials: Authorization: Bearer <API_TOKEN or connection token>',
+      await app.rejectCredentials(
+        request,
+        reply,
+        new HooklineError(
+          'HL_ERR_UNAUTHORIZED',
+          'Missing credentials: Authorization: Bearer <API_TOKEN or connection token>',
+        ),
       );
+      return;
     }
     if (isApiToken(presented)) {
       request.readScope = { kind: 'all' };
       return;
     }
-    request.readScope = (await verifyRealtimeToken(realtimeJwtSecret, presented)).scope;
+    try {
+      request.readScope = (await verifyRealtimeToken(realtimeJwtSecret, presented)).scope;
+    } catch (error) {
+      if (!(error instanceof HooklineError)) throw error;
+      await app.rejectCredentials(request, reply, error);
+    }
   };
 }
 

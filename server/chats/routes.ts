@@ -31,7 +31,7 @@ export interface ChatsRoutesOptions {
 
 export async function chatsRoutes(app: FastifyInstance, options: ChatsRoutesOptions): Promise<void> {
   app.decorateRequest('readScope', null);
-  app.addHook('preHandler', readerAuth(options.apiToken, options.realtimeJwtSecret));
+  app.addHook('onRequest', readerAuth(app, options.apiToken, options.realtimeJwtSecret));
 
   app.get('/api/chats', { schema: chatsRouteSchemas.listChats }, async (request) => {
     const query = pageQuerySchema.parse(request.query);

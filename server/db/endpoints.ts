@@ -131,3 +131,36 @@ export async function markEndpointFailing(
     .where(and(eq(endpoints.id, id), sql`${endpoints.failingSince} is null`));
   return undefined;
 }
+
+/**
+ * Endpoints with a custom header value not yet encrypted (`hlenc:` prefix, see
+ * server/outbound/header-box.ts): rows written before headers were encrypted at rest.
+ */
+export function listEndpointsWithPlainHeaders(
+  executor: Executor,
+): Promise<Array<{ id: string; headers: Record<string, string> }>> {
+  return executor
+    .select({ id: endpoints.id, headers: sql<Record<string, string>>`${endpoints.headers}` })
+    .from(endpoints)
+    .where(
+      sql`exists (select 1 from jsonb_each_text(${endpoints.headers}) as h where h.value not like 'hlenc:%')`,
+    );
+}
+
+/**
+ * Replaces an endpoint's headers if they are still `expected`, so two instances sealing the same
+ * row at startup (or a PATCH racing one) never overwrite each other's newer value.
+ */
+export async function replaceEndpointHeaders(
+  executor: Executor,
+  id: string,
+  expected: Record<string, string>,
+  headers: Record<string, string>,
+): Promise<boolean> {
+  const rows = await executor
+    .update(endpoints)
+    .set({ headers })
+    .where(and(eq(endpoints.id, id), sql`${endpoints.headers} = ${JSON.stringify(expected)}::jsonb`))
+    .returning({ id: endpoints.id });
+  return rows.length > 0;
+}

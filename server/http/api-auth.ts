@@ -1,12 +1,15 @@
-import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { HooklineError } from '../errors.js';
 import { secretMatcher } from './safe-equal.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** preHandler that requires `Authorization: Bearer <API_TOKEN>` on management routes. */
-    requireApiToken: preHandlerAsyncHookHandler;
+    /**
+     * `onRequest` hook that requires `Authorization: Bearer <API_TOKEN>` on management routes.
+     * It runs before the body is read, so an unauthenticated request never has it parsed.
+     */
+    requireApiToken: onRequestAsyncHookHandler;
   }
 }
 
@@ -26,15 +29,19 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 export const apiAuthPlugin = fp<ApiAuthOptions>(
   async (app: FastifyInstance, options) => {
     const isApiToken = secretMatcher(options.apiToken);
-    app.decorate('requireApiToken', async (request: FastifyRequest) => {
+    app.decorate('requireApiToken', async (request: FastifyRequest, reply: FastifyReply) => {
       const token = bearerToken(request);
       if (!token || !isApiToken(token)) {
-        throw new HooklineError(
-          'HL_ERR_UNAUTHORIZED',
-          'Missing or invalid API token (Authorization: Bearer <API_TOKEN>)',
+        await app.rejectCredentials(
+          request,
+          reply,
+          new HooklineError(
+            'HL_ERR_UNAUTHORIZED',
+            'Missing or invalid API token (Authorization: Bearer <API_TOKEN>)',
+          ),
         );
       }
     });
   },
-  { name: 'hookline-api-auth' },
+  { name: 'hookline-api-auth', dependencies: ['hookline-auth-failures'] },
 );

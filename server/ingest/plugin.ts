@@ -47,10 +47,15 @@ export async function ingestPlugin(app: FastifyInstance, options: IngestPluginOp
     UNIPILE_WEBHOOK_PATH,
     {
       schema: ingestRouteSchema,
-      onRequest: async (request) => {
+      bodyLimit: BODY_LIMIT_BYTES,
+      onRequest: async (request, reply) => {
         const presented = request.headers['unipile-auth'];
         if (typeof presented !== 'string' || !isInboundSecret(presented)) {
-          throw new HooklineError('HL_ERR_UNAUTHORIZED', 'Missing or invalid Unipile-Auth header');
+          await app.rejectCredentials(
+            request,
+            reply,
+            new HooklineError('HL_ERR_UNAUTHORIZED', 'Missing or invalid Unipile-Auth header'),
+          );
         }
         // The body is read as text whatever the type, but fastify answers 415 to a malformed
         // Content-Type (`json`, empty) before any parser runs: the provider would retry it five

@@ -1,18 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import pretty from 'pino-pretty';
-
-/**
- * Query parameters that carry credentials and are masked wherever a URL is logged: any name with
- * token, auth, key, secret, password or signature in it, since a misconfigured client may put a
- * credential in the query string under any such name (`?unipile-auth=…`).
- */
-const SECRET_QUERY = /([?&][^=&#]*(?:token|auth|key|secret|password|signature)[^=&#]*=)[^&#]*/gi;
-
-/** A URL safe to log: credentials in the query string replaced by `[redacted]`. */
-export function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY, '$1[redacted]');
-}
+import { redactUrl } from '../redact.js';
 
 /** Header and field paths that never reach a log line, whatever logs them. */
 export const REDACTED_PATHS = [
@@ -37,6 +26,7 @@ export interface LoggerConfig {
   destination?: DestinationStream;
 }
 
+/** pino options: the level, redacted header paths, and serializers that mask URL credentials. */
 export function loggerOptions(level = 'info'): LoggerOptions {
   return {
     level,
@@ -47,6 +37,13 @@ export function loggerOptions(level = 'info'): LoggerOptions {
         url: redactUrl(request.url),
         remoteAddress: request.ip,
       }),
+      // Driver and network errors may quote a connection string: URL credentials are masked.
+      err: (error: Error) => {
+        const serialized = pino.stdSerializers.err(error);
+        serialized.message = redactUrl(serialized.message);
+        if (serialized.stack) serialized.stack = redactUrl(serialized.stack);
+        return serialized;
+      },
     },
   };
 }

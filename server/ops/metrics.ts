@@ -1,6 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { HooklineError } from '../errors.js';
+import { bearerToken } from '../http/api-auth.js';
+import { secretMatcher } from '../http/safe-equal.js';
 import { opsRouteSchemas } from './route-schemas.js';
 
 declare module 'fastify' {
@@ -10,19 +13,45 @@ declare module 'fastify' {
   }
 }
 
+export interface MetricsOptions {
+  /** When set, `GET /metrics` requires `Authorization: Bearer <token>` (METRICS_TOKEN). Default: open. */
+  token?: string;
+}
+
 /**
  * One registry per app (not prom-client's global one), so several apps in one process (tests)
- * never clash, and `GET /metrics` serves it in the Prometheus text format.
+ * never clash, and `GET /metrics` serves it in the Prometheus text format. The default metrics
+ * include `hookline_nodejs_eventloop_lag_*`, from `perf_hooks.monitorEventLoopDelay`.
  */
-export const metricsPlugin = fp(
-  async (app: FastifyInstance) => {
+export const metricsPlugin = fp<MetricsOptions>(
+  async (app: FastifyInstance, options) => {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'hookline_' });
     app.decorate('metrics', registry);
-    app.get('/metrics', { logLevel: 'warn', schema: opsRouteSchemas.metrics }, async (_request, reply) => {
-      const text = await registry.metrics();
-      return reply.type(registry.contentType).send(text);
-    });
+    const isMetricsToken = options.token ? secretMatcher(options.token) : undefined;
+    const onRequest = isMetricsToken
+      ? async (request: FastifyRequest, reply: FastifyReply) => {
+          const token = bearerToken(request);
+          if (!token || !isMetricsToken(token)) {
+            await app.rejectCredentials(
+              request,
+              reply,
+              new HooklineError(
+                'HL_ERR_UNAUTHORIZED',
+                'Missing or invalid METRICS_TOKEN (Authorization: Bearer …)',
+              ),
+            );
+          }
+        }
+      : undefined;
+    app.get(
+      '/metrics',
+      { logLevel: 'warn', schema: opsRouteSchemas.metrics, ...(onRequest ? { onRequest } : {}) },
+      async (_request, reply) => {
+        const text = await registry.metrics();
+        return reply.type(registry.contentType).send(text);
+      },
+    );
   },
-  { name: 'hookline-metrics' },
+  { name: 'hookline-metrics', dependencies: ['hookline-auth-failures'] },
 );

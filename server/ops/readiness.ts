@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { errorBody, HooklineError } from '../errors.js';
 import { opsRouteSchemas } from './route-schemas.js';
@@ -7,7 +7,11 @@ export interface CheckResult {
   ok: boolean;
   /** Short state for humans and dashboards, e.g. `ok`, `pending`, `failed`. */
   state?: string;
-  /** Why the check is not ok. Never a secret. */
+  /**
+   * Why the check is not ok, as a stable lower_snake_case code (`database_unreachable`,
+   * `provider_rejected`, …). Never error text: that goes to the log. A reason that is not such a
+   * code is logged and answered as `check_failed`.
+   */
   reason?: string;
 }
 
@@ -29,27 +33,41 @@ export interface ReadinessOptions {
   checkTimeoutMs?: number;
 }
 
-async function runWithTimeout(check: ReadinessCheck, timeoutMs: number): Promise<CheckResult> {
+/** A reason code: anything else might be provider or database text, which /readyz never shows. */
+const REASON_CODE = /^[a-z][a-z0-9_]{0,63}$/;
+
+async function runWithTimeout(
+  name: string,
+  check: ReadinessCheck,
+  timeoutMs: number,
+  log: FastifyBaseLogger,
+): Promise<CheckResult> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<CheckResult>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, reason: `no answer within ${timeoutMs} ms` }), timeoutMs);
+    timer = setTimeout(() => resolve({ ok: false, reason: 'timeout' }), timeoutMs);
   });
   try {
-    return await Promise.race([
+    const result = await Promise.race([
       Promise.resolve()
         .then(() => check.run())
-        .catch((error: unknown) => ({
-          ok: false,
-          reason: error instanceof Error ? error.message : String(error),
-        })),
+        .catch((error: unknown): CheckResult => {
+          log.warn({ err: error, check: name }, 'readiness check failed');
+          return { ok: false, reason: 'check_failed' };
+        }),
       timeout,
     ]);
+    if (result.reason === undefined || REASON_CODE.test(result.reason)) return result;
+    log.warn({ check: name, reason: result.reason }, 'readiness check not ok');
+    return { ...result, reason: 'check_failed' };
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** `GET /healthz` (the process is alive) and `GET /readyz` (every critical check passes). */
+/**
+ * `GET /healthz` (the process is alive) and `GET /readyz` (every critical check passes), which
+ * names each check with its state and, when not ok, a stable reason code; error text is logged.
+ */
 export const readinessPlugin = fp<ReadinessOptions>(
   async (app: FastifyInstance, options) => {
     const checks = new Map<string, ReadinessCheck>();
@@ -65,7 +83,8 @@ export const readinessPlugin = fp<ReadinessOptions>(
     app.get('/readyz', { logLevel: 'warn', schema: opsRouteSchemas.readyz }, async (_request, reply) => {
       const entries = await Promise.all(
         [...checks].map(
-          async ([name, check]) => [name, check, await runWithTimeout(check, timeoutMs)] as const,
+          async ([name, check]) =>
+            [name, check, await runWithTimeout(name, check, timeoutMs, app.log)] as const,
         ),
       );
       const results = Object.fromEntries(entries.map(([name, , result]) => [name, result]));

@@ -5,6 +5,7 @@ import { storableDatetime } from '../storable.js';
 import { customHeadersSchema } from './custom-headers.js';
 import { retryScheduleSeconds, signatureHeaderName } from './endpoint-settings.js';
 import { EVENT_TYPE_NAMES } from './event-catalog.js';
+import { type HeaderMap, maskHeaders } from './header-box.js';
 import { SIGNATURE_SCHEMES } from './signing.js';
 
 const eventType = z.enum(EVENT_TYPE_NAMES as [string, ...string[]]);
@@ -71,7 +72,7 @@ export const recoverBody = z.strictObject({ since: storableDatetime({ offset: tr
 
 const isoDate = z.iso.datetime({ offset: true });
 
-/** An endpoint as the API shows it: never a secret. */
+/** An endpoint as the API shows it: never a secret, custom header values masked. */
 export const endpointResponse = z.object({
   id: z.string(),
   url: z.string(),
@@ -176,7 +177,7 @@ export function endpointView(row: EndpointRow): z.infer<typeof endpointResponse>
     description: row.description,
     eventTypes: row.eventTypes,
     accountIds: row.accountIds,
-    headers: row.headers,
+    headers: maskHeaders(row.headers as HeaderMap),
     maxAttempts: row.maxAttempts,
     rateLimitPerSecond: row.rateLimitPerSecond,
     enabled: row.enabled,

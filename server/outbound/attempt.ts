@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import type { ClaimedDelivery, DeliveryAttemptRow } from '../db/deliveries.js';
 import type { DeliveryNext } from '../db/delivery-attempts.js';
 import type { AttemptRecorder } from './attempt-recorder.js';
+import { openHeaders } from './header-box.js';
 import type { OutboundMetrics } from './metrics.js';
 import { parseRetryAfter, retryDelayMs } from './retry-schedule.js';
 import { decryptSecret } from './secret-box.js';
@@ -43,7 +44,7 @@ function signingSecrets(delivery: ClaimedDelivery, key: Buffer, now: number): st
 }
 
 /**
- * The request headers: the endpoint's custom ones first, so ours always win. Under
+ * The request headers: the endpoint's custom ones (decrypted) first, so ours always win. Under
  * `hmac-sha256-hex` the signature goes in the endpoint's header instead of `webhook-signature`.
  */
 export function deliveryHeaders(
@@ -54,6 +55,7 @@ export function deliveryHeaders(
 ): Record<string, string> {
   const timestamp = Math.floor(now / 1000);
   const { target } = delivery;
+  const custom = openHeaders(target.headers, key);
   const secrets = signingSecrets(delivery, key, now);
   const common = {
     'content-type': 'application/json',
@@ -64,13 +66,13 @@ export function deliveryHeaders(
   if (target.signatureScheme === 'hmac-sha256-hex') {
     const name = target.signatureHeader ?? DEFAULT_HMAC_SIGNATURE_HEADER;
     return {
-      ...withoutHeader(target.headers, name),
+      ...withoutHeader(custom, name),
       ...common,
       [name]: hmacHexSignatureHeader(secrets, body),
     };
   }
   return {
-    ...target.headers,
+    ...custom,
     ...common,
     'webhook-signature': signatureHeader(secrets, delivery.webhookId, timestamp, body),
   };

@@ -21,6 +21,7 @@ import {
   updateEndpointBody,
 } from './api-schemas.js';
 import { resolveSignatureSettings } from './endpoint-settings.js';
+import { type HeaderMap, sealIncomingHeaders } from './header-box.js';
 import { outboundRouteSchemas } from './route-schemas.js';
 import { encryptSecret } from './secret-box.js';
 import type { OutboundService } from './service.js';
@@ -53,7 +54,7 @@ export async function endpointRoutes(app: FastifyInstance, service: OutboundServ
           description: body.description ?? null,
           eventTypes: body.eventTypes ?? null,
           accountIds: body.accountIds ?? null,
-          headers: body.headers ?? {},
+          headers: sealIncomingHeaders(body.headers ?? {}, {}, service.encryptionKey),
           maxAttempts: body.maxAttempts ?? service.defaultMaxAttempts,
           rateLimitPerSecond: body.rateLimitPerSecond ?? null,
           enabled: body.enabled ?? true,
@@ -99,7 +100,13 @@ export async function endpointRoutes(app: FastifyInstance, service: OutboundServ
     const signs = body.signatureScheme ?? body.signatureHeader ?? body.headers;
     const existing = signs === undefined ? undefined : await findEndpoint(db(), id);
     if (signs !== undefined && !existing) throw endpointNotFound(id);
-    const patch = existing ? { ...body, ...resolveSignatureSettings(body, existing) } : body;
+    const headers =
+      body.headers && existing
+        ? sealIncomingHeaders(body.headers, existing.headers as HeaderMap, service.encryptionKey)
+        : undefined;
+    const patch = existing
+      ? { ...body, ...resolveSignatureSettings(body, existing), ...(headers ? { headers } : {}) }
+      : body;
     const row = await updateEndpoint(db(), id, patch);
     if (!row) throw endpointNotFound(id);
     if (row.enabled) service.wake();

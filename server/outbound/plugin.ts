@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import type { Db } from '../db/database.js';
 import { countBacklog } from '../db/deliveries.js';
+import { listEndpointsWithPlainHeaders, replaceEndpointHeaders } from '../db/endpoints.js';
 import { NotificationListener } from '../db/listener.js';
 import { DELIVERIES_CHANNEL } from '../db/outboxes.js';
 import { HooklineError } from '../errors.js';
@@ -8,6 +10,7 @@ import type { AttemptContext } from './attempt.js';
 import { AttemptRecorder } from './attempt-recorder.js';
 import { deliveryRoutes } from './delivery-routes.js';
 import { endpointRoutes } from './endpoint-routes.js';
+import { sealHeaders } from './header-box.js';
 import { OutboundMetrics } from './metrics.js';
 import { queueRoutes } from './queue-routes.js';
 import { parseRetrySchedule } from './retry-schedule.js';
@@ -75,8 +78,11 @@ export const outboundPlugin = fp<OutboundPluginOptions>(
       wake: () => worker?.wake(),
     };
 
+    const sealed = await sealPlainHeaders(app.database.db, options.encryptionKey);
+    if (sealed > 0) log.info({ endpoints: sealed }, 'encrypted stored custom headers at rest');
+
     await app.register(async (scope) => {
-      scope.addHook('preHandler', app.requireApiToken);
+      scope.addHook('onRequest', app.requireApiToken);
       await endpointRoutes(scope, service);
       await deliveryRoutes(scope, service);
       await queueRoutes(scope, service);
@@ -132,3 +138,16 @@ export const outboundPlugin = fp<OutboundPluginOptions>(
     dependencies: ['hookline-database', 'hookline-metrics', 'hookline-readiness', 'hookline-api-auth'],
   },
 );
+
+/**
+ * Encrypts custom header values stored before they were encrypted at rest. Done by the
+ * application at startup because only it holds ENCRYPTION_KEY; idempotent, and safe when several
+ * instances start at once (each row is replaced only if unchanged since it was read).
+ */
+async function sealPlainHeaders(db: Db, key: Buffer): Promise<number> {
+  let sealed = 0;
+  for (const row of await listEndpointsWithPlainHeaders(db)) {
+    if (await replaceEndpointHeaders(db, row.id, row.headers, sealHeaders(row.headers, key))) sealed += 1;
+  }
+  return sealed;
+}

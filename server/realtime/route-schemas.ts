@@ -19,6 +19,21 @@ export function tokenRouteSchema(body: z.ZodType) {
   };
 }
 
+/** `POST /api/realtime/tokens/refresh`: a valid connection token mints its successor. */
+export const refreshRouteSchema = {
+  tags: ['realtime'],
+  summary: 'Exchange a valid connection token for its successor: same accounts, fresh expiry',
+  security: [{ connectionToken: [] }],
+  response: {
+    200: z.object({
+      token: z.string(),
+      expiresAt: z.string().describe('ISO 8601'),
+      accountIds: z.array(z.string()).nullable().describe('null: every account'),
+    }),
+    ...errorResponses(401, 429),
+  },
+};
+
 /**
  * `GET /ws/messages`, described as what it is over HTTP: an upgrade to a WebSocket, or a refusal
  * before it. The frames, close codes and resume rules are in docs/realtime.md.

@@ -72,7 +72,13 @@ export function registerSocketRoute(app: FastifyInstance, options: SocketRouteOp
           details: { origin: request.headers.origin },
         });
       }
-      const grant = await verifyRealtimeToken(options.jwtSecret, query.data.token);
+      let grant: RealtimeGrant;
+      try {
+        grant = await verifyRealtimeToken(options.jwtSecret, query.data.token);
+      } catch (error) {
+        if (!(error instanceof HooklineError)) throw error;
+        return app.rejectCredentials(request, reply, error);
+      }
       if (!request.ws) return;
       const open = openPerToken.get(grant.tokenId) ?? 0;
       if (open >= maxPerToken) {

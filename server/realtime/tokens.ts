@@ -55,17 +55,22 @@ export function mintDevRealtimeToken(secret: string, ttlSeconds: number) {
   return sign(secret, { all: true }, ttlSeconds);
 }
 
-/**
- * Verifies signature (HS256 only), issuer, audience and expiry. Any failure is one
- * `HL_ERR_UNAUTHORIZED`; `details.reason` tells an expired token (mint a new one) from a bad one.
- */
-export async function verifyRealtimeToken(secret: string, token: string | undefined): Promise<RealtimeGrant> {
+/** Claims every token has, set by {@link sign}; a successor gets fresh ones. */
+const REGISTERED_CLAIMS = new Set(['iss', 'aud', 'jti', 'iat', 'exp', 'nbf', 'sub']);
+
+interface VerifiedToken {
+  grant: RealtimeGrant;
+  /** Everything the token says, registered claims included. */
+  payload: Record<string, unknown>;
+}
+
+async function verify(secret: string, token: string | undefined): Promise<VerifiedToken> {
   if (!token) {
     throw new HooklineError('HL_ERR_UNAUTHORIZED', 'Missing connection token (?token=…)', {
       details: { reason: 'missing' },
     });
   }
-  let payload: unknown;
+  let payload: Record<string, unknown>;
   try {
     ({ payload } = await jwtVerify(token, key(secret), {
       algorithms: ['HS256'],
@@ -89,22 +94,52 @@ export async function verifyRealtimeToken(secret: string, token: string | undefi
   const { jti, exp } = claims.data;
   const scope: RealtimeScope =
     'acc' in claims.data ? { kind: 'accounts', accountIds: new Set(claims.data.acc) } : { kind: 'all' };
-  return { scope, tokenId: jti, expiresAt: exp };
+  return { grant: { scope, tokenId: jti, expiresAt: exp }, payload };
 }
 
-/** Lifetime of the dev token in the printed inbox URL. */
-export const DEV_TOKEN_TTL_SECONDS = 24 * 3600;
+/**
+ * Verifies signature (HS256 only), issuer, audience and expiry. Any failure is one
+ * `HL_ERR_UNAUTHORIZED`; `details.reason` tells an expired token (mint a new one) from a bad one.
+ */
+export async function verifyRealtimeToken(secret: string, token: string | undefined): Promise<RealtimeGrant> {
+  return (await verify(secret, token)).grant;
+}
+
+/**
+ * Mints the successor of a valid token: every claim it has (accounts, `all`, scopes) kept, a new
+ * `jti`, and a fresh expiry as far ahead as the original lifetime (`exp - iat`), clamped to
+ * 60 s..`maxTtlSeconds`. Throws like {@link verifyRealtimeToken} for an invalid or expired one.
+ */
+export async function refreshRealtimeToken(secret: string, token: string | undefined, maxTtlSeconds: number) {
+  const { grant, payload } = await verify(secret, token);
+  const claims = Object.fromEntries(Object.entries(payload).filter(([name]) => !REGISTERED_CLAIMS.has(name)));
+  const lifetime = typeof payload.iat === 'number' ? grant.expiresAt - payload.iat : maxTtlSeconds;
+  const ttlSeconds = Math.min(maxTtlSeconds, Math.max(60, lifetime));
+  return { ...(await sign(secret, claims, ttlSeconds)), grant };
+}
+
+/**
+ * Lifetime of the dev token in the printed inbox URL: minutes, so a log line holding it is stale
+ * soon after; the inbox page refreshes it for as long as it stays open.
+ */
+export const DEV_TOKEN_TTL_SECONDS = 15 * 60;
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
+/** Whether HOST only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host);
+}
+
 /**
  * The inbox URL server/main.ts prints on start. Only when listening on loopback does it carry an
- * all-accounts dev token: on any other address the log line would hand every account's messages
- * to whoever reads the logs, so there the host app mints scoped tokens instead.
+ * all-accounts dev token, valid {@link DEV_TOKEN_TTL_SECONDS}: on any other address the log line
+ * would hand every account's messages to whoever reads the logs, so there the URL has no token
+ * (see {@link isLoopbackHost}) and the host app mints scoped tokens instead.
  */
 export async function inboxUrl(listenAddress: string, host: string, secret: string): Promise<string> {
   const url = new URL('/', listenAddress);
-  if (!LOOPBACK_HOSTS.has(host)) return url.toString();
+  if (!isLoopbackHost(host)) return url.toString();
   const { token } = await mintDevRealtimeToken(secret, DEV_TOKEN_TTL_SECONDS);
   url.searchParams.set('token', token);
   return url.toString();

@@ -109,6 +109,57 @@ describe('parseConfig: provider registration (issue 4)', () => {
     expect(error.code).toBe('HL_ERR_CONFIG');
     expect(error.details).toEqual({ variables: [name] });
   });
+
+  it('never echoes the password of an invalid DATABASE_URL, nor any URL credential', () => {
+    for (const value of [
+      'mysql://hookline:hunter2-secret@db:3306/hookline',
+      'postgres://hookline:hunter2-secret@d b:5432/hookline',
+      'postgres://hookline:hunter2-secret',
+      'hookline:hunter2-secret@db',
+    ]) {
+      const error = configError({ DATABASE_URL: value });
+      expect(error.message).toContain('DATABASE_URL:');
+      expect(error.message).not.toContain('hunter2');
+    }
+    expect(configError({ WEBHOOK_BASE_URL: 'ftp://u:hunter2@hooks.example.com' }).message).not.toContain(
+      'hunter2',
+    );
+  });
+
+  it('reads TRUST_PROXY in fastify’s forms and METRICS_TOKEN, with the documented defaults', () => {
+    expect(parseConfig({})).toMatchObject({
+      TRUST_PROXY: false,
+      AUTH_FAILURE_LIMIT: 30,
+      AUTH_FAILURE_WINDOW_SECONDS: 60,
+    });
+    expect(parseConfig({}).METRICS_TOKEN).toBeUndefined();
+    expect(parseConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(parseConfig({ TRUST_PROXY: 'false' }).TRUST_PROXY).toBe(false);
+    expect(parseConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(parseConfig({ TRUST_PROXY: '10.0.0.1, 10.1.0.0/16,::1,fd00::/8,loopback' }).TRUST_PROXY).toEqual([
+      '10.0.0.1',
+      '10.1.0.0/16',
+      '::1',
+      'fd00::/8',
+      'loopback',
+    ]);
+  });
+
+  it.each([
+    ['TRUST_PROXY', 'yes please'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', '10.0.0.1,proxy.example.com'],
+    ['METRICS_TOKEN', 'short'],
+    ['AUTH_FAILURE_LIMIT', '0'],
+    ['AUTH_FAILURE_WINDOW_SECONDS', 'a minute'],
+  ])('rejects %s=%j with HL_ERR_CONFIG naming the variable', (name, value) => {
+    const error = configError({ [name]: value });
+    expect(error.details).toEqual({ variables: [name] });
+  });
+
+  it('never echoes an invalid METRICS_TOKEN', () => {
+    expect(configError({ METRICS_TOKEN: 'short' }).message).not.toContain('short"');
+  });
 });
 
 describe('parseConfig: HTTP timeouts and client frame limits (issue 17)', () => {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -144,6 +144,46 @@ describe('server/main.ts as a process', () => {
     GATEWAY_TEST_TIMEOUT_MS,
   );
 
+  it(
+    'creates every file and directory in DATA_DIR owner-only',
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'hookline-modes-'));
+      const gateway = await startGateway({ DATA_DIR: dataDir });
+      expect(await stop(gateway.child)).toBe(0);
+      const entries = await readdir(dataDir, { recursive: true });
+      expect(entries.length).toBeGreaterThan(2);
+      // As root the embedded server runs as 'postgres', which may pass through DATA_DIR (search
+      // only, never read); a Unix socket's access is its 0700 directory's.
+      const passable = process.getuid?.() === 0 ? 0o001 : 0;
+      const loose: string[] = [];
+      for (const entry of ['.', ...entries]) {
+        const info = await stat(join(dataDir, entry));
+        if (info.isSocket()) continue;
+        const allowed = entry === '.' ? passable : 0;
+        if ((info.mode & 0o077 & ~allowed) !== 0) loose.push(`${entry} ${(info.mode & 0o777).toString(8)}`);
+      }
+      expect(loose).toEqual([]);
+    },
+    GATEWAY_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'prints no token when listening beyond loopback, but how to mint one',
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'hookline-public-'));
+      const gateway = await startGateway({ DATA_DIR: dataDir, HOST: '0.0.0.0' });
+      try {
+        const line = await waitFor(() => /Inbox: [^"]+/.exec(gateway.output())?.[0], 'the inbox line');
+        expect(line).toContain('POST ');
+        expect(line).toContain('/api/realtime/tokens');
+        expect(gateway.output()).not.toMatch(/token=ey/);
+      } finally {
+        expect(await stop(gateway.child)).toBe(0);
+      }
+    },
+    GATEWAY_TEST_TIMEOUT_MS,
+  );
+
   it('refuses bad configuration with one line naming the variable, exit code 1', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
       env: { PATH: process.env.PATH ?? '', PORT: 'not-a-port' },
@@ -169,7 +209,10 @@ describe('server/main.ts as a process', () => {
           'the inbox line',
         );
         const token = new URL(inbox).searchParams.get('token');
-        expect(decodeJwt(token ?? '')).toMatchObject({ all: true });
+        const claims = decodeJwt(token ?? '');
+        expect(claims).toMatchObject({ all: true });
+        // Logs are shipped and kept: the token in them is short-lived, minutes not a day.
+        expect(claims.exp! - claims.iat!).toBeLessThanOrEqual(15 * 60);
         const socket = new WebSocket(`${gateway.url.replace('http', 'ws')}/ws/messages?token=${token}`);
         const hello = await new Promise<string>((resolve, reject) => {
           socket.once('message', (data) => resolve(data.toString()));

@@ -1,9 +1,9 @@
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../server/config.js';
-import { resolveSecrets } from '../../server/secrets.js';
+import { ensureOwnerOnlyDir, resolveSecrets } from '../../server/secrets.js';
 
 const freshDataDir = () => mkdtemp(join(tmpdir(), 'hookline-secrets-'));
 
@@ -60,5 +60,27 @@ describe('resolveSecrets', () => {
     await expect(resolveSecrets(parseConfig({ DATA_DIR: dataDir }))).rejects.toMatchObject({
       code: 'HL_ERR_CONFIG',
     });
+  });
+});
+
+describe('ensureOwnerOnlyDir', () => {
+  it('creates DATA_DIR 0700 and takes group and world access away from an existing one', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'hookline-dir-'));
+    const fresh = join(parent, 'fresh', 'data');
+    await ensureOwnerOnlyDir(fresh);
+    expect((await stat(fresh)).mode & 0o777).toBe(0o700);
+
+    const loose = join(parent, 'loose');
+    await mkdir(loose);
+    await chmod(loose, 0o755);
+    await ensureOwnerOnlyDir(loose);
+    expect((await stat(loose)).mode & 0o777).toBe(0o700);
+  });
+
+  it('is applied to an existing DATA_DIR when secrets are generated into it', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'hookline-loose-'));
+    await chmod(dataDir, 0o777);
+    await resolveSecrets(parseConfig({ DATA_DIR: dataDir }));
+    expect((await stat(dataDir)).mode & 0o077).toBe(0);
   });
 });

@@ -83,6 +83,12 @@ export const registrationPlugin = fp<RegistrationPluginOptions>(
       if (tunnelFailure) return { state: 'failed', reason: tunnelFailure, attempts: 0 };
       return loop?.status ?? { state: 'disabled', attempts: 0 };
     };
+    /** /readyz shows a stable code; the provider's or the tunnel's own words are in the log. */
+    const readinessReason = (current: RegistrationStatus): string => {
+      if (tunnelFailure) return 'tunnel_failed';
+      if (current.state === 'failed') return 'provider_rejected';
+      return current.attempts > 0 ? 'provider_unavailable' : 'registering';
+    };
     app.decorate('registration', {
       get status() {
         return status();
@@ -105,8 +111,9 @@ export const registrationPlugin = fp<RegistrationPluginOptions>(
     app.addReadinessCheck('registration', {
       critical: false,
       run: () => {
-        const { state, reason } = status();
-        return { ok: state === 'ok' || state === 'disabled', state, ...(reason ? { reason } : {}) };
+        const current = status();
+        const ok = current.state === 'ok' || current.state === 'disabled';
+        return { ok, state: current.state, ...(ok ? {} : { reason: readinessReason(current) }) };
       },
     });
 

@@ -29,8 +29,11 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-/** Starts the gateway with its secrets set, private endpoints refused (SSRF guard on), debug logs. */
-export async function startGateway(databaseUrl: string): Promise<Gateway> {
+/**
+ * Starts the gateway with its secrets set, private endpoints refused (SSRF guard on), debug logs;
+ * `env` overrides any of it.
+ */
+export async function startGateway(databaseUrl: string, env: Record<string, string> = {}): Promise<Gateway> {
   const created = await createPostgresTestDatabase(databaseUrl, inject('postgresTemplate'));
   const secrets: GatewaySecrets = {
     inbound: `hlin_${randomBytes(24).toString('base64url')}`,
@@ -50,6 +53,10 @@ export async function startGateway(databaseUrl: string): Promise<Gateway> {
       LOG_LEVEL: 'debug',
       // Token expiry is enforced at heartbeats: a fast one lets the 4001 test finish in seconds.
       REALTIME_HEARTBEAT_INTERVAL_MS: '1000',
+      // Every forged credential must get its own check's answer (401 and its reason), not the
+      // 429 the failure limit gives an address after 30 of them.
+      AUTH_FAILURE_LIMIT: '1000000',
+      ...env,
     },
     keepOutputChars: Number.POSITIVE_INFINITY,
   });

@@ -20,11 +20,65 @@ describe.each(testDatabaseKinds())('health and readiness on %s', (kind) => {
     expect(response.json()).toMatchObject({ status: 'ready', checks: { database: { ok: true } } });
   });
 
+  it('GET /readyz names a failing check with a reason code, never its error text', async () => {
+    t.app.addReadinessCheck('throws', {
+      critical: true,
+      run: () => {
+        throw new Error('connect ECONNREFUSED postgres://hookline:hunter2@db:5432');
+      },
+    });
+    t.app.addReadinessCheck('wordy', {
+      critical: false,
+      run: () => ({ ok: false, state: 'failed', reason: 'Unipile said: invalid key sk_live_x' }),
+    });
+    try {
+      const response = await t.app.inject({ method: 'GET', url: '/readyz' });
+      expect(response.statusCode).toBe(503);
+      expect(response.json().error.details).toMatchObject({
+        failed: ['throws'],
+        checks: {
+          throws: { ok: false, reason: 'check_failed' },
+          wordy: { ok: false, state: 'failed', reason: 'check_failed' },
+        },
+      });
+      expect(response.body).not.toMatch(/ECONNREFUSED|hunter2|sk_live|Unipile said/);
+    } finally {
+      t.app.addReadinessCheck('throws', { critical: false, run: () => ({ ok: true }) });
+      t.app.addReadinessCheck('wordy', { critical: false, run: () => ({ ok: true }) });
+    }
+  });
+
   it('GET /metrics serves Prometheus text with process metrics', async () => {
     const response = await t.app.inject({ method: 'GET', url: '/metrics' });
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toContain('text/plain');
     expect(response.body).toContain('hookline_process_cpu_user_seconds_total');
+  });
+});
+
+describe.each(testDatabaseKinds())('GET /metrics with METRICS_TOKEN on %s', (kind) => {
+  const token = 'metrics-token-0123456789';
+  const t = useTestApp(kind, { env: { METRICS_TOKEN: token } });
+
+  it('requires the token as a bearer, and serves the event-loop delay with it', async () => {
+    const without = await t.app.inject({ method: 'GET', url: '/metrics' });
+    expect(without.statusCode).toBe(401);
+    expect(without.json().error.code).toBe('HL_ERR_UNAUTHORIZED');
+    const wrong = await t.app.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: 'Bearer not-the-token' },
+    });
+    expect(wrong.statusCode).toBe(401);
+    const right = await t.app.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(right.statusCode).toBe(200);
+    expect(right.body).toContain('hookline_nodejs_eventloop_lag_p99_seconds');
+    // Health and readiness stay open: orchestrators probe them without credentials.
+    expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
   });
 });
 
@@ -52,7 +106,10 @@ describePostgres('readiness when Postgres goes away and comes back', () => {
     expect(down.json()).toMatchObject({
       error: {
         code: 'HL_ERR_UNAVAILABLE',
-        details: { failed: ['database'], checks: { database: { ok: false } } },
+        details: {
+          failed: ['database'],
+          checks: { database: { ok: false, state: 'failed', reason: 'database_unreachable' } },
+        },
       },
     });
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);

@@ -24,7 +24,13 @@ describe.each(testDatabaseKinds())('endpoints API on %s', (kind) => {
     const response = await post(valid);
     expect(response.statusCode).toBe(201);
     const created = response.json();
-    expect(created).toMatchObject({ ...valid, enabled: true, disabledReason: null, failingSince: null });
+    expect(created).toMatchObject({
+      ...valid,
+      headers: { 'X-Team': '********' },
+      enabled: true,
+      disabledReason: null,
+      failingSince: null,
+    });
     expect(created.id).toMatch(/^ep_/);
     expect(created.secret).toMatch(/^whsec_/);
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { decodeJwt } from 'jose';
+import { decodeJwt, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { verifyRealtimeToken } from '../../../server/realtime/tokens.js';
+import { mintDevRealtimeToken, verifyRealtimeToken } from '../../../server/realtime/tokens.js';
 import { apiAuth, TEST_SECRETS, useTestApp } from '../../support/app.js';
 import { testDatabaseKinds } from '../../support/databases.js';
 
@@ -62,5 +62,80 @@ describe.each(testDatabaseKinds())('POST /api/realtime/tokens on %s', (kind) => 
       }),
       { numRuns: 50 },
     );
+  });
+});
+
+describe.each(testDatabaseKinds())('POST /api/realtime/tokens/refresh on %s', (kind) => {
+  const t = useTestApp(kind, { env: { REALTIME_TOKEN_MAX_TTL_SECONDS: '3600' } });
+  const secret = TEST_SECRETS.realtimeJwtSecret;
+
+  const refresh = (token: string | undefined) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/realtime/tokens/refresh',
+      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    });
+
+  it('mints the successor of a valid token: same accounts, a new id, a fresh expiry as long', async () => {
+    const minted = await t.app.inject({
+      method: 'POST',
+      url: '/api/realtime/tokens',
+      headers: apiAuth,
+      payload: { accountIds: ['acc-a', 'acc-b'], ttlSeconds: 600 },
+    });
+    const first = minted.json().token as string;
+    const response = await refresh(first);
+    expect(response.statusCode).toBe(200);
+    const body = response.json() as { token: string; expiresAt: string; accountIds: string[] };
+    expect(body.accountIds).toEqual(['acc-a', 'acc-b']);
+    const before = decodeJwt(first);
+    const after = decodeJwt(body.token);
+    expect(after.acc).toEqual(['acc-a', 'acc-b']);
+    expect(after.jti).not.toBe(before.jti);
+    expect(after.exp! - after.iat!).toBe(600);
+    expect(after.exp!).toBeGreaterThanOrEqual(before.exp!);
+    expect(new Date(body.expiresAt).getTime()).toBe(after.exp! * 1000);
+    const grant = await verifyRealtimeToken(secret, body.token);
+    expect(grant.scope).toEqual({ kind: 'accounts', accountIds: new Set(['acc-a', 'acc-b']) });
+  });
+
+  it('keeps every claim the token has (an all-accounts dev token, scopes)', async () => {
+    const { token: dev } = await mintDevRealtimeToken(secret, 900);
+    const fromDev = await refresh(dev);
+    expect(fromDev.statusCode).toBe(200);
+    expect(fromDev.json().accountIds).toBeNull();
+    expect(decodeJwt(fromDev.json().token)).toMatchObject({ all: true });
+    expect(decodeJwt(fromDev.json().token).acc).toBeUndefined();
+
+    const scoped = await new SignJWT({ acc: ['acc-a'], scopes: ['read', 'send'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('hookline')
+      .setAudience('hookline:realtime')
+      .setJti('scoped-1')
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(new TextEncoder().encode(secret));
+    const fromScoped = await refresh(scoped);
+    expect(fromScoped.statusCode).toBe(200);
+    expect(decodeJwt(fromScoped.json().token)).toMatchObject({ acc: ['acc-a'], scopes: ['read', 'send'] });
+  });
+
+  it('refuses a missing, forged, expired or API token with 401, body unread', async () => {
+    const expired = await new SignJWT({ acc: ['acc-a'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('hookline')
+      .setAudience('hookline:realtime')
+      .setJti('old')
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
+      .sign(new TextEncoder().encode(secret));
+    const forged = (await mintDevRealtimeToken('another-secret-0123456789abcdef0123', 900)).token;
+    for (const token of [undefined, forged, expired, TEST_SECRETS.apiToken]) {
+      const response = await refresh(token);
+      expect(response.statusCode).toBe(401);
+      expect(response.json().error.code).toBe('HL_ERR_UNAUTHORIZED');
+    }
+    const expiredAnswer = await refresh(expired);
+    expect(expiredAnswer.json().error.details).toEqual({ reason: 'expired' });
   });
 });

@@ -163,8 +163,9 @@ describe('provider registration at startup', () => {
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toMatchObject({
-      checks: { registration: { ok: false, state: 'failed', reason: expect.stringContaining('401') } },
+      checks: { registration: { ok: false, state: 'failed', reason: 'provider_rejected' } },
     });
+    expect(ready.body).not.toContain('missing_credentials');
     expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toContain(
       'hookline_registration_state{state="failed"} 1',
     );
