@@ -89,8 +89,12 @@ export class EmbeddedCluster {
     const user = await serverUser();
     const binaries = await postgresBinaries();
     await assertServerUserCanReach(binaries.postgres, user);
-    // DATA_DIR itself is made passable below (letServerUserThrough); what lies above it is not ours.
+    // What lies above DATA_DIR is not ours to change: it must already be passable.
     await assertServerUserCanReach(dirname(this.directory), user);
+    // DATA_DIR is ours; it is put back to 0700 at every start (server/secrets.ts), so the server
+    // user's search bit is restored at every start too, not only when the cluster is made.
+    await mkdir(dirname(this.directory), { recursive: true, mode: 0o700 });
+    await letServerUserThrough(dirname(this.directory), user);
     const initialised = await this.initialise(binaries.initdb, user);
     await this.checkMajorVersion(binaries.major);
     await this.handleLeftOverServer();
@@ -108,8 +112,6 @@ export class EmbeddedCluster {
   private async initialise(initdb: string, user: ServerUser): Promise<boolean> {
     if (await exists(join(this.directory, 'PG_VERSION'))) return false;
     const parent = dirname(this.directory);
-    await mkdir(parent, { recursive: true, mode: 0o700 });
-    await letServerUserThrough(parent, user);
     await removeAbandonedInits(parent, basename(this.directory));
     // initdb into a directory of its own, renamed into place when complete: a process killed
     // mid-initdb leaves no half-made cluster behind under the real name.
