@@ -2,7 +2,12 @@ import ReconnectingWebSocketModule from 'reconnecting-websocket';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import type { ConnectionStatus, Envelope, RealtimeEvents } from './types.js';
 
-export { createTokenRefresher, type TokenRefresher, type TokenRefresherOptions } from './token-refresh.js';
+export {
+  createTokenRefresher,
+  type TokenRefresher,
+  type TokenRefresherOptions,
+  tokenTimes,
+} from './token-refresh.js';
 export type * from './types.js';
 
 type ReconnectingWebSocketClass = typeof import('reconnecting-websocket').default;

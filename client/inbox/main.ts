@@ -1,5 +1,10 @@
-import { createRealtimeClient, type Envelope, type NewMessageData } from '../realtime.js';
-import { createTokenRefresher, tokenTimes } from '../token-refresh.js';
+import {
+  createRealtimeClient,
+  createTokenRefresher,
+  type Envelope,
+  type NewMessageData,
+  tokenTimes,
+} from '../realtime.js';
 import { ApiError, type ChatSummary, createApi } from './api.js';
 import {
   appendMessage,
