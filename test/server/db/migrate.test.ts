@@ -19,6 +19,8 @@ const EXPECTED_TABLES = [
   'messages',
   'outbound_pauses',
   'realtime_events',
+  'send_requests',
+  'sends',
 ];
 
 async function tables(database: Database): Promise<string[]> {
