@@ -137,11 +137,8 @@ describe.each(testDatabaseKinds())('send routes on %s', (kind) => {
         await send(t.app, chatId, { accountId: account.id, text: 'subscribers see it' })
       ).json();
       await waitForStatus(t.app, chatId, localId, 'sent');
-      const received = await waitFor(
-        () => sink.received.length > 0 && sink.received,
-        'message.sent delivered',
-      );
-      const body = JSON.parse(received[0]!.body);
+      const first = await waitFor(() => sink.received[0], 'message.sent delivered');
+      const body = JSON.parse(first.body);
       expect(body).toMatchObject({
         type: 'message.sent',
         data: { localId, status: 'sent', text: 'subscribers see it' },
