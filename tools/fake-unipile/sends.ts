@@ -43,6 +43,8 @@ export interface FakeSends {
   echoFirst(on: boolean): void;
   /** Answers a 201 as a one-element list, as some integrations see it. Default false. */
   answerAsList(on: boolean): void;
+  /** Runs `hook` with each accepted message just before its 201 is written (chaos tests kill the gateway there). */
+  beforeAnswer(hook: ((message: FakeSentMessage) => void) | undefined): void;
   /** Registers `POST` and `GET /chats/:chat_id/messages` on the fake's `/api/v1` scope. */
   routes(api: FastifyInstance): void;
   /** Registers `POST /_fake/sends {mode, count, echo, echoDelayMs}` on the fake's root. */
@@ -60,6 +62,7 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
   let echoDelayMs = options.echoDelayMs ?? 50;
   let asList = false;
   let echoBeforeAnswer = false;
+  let answerHook: ((message: FakeSentMessage) => void) | undefined;
   const held = new Set<() => void>();
 
   const hold = () =>
@@ -107,6 +110,9 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
     },
     answerAsList(on) {
       asList = on;
+    },
+    beforeAnswer(hook) {
+      answerHook = hook;
     },
     routes(api) {
       api.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (request, body, done) => {
@@ -171,6 +177,7 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
           return reply.status(504).send({ status: 504, title: 'Released' });
         }
         if (echo && echoBeforeAnswer) await options.deliver(echoPayload(message));
+        answerHook?.(message);
         const answer = { object: 'MessageSent', message_id: message.id };
         return reply.status(201).send(asList ? [answer] : answer);
       });
