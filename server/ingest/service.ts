@@ -141,9 +141,9 @@ export class IngestService {
 
   async #commit(items: IngestItem[]): Promise<ItemResult[]> {
     const timer = this.#commitSeconds.startTimer();
-    await this.#settleEchoes(items);
     for (let attempt = 1; ; attempt++) {
       try {
+        await this.#settleEchoes(items);
         const outcome = await applyBatch(this.#options.database.db, items, {
           provider: 'unipile',
           statusDedupeSeconds: this.#options.statusDedupeSeconds ?? 600,

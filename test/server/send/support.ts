@@ -14,8 +14,9 @@ import { postWebhook } from '../../support/webhooks.js';
 export const SEND_TEST_ENV = {
   SEND_RETRY_MIN_MS: '20',
   SEND_LOOKUP_DELAY_MS: '50',
-  SEND_TIMEOUT_MS: '2000',
-  SEND_LEASE_MS: '10000',
+  // Long enough that a cold first request on a loaded machine is not taken for a timeout.
+  SEND_TIMEOUT_MS: '5000',
+  SEND_LEASE_MS: '15000',
   SEND_POLL_INTERVAL_MS: '20',
 };
 
