@@ -7,10 +7,17 @@ export interface Sender {
   profileUrl: string | null;
 }
 
+/** Status of a message sent through Hookline (docs/sending.md). */
+export type SendStatus = 'pending' | 'sent' | 'failed' | 'unknown';
+
 export interface NewMessageData {
   accountId: string;
   chatId: string;
-  messageId: string;
+  /** Null for a message sent through Hookline until the provider's id is known. */
+  messageId: string | null;
+  /** Set on a message sent through Hookline. */
+  localId?: string;
+  status?: SendStatus;
   text: string | null;
   sender: Sender | null;
   isSender: boolean;
@@ -23,8 +30,12 @@ export interface NewMessageData {
 export interface UpdatedMessageData {
   accountId: string;
   chatId: string;
-  messageId: string;
-  change: 'edited' | 'reaction' | 'read' | 'delivered';
+  messageId: string | null;
+  change: 'edited' | 'reaction' | 'read' | 'delivered' | 'status';
+  /** With `change: 'status'`: the sent message's local id, status, and the reason of a failure. */
+  localId?: string;
+  status?: SendStatus;
+  error?: string;
   text: string | null;
   reactions: unknown[];
   editedAt: string | null;

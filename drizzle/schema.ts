@@ -117,12 +117,20 @@ export const messages = pgTable(
     deletedAt: at('deleted_at'),
     readAt: at('read_at'),
     deliveredAt: at('delivered_at'),
+    /**
+     * Set on a message sent through Hookline: its local id, which `id` equals until the provider's
+     * message id is known (docs/sending.md).
+     */
+    localId: text('local_id'),
+    /** `pending`, `sent`, `failed` or `unknown` for a message sent through Hookline; else null. */
+    sendStatus: text('send_status'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (table) => [
     primaryKey({ columns: [table.accountId, table.id] }),
     index('messages_chat_sent_idx').on(table.accountId, table.chatId, table.sentAt, table.id),
+    uniqueIndex('messages_local_id_idx').on(table.localId).where(sql`${table.localId} is not null`),
   ],
 );
 
@@ -232,4 +240,57 @@ export const deliveryAttempts = pgTable(
     responseBodyExcerpt: text('response_body_excerpt'),
   },
   (table) => [index('delivery_attempts_delivery_idx').on(table.deliveryId, table.attemptedAt)],
+);
+
+/**
+ * The send queue: one row per message a user sent through Hookline (docs/sending.md). Claimed
+ * with `FOR UPDATE SKIP LOCKED` like deliveries. `status`: `queued`, `claimed` (leased, nothing
+ * written yet), `sending` (the attempt is recorded and the request may have been written),
+ * `sent`, `failed` (refused, not retried) or `unknown` (maybe sent: settled by the echo or a
+ * lookup, never resent blindly).
+ */
+export const sends = pgTable(
+  'sends',
+  {
+    localId: text('local_id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    chatId: text('chat_id').notNull(),
+    text: text('text').notNull(),
+    quoteId: text('quote_id'),
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** When the worker may next claim it: a retry, a lease end, or the lookup of an unknown send. */
+    nextAttemptAt: at('next_attempt_at').notNull().defaultNow(),
+    leaseExpiresAt: at('lease_expires_at'),
+    /** Written before the request is: set means the provider may have the message. */
+    attemptStartedAt: at('attempt_started_at'),
+    providerMessageId: text('provider_message_id'),
+    /** How it settled: `response`, `echo` or `lookup`. */
+    settledBy: text('settled_by'),
+    lastError: text('last_error'),
+    lastStatusCode: integer('last_status_code'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [
+    index('sends_due_idx')
+      .on(table.nextAttemptAt)
+      .where(sql`${table.status} in ('queued', 'claimed', 'sending', 'unknown')`),
+    index('sends_open_chat_idx')
+      .on(table.accountId, table.chatId, table.createdAt)
+      .where(sql`${table.status} in ('sending', 'unknown')`),
+  ],
+);
+
+/** `Idempotency-Key` of send requests: the first answer, replayed for 24 hours. */
+export const sendRequests = pgTable(
+  'send_requests',
+  {
+    accountId: text('account_id').notNull(),
+    key: text('key').notNull(),
+    localId: text('local_id').notNull(),
+    response: jsonb('response').notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [primaryKey({ columns: [table.accountId, table.key] })],
 );

@@ -23,6 +23,7 @@ import { outboundPlugin } from './outbound/plugin.js';
 import { registrationPlugin } from './providers/unipile/plugin.js';
 import { realtimePlugin } from './realtime/plugin.js';
 import type { Secrets } from './secrets.js';
+import { sendPlugin } from './send/plugin.js';
 import type { Tunnel } from './tunnel/tunnel.js';
 
 declare module 'fastify' {
@@ -128,6 +129,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     overlapMinBatch: options.config.INGEST_OVERLAP_MIN_BATCH,
     overlapMaxWaitMs: options.config.INGEST_OVERLAP_MAX_WAIT_MS,
     statusDedupeSeconds: options.config.INGEST_STATUS_DEDUPE_SECONDS,
+    echoMatchSeconds: options.config.SEND_ECHO_MATCH_SECONDS,
   });
 
   await app.register(chatsRoutes, {
@@ -137,6 +139,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(inboxRoutes);
   await app.register(realtimePlugin, { jwtSecret: options.secrets.realtimeJwtSecret });
   await app.register(outboundPlugin, { encryptionKey: options.secrets.encryptionKey });
+  await app.register(sendPlugin, {
+    apiToken: options.secrets.apiToken,
+    realtimeJwtSecret: options.secrets.realtimeJwtSecret,
+  });
 
   app.addReadinessCheck('database', {
     critical: true,

@@ -210,6 +210,27 @@ const envSchema = z
     OUTBOUND_SECRET_OVERLAP_MS: integer(86_400_000, 0, 30 * 86_400_000),
     /** An endpoint whose every attempt failed for this long is disabled. Default 432000000 ms (5 days). */
     OUTBOUND_DISABLE_AFTER_MS: integer(5 * 86_400_000, 1000, 365 * 86_400_000),
+    // sending through the provider (docs/sending.md)
+    /** Run the send worker in this instance. Default true. */
+    SEND_WORKER_ENABLED: booleanFlag(true),
+    /** Sends in flight per instance. Default 16. */
+    SEND_CONCURRENCY: integer(16, 1, 1000),
+    /** How long one send request may take before it counts as `unknown`. Default 15000 ms. */
+    SEND_TIMEOUT_MS: integer(15_000, 50, 120_000),
+    /** How long a claimed send stays owned by its worker; must exceed the timeout. Default 60000 ms. */
+    SEND_LEASE_MS: integer(60_000, 100, 3_600_000),
+    /** Polling fallback for due sends, retries and lookups. Default 1000 ms. */
+    SEND_POLL_INTERVAL_MS: integer(1000, 10, 60_000),
+    /** First retry delay after a 429 or a connection refused (doubles each time, up to 5 min). Default 1000 ms. */
+    SEND_RETRY_MIN_MS: integer(1000, 10, 600_000),
+    /** Attempts before a send that keeps being throttled or unreachable is `failed`. Default 8. */
+    SEND_MAX_ATTEMPTS: integer(8, 1, 100),
+    /** How long after an ambiguous attempt the chat's messages are looked up, if no echo settled it. Default 30000 ms. */
+    SEND_LOOKUP_DELAY_MS: integer(30_000, 10, 3_600_000),
+    /** An echo matches an open send with the same text created within this many seconds. Default 300. */
+    SEND_ECHO_MATCH_SECONDS: integer(300, 1, 86_400),
+    /** How long an `Idempotency-Key` replays its first answer. Default 24 hours. */
+    SEND_IDEMPOTENCY_HOURS: integer(24, 1, 720),
   })
   .refine((env) => env.HTTP_HEADERS_TIMEOUT_MS <= env.HTTP_REQUEST_TIMEOUT_MS, {
     path: ['HTTP_HEADERS_TIMEOUT_MS'],

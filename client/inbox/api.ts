@@ -14,7 +14,9 @@ export interface ChatSummary {
 export interface MessageItem {
   accountId: string;
   chatId: string;
-  messageId: string;
+  messageId: string | null;
+  localId?: string;
+  status?: 'pending' | 'sent' | 'failed' | 'unknown';
   text: string | null;
   sender: { name: string | null } | null;
   isSender: boolean;

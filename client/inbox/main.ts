@@ -6,16 +6,19 @@ import {
   tokenTimes,
 } from '../realtime.js';
 import { ApiError, type ChatSummary, createApi } from './api.js';
+import { mountComposer } from './composer.js';
 import {
   appendMessage,
   chatKey,
   chatName,
   renderChats,
   renderConversation,
+  setRetryHandler,
   setView,
   showConnection,
   showNotice,
   updateMessage,
+  updateSendStatus,
 } from './view.js';
 
 /**
@@ -100,7 +103,7 @@ function onNewMessage(envelope: Envelope<'message:new'>): void {
 
 /** The chat list follows an edit or a deletion of the message a chat shows, as the server does. */
 function followLastMessage(
-  data: { accountId: string; chatId: string; messageId: string },
+  data: { accountId: string; chatId: string; messageId: string | null },
   preview: string | null,
 ) {
   const chat = chats.get(chatKey(data));
@@ -162,9 +165,29 @@ function start(realtimeToken: string): void {
   });
   realtime.on('message:new', onNewMessage);
   realtime.on('message:updated', (envelope) => {
-    if (chatKey(envelope.data) === openKey) updateMessage(envelope.data.messageId, envelope.data.text, false);
+    const data = envelope.data;
+    if (data.change === 'status') {
+      if (data.localId && data.status && chatKey(data) === openKey) {
+        updateSendStatus(data.localId, data.messageId, data.status);
+      }
+      return;
+    }
+    if (chatKey(data) === openKey && data.messageId) updateMessage(data.messageId, data.text, false);
     if (envelope.data.change === 'edited') followLastMessage(envelope.data, envelope.data.text);
   });
+  setRetryHandler(
+    mountComposer({
+      token: () => currentToken,
+      openChat: () => (openKey ? chats.get(openKey) : undefined),
+      onAccepted: (message) => {
+        if (openKey && chatKey(message) === openKey) appendMessage(message);
+      },
+      onError: () =>
+        showNotice(
+          'Could not send: this link’s token may not send (scope <code>send</code>), or the gateway is unreachable.',
+        ),
+    }),
+  );
   realtime.on('message:deleted', (envelope) => {
     if (chatKey(envelope.data) === openKey) updateMessage(envelope.data.messageId, null, true);
     followLastMessage(envelope.data, null);

@@ -51,7 +51,8 @@ export function renderChats(
 function messageElement(message: MessageItem): HTMLLIElement {
   const item = document.createElement('li');
   item.className = `message${message.isSender ? ' mine' : ''}${message.deletedAt ? ' deleted' : ''}`;
-  item.dataset.messageId = message.messageId;
+  item.dataset.messageId = message.messageId ?? '';
+  if (message.localId) item.dataset.localId = message.localId;
   const meta = document.createElement('span');
   meta.className = 'meta';
   const time = message.sentAt ? new Date(message.sentAt).toLocaleTimeString() : '';
@@ -60,7 +61,41 @@ function messageElement(message: MessageItem): HTMLLIElement {
   text.className = 'text';
   text.textContent = message.deletedAt ? 'Message deleted' : (message.text ?? '[attachment]');
   item.append(meta, text);
+  if (message.localId && message.status) showSendStatus(item, message.localId, message.status);
   return item;
+}
+
+let onRetry: (localId: string) => void = () => {};
+
+/** What the retry button of a failed send does. */
+export function setRetryHandler(handler: (localId: string) => void): void {
+  onRetry = handler;
+}
+
+/** The status line of a sent message: pending, sent, unknown, or failed with a retry button. */
+function showSendStatus(item: HTMLLIElement, localId: string, status: string): void {
+  item.dataset.status = status;
+  item.querySelector('.send-status')?.remove();
+  const line = document.createElement('span');
+  line.className = 'send-status';
+  line.textContent = status === 'unknown' ? 'checking…' : status;
+  if (status === 'failed') {
+    const retry = document.createElement('button');
+    retry.type = 'button';
+    retry.className = 'retry';
+    retry.textContent = 'Retry';
+    retry.addEventListener('click', () => onRetry(localId));
+    line.append(' ', retry);
+  }
+  item.append(line);
+}
+
+/** Follows a sent message's status (and its provider id once known). */
+export function updateSendStatus(localId: string, messageId: string | null, status: string): void {
+  const item = byId('messages').querySelector<HTMLLIElement>(`[data-local-id="${CSS.escape(localId)}"]`);
+  if (!item) return;
+  if (messageId) item.dataset.messageId = messageId;
+  showSendStatus(item, localId, status);
 }
 
 export function renderConversation(title: string, messages: MessageItem[]): void {
@@ -71,7 +106,10 @@ export function renderConversation(title: string, messages: MessageItem[]): void
 
 export function appendMessage(message: MessageItem): void {
   const list = byId('messages');
-  if (list.querySelector(`[data-message-id="${CSS.escape(message.messageId)}"]`)) return;
+  const shown = message.localId
+    ? `[data-local-id="${CSS.escape(message.localId)}"]`
+    : `[data-message-id="${CSS.escape(message.messageId ?? '')}"]`;
+  if (list.querySelector(shown)) return;
   list.append(messageElement(message));
   scrollToEnd();
 }

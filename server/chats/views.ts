@@ -1,6 +1,7 @@
 import type { ChatRecord } from '../db/chats.js';
 import type { MessageRecord } from '../db/messages.js';
 import { newMessageData } from '../ingest/envelopes.js';
+import { sendFields } from '../send/settle.js';
 
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
 
@@ -20,10 +21,14 @@ export function chatView(chat: ChatRecord) {
   };
 }
 
-/** A message as the read API returns it: the `message:new` envelope's data, plus its later state. */
+/**
+ * A message as the read API returns it: the `message:new` envelope's data, plus its later state;
+ * a message sent through Hookline also carries `localId` and `status` (docs/sending.md).
+ */
 export function messageView(message: MessageRecord) {
   return {
     ...newMessageData(message),
+    ...sendFields(message),
     reactions: message.reactions,
     quoted: message.quoted,
     editedAt: iso(message.editedAt),

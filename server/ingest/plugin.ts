@@ -17,6 +17,7 @@ export interface IngestPluginOptions
     | 'overlapMinBatch'
     | 'overlapMaxWaitMs'
     | 'statusDedupeSeconds'
+    | 'echoMatchSeconds'
   > {
   /** The value the provider must send in `Unipile-Auth`. */
   inboundSecret: string;

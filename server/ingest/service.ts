@@ -4,6 +4,7 @@ import type { ChangeSignal } from '../db/change-signal.js';
 import type { Database } from '../db/database.js';
 import { databaseUnavailableError, isDatabaseUnavailable, isTransactionConflict } from '../db/unavailable.js';
 import { type ErrorCode, HooklineError } from '../errors.js';
+import { sentEchoes, settleEchoes } from '../send/echo.js';
 import { applyBatch, type IngestItem, type ItemResult } from './apply-batch.js';
 import { GroupCommitter } from './group-commit.js';
 import { IgnoredSources } from './ignored-sources.js';
@@ -30,6 +31,11 @@ export interface IngestServiceOptions {
   overlapMaxWaitMs?: number;
   /** An identical account status within this many seconds of the last is a duplicate. Default 600. */
   statusDedupeSeconds?: number;
+  /**
+   * An echo of the account's own message matches an open send with the same text in the same
+   * chat created within this many seconds (docs/sending.md). Default 300.
+   */
+  echoMatchSeconds?: number;
 }
 
 /** How a single webhook ended, once its batch committed. */
@@ -111,6 +117,23 @@ export class IngestService {
     throw new HooklineError('HL_ERR_INVALID_PAYLOAD', 'Webhook could not be stored (kept as rejected)');
   }
 
+  /**
+   * Echoes of messages sent through Hookline settle their send before the batch is applied, so
+   * the batch then finds the message stored under the provider's id and adds no second one.
+   * Costs one query per echo, and only for batches holding messages the account sent.
+   */
+  async #settleEchoes(items: IngestItem[]): Promise<void> {
+    const echoes = sentEchoes(items);
+    if (echoes.length === 0) return;
+    const published = await settleEchoes(
+      this.#options.database.db,
+      echoes,
+      this.#options.echoMatchSeconds ?? 300,
+    );
+    if (published.realtimeSeq !== undefined || published.deliveries > 0)
+      this.#options.changes.emit(published);
+  }
+
   /** Waits until every webhook already submitted has been committed or failed. */
   drain(): Promise<void> {
     return this.#committer.drain();
@@ -120,6 +143,7 @@ export class IngestService {
     const timer = this.#commitSeconds.startTimer();
     for (let attempt = 1; ; attempt++) {
       try {
+        await this.#settleEchoes(items);
         const outcome = await applyBatch(this.#options.database.db, items, {
           provider: 'unipile',
           statusDedupeSeconds: this.#options.statusDedupeSeconds ?? 600,

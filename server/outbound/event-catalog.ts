@@ -149,6 +149,45 @@ export const EVENT_TYPES: readonly EventTypeDescription[] = [
     },
   },
   {
+    type: 'message.sent',
+    description:
+      'A message sent through Hookline (POST /api/chats/:chatId/messages) is confirmed by the provider: ' +
+      'its 201, its echo webhook or a lookup of the chat (`settledBy`). Sent once per message.',
+    schema: bodySchema('message.sent', {
+      type: 'object',
+      required: ['accountId', 'chatId', 'messageId', 'localId', 'status'],
+      properties: {
+        accountId: { type: 'string' },
+        chatId: { type: 'string' },
+        messageId: { type: 'string' },
+        localId: { type: 'string' },
+        status: { const: 'sent' },
+        text: nullableString,
+        isSender: { const: true },
+        sentAt: nullableTimestamp,
+        settledBy: { enum: ['response', 'echo', 'lookup'] },
+      },
+      additionalProperties: true,
+    }),
+    example: {
+      type: 'message.sent',
+      timestamp: at,
+      data: {
+        accountId: 'acc_9f2c',
+        chatId: 'chat_51d0',
+        messageId: 'msg_80b2',
+        localId: 'lm_5f0c2a9e4b7d4c1a8e3f6b2d9c0a7e41',
+        status: 'sent',
+        text: 'On my way',
+        sender: null,
+        isSender: true,
+        attachments: [],
+        sentAt: at,
+        settledBy: 'response',
+      },
+    },
+  },
+  {
     type: 'chat.read',
     description: 'A chat was marked read.',
     schema: bodySchema('chat.read', {

@@ -13,6 +13,7 @@ export function tokenRouteSchema(body: z.ZodType) {
         token: z.string(),
         expiresAt: z.string().describe('ISO 8601'),
         accountIds: z.array(z.string()),
+        scopes: z.array(z.enum(['read', 'send'])),
       }),
       ...errorResponses(400, 401),
     },

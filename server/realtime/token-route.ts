@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { HooklineError } from '../errors.js';
 import { bearerToken } from '../http/api-auth.js';
 import { refreshRouteSchema, tokenRouteSchema } from './route-schemas.js';
-import { mintRealtimeToken, refreshRealtimeToken, verifyRealtimeToken } from './tokens.js';
+import { mintRealtimeToken, refreshRealtimeToken, TOKEN_SCOPES, verifyRealtimeToken } from './tokens.js';
 
 /** Most accounts one connection token may cover. */
 export const MAX_TOKEN_ACCOUNTS = 100;
@@ -15,12 +15,13 @@ function tokenRequestSchema(maxTtlSeconds: number) {
   return z.strictObject({
     accountIds: z.array(z.string().trim().min(1).max(200)).min(1).max(MAX_TOKEN_ACCOUNTS),
     ttlSeconds: z.number().int().min(60).max(maxTtlSeconds).default(3600),
+    scopes: z.array(z.enum(TOKEN_SCOPES)).min(1).max(TOKEN_SCOPES.length).default(['read']),
   });
 }
 
 /**
  * `POST /api/realtime/tokens`: what a host app's backend calls for its signed-in user, then hands
- * the token to the browser. Answers `{ token, expiresAt, accountIds }`.
+ * the token to the browser. Answers `{ token, expiresAt, accountIds, scopes }`.
  *
  * `POST /api/realtime/tokens/refresh` with `Authorization: Bearer <connection token>`: the token
  * mints its successor (same claims, fresh expiry), so a page that holds one keeps working without
@@ -36,8 +37,9 @@ export function registerTokenRoute(app: FastifyInstance, jwtSecret: string): voi
     async (request, reply) => {
       const body = schema.parse(request.body);
       const accountIds = [...new Set(body.accountIds)];
-      const { token, expiresAt } = await mintRealtimeToken(jwtSecret, accountIds, body.ttlSeconds);
-      return reply.status(200).send({ token, expiresAt: expiresAt.toISOString(), accountIds });
+      const scopes = [...new Set(body.scopes)];
+      const { token, expiresAt } = await mintRealtimeToken(jwtSecret, accountIds, body.ttlSeconds, scopes);
+      return reply.status(200).send({ token, expiresAt: expiresAt.toISOString(), accountIds, scopes });
     },
   );
 

@@ -16,15 +16,27 @@ export interface RealtimeGrant {
   tokenId: string;
   /** Expiry, in seconds since the epoch. */
   expiresAt: number;
+  /** What the token allows: `read` always, `send` when minted with it (docs/sending.md). Absent: `read`. */
+  scopes?: ReadonlySet<TokenScope>;
 }
+
+/** Token scopes: `read` (sockets and the read API) and `send` (send replies for its accounts). */
+export const TOKEN_SCOPES = ['read', 'send'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
 /**
  * `acc` lists the accounts. `all: true` replaces it in the dev token server/main.ts prints: the
  * minting route cannot produce it (its body only takes account ids).
  */
+const scopesClaim = z.array(z.enum(TOKEN_SCOPES)).optional();
 const claimsSchema = z.union([
-  z.object({ acc: z.array(z.string().min(1)).min(1), jti: z.string().min(1), exp: z.number() }),
-  z.object({ all: z.literal(true), jti: z.string().min(1), exp: z.number() }),
+  z.object({
+    acc: z.array(z.string().min(1)).min(1),
+    jti: z.string().min(1),
+    exp: z.number(),
+    scp: scopesClaim,
+  }),
+  z.object({ all: z.literal(true), jti: z.string().min(1), exp: z.number(), scp: scopesClaim }),
 ]);
 
 function key(secret: string): Uint8Array {
@@ -45,14 +57,19 @@ async function sign(secret: string, claims: Record<string, unknown>, ttlSeconds:
   return { token, expiresAt: new Date(expiresAt * 1000) };
 }
 
-/** Mints a token scoped to `accountIds`, valid for `ttlSeconds`. */
-export function mintRealtimeToken(secret: string, accountIds: readonly string[], ttlSeconds: number) {
-  return sign(secret, { acc: [...new Set(accountIds)] }, ttlSeconds);
+/** Mints a token scoped to `accountIds`, valid for `ttlSeconds`, with `scopes` (default `['read']`). */
+export function mintRealtimeToken(
+  secret: string,
+  accountIds: readonly string[],
+  ttlSeconds: number,
+  scopes: readonly TokenScope[] = ['read'],
+) {
+  return sign(secret, { acc: [...new Set(accountIds)], scp: [...new Set(scopes)] }, ttlSeconds);
 }
 
-/** Mints the all-accounts development token server/main.ts prints in the inbox URL. */
+/** Mints the all-accounts development token server/main.ts prints in the inbox URL (it may send). */
 export function mintDevRealtimeToken(secret: string, ttlSeconds: number) {
-  return sign(secret, { all: true }, ttlSeconds);
+  return sign(secret, { all: true, scp: ['read', 'send'] }, ttlSeconds);
 }
 
 /** Claims every token has, set by {@link sign}; a successor gets fresh ones. */
@@ -91,10 +108,12 @@ async function verify(secret: string, token: string | undefined): Promise<Verifi
       details: { reason: 'invalid' },
     });
   }
-  const { jti, exp } = claims.data;
+  const { jti, exp, scp } = claims.data;
   const scope: RealtimeScope =
     'acc' in claims.data ? { kind: 'accounts', accountIds: new Set(claims.data.acc) } : { kind: 'all' };
-  return { grant: { scope, tokenId: jti, expiresAt: exp }, payload };
+  // A token minted before scopes existed reads only.
+  const scopes = new Set<TokenScope>(['read', ...(scp ?? [])]);
+  return { grant: { scope, tokenId: jti, expiresAt: exp, scopes }, payload };
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   type UnipileAccountStatusPayload,
   type UnipileMessagingPayload,
 } from './payloads.js';
+import { createFakeSends, type FakeSends } from './sends.js';
 
 /**
  * A fake Unipile API v1, for tests and local development: `POST/GET/DELETE /api/v1/webhooks`
@@ -81,6 +82,8 @@ export interface FakeUnipile {
   sendMessage(
     options?: MessagePayloadOptions,
   ): Promise<{ payload: UnipileMessagingPayload; deliveries: FakeDelivery[] }>;
+  /** Sending through the fake: modes (refuse, rate limit, time out, …) and what it accepted. */
+  readonly sends: FakeSends;
   close(): Promise<void>;
 }
 
@@ -150,6 +153,7 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     return { payload, deliveries: await deliver(payload) };
   };
 
+  const sends = createFakeSends({ deliver });
   const app = Fastify({ logger: false });
   // Tolerates clients that send a JSON content type on a DELETE without a body.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -173,6 +177,8 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
           return problem(reply, request, failures.status, 'errors/unexpected_error', 'Injected failure');
         }
       });
+
+      sends.routes(api);
 
       api.post('/webhooks', async (request, reply) => {
         const body = (request.body ?? {}) as Partial<FakeWebhook>;
@@ -230,6 +236,7 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     failures = { count: Number(body.count ?? 1), status: Number(body.status ?? 500) };
     return { ok: true, failures };
   });
+  sends.controlRoutes(app);
   app.post('/_fake/latency', async (request) => {
     latencyMs = Number((request.body as { ms?: number } | undefined)?.ms ?? 0);
     return { ok: true, latencyMs };
@@ -266,6 +273,10 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     },
     deliver,
     sendMessage,
-    close: () => app.close(),
+    sends,
+    close: () => {
+      sends.release();
+      return app.close();
+    },
   };
 }

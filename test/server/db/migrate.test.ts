@@ -16,6 +16,8 @@ const EXPECTED_TABLES = [
   'messages',
   'outbound_pauses',
   'realtime_events',
+  'send_requests',
+  'sends',
 ];
 
 async function tables(database: Database): Promise<string[]> {

@@ -195,6 +195,7 @@ describe.each(testDatabaseKinds())('endpoints API on %s', (kind) => {
       'message.received',
       'message.updated',
       'message.deleted',
+      'message.sent',
       'chat.read',
       'account.status',
       'endpoint.test',

@@ -1,0 +1,273 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { messages, sends } from '../../drizzle/schema.js';
+import type { Executor, Tx } from './database.js';
+import type { MessageRecord } from './messages.js';
+import { queryRows } from './rows.js';
+
+export type SendRow = typeof sends.$inferSelect;
+
+/** What the send route stores. */
+export interface NewSend {
+  localId: string;
+  accountId: string;
+  chatId: string;
+  text: string;
+  quoteId: string | null;
+}
+
+/**
+ * Stores a new send: the queue row and its message, `pending`, under the local id, and moves the
+ * chat's last message to it. Returns the message row.
+ */
+export async function insertSend(tx: Tx, send: NewSend): Promise<MessageRecord> {
+  await tx.insert(sends).values({ ...send, status: 'queued' });
+  const [message] = await tx
+    .insert(messages)
+    .values({
+      accountId: send.accountId,
+      id: send.localId,
+      chatId: send.chatId,
+      state: 'received',
+      text: send.text,
+      isSender: true,
+      sentAt: sql`now()`,
+      localId: send.localId,
+      sendStatus: 'pending',
+      ...(send.quoteId ? { quoted: { id: send.quoteId } } : {}),
+    })
+    .returning();
+  await tx.execute(sql`
+    update chats set last_message_at = now(), last_message_id = ${send.localId},
+      last_message_preview = hookline_message_preview(${send.text}, '[]'::jsonb), updated_at = now()
+    where account_id = ${send.accountId} and id = ${send.chatId}`);
+  return message!;
+}
+
+/** The first answer given under an `Idempotency-Key` within `ttlHours`, if any. */
+export async function findSendRequest(
+  executor: Executor,
+  accountId: string,
+  key: string,
+  ttlHours: number,
+): Promise<{ localId: string; response: unknown } | undefined> {
+  const [row] = await queryRows<{ localId: string; response: unknown }>(
+    executor,
+    sql`select local_id as "localId", response from send_requests
+      where account_id = ${accountId} and key = ${key}
+        and created_at > now() - ${ttlHours}::int * interval '1 hour'`,
+  );
+  return row;
+}
+
+/**
+ * Records the answer given under an `Idempotency-Key`; false when a concurrent request already
+ * holds the key (the caller rolls back and replays that one). An expired key is taken over.
+ */
+export async function recordSendRequest(
+  tx: Tx,
+  row: { accountId: string; key: string; localId: string; response: unknown },
+  ttlHours: number,
+): Promise<boolean> {
+  const inserted = await queryRows<{ key: string }>(
+    tx,
+    sql`insert into send_requests (account_id, key, local_id, response)
+      values (${row.accountId}, ${row.key}, ${row.localId}, ${JSON.stringify(row.response)}::jsonb)
+      on conflict (account_id, key) do update set local_id = excluded.local_id,
+        response = excluded.response, created_at = now()
+      where send_requests.created_at <= now() - ${ttlHours}::int * interval '1 hour'
+      returning key`,
+  );
+  return inserted.length === 1;
+}
+
+/** A send the worker now owns: `claimed` to be sent, or `unknown` to be looked up. */
+export interface ClaimedSend {
+  localId: string;
+  accountId: string;
+  chatId: string;
+  text: string;
+  quoteId: string | null;
+  /** `claimed` (send it) or `unknown` (look it up). */
+  status: 'claimed' | 'unknown';
+  attempts: number;
+  attemptStartedAt: Date | null;
+}
+
+/**
+ * Claims due sends with `FOR UPDATE SKIP LOCKED`: queued ones (and claimed ones whose worker died
+ * before recording an attempt, which never reached the provider) to send, and unknown ones whose
+ * lookup is due. The lease end goes to `next_attempt_at`, so an abandoned claim is due again.
+ */
+export async function claimDueSends(
+  executor: Executor,
+  limit: number,
+  leaseMs: number,
+): Promise<ClaimedSend[]> {
+  const rows = await queryRows<ClaimedSend & { attemptStartedAt: string | Date | null }>(
+    executor,
+    sql`
+      with picked as (
+        select local_id from sends
+        where status in ('queued', 'claimed', 'unknown') and next_attempt_at <= now()
+        order by next_attempt_at
+        limit ${limit}::int
+        for update skip locked
+      )
+      update sends s set
+        status = case when s.status = 'unknown' then 'unknown' else 'claimed' end,
+        next_attempt_at = now() + ${leaseMs}::int * interval '1 millisecond',
+        lease_expires_at = now() + ${leaseMs}::int * interval '1 millisecond',
+        updated_at = now()
+      from picked where s.local_id = picked.local_id
+      returning s.local_id as "localId", s.account_id as "accountId", s.chat_id as "chatId", s.text,
+        s.quote_id as "quoteId", s.status, s.attempts, s.attempt_started_at as "attemptStartedAt"`,
+  );
+  return rows.map((row) => ({
+    ...row,
+    attempts: Number(row.attempts),
+    attemptStartedAt: row.attemptStartedAt === null ? null : new Date(row.attemptStartedAt),
+  }));
+}
+
+/**
+ * Records the attempt BEFORE the request is written: from here on, a crash or an expired lease
+ * means "maybe sent". False when the claim was lost (the lease expired and someone else has it).
+ */
+export async function recordSendAttempt(
+  executor: Executor,
+  localId: string,
+  leaseMs: number,
+): Promise<boolean> {
+  const rows = await queryRows<{ localId: string }>(
+    executor,
+    sql`update sends set status = 'sending', attempts = attempts + 1, attempt_started_at = now(),
+        lease_expires_at = now() + ${leaseMs}::int * interval '1 millisecond',
+        next_attempt_at = now() + ${leaseMs}::int * interval '1 millisecond', updated_at = now()
+      where local_id = ${localId} and status = 'claimed'
+      returning local_id as "localId"`,
+  );
+  return rows.length === 1;
+}
+
+/** Locks a send row for a state change (waits for a concurrent settle to finish). */
+export async function lockSend(tx: Tx, localId: string): Promise<SendRow | undefined> {
+  const [row] = await tx.select().from(sends).where(eq(sends.localId, localId)).for('update');
+  return row;
+}
+
+/** Sends whose attempt was recorded but whose lease expired with no outcome: locked, to become unknown. */
+export async function lockExpiredAttempts(tx: Tx, limit: number): Promise<SendRow[]> {
+  return tx
+    .select()
+    .from(sends)
+    .where(and(eq(sends.status, 'sending'), sql`${sends.leaseExpiresAt} < now()`))
+    .limit(limit)
+    .for('update', { skipLocked: true });
+}
+
+/**
+ * The oldest open send (attempt recorded, not settled) that an echo in `chatId` from the account
+ * with the same text may be, created within `windowSeconds`: locked, so that the worker's own
+ * outcome and the echo settle one after the other. An echo whose id is already stored matches nothing.
+ */
+export async function lockEchoCandidate(
+  tx: Tx,
+  echo: { accountId: string; chatId: string; text: string; messageId: string },
+  windowSeconds: number,
+): Promise<SendRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(sends)
+    .where(
+      and(
+        eq(sends.accountId, echo.accountId),
+        eq(sends.chatId, echo.chatId),
+        sql`${sends.status} in ('sending', 'unknown')`,
+        eq(sends.text, echo.text),
+        sql`${sends.createdAt} > now() - ${windowSeconds}::int * interval '1 second'`,
+        // An echo whose id is already stored (the 201 came first) is that message's, not another's.
+        sql`not exists (select from messages m where m.account_id = ${echo.accountId} and m.id = ${echo.messageId})`,
+      ),
+    )
+    .orderBy(sends.createdAt)
+    .limit(1)
+    .for('update');
+  return row;
+}
+
+/** Updates a locked send row. */
+export async function updateSend(
+  tx: Tx,
+  localId: string,
+  set: Partial<Omit<SendRow, 'localId' | 'createdAt'>>,
+): Promise<void> {
+  await tx
+    .update(sends)
+    .set({ ...set, updatedAt: sql`now()` })
+    .where(eq(sends.localId, localId));
+}
+
+/** Sets a sent message's status; returns its row. */
+export async function setMessageSendStatus(
+  tx: Tx,
+  localId: string,
+  status: string,
+): Promise<MessageRecord | undefined> {
+  const [row] = await tx
+    .update(messages)
+    .set({ sendStatus: status, updatedAt: sql`now()` })
+    .where(eq(messages.localId, localId))
+    .returning();
+  return row;
+}
+
+/**
+ * Gives the message of `localId` the provider's id, once. When the echo already stored that id
+ * as a message of its own, that message takes the local id and status and the local row goes:
+ * one message either way. The chat's last message follows.
+ */
+export async function assignProviderId(
+  tx: Tx,
+  send: { localId: string; accountId: string },
+  providerId: string,
+): Promise<MessageRecord | undefined> {
+  const [existing] = await tx
+    .select({ id: messages.id, localId: messages.localId })
+    .from(messages)
+    .where(and(eq(messages.accountId, send.accountId), eq(messages.id, providerId)));
+  if (existing && existing.localId !== send.localId) {
+    await tx.delete(messages).where(eq(messages.localId, send.localId));
+  }
+  const [row] = existing
+    ? await tx
+        .update(messages)
+        .set({ localId: send.localId, sendStatus: 'sent', updatedAt: sql`now()` })
+        .where(and(eq(messages.accountId, send.accountId), eq(messages.id, providerId)))
+        .returning()
+    : await tx
+        .update(messages)
+        .set({ id: providerId, sendStatus: 'sent', updatedAt: sql`now()` })
+        .where(eq(messages.localId, send.localId))
+        .returning();
+  await tx.execute(sql`update chats set last_message_id = ${providerId}
+    where account_id = ${send.accountId} and last_message_id = ${send.localId}`);
+  return row;
+}
+
+/** The message of a local id, if it is still stored. */
+export async function findSentMessage(
+  executor: Executor,
+  localId: string,
+): Promise<MessageRecord | undefined> {
+  const [row] = await executor.select().from(messages).where(eq(messages.localId, localId));
+  return row;
+}
+
+/** Whether the account already holds a message with this provider id (a lookup must not reuse it). */
+export async function messageIdTaken(executor: Executor, accountId: string, id: string): Promise<boolean> {
+  const rows = await executor
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(eq(messages.accountId, accountId), eq(messages.id, id), sql`${messages.localId} is not null`));
+  return rows.length > 0;
+}

@@ -1,0 +1,55 @@
+import type { Db } from '../db/database.js';
+import type { Published } from '../db/outboxes.js';
+import { lockEchoCandidate } from '../db/sends.js';
+import { transaction } from '../db/transaction.js';
+import type { IngestItem } from '../ingest/apply-batch.js';
+import { publishStatuses, type StatusChange, settleSentLocked } from './settle.js';
+
+/** A `message_received` the account itself sent, which may be the echo of a send. */
+export interface SentEcho {
+  accountId: string;
+  chatId: string;
+  messageId: string;
+  text: string;
+}
+
+/** The batch's messages sent by the account, with text (a send always has text). */
+export function sentEchoes(items: readonly IngestItem[]): SentEcho[] {
+  const echoes: SentEcho[] = [];
+  for (const item of items) {
+    if (item.outcome !== 'accepted' || item.event.kind !== 'message') continue;
+    const event = item.event;
+    if (event.event !== 'message_received' || !event.isSender || !event.text) continue;
+    echoes.push({
+      accountId: event.accountId,
+      chatId: event.chatId,
+      messageId: event.messageId,
+      text: event.text,
+    });
+  }
+  return echoes;
+}
+
+/**
+ * Settles the sends these echoes are, in one transaction: each echo takes the oldest open send
+ * (attempt recorded, not settled) of its chat and account with its text, created within
+ * `windowSeconds`, unless its id is already stored. The send becomes `sent` under the echo's id,
+ * so the ingest that follows finds the message stored and adds no second one (docs/sending.md).
+ */
+export async function settleEchoes(
+  db: Db,
+  echoes: readonly SentEcho[],
+  windowSeconds: number,
+): Promise<Published> {
+  return transaction(db, async (tx) => {
+    const changes: StatusChange[] = [];
+    for (const echo of echoes) {
+      const send = await lockEchoCandidate(tx, echo, windowSeconds);
+      if (!send) continue;
+      const change = await settleSentLocked(tx, send, echo.messageId, 'echo');
+      if (change) changes.push(change);
+    }
+    // Published last, once: the realtime append lock is taken only after every row lock.
+    return changes.length > 0 ? publishStatuses(tx, changes) : { deliveries: 0 };
+  });
+}

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { listAccounts } from '../db/account-list.js';
+import { findChats } from '../db/chats.js';
+import { publishToOutboxes } from '../db/outboxes.js';
+import {
+  findSendRequest,
+  findSentMessage,
+  insertSend,
+  lockSend,
+  recordSendRequest,
+  setMessageSendStatus,
+  updateSend,
+} from '../db/sends.js';
+import { transaction } from '../db/transaction.js';
+import { HooklineError } from '../errors.js';
+import { bearerToken } from '../http/api-auth.js';
+import { secretMatcher } from '../http/safe-equal.js';
+import { verifyRealtimeToken } from '../realtime/tokens.js';
+import { publishStatuses, sentMessageData } from './settle.js';
+
+/** Longest text one send takes (characters). */
+export const MAX_SEND_TEXT = 20_000;
+
+const chatParams = z.object({ chatId: z.string().min(1).max(512) });
+const retryParams = chatParams.extend({ localId: z.string().min(1).max(100) });
+const sendBody = z.strictObject({
+  accountId: z.string().min(1).max(512),
+  text: z.string().trim().min(1).max(MAX_SEND_TEXT),
+  quoteId: z.string().min(1).max(512).optional(),
+});
+const idempotencyKey = z.string().min(1).max(255).optional();
+
+/** Who is calling: every account (API token), or some accounts with the token's scopes. */
+type Caller = { kind: 'all' } | { kind: 'token'; accountIds: ReadonlySet<string> | 'all'; canSend: boolean };
+
+export interface SendRoutesOptions {
+  apiToken: string;
+  realtimeJwtSecret: string;
+  /** Null when UNIPILE_DSN / UNIPILE_API_KEY are unset: sending then answers 503. */
+  canReachProvider: boolean;
+  idempotencyHours: number;
+  /** Tells this instance's worker that a send is queued. */
+  wake: () => void;
+}
+
+/** Rolls back a send whose Idempotency-Key a concurrent request took first. */
+class KeyTaken extends Error {}
+
+/**
+ * `POST /api/chats/:chatId/messages` (send), its retry route and `GET /api/accounts`, for the API
+ * token or a connection token (docs/sending.md). Sending needs the `send` scope for the account.
+ */
+export async function sendRoutes(app: FastifyInstance, options: SendRoutesOptions): Promise<void> {
+  const isApiToken = secretMatcher(options.apiToken);
+  async function caller(request: FastifyRequest): Promise<Caller> {
+    const presented = bearerToken(request);
+    if (!presented) {
+      throw new HooklineError('HL_ERR_UNAUTHORIZED', 'Missing credentials: Authorization: Bearer <token>');
+    }
+    if (isApiToken(presented)) return { kind: 'all' };
+    const grant = await verifyRealtimeToken(options.realtimeJwtSecret, presented);
+    return {
+      kind: 'token',
+      accountIds: grant.scope.kind === 'all' ? 'all' : grant.scope.accountIds,
+      canSend: grant.scopes?.has('send') ?? false,
+    };
+  }
+  function requireSend(who: Caller, accountId: string): void {
+    if (who.kind === 'all') return;
+    const covers = who.accountIds === 'all' || who.accountIds.has(accountId);
+    if (!covers) throw new HooklineError('HL_ERR_NOT_FOUND', 'No such chat for this token');
+    if (!who.canSend) {
+      throw new HooklineError(
+        'HL_ERR_FORBIDDEN',
+        'This token may not send: mint it with scopes ["read","send"]',
+      );
+    }
+  }
+  function requireProvider(): void {
+    if (!options.canReachProvider) {
+      throw new HooklineError('HL_ERR_UNAVAILABLE', 'Sending needs UNIPILE_DSN and UNIPILE_API_KEY');
+    }
+  }
+
+  app.post('/api/chats/:chatId/messages', async (request, reply) => {
+    const { chatId } = chatParams.parse(request.params);
+    const body = sendBody.parse(request.body);
+    const key = idempotencyKey.parse(request.headers['idempotency-key']);
+    requireSend(await caller(request), body.accountId);
+    requireProvider();
+    if (key) {
+      const first = await findSendRequest(app.database.db, body.accountId, key, options.idempotencyHours);
+      if (first) return reply.status(202).header('idempotent-replayed', 'true').send(first.response);
+    }
+    const [chat] = await findChats(app.database.db, chatId, { accountId: body.accountId });
+    if (!chat) throw new HooklineError('HL_ERR_NOT_FOUND', `No chat ${chatId} in account ${body.accountId}`);
+    const localId = `lm_${randomUUID().replaceAll('-', '')}`;
+    try {
+      const { response, published } = await transaction(app.database.db, async (tx) => {
+        const message = await insertSend(tx, {
+          localId,
+          accountId: body.accountId,
+          chatId,
+          text: body.text,
+          quoteId: body.quoteId ?? null,
+        });
+        const data = sentMessageData(message);
+        if (key) {
+          const recorded = { accountId: body.accountId, key, localId, response: data };
+          if (!(await recordSendRequest(tx, recorded, options.idempotencyHours))) throw new KeyTaken();
+        }
+        const realtime = [{ accountId: body.accountId, type: 'message:new', data }];
+        return { response: data, published: await publishToOutboxes(tx, { realtime }) };
+      });
+      app.changes.emit(published);
+      options.wake();
+      return reply.status(202).send(response);
+    } catch (error) {
+      if (!(error instanceof KeyTaken) || !key) throw error;
+      const first = await findSendRequest(app.database.db, body.accountId, key, options.idempotencyHours);
+      if (!first) throw new HooklineError('HL_ERR_CONFLICT', 'Idempotency-Key in use; retry');
+      return reply.status(202).header('idempotent-replayed', 'true').send(first.response);
+    }
+  });
+
+  app.post('/api/chats/:chatId/messages/:localId/retry', async (request, reply) => {
+    const { chatId, localId } = retryParams.parse(request.params);
+    const who = await caller(request);
+    const stored = await findSentMessage(app.database.db, localId);
+    if (!stored || stored.chatId !== chatId)
+      throw new HooklineError('HL_ERR_NOT_FOUND', `No sent message ${localId}`);
+    requireSend(who, stored.accountId);
+    requireProvider();
+    const result = await transaction(app.database.db, async (tx) => {
+      const send = await lockSend(tx, localId);
+      if (send?.status !== 'failed') return undefined;
+      await updateSend(tx, localId, {
+        status: 'queued',
+        nextAttemptAt: new Date(),
+        attempts: 0,
+        lastError: null,
+      });
+      const message = await setMessageSendStatus(tx, localId, 'pending');
+      if (!message) return undefined;
+      return { message, published: await publishStatuses(tx, [{ message }]) };
+    });
+    if (!result) throw new HooklineError('HL_ERR_CONFLICT', 'Only a failed send can be retried');
+    app.changes.emit(result.published);
+    options.wake();
+    return reply.status(202).send(sentMessageData(result.message));
+  });
+
+  app.get('/api/accounts', async (request) => {
+    const who = await caller(request);
+    const accountIds = who.kind === 'all' || who.accountIds === 'all' ? undefined : [...who.accountIds];
+    const rows = await listAccounts(app.database.db, accountIds);
+    return {
+      items: rows.map((row) => ({
+        accountId: row.id,
+        provider: row.provider,
+        accountType: row.accountType,
+        status: row.status,
+        statusReceivedAt: row.statusReceivedAt ? row.statusReceivedAt.toISOString() : null,
+      })),
+    };
+  });
+}

@@ -1,0 +1,154 @@
+import type { Db, Tx } from '../db/database.js';
+import type { MessageRecord } from '../db/messages.js';
+import { type Published, publishToOutboxes, type RealtimeEventInput } from '../db/outboxes.js';
+import { assignProviderId, lockSend, type SendRow, setMessageSendStatus, updateSend } from '../db/sends.js';
+import { transaction } from '../db/transaction.js';
+import { newMessageData } from '../ingest/envelopes.js';
+import { outboundDeliveries } from '../outbound/enqueue.js';
+import { newWebhookId } from '../outbound/webhook-id.js';
+
+/** A sent message's status as users see it (docs/sending.md). */
+export type SendStatus = 'pending' | 'sent' | 'failed' | 'unknown';
+
+/** How a send was settled as `sent`. */
+export type SettledBy = 'response' | 'echo' | 'lookup';
+
+/**
+ * The fields a message sent through Hookline adds to its envelopes and read view: `localId`,
+ * `status`, and `messageId` null until the provider's id is known.
+ */
+export function sendFields(message: Pick<MessageRecord, 'id' | 'localId' | 'sendStatus'>) {
+  if (!message.localId) return {};
+  return {
+    messageId: message.id === message.localId ? null : message.id,
+    localId: message.localId,
+    status: message.sendStatus,
+  };
+}
+
+/** `data` of the `message:new` of a sent message. */
+export function sentMessageData(message: MessageRecord) {
+  return { ...newMessageData(message), ...sendFields(message) };
+}
+
+/** `data` of the `message:updated` that reports a send status change. */
+export function sendStatusData(message: MessageRecord, error: string | null = null) {
+  return {
+    ...sendFields(message),
+    accountId: message.accountId,
+    chatId: message.chatId,
+    change: 'status',
+    text: message.text,
+    ...(error ? { error } : {}),
+  };
+}
+
+/** One status change to publish. */
+export interface StatusChange {
+  message: MessageRecord;
+  error?: string | null;
+  settledBy?: SettledBy;
+}
+
+/**
+ * Publishes status changes: `message:updated` for sockets, and `message.sent` for subscribers
+ * once sent. Must be the transaction's last statement (see publishToOutboxes).
+ */
+export function publishStatuses(tx: Tx, changes: readonly StatusChange[]): Promise<Published> {
+  const realtime: RealtimeEventInput[] = changes.map(({ message, error }) => ({
+    accountId: message.accountId,
+    type: 'message:updated',
+    data: sendStatusData(message, error),
+  }));
+  const outbound = outboundDeliveries(
+    changes
+      .filter(({ message }) => message.sendStatus === 'sent')
+      .map(({ message, settledBy }) => ({
+        type: 'message.sent',
+        accountId: message.accountId,
+        webhookId: newWebhookId(),
+        timestamp: new Date().toISOString(),
+        data: { ...sentMessageData(message), settledBy: settledBy ?? 'response' },
+      })),
+  );
+  return publishToOutboxes(tx, { realtime, outbound });
+}
+
+/**
+ * Settles a locked, open send as `sent` with the provider's id: the message takes the id (one
+ * message, even when the echo stored it first); the caller publishes the change. A send already
+ * settled is left alone: whichever of the 201, the echo and the lookup comes first wins.
+ */
+export async function settleSentLocked(
+  tx: Tx,
+  send: SendRow,
+  providerId: string,
+  settledBy: SettledBy,
+): Promise<StatusChange | undefined> {
+  if (send.status === 'sent' || send.status === 'failed') return undefined;
+  await updateSend(tx, send.localId, {
+    status: 'sent',
+    providerMessageId: providerId,
+    settledBy,
+    leaseExpiresAt: null,
+    lastError: null,
+  });
+  const message = await assignProviderId(tx, send, providerId);
+  return message ? { message, settledBy } : undefined;
+}
+
+/** What the worker learned about one send, applied in one transaction. */
+export type SendTransition =
+  | { to: 'sent'; providerId: string; settledBy: SettledBy }
+  | { to: 'failed'; error: string; statusCode: number | null }
+  | { to: 'unknown'; error: string; statusCode: number | null; lookupAt: Date }
+  | { to: 'queued'; error: string | null; statusCode: number | null; at: Date };
+
+/**
+ * Applies a transition to a send unless it settled meanwhile (an echo may have won the race).
+ * @param expected the statuses the send may be in for the transition to apply.
+ */
+export async function transitionSend(
+  db: Db,
+  localId: string,
+  transition: SendTransition,
+  expected: readonly string[],
+): Promise<Published | undefined> {
+  return transaction(db, async (tx) => {
+    const send = await lockSend(tx, localId);
+    if (!send || !expected.includes(send.status)) return undefined;
+    switch (transition.to) {
+      case 'sent': {
+        const change = await settleSentLocked(tx, send, transition.providerId, transition.settledBy);
+        return change ? publishStatuses(tx, [change]) : { deliveries: 0 };
+      }
+      case 'failed':
+      case 'unknown': {
+        await updateSend(tx, localId, {
+          status: transition.to,
+          lastError: transition.error,
+          lastStatusCode: transition.statusCode,
+          leaseExpiresAt: null,
+          ...(transition.to === 'unknown' ? { nextAttemptAt: transition.lookupAt } : {}),
+        });
+        const message = await setMessageSendStatus(tx, localId, transition.to);
+        return message ? publishStatuses(tx, [{ message, error: transition.error }]) : { deliveries: 0 };
+      }
+      case 'queued': {
+        await updateSend(tx, localId, {
+          status: 'queued',
+          lastError: transition.error,
+          lastStatusCode: transition.statusCode,
+          leaseExpiresAt: null,
+          nextAttemptAt: transition.at,
+        });
+        if (send.status === 'unknown') {
+          // The lookup showed the message was never sent: it is pending again.
+          const message = await setMessageSendStatus(tx, localId, 'pending');
+          return message ? publishStatuses(tx, [{ message }]) : { deliveries: 0 };
+        }
+        return { deliveries: 0 };
+      }
+    }
+  });
+}

@@ -1,0 +1,91 @@
+import { sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { queryRows } from '../../server/db/rows.js';
+import { mintRealtimeToken } from '../../server/realtime/tokens.js';
+import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.js';
+import { type FakeUnipile, startFakeUnipile } from '../../tools/fake-unipile/server.js';
+import { buildTestApp, TEST_SECRETS } from '../support/app.js';
+import { describeBrowser, useBrowserPage } from '../support/browser.js';
+import { useTestDatabase } from '../support/databases.js';
+import { postWebhook } from '../support/webhooks.js';
+
+/** The inbox's composer in a real Chromium, against the real gateway and the fake provider. */
+describeBrowser('replying from the inbox in Chromium', () => {
+  const db = useTestDatabase('postgres');
+  const browser = useBrowserPage();
+  const account = fakeAccount('WHATSAPP');
+  let app: FastifyInstance;
+  let fake: FakeUnipile;
+  let baseUrl = '';
+
+  beforeAll(async () => {
+    fake = await startFakeUnipile();
+    app = await buildTestApp(db.current.database, {
+      env: {
+        UNIPILE_DSN: fake.url,
+        UNIPILE_API_KEY: fake.apiKey,
+        SEND_POLL_INTERVAL_MS: '50',
+        SEND_TIMEOUT_MS: '5000',
+        SEND_LEASE_MS: '10000',
+      },
+    });
+    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+    fake.addWebhook({
+      request_url: `${baseUrl}/api/webhooks/unipile/messages`,
+      headers: [{ key: 'Unipile-Auth', value: TEST_SECRETS.inboundSecret }],
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await fake?.close();
+  });
+
+  const openChat = async (chatId: string) => {
+    await postWebhook(app, messageReceived({ account, chatId, text: 'Are you coming?' }));
+    const { token } = await mintRealtimeToken(TEST_SECRETS.realtimeJwtSecret, [account.id], 3600, [
+      'read',
+      'send',
+    ]);
+    await browser.page.goto(`${baseUrl}/?token=${token}`);
+    await browser.page.locator('#connection[data-state="open"]').waitFor();
+    await browser.page.locator(`#chat-list button[data-chat-id="${chatId}"]`).click();
+    await browser.page.locator('#messages .message', { hasText: 'Are you coming?' }).waitFor();
+  };
+  const reply = async (text: string) => {
+    await browser.page.locator('#composer-text').fill(text);
+    await browser.page.locator('#composer button[type="submit"]').click();
+  };
+  const mine = (text: string) => browser.page.locator('#messages .message.mine', { hasText: text });
+
+  it('shows a reply at once, then sent, and once only after the echo', async () => {
+    await openChat('chat_reply');
+    await reply('On my way');
+    await mine('On my way').waitFor();
+    await expect.poll(() => mine('On my way').getAttribute('data-status')).toBe('sent');
+    await expect.poll(() => fake.sends.sent.filter((message) => message.text === 'On my way').length).toBe(1);
+    const id = fake.sends.sent.find((message) => message.text === 'On my way')!.id;
+    // The echo reached the gateway and was recognised as the same message.
+    await expect
+      .poll(async () => {
+        const rows = await queryRows<{ n: string }>(
+          app.database.db,
+          sql`select count(*) as n from inbound_events where raw_body like ${`%${id}%`}`,
+        );
+        return Number(rows[0]?.n ?? 0);
+      })
+      .toBe(1);
+    await expect.poll(() => mine('On my way').getAttribute('data-message-id')).toBe(id);
+    expect(await mine('On my way').count()).toBe(1);
+  });
+
+  it('shows a refused reply as failed with a retry button that sends it', async () => {
+    await openChat('chat_refused');
+    fake.sends.next('refuse');
+    await reply('This one bounces');
+    await expect.poll(() => mine('This one bounces').getAttribute('data-status')).toBe('failed');
+    await mine('This one bounces').locator('button.retry').click();
+    await expect.poll(() => mine('This one bounces').getAttribute('data-status')).toBe('sent');
+    expect(await mine('This one bounces').count()).toBe(1);
+  });
+});
