@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { listAccounts } from '../db/account-list.js';
 import { findChats } from '../db/chats.js';
 import { publishToOutboxes } from '../db/outboxes.js';
@@ -18,19 +17,8 @@ import { HooklineError } from '../errors.js';
 import { bearerToken } from '../http/api-auth.js';
 import { secretMatcher } from '../http/safe-equal.js';
 import { verifyRealtimeToken } from '../realtime/tokens.js';
+import { chatParams, idempotencyKey, retryParams, sendBody, sendRouteSchemas } from './route-schemas.js';
 import { publishStatuses, sentMessageData } from './settle.js';
-
-/** Longest text one send takes (characters). */
-export const MAX_SEND_TEXT = 20_000;
-
-const chatParams = z.object({ chatId: z.string().min(1).max(512) });
-const retryParams = chatParams.extend({ localId: z.string().min(1).max(100) });
-const sendBody = z.strictObject({
-  accountId: z.string().min(1).max(512),
-  text: z.string().trim().min(1).max(MAX_SEND_TEXT),
-  quoteId: z.string().min(1).max(512).optional(),
-});
-const idempotencyKey = z.string().min(1).max(255).optional();
 
 /** Who is calling: every account (API token), or some accounts with the token's scopes. */
 type Caller = { kind: 'all' } | { kind: 'token'; accountIds: ReadonlySet<string> | 'all'; canSend: boolean };
@@ -67,6 +55,22 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
       canSend: grant.scopes?.has('send') ?? false,
     };
   }
+  // Credentials are checked in onRequest, before the body is read; a failure counts against the
+  // client address like every other failed authentication.
+  const callers = new WeakMap<FastifyRequest, Caller>();
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    try {
+      callers.set(request, await caller(request));
+    } catch (error) {
+      if (!(error instanceof HooklineError)) throw error;
+      await app.rejectCredentials(request, reply, error);
+    }
+  };
+  function callerOf(request: FastifyRequest): Caller {
+    const who = callers.get(request);
+    if (!who) throw new HooklineError('HL_ERR_UNAUTHORIZED', 'Missing credentials');
+    return who;
+  }
   function requireSend(who: Caller, accountId: string): void {
     if (who.kind === 'all') return;
     const covers = who.accountIds === 'all' || who.accountIds.has(accountId);
@@ -84,86 +88,99 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
     }
   }
 
-  app.post('/api/chats/:chatId/messages', async (request, reply) => {
-    const { chatId } = chatParams.parse(request.params);
-    const body = sendBody.parse(request.body);
-    const key = idempotencyKey.parse(request.headers['idempotency-key']);
-    requireSend(await caller(request), body.accountId);
-    requireProvider();
-    if (key) {
-      const first = await findSendRequest(app.database.db, body.accountId, key, options.idempotencyHours);
-      if (first) return reply.status(202).header('idempotent-replayed', 'true').send(first.response);
-    }
-    const [chat] = await findChats(app.database.db, chatId, { accountId: body.accountId });
-    if (!chat) throw new HooklineError('HL_ERR_NOT_FOUND', `No chat ${chatId} in account ${body.accountId}`);
-    const localId = `lm_${randomUUID().replaceAll('-', '')}`;
-    try {
-      const { response, published } = await transaction(app.database.db, async (tx) => {
-        const message = await insertSend(tx, {
-          localId,
-          accountId: body.accountId,
-          chatId,
-          text: body.text,
-          quoteId: body.quoteId ?? null,
+  app.post(
+    '/api/chats/:chatId/messages',
+    { schema: sendRouteSchemas.send, onRequest: authenticate },
+    async (request, reply) => {
+      const { chatId } = chatParams.parse(request.params);
+      const body = sendBody.parse(request.body);
+      const key = idempotencyKey.parse(request.headers['idempotency-key']);
+      requireSend(callerOf(request), body.accountId);
+      requireProvider();
+      if (key) {
+        const first = await findSendRequest(app.database.db, body.accountId, key, options.idempotencyHours);
+        if (first) return reply.status(202).header('idempotent-replayed', 'true').send(first.response);
+      }
+      const [chat] = await findChats(app.database.db, chatId, { accountId: body.accountId });
+      if (!chat)
+        throw new HooklineError('HL_ERR_NOT_FOUND', `No chat ${chatId} in account ${body.accountId}`);
+      const localId = `lm_${randomUUID().replaceAll('-', '')}`;
+      try {
+        const { response, published } = await transaction(app.database.db, async (tx) => {
+          const message = await insertSend(tx, {
+            localId,
+            accountId: body.accountId,
+            chatId,
+            text: body.text,
+            quoteId: body.quoteId ?? null,
+          });
+          const data = sentMessageData(message);
+          if (key) {
+            const recorded = { accountId: body.accountId, key, localId, response: data };
+            if (!(await recordSendRequest(tx, recorded, options.idempotencyHours))) throw new KeyTaken();
+          }
+          const realtime = [{ accountId: body.accountId, type: 'message:new', data }];
+          return { response: data, published: await publishToOutboxes(tx, { realtime }) };
         });
-        const data = sentMessageData(message);
-        if (key) {
-          const recorded = { accountId: body.accountId, key, localId, response: data };
-          if (!(await recordSendRequest(tx, recorded, options.idempotencyHours))) throw new KeyTaken();
-        }
-        const realtime = [{ accountId: body.accountId, type: 'message:new', data }];
-        return { response: data, published: await publishToOutboxes(tx, { realtime }) };
+        app.changes.emit(published);
+        options.wake();
+        return reply.status(202).send(response);
+      } catch (error) {
+        if (!(error instanceof KeyTaken) || !key) throw error;
+        const first = await findSendRequest(app.database.db, body.accountId, key, options.idempotencyHours);
+        if (!first) throw new HooklineError('HL_ERR_CONFLICT', 'Idempotency-Key in use; retry');
+        return reply.status(202).header('idempotent-replayed', 'true').send(first.response);
+      }
+    },
+  );
+
+  app.post(
+    '/api/chats/:chatId/messages/:localId/retry',
+    { schema: sendRouteSchemas.retry, onRequest: authenticate },
+    async (request, reply) => {
+      const { chatId, localId } = retryParams.parse(request.params);
+      const who = callerOf(request);
+      const stored = await findSentMessage(app.database.db, localId);
+      if (!stored || stored.chatId !== chatId)
+        throw new HooklineError('HL_ERR_NOT_FOUND', `No sent message ${localId}`);
+      requireSend(who, stored.accountId);
+      requireProvider();
+      const result = await transaction(app.database.db, async (tx) => {
+        const send = await lockSend(tx, localId);
+        if (send?.status !== 'failed') return undefined;
+        await updateSend(tx, localId, {
+          status: 'queued',
+          nextAttemptAt: new Date(),
+          attempts: 0,
+          lastError: null,
+        });
+        const message = await setMessageSendStatus(tx, localId, 'pending');
+        if (!message) return undefined;
+        return { message, published: await publishStatuses(tx, [{ message }]) };
       });
-      app.changes.emit(published);
+      if (!result) throw new HooklineError('HL_ERR_CONFLICT', 'Only a failed send can be retried');
+      app.changes.emit(result.published);
       options.wake();
-      return reply.status(202).send(response);
-    } catch (error) {
-      if (!(error instanceof KeyTaken) || !key) throw error;
-      const first = await findSendRequest(app.database.db, body.accountId, key, options.idempotencyHours);
-      if (!first) throw new HooklineError('HL_ERR_CONFLICT', 'Idempotency-Key in use; retry');
-      return reply.status(202).header('idempotent-replayed', 'true').send(first.response);
-    }
-  });
+      return reply.status(202).send(sentMessageData(result.message));
+    },
+  );
 
-  app.post('/api/chats/:chatId/messages/:localId/retry', async (request, reply) => {
-    const { chatId, localId } = retryParams.parse(request.params);
-    const who = await caller(request);
-    const stored = await findSentMessage(app.database.db, localId);
-    if (!stored || stored.chatId !== chatId)
-      throw new HooklineError('HL_ERR_NOT_FOUND', `No sent message ${localId}`);
-    requireSend(who, stored.accountId);
-    requireProvider();
-    const result = await transaction(app.database.db, async (tx) => {
-      const send = await lockSend(tx, localId);
-      if (send?.status !== 'failed') return undefined;
-      await updateSend(tx, localId, {
-        status: 'queued',
-        nextAttemptAt: new Date(),
-        attempts: 0,
-        lastError: null,
-      });
-      const message = await setMessageSendStatus(tx, localId, 'pending');
-      if (!message) return undefined;
-      return { message, published: await publishStatuses(tx, [{ message }]) };
-    });
-    if (!result) throw new HooklineError('HL_ERR_CONFLICT', 'Only a failed send can be retried');
-    app.changes.emit(result.published);
-    options.wake();
-    return reply.status(202).send(sentMessageData(result.message));
-  });
-
-  app.get('/api/accounts', async (request) => {
-    const who = await caller(request);
-    const accountIds = who.kind === 'all' || who.accountIds === 'all' ? undefined : [...who.accountIds];
-    const rows = await listAccounts(app.database.db, accountIds);
-    return {
-      items: rows.map((row) => ({
-        accountId: row.id,
-        provider: row.provider,
-        accountType: row.accountType,
-        status: row.status,
-        statusReceivedAt: row.statusReceivedAt ? row.statusReceivedAt.toISOString() : null,
-      })),
-    };
-  });
+  app.get(
+    '/api/accounts',
+    { schema: sendRouteSchemas.accounts, onRequest: authenticate },
+    async (request) => {
+      const who = callerOf(request);
+      const accountIds = who.kind === 'all' || who.accountIds === 'all' ? undefined : [...who.accountIds];
+      const rows = await listAccounts(app.database.db, accountIds);
+      return {
+        items: rows.map((row) => ({
+          accountId: row.id,
+          provider: row.provider,
+          accountType: row.accountType,
+          status: row.status,
+          statusReceivedAt: row.statusReceivedAt ? row.statusReceivedAt.toISOString() : null,
+        })),
+      };
+    },
+  );
 }
