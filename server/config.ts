@@ -124,6 +124,16 @@ const envSchema = z.object({
   /** Cap of the registration retry delay. Default 300000 ms (5 minutes). */
   UNIPILE_RETRY_MAX_MS: integer(300_000, 10, 3_600_000),
 
+  // catch-up sync from the provider's REST API (issue 19, docs/sync.md)
+  /** Seconds between catch-up syncs of every account; 0 turns off the startup and periodic runs. Default 300. */
+  UNIPILE_SYNC_INTERVAL_SECONDS: integer(300, 0, 86_400),
+  /** How far back an account's first sync looks, in hours. Default 24. */
+  UNIPILE_SYNC_LOOKBACK_HOURS: integer(24, 1, 8_760),
+  /** How far before the watermark each sync starts again, in seconds. Default 600. */
+  UNIPILE_SYNC_OVERLAP_SECONDS: integer(600, 0, 86_400),
+  /** Messages asked per `GET /messages` page (the provider allows 1-250). Default 100. */
+  UNIPILE_SYNC_PAGE_SIZE: integer(100, 1, 250),
+
   // realtime (issue 5)
   /**
    * Origins a browser may open `GET /ws/messages` from: comma-separated, exact

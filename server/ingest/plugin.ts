@@ -16,6 +16,7 @@ export interface IngestPluginOptions
     | 'overlapMinBatch'
     | 'overlapMaxWaitMs'
     | 'statusDedupeSeconds'
+    | 'onAccountStatus'
   > {
   /** The value the provider must send in `Unipile-Auth`. */
   inboundSecret: string;
