@@ -19,6 +19,8 @@ const EXPECTED_TABLES = [
   'messages',
   'outbound_pauses',
   'realtime_events',
+  'sync_accounts',
+  'sync_runs',
 ];
 
 async function tables(database: Database): Promise<string[]> {
