@@ -82,6 +82,14 @@ export async function findSyncRun(db: Executor, id: string): Promise<SyncRunReco
   return row;
 }
 
+/** Counts a run already under way into a request for every account, unless another request has it. */
+export async function joinSyncGroup(db: Executor, runId: string, groupId: string): Promise<void> {
+  await db
+    .update(syncRuns)
+    .set({ groupId })
+    .where(and(eq(syncRuns.id, runId), isNull(syncRuns.groupId)));
+}
+
 export function findSyncRunsOfGroup(db: Executor, groupId: string): Promise<SyncRunRecord[]> {
   return db.select().from(syncRuns).where(eq(syncRuns.groupId, groupId)).orderBy(syncRuns.accountId);
 }

@@ -8,6 +8,7 @@ import {
   findSyncAccount,
   findSyncRun,
   finishSyncRun,
+  joinSyncGroup,
   releaseSyncLease,
   type SyncRunRecord,
 } from '../db/sync.js';
@@ -127,7 +128,10 @@ export class SyncEngine {
     const accounts = (await this.#listAccounts()).filter(isConnected);
     const runs: { accountId: string; id: string }[] = [];
     for (const account of accounts) {
-      runs.push({ accountId: account.id, id: (await this.start(account.id, options)).id });
+      const run = await this.start(account.id, options);
+      if (!run.started && options.groupId)
+        await joinSyncGroup(this.#options.database.db, run.id, options.groupId);
+      runs.push({ accountId: account.id, id: run.id });
     }
     return runs;
   }
