@@ -75,6 +75,8 @@ export class SyncEngine {
   authFailure: SyncAuthFailure | undefined;
   readonly #options: SyncEngineOptions;
   readonly #running = new Map<string, { id: string; done: Promise<void> }>();
+  /** Starts still deciding whether to run, so that idle() also waits for triggers just fired. */
+  readonly #starting = new Set<Promise<void>>();
   readonly #abort = new AbortController();
   readonly #leaseMs: number;
 
@@ -88,7 +90,18 @@ export class SyncEngine {
    * Starts syncing one account unless a sync of it is already under way here or on another
    * instance. @returns the id of the run now under way, and whether this call started it.
    */
-  async start(accountId: string, options: StartOptions): Promise<{ id: string; started: boolean }> {
+  start(accountId: string, options: StartOptions): Promise<{ id: string; started: boolean }> {
+    const starting = this.#start(accountId, options);
+    const settled = starting.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#starting.add(settled);
+    void settled.finally(() => this.#starting.delete(settled));
+    return starting;
+  }
+
+  async #start(accountId: string, options: StartOptions): Promise<{ id: string; started: boolean }> {
     const local = this.#running.get(accountId);
     if (local) return { id: local.id, started: false };
     const db = this.#options.database.db;
@@ -138,6 +151,7 @@ export class SyncEngine {
 
   /** Waits for every run this instance has under way. */
   async idle(): Promise<void> {
+    await Promise.all(this.#starting);
     await Promise.all([...this.#running.values()].map((run) => run.done));
   }
 

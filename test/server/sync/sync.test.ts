@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fakeAccount, followUp, messageReceived } from '../../../tools/fake-unipile/payloads.js';
+import { accountStatus, fakeAccount, followUp, messageReceived } from '../../../tools/fake-unipile/payloads.js';
 import { type FakeUnipile, startFakeUnipile } from '../../../tools/fake-unipile/server.js';
 import { apiAuth, buildTestApp, useTestApp } from '../../support/app.js';
 import { testDatabaseKinds } from '../../support/databases.js';
@@ -104,6 +104,19 @@ describe.each(testDatabaseKinds())('catch-up sync on %s', (kind) => {
     missed(account, { chatId: 'chat_seen', timestamp: minutesAgo(4) });
     await sync(account.id);
     expect(await read.chat(t.db.database, account.id, 'chat_seen')).toMatchObject({ unread_count: 1 });
+  });
+
+  it('syncs an account whose status webhook says it is back (RECONNECTED), not one that failed', async () => {
+    const account = fakeAccount();
+    const payload = missed(account);
+    expect((await postWebhook(t.app, accountStatus(account.id, 'CREDENTIALS'))).statusCode).toBe(200);
+    await t.app.sync.engine?.idle();
+    expect(await read.message(t.db.database, account.id, payload.message_id)).toBeUndefined();
+    expect((await postWebhook(t.app, accountStatus(account.id, 'RECONNECTED'))).statusCode).toBe(200);
+    await t.app.sync.engine?.idle();
+    expect(await read.message(t.db.database, account.id, payload.message_id)).toMatchObject({
+      state: 'received',
+    });
   });
 
   it('backs off and retries when the provider throttles (429)', async () => {
