@@ -294,3 +294,51 @@ export const sendRequests = pgTable(
   },
   (table) => [primaryKey({ columns: [table.accountId, table.key] })],
 );
+
+/**
+ * Catch-up sync state per provider account (docs/sync.md): the watermark (newest provider time up
+ * to which a sync completed without a gap; webhooks never move it), the run in progress, and the
+ * lease that lets one instance at a time sync the account.
+ */
+export const syncAccounts = pgTable('sync_accounts', {
+  accountId: text('account_id').primaryKey(),
+  watermark: at('watermark'),
+  runId: text('run_id'),
+  leaseOwner: text('lease_owner'),
+  leaseUntil: at('lease_until'),
+  updatedAt: updatedAt(),
+});
+
+/**
+ * One sync of one account over one window, newest first: `cursor` is the provider's position after
+ * the last committed page, so a run interrupted by a crash resumes there.
+ */
+export const syncRuns = pgTable(
+  'sync_runs',
+  {
+    id: text('id').primaryKey(),
+    /** Runs started by one request for every account share it (`POST /api/sync` without an account). */
+    groupId: text('group_id'),
+    accountId: text('account_id').notNull(),
+    /** `running`, `done` or `failed`. */
+    status: text('status').notNull(),
+    trigger: text('trigger').notNull(),
+    windowFrom: at('window_from').notNull(),
+    windowTo: at('window_to').notNull(),
+    cursor: text('cursor'),
+    pages: integer('pages').notNull().default(0),
+    messages: integer('messages').notNull().default(0),
+    newMessages: integer('new_messages').notNull().default(0),
+    duplicates: integer('duplicates').notNull().default(0),
+    updated: integer('updated').notNull().default(0),
+    oldestSeen: at('oldest_seen'),
+    error: jsonb('error'),
+    startedAt: createdAt(),
+    updatedAt: updatedAt(),
+    finishedAt: at('finished_at'),
+  },
+  (table) => [
+    index('sync_runs_account_idx').on(table.accountId, table.startedAt),
+    index('sync_runs_group_idx').on(table.groupId),
+  ],
+);

@@ -24,6 +24,7 @@ import { registrationPlugin } from './providers/unipile/plugin.js';
 import { realtimePlugin } from './realtime/plugin.js';
 import type { Secrets } from './secrets.js';
 import { sendPlugin } from './send/plugin.js';
+import { syncPlugin } from './sync/plugin.js';
 import type { Tunnel } from './tunnel/tunnel.js';
 
 declare module 'fastify' {
@@ -121,7 +122,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     ...(options.tunnel ? { tunnel: options.tunnel } : {}),
   });
 
+  await app.register(syncPlugin);
   await app.register(ingestPlugin, {
+    onAccountStatus: (accountId, status) => app.sync.onAccountStatus(accountId, status),
     inboundSecret: options.secrets.inboundSecret,
     maxBatchSize: options.config.INGEST_MAX_BATCH,
     concurrency: options.config.INGEST_CONCURRENCY,

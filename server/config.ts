@@ -231,6 +231,15 @@ const envSchema = z
     SEND_ECHO_MATCH_SECONDS: integer(300, 1, 86_400),
     /** How long an `Idempotency-Key` replays its first answer. Default 24 hours. */
     SEND_IDEMPOTENCY_HOURS: integer(24, 1, 720),
+    // catch-up sync from the provider's REST API (issue 19, docs/sync.md)
+    /** Seconds between catch-up syncs of every account; 0 turns off the startup and periodic runs. Default 300. */
+    UNIPILE_SYNC_INTERVAL_SECONDS: integer(300, 0, 86_400),
+    /** How far back an account's first sync looks, in hours. Default 24. */
+    UNIPILE_SYNC_LOOKBACK_HOURS: integer(24, 1, 8_760),
+    /** How far before the watermark each sync starts again, in seconds. Default 600. */
+    UNIPILE_SYNC_OVERLAP_SECONDS: integer(600, 0, 86_400),
+    /** Messages asked per `GET /messages` page (the provider allows 1-250). Default 100. */
+    UNIPILE_SYNC_PAGE_SIZE: integer(100, 1, 250),
   })
   .refine((env) => env.HTTP_HEADERS_TIMEOUT_MS <= env.HTTP_REQUEST_TIMEOUT_MS, {
     path: ['HTTP_HEADERS_TIMEOUT_MS'],

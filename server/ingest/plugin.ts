@@ -18,6 +18,7 @@ export interface IngestPluginOptions
     | 'overlapMaxWaitMs'
     | 'statusDedupeSeconds'
     | 'echoMatchSeconds'
+    | 'onAccountStatus'
   > {
   /** The value the provider must send in `Unipile-Auth`. */
   inboundSecret: string;

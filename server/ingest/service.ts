@@ -36,6 +36,8 @@ export interface IngestServiceOptions {
    * chat created within this many seconds (docs/sending.md). Default 300.
    */
   echoMatchSeconds?: number;
+  /** Called after an account status that is not a duplicate committed (catch-up sync listens). */
+  onAccountStatus?: (accountId: string, status: string) => void;
 }
 
 /** How a single webhook ended, once its batch committed. */
@@ -107,6 +109,9 @@ export class IngestService {
     if (settled === 'ignored' && item.outcome === 'ignored') {
       this.#ignored.record(item.source);
       return { ignored: true };
+    }
+    if (settled === 'accepted' && item.outcome === 'accepted' && item.event.kind === 'account_status') {
+      this.#options.onAccountStatus?.(item.event.accountId, item.event.status);
     }
     if (settled === 'accepted' || settled === 'duplicate') return { duplicate: settled === 'duplicate' };
     if (item.outcome === 'rejected') {

@@ -7,6 +7,7 @@ import {
   type UnipileAccountStatusPayload,
   type UnipileMessagingPayload,
 } from './payloads.js';
+import { FakeRestHistory, restHistoryRoutes } from './rest-history.js';
 import { createFakeSends, type FakeSends } from './sends.js';
 
 /**
@@ -84,6 +85,10 @@ export interface FakeUnipile {
   ): Promise<{ payload: UnipileMessagingPayload; deliveries: FakeDelivery[] }>;
   /** Sending through the fake: modes (refuse, rate limit, time out, …) and what it accepted. */
   readonly sends: FakeSends;
+  /** The provider's REST view of every message sent (`GET /messages`, `/chats/{id}`, …). */
+  readonly history: FakeRestHistory;
+  /** While true, webhooks are recorded in the REST history but never delivered (a lost delivery). */
+  dropWebhooks(drop: boolean): void;
   close(): Promise<void>;
 }
 
@@ -110,6 +115,8 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
   let failures = options.failures ? { ...options.failures } : { count: 0, status: 500 };
   const state: FakeUnipileState = { webhooks: [], operations: [], requests: [] };
   let seq = 0;
+  const history = new FakeRestHistory();
+  let dropping = false;
 
   const addWebhook: FakeUnipile['addWebhook'] = (input) => {
     const webhook: FakeWebhook = {
@@ -130,6 +137,8 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
 
   const deliver: FakeUnipile['deliver'] = async (payload) => {
     const source = 'AccountStatus' in payload ? 'account_status' : 'messaging';
+    if (!('AccountStatus' in payload)) history.record(payload);
+    if (dropping) return [];
     const targets = state.webhooks.filter((webhook) => webhook.enabled && webhook.source === source);
     return Promise.all(
       targets.map(async (webhook) => {
@@ -227,6 +236,8 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
         });
         return { object: 'WebhookDeleted' };
       });
+
+      restHistoryRoutes(api, history);
     },
     { prefix: '/api/v1' },
   );
@@ -251,6 +262,10 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
   app.post('/_fake/deliver', async (request) =>
     deliver(request.body as UnipileMessagingPayload | UnipileAccountStatusPayload),
   );
+  app.post('/_fake/drop-webhooks', async (request) => {
+    dropping = (request.body as { drop?: boolean } | undefined)?.drop !== false;
+    return { ok: true, dropping };
+  });
   app.get('/_fake/state', async () => ({
     webhooks: state.webhooks.map((webhook) => ({
       ...webhook,
@@ -274,6 +289,10 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     deliver,
     sendMessage,
     sends,
+    history,
+    dropWebhooks: (drop) => {
+      dropping = drop;
+    },
     close: () => {
       sends.release();
       return app.close();

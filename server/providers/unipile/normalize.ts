@@ -44,7 +44,8 @@ function toSender(attendee: Attendee | null | undefined): Sender | null {
   };
 }
 
-function toAttachment(raw: RawAttachment): Attachment {
+/** An attachment as the realtime envelope carries it, from any shape the provider sends. */
+export function toAttachment(raw: RawAttachment): Attachment {
   // `size` is the documented { width, height }, or in some integrations the size in bytes.
   const dimensions = typeof raw.size === 'object' ? raw.size : null;
   const bytes = typeof raw.size === 'number' ? raw.size : null;

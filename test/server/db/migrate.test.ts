@@ -18,6 +18,8 @@ const EXPECTED_TABLES = [
   'realtime_events',
   'send_requests',
   'sends',
+  'sync_accounts',
+  'sync_runs',
 ];
 
 async function tables(database: Database): Promise<string[]> {

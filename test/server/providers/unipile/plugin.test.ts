@@ -42,6 +42,8 @@ describe('provider registration at startup', () => {
         UNIPILE_WEBHOOK_INSTANCE: 'test',
         UNIPILE_RETRY_MIN_MS: '20',
         UNIPILE_RETRY_MAX_MS: '200',
+        // Registration only: the startup catch-up sync would call the fake provider too.
+        UNIPILE_SYNC_INTERVAL_SECONDS: '0',
         WEBHOOK_BASE_URL: 'https://hooks.example.com',
         ...env,
       }),

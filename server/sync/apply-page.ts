@@ -1,0 +1,162 @@
+import type { Db, Tx } from '../db/database.js';
+import { ingestMessages, type ReceivedMessage } from '../db/ingest-messages.js';
+import { forgiveUnread, type PageProgress, recordPageProgress, syncedMessageStates } from '../db/sync.js';
+import { transaction } from '../db/transaction.js';
+import { isTransactionConflict } from '../db/unavailable.js';
+import { HooklineError } from '../errors.js';
+import { accountsOf, applyFollowUp, receivedMessage } from '../ingest/apply-messages.js';
+import { messageDedupeKey } from '../ingest/dedupe-key.js';
+import { Envelopes, newMessageData, type Published, publishEnvelopes } from '../ingest/envelopes.js';
+import type { MessageEvent } from '../ingest/events.js';
+import type { RestState } from '../providers/unipile/rest-normalize.js';
+
+/** One REST message of a page, normalised, with the state the provider reports for it. */
+export interface SyncedMessage {
+  event: MessageEvent;
+  state: RestState;
+  /** The REST item as listed, kept as the inbound body. */
+  rawBody: string;
+}
+
+/** Where a page's progress goes, and who must still hold the account's lease. */
+export interface PageRun {
+  id: string;
+  accountId: string;
+  owner: string;
+  leaseMs: number;
+}
+
+export interface AppliedPage extends Published {
+  newMessages: number;
+  duplicates: number;
+  updated: number;
+}
+
+const MAX_ATTEMPTS = 3;
+
+/**
+ * Applies one page of REST messages through the webhook write path (ingestMessages, the outbox),
+ * with the run's progress, in one transaction: messages Hookline lacks are stored and published
+ * (`origin: "sync"`), their unread taken back when the provider says they were seen; REST state
+ * of messages already stored (edit, deletion, reactions, seen) is applied as follow-ups under
+ * later-wins, timed at `fetchedAt`. Throws `HL_ERR_CONFLICT` when the lease was lost.
+ */
+export async function applySyncPage(
+  db: Db,
+  run: PageRun,
+  messages: SyncedMessage[],
+  progress: Omit<PageProgress, 'newMessages' | 'duplicates' | 'updated' | 'messages'>,
+  fetchedAt: Date,
+): Promise<AppliedPage> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await transaction(db, (tx) => applyInTransaction(tx, run, messages, progress, fetchedAt));
+    } catch (error) {
+      if (!isTransactionConflict(error) || attempt >= MAX_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function applyInTransaction(
+  tx: Tx,
+  run: PageRun,
+  messages: SyncedMessage[],
+  progress: Omit<PageProgress, 'newMessages' | 'duplicates' | 'updated' | 'messages'>,
+  fetchedAt: Date,
+): Promise<AppliedPage> {
+  const received: ReceivedMessage[] = messages.map((message) =>
+    receivedMessage(message.event, messageDedupeKey(message.event), fetchedAt),
+  );
+  const { stored } = await ingestMessages(tx, {
+    inbound: messages.map((message, index) => ({
+      provider: 'unipile',
+      event: 'message_received',
+      dedupeKey: received[index]!.dedupeKey,
+      accountId: run.accountId,
+      status: 'accepted' as const,
+      rawBody: message.rawBody,
+    })),
+    accounts: accountsOf(messages.map((message) => message.event)),
+    messages: received,
+  });
+
+  const envelopes = new Envelopes();
+  const fresh = new Set(stored.map((row) => row.id));
+  const seenUnread = new Map<string, number>();
+  for (const row of stored) {
+    envelopes.add('message:new', row.accountId, { ...newMessageData(row), origin: 'sync' });
+  }
+  for (const message of messages) {
+    if (!fresh.has(message.event.messageId) || !message.state.seen || message.event.isSender) continue;
+    seenUnread.set(message.event.chatId, (seenUnread.get(message.event.chatId) ?? 0) + 1);
+  }
+  for (const [chatId, count] of seenUnread) await forgiveUnread(tx, run.accountId, chatId, count);
+
+  const updated = await applyRestState(tx, messages, fresh, fetchedAt, envelopes);
+  const duplicates = messages.length - fresh.size;
+  const kept = await recordPageProgress(tx, run, {
+    ...progress,
+    messages: messages.length,
+    newMessages: fresh.size,
+    duplicates,
+    updated,
+  });
+  if (!kept) throw new HooklineError('HL_ERR_CONFLICT', 'Another instance took over this account sync');
+  return { newMessages: fresh.size, duplicates, updated, ...(await publishEnvelopes(tx, envelopes)) };
+}
+
+interface StoredReaction {
+  reaction?: string;
+  senderKey?: string;
+}
+
+/** Follow-up events for what the REST state says and the stored message does not show yet. */
+async function applyRestState(
+  tx: Tx,
+  messages: SyncedMessage[],
+  fresh: Set<string>,
+  at: Date,
+  envelopes: Envelopes,
+): Promise<number> {
+  const accountId = messages[0]?.event.accountId;
+  if (!accountId) return 0;
+  const rows = new Map(
+    (
+      await syncedMessageStates(
+        tx,
+        accountId,
+        messages.map((message) => message.event.messageId),
+      )
+    ).map((row) => [row.id, row]),
+  );
+  let updated = 0;
+  for (const { event, state } of messages) {
+    const row = rows.get(event.messageId);
+    if (row?.state !== 'received') continue;
+    const followUps: MessageEvent[] = [];
+    const base = { ...event, occurredAt: at, providerTime: at.getTime() };
+    if (state.deleted && row.deletedAt === null) followUps.push({ ...base, event: 'message_deleted' });
+    else if (!state.deleted && state.edited && row.deletedAt === null && row.text !== event.text) {
+      followUps.push({ ...base, event: 'message_edited' });
+    }
+    if (state.seen && row.readAt === null && !fresh.has(event.messageId)) {
+      followUps.push({ ...base, event: 'message_read' });
+    }
+    const current = new Map(
+      (Array.isArray(row.reactions) ? (row.reactions as StoredReaction[]) : []).map((reaction) => [
+        reaction.senderKey ?? '',
+        reaction.reaction ?? '',
+      ]),
+    );
+    const senders = new Set([...current.keys(), ...state.reactions.keys()]);
+    for (const senderKey of senders) {
+      const value = state.reactions.get(senderKey) ?? '';
+      if ((current.get(senderKey) ?? '') === value) continue;
+      const sender = { id: null, name: null, providerId: senderKey, profileUrl: null };
+      followUps.push({ ...base, event: 'message_reaction', reaction: { reaction: value, sender } });
+    }
+    for (const followUp of followUps) await applyFollowUp(tx, followUp, envelopes);
+    if (followUps.length > 0) updated++;
+  }
+  return updated;
+}

@@ -1,0 +1,68 @@
+import type { Executor } from '../db/database.js';
+import { knownChats } from '../db/sync.js';
+import type { Sender } from '../ingest/events.js';
+import { isTransientProviderError } from '../providers/unipile/client.js';
+import type { UnipileRestClient } from '../providers/unipile/rest-messages.js';
+import { type ChatDetails, chatDetails } from '../providers/unipile/rest-normalize.js';
+
+/** Chats remembered per sync run before the cache starts over (memory stays bounded). */
+const MAX_CACHED = 2_000;
+
+/**
+ * The details of the chats a sync page names: attendees Hookline stored for chats it knows, and
+ * for chats it has never seen, `GET /chats/{id}` and its attendees (for sender names). A chat the
+ * provider no longer knows (404) gets none rather than failing the page.
+ */
+export class ChatDetailsCache {
+  readonly #client: UnipileRestClient;
+  readonly #db: () => Executor;
+  readonly #cache = new Map<string, ChatDetails | undefined>();
+
+  constructor(client: UnipileRestClient, db: () => Executor) {
+    this.#client = client;
+    this.#db = db;
+  }
+
+  async resolve(
+    accountId: string,
+    chatIds: string[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, ChatDetails | undefined>> {
+    const wanted = [...new Set(chatIds)].filter((id) => !this.#cache.has(id));
+    if (this.#cache.size + wanted.length > MAX_CACHED) this.#cache.clear();
+    const stored = new Map((await knownChats(this.#db(), accountId, wanted)).map((chat) => [chat.id, chat]));
+    for (const id of wanted) {
+      const chat = stored.get(id);
+      if (chat && Array.isArray(chat.attendees)) {
+        this.#cache.set(id, {
+          providerChatId: null,
+          accountType: null,
+          subject: null,
+          isGroup: null,
+          attendees: chat.attendees as Sender[],
+        });
+      } else {
+        this.#cache.set(id, await this.#fetch(id, signal));
+      }
+    }
+    return new Map([...new Set(chatIds)].map((id) => [id, this.#cache.get(id)]));
+  }
+
+  async #fetch(chatId: string, signal?: AbortSignal): Promise<ChatDetails | undefined> {
+    try {
+      const [chat, attendees] = await Promise.all([
+        this.#client.getChat(chatId, signal),
+        this.#client.listChatAttendees(chatId, signal),
+      ]);
+      return chatDetails(chat, attendees);
+    } catch (error) {
+      // A transient failure or a refused key fails the page; a chat gone (404) just has no details.
+      if (isTransientProviderError(error) || !isNotFound(error)) throw error;
+      return undefined;
+    }
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as { details?: { status?: number } }).details?.status === 404;
+}

@@ -1,0 +1,266 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { ChangeSignal } from '../db/change-signal.js';
+import type { Database } from '../db/database.js';
+import {
+  acquireSyncLease,
+  createSyncRun,
+  findSyncAccount,
+  findSyncRun,
+  finishSyncRun,
+  joinSyncGroup,
+  releaseSyncLease,
+  type SyncRunRecord,
+} from '../db/sync.js';
+import { HooklineError } from '../errors.js';
+import {
+  providerAuthFailure,
+  type RestAccount,
+  type RestMessage,
+  type UnipileRestClient,
+} from '../providers/unipile/rest-messages.js';
+import { isUsableRestMessage, restMessageEvent, restState } from '../providers/unipile/rest-normalize.js';
+import { type AppliedPage, applySyncPage, type SyncedMessage } from './apply-page.js';
+import { ChatDetailsCache } from './chat-details.js';
+
+/** What started a sync: shown on the run. */
+export type SyncTrigger = 'startup' | 'interval' | 'status' | 'api';
+
+export interface SyncEngineOptions {
+  database: Database;
+  client: UnipileRestClient;
+  changes: ChangeSignal;
+  logger: FastifyBaseLogger;
+  /** This instance's lease owner name. Default: a random id. */
+  owner?: string;
+  /** How long a lease lasts without renewal; renewed every third of it. Default 60000 ms. */
+  leaseMs?: number;
+  /** Messages asked per page (1-250). Default 100. */
+  pageSize?: number;
+  /** How far before the watermark a run starts. Default 600000 ms (10 min). */
+  overlapMs?: number;
+  /** How far back an account's first run looks. Default 24 h. */
+  lookbackMs?: number;
+  /** Called after each committed page (metrics; tests). */
+  onPage?: (run: SyncRunRecord, page: AppliedPage) => void;
+}
+
+export interface StartOptions {
+  trigger: SyncTrigger;
+  /** Start of the window instead of the watermark minus the overlap. */
+  since?: Date;
+  groupId?: string;
+}
+
+/** Why the provider refused our key, when it did: stops syncs until a run succeeds again. */
+export interface SyncAuthFailure {
+  reason: 'unauthorized' | 'forbidden';
+  at: Date;
+}
+
+/** Whether a provider account is connected: any messaging source reports OK (or none is listed). */
+export function isConnected(account: RestAccount): boolean {
+  if (!Array.isArray(account.sources) || account.sources.length === 0) return true;
+  return account.sources.some((source) => source?.status === 'OK');
+}
+
+/**
+ * Catch-up sync (docs/sync.md): per account, reads the provider's messages over a window ending
+ * when the run starts, newest first, page by page, and applies each page through the webhook write
+ * path with the run's position in the same transaction. One instance at a time syncs an account
+ * (a lease row); a run left `running` by a crash or a shutdown resumes from its position.
+ */
+export class SyncEngine {
+  readonly owner: string;
+  authFailure: SyncAuthFailure | undefined;
+  readonly #options: SyncEngineOptions;
+  readonly #running = new Map<string, { id: string; done: Promise<void> }>();
+  /** Starts still deciding whether to run, so that idle() also waits for triggers just fired. */
+  readonly #starting = new Set<Promise<void>>();
+  readonly #abort = new AbortController();
+  readonly #leaseMs: number;
+
+  constructor(options: SyncEngineOptions) {
+    this.#options = options;
+    this.owner = options.owner ?? `sync_${randomUUID()}`;
+    this.#leaseMs = options.leaseMs ?? 60_000;
+  }
+
+  /**
+   * Starts syncing one account unless a sync of it is already under way here or on another
+   * instance. @returns the id of the run now under way, and whether this call started it.
+   */
+  start(accountId: string, options: StartOptions): Promise<{ id: string; started: boolean }> {
+    const starting = this.#start(accountId, options);
+    const settled = starting.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#starting.add(settled);
+    void settled.finally(() => this.#starting.delete(settled));
+    return starting;
+  }
+
+  async #start(accountId: string, options: StartOptions): Promise<{ id: string; started: boolean }> {
+    const local = this.#running.get(accountId);
+    if (local) return { id: local.id, started: false };
+    const db = this.#options.database.db;
+    const lease = await acquireSyncLease(db, accountId, this.owner, this.#leaseMs);
+    if (!lease) {
+      const current = await findSyncAccount(db, accountId);
+      if (current?.runId) return { id: current.runId, started: false };
+      throw new HooklineError('HL_ERR_CONFLICT', 'A sync of this account is starting on another instance');
+    }
+    const interrupted = lease.runId ? await findSyncRun(db, lease.runId) : undefined;
+    let run: SyncRunRecord;
+    if (interrupted?.status === 'running') {
+      run = interrupted;
+    } else {
+      const windowTo = new Date();
+      const windowFrom =
+        options.since ??
+        (lease.watermark
+          ? new Date(lease.watermark.getTime() - (this.#options.overlapMs ?? 600_000))
+          : new Date(windowTo.getTime() - (this.#options.lookbackMs ?? 86_400_000)));
+      run = await createSyncRun(db, {
+        id: `sync_${randomUUID()}`,
+        groupId: options.groupId ?? null,
+        accountId,
+        trigger: options.trigger,
+        windowFrom,
+        windowTo,
+      });
+    }
+    const done = this.#execute(run).finally(() => this.#running.delete(accountId));
+    this.#running.set(accountId, { id: run.id, done });
+    return { id: run.id, started: true };
+  }
+
+  /** Starts a sync of every connected account the provider lists. */
+  async startAll(options: StartOptions): Promise<{ accountId: string; id: string }[]> {
+    const accounts = (await this.#listAccounts()).filter(isConnected);
+    const runs: { accountId: string; id: string }[] = [];
+    for (const account of accounts) {
+      const run = await this.start(account.id, options);
+      if (!run.started && options.groupId)
+        await joinSyncGroup(this.#options.database.db, run.id, options.groupId);
+      runs.push({ accountId: account.id, id: run.id });
+    }
+    return runs;
+  }
+
+  /** Waits for every run this instance has under way. */
+  async idle(): Promise<void> {
+    await Promise.all(this.#starting);
+    await Promise.all([...this.#running.values()].map((run) => run.done));
+  }
+
+  /** Stops every run at its next page, leaving it to resume later, and lets the leases go. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await this.idle();
+  }
+
+  async #listAccounts(): Promise<RestAccount[]> {
+    try {
+      const accounts = await this.#options.client.listAccounts(this.#abort.signal);
+      return accounts;
+    } catch (error) {
+      this.#noteAuthFailure(error);
+      throw error;
+    }
+  }
+
+  async #execute(run: SyncRunRecord): Promise<void> {
+    const { database, client, logger } = this.#options;
+    const signal = this.#abort.signal;
+    const db = database.db;
+    const heartbeat = setInterval(() => {
+      acquireSyncLease(db, run.accountId, this.owner, this.#leaseMs).catch(() => undefined);
+    }, this.#leaseMs / 3);
+    heartbeat.unref();
+    const chats = new ChatDetailsCache(client, () => database.db);
+    let cursor = run.cursor;
+    try {
+      do {
+        const page = await client.listMessages(
+          {
+            accountId: run.accountId,
+            after: run.windowFrom,
+            before: run.windowTo,
+            cursor,
+            limit: this.#options.pageSize ?? 100,
+          },
+          signal,
+        );
+        const fetchedAt = new Date();
+        const synced = await this.#normalize(run.accountId, page.items, chats, signal);
+        const oldest = synced.at(-1)?.event.occurredAt ?? null;
+        const applied = await applySyncPage(
+          db,
+          { id: run.id, accountId: run.accountId, owner: this.owner, leaseMs: this.#leaseMs },
+          synced,
+          { cursor: page.cursor, oldestSeen: oldest },
+          fetchedAt,
+        );
+        if (applied.realtimeSeq !== undefined || applied.deliveries > 0) {
+          this.#options.changes.emit({ realtimeSeq: applied.realtimeSeq, deliveries: applied.deliveries });
+        }
+        this.#options.onPage?.(run, applied);
+        cursor = page.cursor;
+      } while (cursor && !signal.aborted);
+      if (signal.aborted) return;
+      await finishSyncRun(db, run);
+      this.authFailure = undefined;
+      logger.info({ syncId: run.id, accountId: run.accountId }, 'sync completed');
+    } catch (error) {
+      if (signal.aborted) return;
+      if (error instanceof HooklineError && error.code === 'HL_ERR_CONFLICT') {
+        logger.warn(
+          { syncId: run.id, accountId: run.accountId },
+          'sync lease taken over by another instance',
+        );
+        return;
+      }
+      this.#noteAuthFailure(error);
+      logger.error({ err: error, syncId: run.id, accountId: run.accountId }, 'sync failed');
+      const details =
+        error instanceof HooklineError
+          ? { code: error.code, details: error.details }
+          : { code: 'HL_ERR_INTERNAL' };
+      await finishSyncRun(db, run, details).catch(() => undefined);
+    } finally {
+      clearInterval(heartbeat);
+      await releaseSyncLease(db, run.accountId, this.owner).catch(() => undefined);
+    }
+  }
+
+  async #normalize(
+    accountId: string,
+    items: RestMessage[],
+    chats: ChatDetailsCache,
+    signal: AbortSignal,
+  ): Promise<SyncedMessage[]> {
+    const usable = items.filter((item) => isUsableRestMessage(item, accountId));
+    const details = await chats.resolve(
+      accountId,
+      usable.map((item) => item.chat_id),
+      signal,
+    );
+    return usable.map((item) => ({
+      event: restMessageEvent(item, accountId, details.get(item.chat_id)),
+      state: restState(item),
+      rawBody: JSON.stringify(item),
+    }));
+  }
+
+  #noteAuthFailure(error: unknown): void {
+    const reason = providerAuthFailure(error);
+    if (!reason) return;
+    this.authFailure = { reason, at: new Date() };
+    this.#options.logger.error(
+      { reason },
+      `Unipile refused UNIPILE_API_KEY (${reason}): sync stopped; check the key and its DSN. Webhooks still flow.`,
+    );
+  }
+}

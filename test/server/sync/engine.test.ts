@@ -1,0 +1,106 @@
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChangeSignal } from '../../../server/db/change-signal.js';
+import { findSyncAccount, findSyncRun } from '../../../server/db/sync.js';
+import { UnipileRestClient } from '../../../server/providers/unipile/rest-messages.js';
+import { SyncEngine, type SyncEngineOptions } from '../../../server/sync/engine.js';
+import { fakeAccount, messageReceived } from '../../../tools/fake-unipile/payloads.js';
+import { type FakeUnipile, startFakeUnipile } from '../../../tools/fake-unipile/server.js';
+import { testDatabaseKinds, useTestDatabase } from '../../support/databases.js';
+import { read } from '../../support/db-read.js';
+
+describe.each(testDatabaseKinds())('sync engine on %s', (kind) => {
+  const db = useTestDatabase(kind);
+  let fake: FakeUnipile;
+  let client: UnipileRestClient;
+  beforeAll(async () => {
+    fake = await startFakeUnipile();
+    client = new UnipileRestClient({ dsn: fake.url, apiKey: fake.apiKey, retryMinMs: 5, retryMaxMs: 10 });
+  });
+  afterAll(async () => {
+    await client.close();
+    await fake.close();
+  });
+
+  const engine = (options: Partial<SyncEngineOptions> = {}) =>
+    new SyncEngine({
+      database: db.current.database,
+      client,
+      changes: new ChangeSignal(),
+      logger: pino({ level: 'silent' }),
+      pageSize: 3,
+      ...options,
+    });
+
+  it('resumes an interrupted run from its last committed page: nothing lost, nothing twice', async () => {
+    const account = fakeAccount();
+    const ids: string[] = [];
+    for (let index = 0; index < 10; index++) {
+      const payload = messageReceived({ account, timestamp: new Date(Date.now() - (index + 1) * 60_000) });
+      fake.history.record(payload);
+      ids.push(payload.message_id);
+    }
+    // The first instance stops after its first page, as a crash or a shutdown would.
+    const first = engine({
+      onPage: () => {
+        void first.stop();
+      },
+    });
+    const { id } = await first.start(account.id, { trigger: 'api' });
+    await first.idle();
+    const interrupted = await findSyncRun(db.current.database.db, id);
+    expect(interrupted).toMatchObject({ status: 'running', pages: 1, newMessages: 3 });
+    expect(interrupted?.cursor).toEqual(expect.any(String));
+    expect(await findSyncAccount(db.current.database.db, account.id)).toMatchObject({ watermark: null });
+
+    const second = engine();
+    const resumed = await second.start(account.id, { trigger: 'startup' });
+    expect(resumed).toEqual({ id, started: true });
+    await second.idle();
+    const finished = await findSyncRun(db.current.database.db, id);
+    expect(finished).toMatchObject({ status: 'done', messages: 10, newMessages: 10, duplicates: 0 });
+    const account2 = await findSyncAccount(db.current.database.db, account.id);
+    expect(account2?.watermark?.getTime()).toBe(finished?.windowTo.getTime());
+    for (const messageId of ids) {
+      expect(await read.message(db.current.database, account.id, messageId)).toBeDefined();
+    }
+    const events = await read.realtimeFor(db.current.database, account.id);
+    expect(events.filter((event) => event.type === 'message:new')).toHaveLength(10);
+  });
+
+  it('lets one instance at a time sync an account (lease), and the next start from the watermark', async () => {
+    const account = fakeAccount();
+    fake.history.record(messageReceived({ account, timestamp: new Date(Date.now() - 60_000) }));
+    fake.setLatency(200);
+    const a = engine();
+    const b = engine();
+    try {
+      const started = await a.start(account.id, { trigger: 'api' });
+      expect(started.started).toBe(true);
+      expect(await b.start(account.id, { trigger: 'api' })).toEqual({ id: started.id, started: false });
+      await a.idle();
+    } finally {
+      fake.setLatency(0);
+    }
+    const next = await b.start(account.id, { trigger: 'interval' });
+    expect(next.started).toBe(true);
+    await b.idle();
+    const watermark = (await findSyncAccount(db.current.database.db, account.id))?.watermark;
+    const run = await findSyncRun(db.current.database.db, next.id);
+    // The second window starts the overlap (10 min by default) before the first one's end.
+    expect(run!.windowFrom.getTime()).toBeLessThan(watermark!.getTime());
+    expect(run).toMatchObject({ status: 'done', newMessages: 0, duplicates: 1 });
+  });
+
+  it('does not move the watermark over a gap: a run starting after it leaves it alone', async () => {
+    const account = fakeAccount();
+    const a = engine();
+    await a.start(account.id, { trigger: 'api' });
+    await a.idle();
+    const before = (await findSyncAccount(db.current.database.db, account.id))?.watermark;
+    const later = await a.start(account.id, { trigger: 'api', since: new Date(Date.now() + 60_000) });
+    await a.idle();
+    expect((await findSyncRun(db.current.database.db, later.id))?.status).toBe('done');
+    expect((await findSyncAccount(db.current.database.db, account.id))?.watermark).toEqual(before);
+  });
+});
