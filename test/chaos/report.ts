@@ -24,6 +24,9 @@ const ORDER = [
   'hostile-input',
   'ping-flood',
   'stalled-bodies',
+  'unauthenticated-bodies',
+  'down-beyond-retries-then-sync',
+  'gateway-killed-mid-send',
 ];
 
 async function readResults(): Promise<ScenarioResult[]> {
