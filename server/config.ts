@@ -1,4 +1,14 @@
 import { z } from 'zod';
+import {
+  booleanFlag,
+  emptyAsUndefined,
+  encryptionKey,
+  httpUrl,
+  integer,
+  operatorSecret,
+  optionalString,
+  postgresUrl,
+} from './config-fields.js';
 import { HooklineError } from './errors.js';
 import { trustProxySchema } from './http/trust-proxy.js';
 import { redactUrl } from './redact.js';
@@ -7,59 +17,6 @@ import { redactUrl } from './redact.js';
  * The environment contract of docs/configuration.md, validated once at startup. This is the only module
  * that reads `process.env`; everything else receives a typed {@link Config}.
  */
-
-const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
-
-const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
-
-const booleanFlag = (defaultValue: boolean) =>
-  z.preprocess(
-    emptyAsUndefined,
-    z
-      .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })
-      .default(defaultValue ? 'true' : 'false')
-      .transform((value) => value === 'true' || value === '1' || value === 'yes'),
-  );
-
-const integer = (defaultValue: number, min: number, max: number) =>
-  z.preprocess(
-    emptyAsUndefined,
-    z.coerce
-      .number({ error: 'expected a whole number' })
-      .int({ error: 'expected a whole number' })
-      .min(min, { error: `expected at least ${min}` })
-      .max(max, { error: `expected at most ${max}` })
-      .default(defaultValue),
-  );
-
-const httpUrl = z.preprocess(
-  emptyAsUndefined,
-  z
-    .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://hooks.example.com' })
-    .transform((value) => value.replace(/\/+$/, ''))
-    .optional(),
-);
-
-const postgresUrl = z.preprocess(
-  emptyAsUndefined,
-  z.url({ protocol: /^postgres(ql)?$/, error: 'expected a postgres:// connection string' }).optional(),
-);
-
-/** A secret given by the operator must be long enough to resist guessing. */
-const operatorSecret = z.preprocess(
-  emptyAsUndefined,
-  z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
-);
-
-const encryptionKey = z.preprocess(
-  emptyAsUndefined,
-  z
-    .string()
-    .regex(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, {
-      error: 'expected 32 bytes as 64 hex characters or 44 base64 characters',
-    })
-    .optional(),
-);
 
 const envSchema = z
   .object({
