@@ -1,6 +1,6 @@
 /**
  * `npm run bench:send`: replies through the gateway against the fake provider on real Postgres
- * (TEST_DATABASE_URL), beside a bare undici multipart POST loop to the same fake, in one run.
+ * (BENCH_DATABASE_URL), beside a bare undici multipart POST loop to the same fake, in one run.
  *
  * The gateway runs in a process of its own (`test/bench/ingest-target.ts hookline`); this process
  * is the fake provider (which answers 201 and echoes every message back as a webhook) and the
@@ -19,9 +19,9 @@ import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
 import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { startFakeUnipile } from '../../tools/fake-unipile/server.js';
 import { apiAuth, TEST_SECRETS } from '../support/app.js';
-import { testEnv } from '../support/env.js';
 import { createPostgresTestDatabase, ensurePostgresTemplate } from '../support/postgres-admin.js';
 import { startChildServer } from './support/child-server.js';
+import { BENCH_DATABASE_URL } from './support/database-url.js';
 
 const { values } = parseArgs({
   options: { sends: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '32' } },
@@ -63,10 +63,9 @@ async function bareLoop(providerUrl: string, apiKey: string, chatId: string, acc
 }
 
 async function main() {
-  if (!testEnv.databaseUrl) throw new Error('bench:send needs TEST_DATABASE_URL (a real Postgres)');
   const created = await createPostgresTestDatabase(
-    testEnv.databaseUrl,
-    await ensurePostgresTemplate(testEnv.databaseUrl),
+    BENCH_DATABASE_URL,
+    await ensurePostgresTemplate(BENCH_DATABASE_URL),
   );
   const database = await openDatabase({ kind: 'postgres', url: created.url, poolSize: 2 });
   const fake = await startFakeUnipile({ delivery: { retries: 0 } });

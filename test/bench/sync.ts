@@ -8,6 +8,7 @@ import { startFakeUnipile } from '../../tools/fake-unipile/server.js';
 import { TEST_SECRETS } from '../support/app.js';
 import { createPostgresTestDatabase, ensurePostgresTemplate } from '../support/postgres-admin.js';
 import { startChildServer } from './support/child-server.js';
+import { BENCH_DATABASE_URL } from './support/database-url.js';
 import { poolLoads, runLoad } from './support/load.js';
 
 /**
@@ -18,7 +19,7 @@ import { poolLoads, runLoad } from './support/load.js';
  * BENCH_DURATION (10) s of webhooks from 50 connections, then `POST /api/sync` catches up every
  * account. Reported: messages/s of each, the gateway's peak RSS (VmHWM), and the stored counts.
  */
-const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const serverUrl = BENCH_DATABASE_URL;
 const total = Number(process.env.BENCH_SYNC_MESSAGES ?? 50_000);
 const chatCount = Number(process.env.BENCH_SYNC_CHATS ?? 500);
 const accountCount = Number(process.env.BENCH_SYNC_ACCOUNTS ?? 5);
