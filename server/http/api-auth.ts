@@ -26,22 +26,35 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+/**
+ * An `onRequest` hook that requires `Authorization: Bearer <secret>` (compared in constant time)
+ * and otherwise rejects with `HL_ERR_UNAUTHORIZED` and `message`, counted as a failed
+ * authentication of the client address.
+ */
+export function requireBearerSecret(
+  app: FastifyInstance,
+  secret: string,
+  message: string,
+): onRequestAsyncHookHandler {
+  const matches = secretMatcher(secret);
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const token = bearerToken(request);
+    if (!token || !matches(token)) {
+      await app.rejectCredentials(request, reply, new HooklineError('HL_ERR_UNAUTHORIZED', message));
+    }
+  };
+}
+
 export const apiAuthPlugin = fp<ApiAuthOptions>(
   async (app: FastifyInstance, options) => {
-    const isApiToken = secretMatcher(options.apiToken);
-    app.decorate('requireApiToken', async (request: FastifyRequest, reply: FastifyReply) => {
-      const token = bearerToken(request);
-      if (!token || !isApiToken(token)) {
-        await app.rejectCredentials(
-          request,
-          reply,
-          new HooklineError(
-            'HL_ERR_UNAUTHORIZED',
-            'Missing or invalid API token (Authorization: Bearer <API_TOKEN>)',
-          ),
-        );
-      }
-    });
+    app.decorate(
+      'requireApiToken',
+      requireBearerSecret(
+        app,
+        options.apiToken,
+        'Missing or invalid API token (Authorization: Bearer <API_TOKEN>)',
+      ),
+    );
   },
   { name: 'hookline-api-auth', dependencies: ['hookline-auth-failures'] },
 );

@@ -1,9 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { HooklineError } from '../errors.js';
-import { bearerToken } from '../http/api-auth.js';
-import { secretMatcher } from '../http/safe-equal.js';
+import { requireBearerSecret } from '../http/api-auth.js';
 import { opsRouteSchemas } from './route-schemas.js';
 
 declare module 'fastify' {
@@ -28,21 +26,8 @@ export const metricsPlugin = fp<MetricsOptions>(
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'hookline_' });
     app.decorate('metrics', registry);
-    const isMetricsToken = options.token ? secretMatcher(options.token) : undefined;
-    const onRequest = isMetricsToken
-      ? async (request: FastifyRequest, reply: FastifyReply) => {
-          const token = bearerToken(request);
-          if (!token || !isMetricsToken(token)) {
-            await app.rejectCredentials(
-              request,
-              reply,
-              new HooklineError(
-                'HL_ERR_UNAUTHORIZED',
-                'Missing or invalid METRICS_TOKEN (Authorization: Bearer …)',
-              ),
-            );
-          }
-        }
+    const onRequest = options.token
+      ? requireBearerSecret(app, options.token, 'Missing or invalid METRICS_TOKEN (Authorization: Bearer …)')
       : undefined;
     app.get(
       '/metrics',

@@ -57,6 +57,19 @@ export interface UnipileClientOptions {
 }
 
 /**
+ * The connection pool of one Unipile API client: connecting, the response headers and the body
+ * each bounded by `timeoutMs`, so a stalled provider never holds a request forever.
+ */
+export function unipileAgent(timeoutMs: number, connections?: number): Agent {
+  return new Agent({
+    connectTimeout: timeoutMs,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    ...(connections === undefined ? {} : { connections }),
+  });
+}
+
+/**
  * The API base of a DSN (docs/configuration.md): `api8.unipile.com:13443` means
  * `https://api8.unipile.com:13443/api/v1`; a full URL keeps its scheme and gets `/api/v1` appended
  * unless it already has a path, so `http://127.0.0.1:4010` reaches a local fake.
@@ -87,12 +100,7 @@ export class UnipileClient {
     this.#apiKey = options.apiKey;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#pageSize = options.pageSize ?? 100;
-    this.#agent = new Agent({
-      connectTimeout: this.#timeoutMs,
-      headersTimeout: this.#timeoutMs,
-      bodyTimeout: this.#timeoutMs,
-      connections: 4,
-    });
+    this.#agent = unipileAgent(this.#timeoutMs, 4);
   }
 
   /** `POST /webhooks`: returns the new webhook's id. */

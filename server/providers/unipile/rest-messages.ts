@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request } from 'undici';
+import { type Agent, request } from 'undici';
 import { backoffDelay } from '../../../client/backoff.js';
 import { HooklineError } from '../../errors.js';
-import { type ProviderProblem, unipileBaseUrl } from './client.js';
+import { type ProviderProblem, unipileAgent, unipileBaseUrl } from './client.js';
 
 /** One reaction of a REST message. */
 export interface RestReaction {
@@ -111,8 +111,7 @@ export class UnipileRestClient {
   constructor(options: UnipileRestClientOptions) {
     this.baseUrl = unipileBaseUrl(options.dsn);
     this.#options = options;
-    const timeout = options.timeoutMs ?? 10_000;
-    this.#agent = new Agent({ connectTimeout: timeout, headersTimeout: timeout, bodyTimeout: timeout });
+    this.#agent = unipileAgent(options.timeoutMs ?? 10_000);
   }
 
   /** `GET /accounts`, every page. */

@@ -1,5 +1,5 @@
-import { Agent, FormData, request, errors as undiciErrors } from 'undici';
-import { unipileBaseUrl } from './client.js';
+import { type Agent, FormData, request, errors as undiciErrors } from 'undici';
+import { unipileAgent, unipileBaseUrl } from './client.js';
 
 /** What a send asks of Unipile `POST /chats/{chat_id}/messages`. */
 export interface SendMessageInput {
@@ -68,12 +68,7 @@ export class UnipileMessaging {
     this.baseUrl = unipileBaseUrl(options.dsn);
     this.#apiKey = options.apiKey;
     this.#timeoutMs = options.timeoutMs;
-    this.#agent = new Agent({
-      connectTimeout: options.timeoutMs,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-      connections: options.connections ?? 16,
-    });
+    this.#agent = unipileAgent(options.timeoutMs, options.connections ?? 16);
   }
 
   /** Sends one message; never throws for a provider or network failure (see {@link SendOutcome}). */
