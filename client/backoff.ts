@@ -1,7 +1,7 @@
 /**
- * Reconnection delays: exponential, capped, and jittered on every attempt. Dependency-free, so
- * the browser client and the server's own retry loops (provider registration, the LISTEN
- * connection) share this one formula.
+ * Reconnection delays: exponential, capped, and jittered on every attempt. Dependency-free, and
+ * kept inside this package because it ships alone; the server uses the same formula from
+ * server/shared/backoff.ts (test/server/shared/backoff.test.ts keeps the two equal).
  */
 export interface BackoffOptions {
   /** Delay before the first reconnection attempt. Default 500 ms. */

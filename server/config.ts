@@ -11,7 +11,7 @@ import {
 } from './config-fields.js';
 import { HooklineError } from './errors.js';
 import { trustProxySchema } from './http/trust-proxy.js';
-import { redactUrl } from './redact.js';
+import { redactUrl } from './shared/redact.js';
 
 /**
  * The environment contract of docs/configuration.md, validated once at startup. This is the only module

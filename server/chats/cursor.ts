@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HooklineError } from '../errors.js';
-import { containsNul } from '../storable.js';
+import { containsNul } from '../shared/storable.js';
 
 /**
  * Page cursors are opaque to clients: base64url JSON of the last row's sort key. A cursor that

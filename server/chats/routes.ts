@@ -5,7 +5,7 @@ import { listChatMessages } from '../db/messages.js';
 import { transaction } from '../db/transaction.js';
 import { HooklineError } from '../errors.js';
 import { Envelopes, publishEnvelopes } from '../ingest/envelopes.js';
-import { storableDatetime } from '../storable.js';
+import { storableDatetime } from '../shared/storable.js';
 import { decodeCursor, encodeCursor, pageQuerySchema } from './cursor.js';
 import { allowedAccounts, readerAuth } from './reader-auth.js';
 import { chatParamsSchema, chatsRouteSchemas, readBodySchema } from './route-schemas.js';

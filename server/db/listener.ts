@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { backoffDelay } from '../../client/backoff.js';
+import { backoffDelay } from '../shared/backoff.js';
 
 /** `application_name` of the LISTEN connection, so operators (and tests) can find it in pg_stat_activity. */
 export const LISTENER_APPLICATION_NAME = 'hookline_listener';

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { HooklineError } from '../errors.js';
-import { containsNul } from '../storable.js';
+import { containsNul } from '../shared/storable.js';
 
 /**
  * Refuses U+0000 anywhere in a request's path parameters, query or JSON body with

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { MessageEvent } from './events.js';
+import type { MessageEvent } from '../providers/events.js';
 
 /**
  * The key under which a messaging event is stored at most once (docs/ingest.md, "Dedupe"):

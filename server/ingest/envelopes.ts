@@ -7,7 +7,7 @@ import {
   type RealtimeEventInput,
 } from '../db/outboxes.js';
 import { type OutboundEvent, outboundDeliveries } from '../outbound/enqueue.js';
-import { newWebhookId } from '../outbound/webhook-id.js';
+import { newWebhookId } from '../shared/ids.js';
 
 /** The realtime envelope type and the outbound (Standard Webhooks) type of each change. */
 export const EVENT_TYPES = {

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { normalizeUnipileWebhook } from '../providers/unipile/normalize.js';
 import { parseUnipileWebhook } from '../providers/unipile/webhook-schema.js';
-import { storableText } from '../storable.js';
+import { storableText } from '../shared/storable.js';
 import type { IngestItem } from './apply-batch.js';
 import { messageDedupeKey } from './dedupe-key.js';
 

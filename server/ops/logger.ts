@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import pretty from 'pino-pretty';
-import { redactUrl } from '../redact.js';
+import { redactUrl } from '../shared/redact.js';
 
 /** Header and field paths that never reach a log line, whatever logs them. */
 export const REDACTED_PATHS = [

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { DeliveryAttemptRow, DeliveryRow } from '../db/deliveries.js';
 import type { EndpointRow } from '../db/endpoints.js';
-import { storableDatetime } from '../storable.js';
+import { storableDatetime } from '../shared/storable.js';
 import { customHeadersSchema } from './custom-headers.js';
 import { retryScheduleSeconds, signatureHeaderName } from './endpoint-settings.js';
 import { EVENT_TYPE_NAMES } from './event-catalog.js';

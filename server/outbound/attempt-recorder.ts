@@ -6,7 +6,7 @@ import { markEndpointFailing, markEndpointHealthy } from '../db/endpoints.js';
 import { enqueueOperationalEvents } from '../db/outbound-controls.js';
 import { transaction } from '../db/transaction.js';
 import { isDatabaseUnavailable, isTransactionConflict } from '../db/unavailable.js';
-import { GroupCommitter } from '../ingest/group-commit.js';
+import { GroupCommitter } from '../shared/group-commit.js';
 import type { OutboundMetrics } from './metrics.js';
 import { operationalEvents } from './operational-events.js';
 

@@ -9,6 +9,7 @@ import {
 } from '../db/delivery-reports.js';
 import { findEndpoint } from '../db/endpoints.js';
 import { HooklineError } from '../errors.js';
+import { newWebhookId } from '../shared/ids.js';
 import {
   attemptView,
   deliveryIdParams,
@@ -28,7 +29,6 @@ import { endpointNotFound } from './endpoint-routes.js';
 import { EVENT_TYPES } from './event-catalog.js';
 import { outboundRouteSchemas } from './route-schemas.js';
 import type { OutboundService } from './service.js';
-import { newWebhookId } from './webhook-id.js';
 
 const DAY_MS = 86_400_000;
 

@@ -1,7 +1,7 @@
 import type { RecordedAttempt } from '../db/delivery-attempts.js';
 import type { OperationalEventInput } from '../db/outbound-controls.js';
+import { newWebhookId } from '../shared/ids.js';
 import type { AttemptToRecord } from './attempt-recorder.js';
-import { newWebhookId } from './webhook-id.js';
 
 /** The operational event types: about Hookline's own delivery, sent only to endpoints that list them. */
 const OPERATIONAL_EVENT_TYPES = ['endpoint.disabled', 'delivery.exhausted'] as const;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { storableDatetime } from '../storable.js';
+import { storableDatetime } from '../shared/storable.js';
 
 /** `POST /api/deliveries/retry`: which dead or failed deliveries to re-queue. */
 export const bulkRetryBody = z.strictObject({

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
-import { storableText } from '../storable.js';
+import { storableText } from '../shared/storable.js';
 import { guardedLookup, isForbiddenAddress } from './address-guard.js';
 
 /** Most of a response body kept in the attempt log. */

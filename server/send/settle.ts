@@ -5,7 +5,7 @@ import { assignProviderId, lockSend, type SendRow, setMessageSendStatus, updateS
 import { transaction } from '../db/transaction.js';
 import { newMessageData } from '../ingest/envelopes.js';
 import { outboundDeliveries } from '../outbound/enqueue.js';
-import { newWebhookId } from '../outbound/webhook-id.js';
+import { newWebhookId } from '../shared/ids.js';
 
 /** A sent message's status as users see it (docs/sending.md). */
 export type SendStatus = 'pending' | 'sent' | 'failed' | 'unknown';

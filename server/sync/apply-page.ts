@@ -7,7 +7,7 @@ import { HooklineError } from '../errors.js';
 import { accountsOf, applyFollowUp, receivedMessage } from '../ingest/apply-messages.js';
 import { messageDedupeKey } from '../ingest/dedupe-key.js';
 import { Envelopes, newMessageData, type Published, publishEnvelopes } from '../ingest/envelopes.js';
-import type { MessageEvent } from '../ingest/events.js';
+import type { MessageEvent } from '../providers/events.js';
 import type { RestState } from '../providers/unipile/rest-normalize.js';
 
 /** One REST message of a page, normalised, with the state the provider reports for it. */

@@ -1,6 +1,6 @@
 import type { Executor } from '../db/database.js';
 import { knownChats } from '../db/sync.js';
-import type { Sender } from '../ingest/events.js';
+import type { Sender } from '../providers/events.js';
 import { isTransientProviderError } from '../providers/unipile/client.js';
 import type { UnipileRestClient } from '../providers/unipile/rest-messages.js';
 import { type ChatDetails, chatDetails } from '../providers/unipile/rest-normalize.js';

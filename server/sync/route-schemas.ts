@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { apiTokenSecurity, errorResponses } from '../openapi/schemas.js';
-import { storableDatetime } from '../storable.js';
+import { storableDatetime } from '../shared/storable.js';
 
 /** Body of `POST /api/sync`: every connected account when `accountId` is absent. */
 export const startSyncBody = z

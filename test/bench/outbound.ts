@@ -24,7 +24,7 @@ import { publishToOutboxes } from '../../server/db/outboxes.js';
 import { transaction } from '../../server/db/transaction.js';
 import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
 import { type OutboundEvent, outboundDeliveries } from '../../server/outbound/enqueue.js';
-import { newWebhookId } from '../../server/outbound/webhook-id.js';
+import { newWebhookId } from '../../server/shared/ids.js';
 import { messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { apiAuth, TEST_SECRETS } from '../support/app.js';
 import { createPostgresTestDatabase, ensurePostgresTemplate } from '../support/postgres-admin.js';

@@ -10,7 +10,7 @@ import type { Database } from '../../server/db/database.js';
 import { publishToOutboxes } from '../../server/db/outboxes.js';
 import { transaction } from '../../server/db/transaction.js';
 import { type OutboundEvent, outboundDeliveries } from '../../server/outbound/enqueue.js';
-import { newWebhookId } from '../../server/outbound/webhook-id.js';
+import { newWebhookId } from '../../server/shared/ids.js';
 import { apiAuth, buildTestApp } from './app.js';
 import { type ReceivedWebhook, startWebhookSink, type WebhookSink } from './webhook-sink.js';
 

@@ -1,5 +1,5 @@
-import type { Attachment, IngestEvent, MessageEvent, Sender } from '../../ingest/events.js';
-import { isStorableDate } from '../../storable.js';
+import { isStorableDate } from '../../shared/storable.js';
+import type { Attachment, IngestEvent, MessageEvent, Sender } from '../events.js';
 import type {
   AccountStatusWebhook,
   MessagingWebhook,

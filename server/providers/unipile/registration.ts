@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { backoffDelay } from '../../../client/backoff.js';
+import { backoffDelay } from '../../shared/backoff.js';
 import { isTransientProviderError, type UnipileClient } from './client.js';
 import {
   type DesiredWebhook,

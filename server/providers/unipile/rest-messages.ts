@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Agent, request } from 'undici';
-import { backoffDelay } from '../../../client/backoff.js';
 import { HooklineError } from '../../errors.js';
+import { backoffDelay } from '../../shared/backoff.js';
 import { type ProviderProblem, unipileAgent, unipileBaseUrl } from './client.js';
 
 /** One reaction of a REST message. */

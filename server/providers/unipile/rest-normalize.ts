@@ -1,5 +1,5 @@
-import type { MessageEvent, Sender } from '../../ingest/events.js';
-import { isStorableDate } from '../../storable.js';
+import { isStorableDate } from '../../shared/storable.js';
+import type { MessageEvent, Sender } from '../events.js';
 import { toAttachment } from './normalize.js';
 import type { RestAttendee, RestChat, RestMessage } from './rest-messages.js';
 import { attachmentsSchema } from './webhook-schema.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { messageDedupeKey } from '../../../server/ingest/dedupe-key.js';
-import type { MessageEvent } from '../../../server/ingest/events.js';
+import type { MessageEvent } from '../../../server/providers/events.js';
 
 const base: MessageEvent = {
   kind: 'message',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MessageEvent } from '../../../../server/ingest/events.js';
+import type { MessageEvent } from '../../../../server/providers/events.js';
 import { normalizeUnipileWebhook } from '../../../../server/providers/unipile/normalize.js';
 import { parseUnipileWebhook } from '../../../../server/providers/unipile/webhook-schema.js';
 import { fakeAccount, messageReceived, ownEcho } from '../../../../tools/fake-unipile/payloads.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactUrl } from '../../server/redact.js';
+import { redactUrl } from '../../../server/shared/redact.js';
 
 describe('redactUrl', () => {
   it('masks credentials in query strings and URL user-info, and nothing else', () => {

@@ -1,12 +1,12 @@
 import type { InjectOptions } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { encodeCursor } from '../../server/chats/cursor.js';
-import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.js';
-import { apiAuth, useTestApp } from '../support/app.js';
-import { testDatabaseKinds } from '../support/databases.js';
-import { read } from '../support/db-read.js';
-import { createEndpoint } from '../support/outbound.js';
-import { postWebhook } from '../support/webhooks.js';
+import { encodeCursor } from '../../../server/chats/cursor.js';
+import { fakeAccount, messageReceived } from '../../../tools/fake-unipile/payloads.js';
+import { apiAuth, useTestApp } from '../../support/app.js';
+import { testDatabaseKinds } from '../../support/databases.js';
+import { read } from '../../support/db-read.js';
+import { createEndpoint } from '../../support/outbound.js';
+import { postWebhook } from '../../support/webhooks.js';
 
 const NUL = String.fromCharCode(0);
 const YEAR_ZERO = '0000-06-01T00:00:00Z';

@@ -1,4 +1,21 @@
-import type { MessagingEventType } from '../providers/unipile/webhook-schema.js';
+/**
+ * What every provider's webhooks and REST pages are normalised to: the provider-neutral events
+ * ingest and sync store and apply. A provider folder (providers/<name>/) parses its own payloads
+ * into these; nothing above the providers layer sees a provider's wire format.
+ */
+
+/** The message events Hookline applies, in the names ingest stores in `inbound_events.event`. */
+export const MESSAGE_EVENT_TYPES = [
+  'message_received',
+  'message_read',
+  'message_reaction',
+  'message_edited',
+  'message_deleted',
+  'message_delivered',
+] as const;
+
+/** One of MESSAGE_EVENT_TYPES. */
+export type MessageEventType = (typeof MESSAGE_EVENT_TYPES)[number];
 
 /** A message's author, in the shape of the realtime envelope (docs/realtime.md). */
 export interface Sender {
@@ -29,7 +46,7 @@ export interface Reaction {
 /** A provider messaging event, normalised: what ingest stores and applies. */
 export interface MessageEvent {
   kind: 'message';
-  event: MessagingEventType;
+  event: MessageEventType;
   accountId: string;
   accountType: string | null;
   /** The account's own provider user id (account_info.user_id). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GroupCommitter } from '../../../server/ingest/group-commit.js';
+import { GroupCommitter } from '../../../server/shared/group-commit.js';
 
 function deferred() {
   let release!: () => void;
