@@ -1,4 +1,8 @@
-/** Wire types of the realtime protocol (docs/realtime.md). */
+/**
+ * Wire types of the realtime protocol (docs/realtime.md). This package ships alone, so it keeps
+ * its own copy of the server's `data` shapes (server/events/data.ts);
+ * test/server/events/client-types.test.ts fails the typecheck when the two differ.
+ */
 
 export interface Sender {
   id: string | null;
@@ -23,8 +27,11 @@ export interface NewMessageData {
   isSender: boolean;
   attachments: unknown[];
   sentAt: string | null;
+  /** Present when an edit or deletion arrived before the message itself. */
   editedAt?: string | null;
   deletedAt?: string | null;
+  /** `sync` on a message catch-up sync found (docs/sync.md); absent for webhooks. */
+  origin?: 'sync';
 }
 
 export interface UpdatedMessageData {
@@ -37,10 +44,11 @@ export interface UpdatedMessageData {
   status?: SendStatus;
   error?: string;
   text: string | null;
-  reactions: unknown[];
-  editedAt: string | null;
-  readAt: string | null;
-  deliveredAt: string | null;
+  /** The message's state after the change; absent with `change: 'status'`. */
+  reactions?: unknown[];
+  editedAt?: string | null;
+  readAt?: string | null;
+  deliveredAt?: string | null;
 }
 
 export interface DeletedMessageData {

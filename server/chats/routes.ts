@@ -4,7 +4,7 @@ import { findChats, listChats, markChatRead } from '../db/chats.js';
 import { listChatMessages } from '../db/messages.js';
 import { transaction } from '../db/transaction.js';
 import { HooklineError } from '../errors.js';
-import { Envelopes, publishEnvelopes } from '../ingest/envelopes.js';
+import { Envelopes, publishEnvelopes } from '../events/index.js';
 import { storableDatetime } from '../shared/storable.js';
 import { decodeCursor, encodeCursor, pageQuerySchema } from './cursor.js';
 import { allowedAccounts, readerAuth } from './reader-auth.js';

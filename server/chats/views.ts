@@ -1,7 +1,6 @@
 import type { ChatRecord } from '../db/chats.js';
 import type { MessageRecord } from '../db/messages.js';
-import { newMessageData } from '../ingest/envelopes.js';
-import { sendFields } from '../send/settle.js';
+import { newMessageData, sendFields } from '../events/index.js';
 
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
 

@@ -9,6 +9,7 @@ import {
   type ReceivedMessage,
 } from '../db/ingest-messages.js';
 import { transaction } from '../db/transaction.js';
+import { Envelopes, EVENT_TYPES, newMessageData, type Published, publishEnvelopes } from '../events/index.js';
 import type { IngestEvent, MessageEvent } from '../providers/events.js';
 import { applyAccountStatus } from './apply-account-status.js';
 import {
@@ -18,7 +19,6 @@ import {
   freshMessageState,
   receivedMessage,
 } from './apply-messages.js';
-import { Envelopes, EVENT_TYPES, newMessageData, type Published, publishEnvelopes } from './envelopes.js';
 import type { KnownAccounts } from './known-accounts.js';
 
 /** A webhook body after parsing and validation, ready for its batch. */

@@ -3,8 +3,8 @@ import { updateLastMessagePreview } from '../db/chats.js';
 import type { Tx } from '../db/database.js';
 import type { ReceivedMessage } from '../db/ingest-messages.js';
 import { applyMessageChange, type MessageChange, type MessageState } from '../db/messages.js';
+import { deletedMessageData, type Envelopes, newMessageData, updatedMessageData } from '../events/index.js';
 import type { MessageEvent } from '../providers/events.js';
-import { deletedMessageData, type Envelopes, newMessageData, updatedMessageData } from './envelopes.js';
 
 const PROVIDER = 'unipile';
 const PREVIEW_LENGTH = 200;

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { DeliveryAttemptRow, DeliveryRow } from '../db/deliveries.js';
 import type { EndpointRow } from '../db/endpoints.js';
+import { EVENT_TYPE_NAMES } from '../events/index.js';
 import { storableDatetime } from '../shared/storable.js';
 import { customHeadersSchema } from './custom-headers.js';
 import { retryScheduleSeconds, signatureHeaderName } from './endpoint-settings.js';
-import { EVENT_TYPE_NAMES } from './event-catalog.js';
 import { type HeaderMap, maskHeaders } from './header-box.js';
 import { SIGNATURE_SCHEMES } from './signing.js';
 

@@ -9,7 +9,7 @@ import {
 } from '../db/delivery-reports.js';
 import { findEndpoint } from '../db/endpoints.js';
 import { HooklineError } from '../errors.js';
-import { newWebhookId } from '../shared/ids.js';
+import { EVENT_CATALOG, newWebhookId, webhookBody } from '../events/index.js';
 import {
   attemptView,
   deliveryIdParams,
@@ -26,7 +26,6 @@ import {
 } from './api-schemas.js';
 import { attemptDelivery } from './attempt.js';
 import { endpointNotFound } from './endpoint-routes.js';
-import { EVENT_TYPES } from './event-catalog.js';
 import { outboundRouteSchemas } from './route-schemas.js';
 import type { OutboundService } from './service.js';
 
@@ -51,11 +50,10 @@ export async function deliveryRoutes(app: FastifyInstance, service: OutboundServ
         webhookId: newWebhookId(),
         endpointId: endpoint.id,
         eventType: 'endpoint.test',
-        payload: {
-          type: 'endpoint.test',
-          timestamp: new Date().toISOString(),
-          data: { endpointId: endpoint.id, message: 'Test event from Hookline' },
-        },
+        payload: webhookBody('endpoint.test', {
+          endpointId: endpoint.id,
+          message: 'Test event from Hookline',
+        }),
         leaseMs: service.leaseMs,
       },
       endpointTarget(endpoint),
@@ -135,6 +133,6 @@ export async function deliveryRoutes(app: FastifyInstance, service: OutboundServ
   );
 
   app.get('/api/event-types', { schema: outboundRouteSchemas.eventTypes }, async () =>
-    eventTypesResponse.parse({ data: EVENT_TYPES }),
+    eventTypesResponse.parse({ data: EVENT_CATALOG }),
   );
 }

@@ -1,10 +1,7 @@
 import type { RecordedAttempt } from '../db/delivery-attempts.js';
 import type { OperationalEventInput } from '../db/outbound-controls.js';
-import { newWebhookId } from '../shared/ids.js';
+import { newWebhookId, OPERATIONAL_EVENT_TYPES, webhookBody } from '../events/index.js';
 import type { AttemptToRecord } from './attempt-recorder.js';
-
-/** The operational event types: about Hookline's own delivery, sent only to endpoints that list them. */
-const OPERATIONAL_EVENT_TYPES = ['endpoint.disabled', 'delivery.exhausted'] as const;
 
 const operational = new Set<string>(OPERATIONAL_EVENT_TYPES);
 
@@ -15,10 +12,6 @@ const operational = new Set<string>(OPERATIONAL_EVENT_TYPES);
  */
 function reportsExhaustion(eventType: string): boolean {
   return eventType !== 'endpoint.test' && !operational.has(eventType);
-}
-
-function body(type: string, data: Record<string, unknown>) {
-  return { type, timestamp: new Date().toISOString(), data };
 }
 
 /**
@@ -40,7 +33,7 @@ export function operationalEvents(
         type: 'delivery.exhausted',
         webhookId: newWebhookId(),
         aboutEndpointId: item.endpointId,
-        payload: body('delivery.exhausted', {
+        payload: webhookBody('delivery.exhausted', {
           endpointId: item.endpointId,
           deliveryId: attempt.deliveryId,
           webhookId: item.webhookId,
@@ -57,7 +50,7 @@ export function operationalEvents(
         type: 'endpoint.disabled',
         webhookId: newWebhookId(),
         aboutEndpointId: item.endpointId,
-        payload: body('endpoint.disabled', { endpointId: item.endpointId, reason }),
+        payload: webhookBody('endpoint.disabled', { endpointId: item.endpointId, reason }),
       });
     }
   });

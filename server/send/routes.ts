@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { listAccounts } from '../db/account-list.js';
 import { findChats } from '../db/chats.js';
-import { publishToOutboxes } from '../db/outboxes.js';
 import {
   findSendRequest,
   findSentMessage,
@@ -14,11 +13,12 @@ import {
 } from '../db/sends.js';
 import { transaction } from '../db/transaction.js';
 import { HooklineError } from '../errors.js';
+import { Envelopes, publishEnvelopes, sentMessageData } from '../events/index.js';
 import { bearerToken } from '../http/api-auth.js';
 import { secretMatcher } from '../http/safe-equal.js';
 import { verifyRealtimeToken } from '../realtime/tokens.js';
 import { chatParams, idempotencyKey, retryParams, sendBody, sendRouteSchemas } from './route-schemas.js';
-import { publishStatuses, sentMessageData } from './settle.js';
+import { publishStatuses } from './settle.js';
 
 /** Who is calling: every account (API token), or some accounts with the token's scopes. */
 type Caller = { kind: 'all' } | { kind: 'token'; accountIds: ReadonlySet<string> | 'all'; canSend: boolean };
@@ -119,8 +119,10 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
             const recorded = { accountId: body.accountId, key, localId, response: data };
             if (!(await recordSendRequest(tx, recorded, options.idempotencyHours))) throw new KeyTaken();
           }
-          const realtime = [{ accountId: body.accountId, type: 'message:new', data }];
-          return { response: data, published: await publishToOutboxes(tx, { realtime }) };
+          // Sockets see the pending message at once; subscribers hear of it as `message.sent`.
+          const envelopes = new Envelopes();
+          envelopes.addRealtime('message:new', body.accountId, data);
+          return { response: data, published: await publishEnvelopes(tx, envelopes) };
         });
         app.changes.emit(published);
         options.wake();

@@ -1,47 +1,15 @@
 import type { Db, Tx } from '../db/database.js';
 import type { MessageRecord } from '../db/messages.js';
-import { type Published, publishToOutboxes, type RealtimeEventInput } from '../db/outboxes.js';
 import { assignProviderId, lockSend, type SendRow, setMessageSendStatus, updateSend } from '../db/sends.js';
 import { transaction } from '../db/transaction.js';
-import { newMessageData } from '../ingest/envelopes.js';
-import { outboundDeliveries } from '../outbound/enqueue.js';
-import { newWebhookId } from '../shared/ids.js';
-
-/** A sent message's status as users see it (docs/sending.md). */
-export type SendStatus = 'pending' | 'sent' | 'failed' | 'unknown';
-
-/** How a send was settled as `sent`. */
-export type SettledBy = 'response' | 'echo' | 'lookup';
-
-/**
- * The fields a message sent through Hookline adds to its envelopes and read view: `localId`,
- * `status`, and `messageId` null until the provider's id is known.
- */
-export function sendFields(message: Pick<MessageRecord, 'id' | 'localId' | 'sendStatus'>) {
-  if (!message.localId) return {};
-  return {
-    messageId: message.id === message.localId ? null : message.id,
-    localId: message.localId,
-    status: message.sendStatus,
-  };
-}
-
-/** `data` of the `message:new` of a sent message. */
-export function sentMessageData(message: MessageRecord) {
-  return { ...newMessageData(message), ...sendFields(message) };
-}
-
-/** `data` of the `message:updated` that reports a send status change. */
-export function sendStatusData(message: MessageRecord, error: string | null = null) {
-  return {
-    ...sendFields(message),
-    accountId: message.accountId,
-    chatId: message.chatId,
-    change: 'status',
-    text: message.text,
-    ...(error ? { error } : {}),
-  };
-}
+import {
+  Envelopes,
+  type Published,
+  publishEnvelopes,
+  type SettledBy,
+  sendStatusData,
+  sentMessageData,
+} from '../events/index.js';
 
 /** One status change to publish. */
 export interface StatusChange {
@@ -55,23 +23,18 @@ export interface StatusChange {
  * once sent. Must be the transaction's last statement (see publishToOutboxes).
  */
 export function publishStatuses(tx: Tx, changes: readonly StatusChange[]): Promise<Published> {
-  const realtime: RealtimeEventInput[] = changes.map(({ message, error }) => ({
-    accountId: message.accountId,
-    type: 'message:updated',
-    data: sendStatusData(message, error),
-  }));
-  const outbound = outboundDeliveries(
-    changes
-      .filter(({ message }) => message.sendStatus === 'sent')
-      .map(({ message, settledBy }) => ({
-        type: 'message.sent',
-        accountId: message.accountId,
-        webhookId: newWebhookId(),
-        timestamp: new Date().toISOString(),
-        data: { ...sentMessageData(message), settledBy: settledBy ?? 'response' },
-      })),
-  );
-  return publishToOutboxes(tx, { realtime, outbound });
+  const envelopes = new Envelopes();
+  for (const { message, error } of changes) {
+    envelopes.addRealtime('message:updated', message.accountId, sendStatusData(message, error));
+  }
+  for (const { message, settledBy } of changes) {
+    if (message.sendStatus !== 'sent') continue;
+    envelopes.addOutbound('message.sent', message.accountId, {
+      ...sentMessageData(message),
+      settledBy: settledBy ?? 'response',
+    });
+  }
+  return publishEnvelopes(tx, envelopes);
 }
 
 /**

@@ -4,9 +4,9 @@ import { forgiveUnread, type PageProgress, recordPageProgress, syncedMessageStat
 import { transaction } from '../db/transaction.js';
 import { isTransactionConflict } from '../db/unavailable.js';
 import { HooklineError } from '../errors.js';
+import { Envelopes, newMessageData, type Published, publishEnvelopes } from '../events/index.js';
 import { accountsOf, applyFollowUp, receivedMessage } from '../ingest/apply-messages.js';
 import { messageDedupeKey } from '../ingest/dedupe-key.js';
-import { Envelopes, newMessageData, type Published, publishEnvelopes } from '../ingest/envelopes.js';
 import type { MessageEvent } from '../providers/events.js';
 import type { RestState } from '../providers/unipile/rest-normalize.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { EVENT_TYPES as OUTBOUND_CATALOG } from '../../server/outbound/event-catalog.js';
+import { EVENT_CATALOG as OUTBOUND_CATALOG } from '../../server/events/index.js';
 import { accountStatus, fakeAccount, followUp, messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { useTestApp } from '../support/app.js';
 import { testDatabaseKinds } from '../support/databases.js';

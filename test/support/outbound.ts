@@ -9,16 +9,18 @@ import { deliveryAttempts } from '../../drizzle/schema.js';
 import type { Database } from '../../server/db/database.js';
 import { publishToOutboxes } from '../../server/db/outboxes.js';
 import { transaction } from '../../server/db/transaction.js';
-import { type OutboundEvent, outboundDeliveries } from '../../server/outbound/enqueue.js';
-import { newWebhookId } from '../../server/shared/ids.js';
+import { newWebhookId, type OutboundEvent, outboundDeliveries } from '../../server/events/index.js';
 import { apiAuth, buildTestApp } from './app.js';
 import { type ReceivedWebhook, startWebhookSink, type WebhookSink } from './webhook-sink.js';
 
+/**
+ * An event as tests write it: any field may be left to its default, and `data` may be any shape,
+ * since delivery never looks inside it (the shapes themselves are tested in test/server/events/).
+ */
+export type TestEvent = Partial<Omit<OutboundEvent, 'type' | 'data'>> & { type?: string; data?: unknown };
+
 /** Commits events the way ingest does (enqueue inside a transaction), then signals the commit. */
-export async function publishEvents(
-  app: FastifyInstance,
-  events: Array<Partial<OutboundEvent>>,
-): Promise<OutboundEvent[]> {
+export async function publishEvents(app: FastifyInstance, events: TestEvent[]): Promise<OutboundEvent[]> {
   const full = events.map((event) => ({
     type: 'message.received',
     accountId: 'acc_1',
@@ -26,7 +28,7 @@ export async function publishEvents(
     timestamp: new Date().toISOString(),
     data: { accountId: 'acc_1', chatId: 'chat_1', messageId: randomUUID(), text: 'hello' },
     ...event,
-  }));
+  })) as OutboundEvent[];
   const { deliveries } = await transaction(app.database.db, (tx) =>
     publishToOutboxes(tx, { outbound: outboundDeliveries(full) }),
   );

@@ -1,23 +1,32 @@
+import type { NewMessageData, OutboundData } from './data.js';
+import type { OutboundType } from './names.js';
+
 /**
  * The outbound event types, each with a JSON Schema of its `data` and an example body, served
  * by `GET /api/event-types` and documented in docs/webhooks.md. Schemas allow extra properties:
  * new fields may be added without a new version; existing ones never change meaning.
+ *
+ * Derived from names.ts and data.ts: the catalog is a record over every OutboundType, and each
+ * example's `data` has that type's data.ts shape, so neither can be missing or drift in type;
+ * test/server/events/catalog.test.ts checks what builders emit against the schemas.
  */
 
-export interface EventTypeDescription {
-  type: string;
+/** One catalog entry, as `GET /api/event-types` serves it. */
+export interface EventTypeDescription<T extends OutboundType = OutboundType> {
+  type: T;
   description: string;
   /** JSON Schema (draft 2020-12) of the whole body. */
   schema: Record<string, unknown>;
-  example: { type: string; timestamp: string; data: Record<string, unknown> };
+  example: { type: T; timestamp: string; data: OutboundData[T] };
 }
 
 const nullableString = { type: ['string', 'null'] };
 const timestamp = { type: 'string', format: 'date-time' };
 const nullableTimestamp = { type: ['string', 'null'], format: 'date-time' };
 
+// Null when the provider names no author (and on messages sent through Hookline).
 const sender = {
-  type: 'object',
+  type: ['object', 'null'],
   properties: {
     id: nullableString,
     name: nullableString,
@@ -51,11 +60,12 @@ const messageData = {
     // Present when an edit or deletion arrived before the message itself (docs/ingest.md).
     editedAt: nullableTimestamp,
     deletedAt: nullableTimestamp,
+    origin: { const: 'sync' },
   },
   additionalProperties: true,
 };
 
-const exampleMessage = {
+const exampleMessage: NewMessageData = {
   accountId: 'acc_9f2c',
   chatId: 'chat_51d0',
   messageId: 'msg_77a1',
@@ -73,15 +83,13 @@ const exampleMessage = {
 
 const at = '2026-11-22T10:00:00.000Z';
 
-export const EVENT_TYPES: readonly EventTypeDescription[] = [
-  {
-    type: 'message.received',
+const CATALOG: { [T in OutboundType]: Omit<EventTypeDescription<T>, 'type'> } = {
+  'message.received': {
     description: 'A new message arrived in a chat (sent by the account or by someone else).',
     schema: bodySchema('message.received', messageData),
     example: { type: 'message.received', timestamp: at, data: exampleMessage },
   },
-  {
-    type: 'message.updated',
+  'message.updated': {
     description: 'A message changed: edited, reacted to, read or delivered. `change` says which.',
     schema: bodySchema('message.updated', {
       type: 'object',
@@ -128,8 +136,7 @@ export const EVENT_TYPES: readonly EventTypeDescription[] = [
       },
     },
   },
-  {
-    type: 'message.deleted',
+  'message.deleted': {
     description: 'A message was deleted.',
     schema: bodySchema('message.deleted', {
       type: 'object',
@@ -148,23 +155,19 @@ export const EVENT_TYPES: readonly EventTypeDescription[] = [
       data: { accountId: 'acc_9f2c', chatId: 'chat_51d0', messageId: 'msg_77a1', deletedAt: at },
     },
   },
-  {
-    type: 'message.sent',
+  'message.sent': {
     description:
       'A message sent through Hookline (POST /api/chats/:chatId/messages) is confirmed by the provider: ' +
       'its 201, its echo webhook or a lookup of the chat (`settledBy`). Sent once per message.',
     schema: bodySchema('message.sent', {
       type: 'object',
       required: ['accountId', 'chatId', 'messageId', 'localId', 'status'],
+      // The message as `message.received` describes it, sent by the account, and how it settled.
       properties: {
-        accountId: { type: 'string' },
-        chatId: { type: 'string' },
-        messageId: { type: 'string' },
+        ...messageData.properties,
         localId: { type: 'string' },
         status: { const: 'sent' },
-        text: nullableString,
         isSender: { const: true },
-        sentAt: nullableTimestamp,
         settledBy: { enum: ['response', 'echo', 'lookup'] },
       },
       additionalProperties: true,
@@ -187,8 +190,7 @@ export const EVENT_TYPES: readonly EventTypeDescription[] = [
       },
     },
   },
-  {
-    type: 'chat.read',
+  'chat.read': {
     description: 'A chat was marked read.',
     schema: bodySchema('chat.read', {
       type: 'object',
@@ -206,8 +208,7 @@ export const EVENT_TYPES: readonly EventTypeDescription[] = [
       data: { accountId: 'acc_9f2c', chatId: 'chat_51d0', unreadCount: 0 },
     },
   },
-  {
-    type: 'account.status',
+  'account.status': {
     description: 'A provider account changed status (connected, credentials needed, …).',
     schema: bodySchema('account.status', {
       type: 'object',
@@ -221,8 +222,7 @@ export const EVENT_TYPES: readonly EventTypeDescription[] = [
       data: { accountId: 'acc_9f2c', status: 'OK', accountType: 'LINKEDIN' },
     },
   },
-  {
-    type: 'endpoint.test',
+  'endpoint.test': {
     description: 'Sent by `POST /api/endpoints/:id/test` to check an endpoint; never by ingest.',
     schema: bodySchema('endpoint.test', {
       type: 'object',
@@ -236,8 +236,7 @@ export const EVENT_TYPES: readonly EventTypeDescription[] = [
       data: { endpointId: 'ep_0mgx3k2a1b2c3d4e', message: 'Test event from Hookline' },
     },
   },
-  {
-    type: 'endpoint.disabled',
+  'endpoint.disabled': {
     description:
       'Operational: Hookline disabled an endpoint (410 Gone, or failing for OUTBOUND_DISABLE_AFTER_MS). ' +
       'Sent only to endpoints that list this type, never to the endpoint disabled.',
@@ -253,8 +252,7 @@ export const EVENT_TYPES: readonly EventTypeDescription[] = [
       data: { endpointId: 'ep_0mgx3k2a1b2c3d4e', reason: 'the endpoint answered 410 Gone' },
     },
   },
-  {
-    type: 'delivery.exhausted',
+  'delivery.exhausted': {
     description:
       'Operational: a delivery is dead (its attempts are spent, or its endpoint answered 410). ' +
       'Sent only to endpoints that list this type, never to the endpoint whose delivery it is.',
@@ -286,6 +284,12 @@ export const EVENT_TYPES: readonly EventTypeDescription[] = [
       },
     },
   },
-];
+};
 
-export const EVENT_TYPE_NAMES = EVENT_TYPES.map((entry) => entry.type);
+/** The catalog, in the order `GET /api/event-types` and docs/webhooks.md list it. */
+export const EVENT_CATALOG: readonly EventTypeDescription[] = (Object.keys(CATALOG) as OutboundType[]).map(
+  (type) => ({ type, ...CATALOG[type] }) as EventTypeDescription,
+);
+
+/** Every outbound type, for validating endpoint filters. */
+export const EVENT_TYPE_NAMES: readonly OutboundType[] = EVENT_CATALOG.map((entry) => entry.type);
