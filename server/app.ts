@@ -20,7 +20,7 @@ import { openapiPlugin } from './openapi/plugin.js';
 import { metricsPlugin } from './ops/metrics.js';
 import { readinessPlugin } from './ops/readiness.js';
 import { outboundPlugin } from './outbound/plugin.js';
-import { registrationPlugin } from './providers/unipile/plugin.js';
+import { registrationPlugin, unipileWebhook } from './providers/unipile/index.js';
 import { realtimePlugin } from './realtime/plugin.js';
 import type { Secrets } from './secrets.js';
 import { sendPlugin } from './send/plugin.js';
@@ -103,7 +103,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   app.decorate('config', options.config);
   app.decorate('changes', new ChangeSignal());
-  await app.register(openapiPlugin);
+  await app.register(openapiPlugin, { webhookAuthHeader: unipileWebhook.authHeader });
   await app.register(errorHandlerPlugin);
   await app.register(closeOnShutdownPlugin);
   await app.register(rejectNulPlugin);
@@ -124,6 +124,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   await app.register(syncPlugin);
   await app.register(ingestPlugin, {
+    webhook: unipileWebhook,
     onAccountStatus: (accountId, status) => app.sync.onAccountStatus(accountId, status),
     inboundSecret: options.secrets.inboundSecret,
     maxBatchSize: options.config.INGEST_MAX_BATCH,

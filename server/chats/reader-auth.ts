@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HooklineError } from '../errors.js';
 import { bearerToken } from '../http/api-auth.js';
 import { secretMatcher } from '../http/safe-equal.js';
-import { type RealtimeScope, verifyRealtimeToken } from '../realtime/tokens.js';
+import { type RealtimeScope, verifyRealtimeToken } from '../realtime/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

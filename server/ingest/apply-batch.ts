@@ -131,7 +131,7 @@ function ingestBatch(items: IngestItem[], results: ItemResult[], options: ApplyO
     inbound: items
       .filter((_item, index) => results[index] !== 'duplicate')
       .map((item) => inboundRow(item, options.provider)),
-    accounts: options.knownAccounts.unseen(accountsOf(events)),
+    accounts: options.knownAccounts.unseen(accountsOf(events, options.provider)),
     messages: received,
   };
 }

@@ -6,7 +6,6 @@ import { applyMessageChange, type MessageChange, type MessageState } from '../db
 import { deletedMessageData, type Envelopes, newMessageData, updatedMessageData } from '../events/index.js';
 import type { MessageEvent } from '../providers/events.js';
 
-const PROVIDER = 'unipile';
 const PREVIEW_LENGTH = 200;
 
 /**
@@ -66,12 +65,12 @@ export function freshMessageState(message: ReceivedMessage): MessageState {
 }
 
 /** The accounts received messages name, once each, with the details they carry. */
-export function accountsOf(events: MessageEvent[]): AccountSeen[] {
+export function accountsOf(events: MessageEvent[], provider: string): AccountSeen[] {
   const accounts = new Map<string, AccountSeen>();
   for (const event of events) {
     accounts.set(event.accountId, {
       id: event.accountId,
-      provider: PROVIDER,
+      provider,
       accountType: event.accountType,
       userId: event.accountUserId,
     });

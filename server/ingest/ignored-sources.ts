@@ -10,12 +10,14 @@ const MAX_SOURCES = 100;
 export interface IgnoredSourcesOptions {
   logger: FastifyBaseLogger;
   metrics: Registry;
+  /** What the warning tells operators to change on the provider (ProviderWebhook.ignoredAdvice). */
+  advice: (source: string) => string;
   /** The clock, in milliseconds. Default `Date.now`. */
   now?: () => number;
 }
 
 /**
- * Accounts for webhooks from Unipile sources Hookline does not handle (email, users, hosted-auth
+ * Accounts for webhooks from provider sources Hookline does not handle (email, users, hosted-auth
  * callbacks…): they are answered 200 so the provider stops retrying, counted per source in
  * `hookline_ingest_ignored_total`, and logged as a warning at most once per source per hour,
  * saying what to change on the provider.
@@ -23,12 +25,14 @@ export interface IgnoredSourcesOptions {
 export class IgnoredSources {
   readonly #logger: FastifyBaseLogger;
   readonly #now: () => number;
+  readonly #advice: (source: string) => string;
   readonly #counter: Counter<'source'>;
   readonly #lastWarned = new Map<string, number>();
 
   constructor(options: IgnoredSourcesOptions) {
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
+    this.#advice = options.advice;
     this.#counter = new Counter({
       name: 'hookline_ingest_ignored_total',
       help: 'Provider webhooks from sources Hookline does not handle, by source (`event`, or `none`).',
@@ -45,18 +49,6 @@ export class IgnoredSources {
     const last = this.#lastWarned.get(key);
     if (last !== undefined && now - last < WARN_INTERVAL_MS) return;
     this.#lastWarned.set(key, now);
-    this.#logger.warn({ source: key }, advice(key));
+    this.#logger.warn({ source: key }, this.#advice(key));
   }
-}
-
-function advice(source: string): string {
-  const what =
-    source === 'none'
-      ? 'webhook bodies without an `event` (such as a hosted-auth `notify_url` callback)'
-      : `webhooks with event "${source}"`;
-  return (
-    `Unipile sends ${what}, which Hookline does not handle: they are answered 200 and kept as ` +
-    `ignored. Remove that source or event from the Unipile webhook pointing at Hookline, or point ` +
-    `it (or the notify_url) at another receiver. (Warned at most once an hour per source.)`
-  );
 }

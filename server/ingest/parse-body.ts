@@ -1,6 +1,5 @@
 import type { z } from 'zod';
-import { normalizeUnipileWebhook } from '../providers/unipile/normalize.js';
-import { parseUnipileWebhook } from '../providers/unipile/webhook-schema.js';
+import type { ProviderWebhook } from '../providers/webhook.js';
 import { storableText } from '../shared/storable.js';
 import type { IngestItem } from './apply-batch.js';
 import { messageDedupeKey } from './dedupe-key.js';
@@ -50,18 +49,6 @@ function storableJson(value: unknown): unknown {
   );
 }
 
-/** Best-effort labels for a rejected body, so operators can find it by event and account. */
-function labels(value: unknown): { eventName: string | null; accountId: string | null } {
-  if (value === null || typeof value !== 'object') return { eventName: null, accountId: null };
-  const record = value as Record<string, unknown>;
-  const status = record.AccountStatus as Record<string, unknown> | undefined;
-  const text = (field: unknown) => (typeof field === 'string' ? storableText(field.slice(0, 200)) : null);
-  return {
-    eventName: status ? 'account_status' : text(record.event),
-    accountId: text(status ? status.account_id : record.account_id),
-  };
-}
-
 function issuesFor(issues: z.core.$ZodIssue[]) {
   return issues
     .slice(0, 20)
@@ -73,7 +60,7 @@ function issuesFor(issues: z.core.$ZodIssue[]) {
  * dedupe key, ignored (a source Hookline does not handle) with that source, or rejected with the
  * reason. Ignored and rejected bodies are stored too, never dropped.
  */
-export function parseWebhookBody(rawBody: string): IngestItem {
+export function parseWebhookBody(rawBody: string, webhook: ProviderWebhook): IngestItem {
   const stored = withoutNul(rawBody);
   const json = parseJson(rawBody);
   if (!json.ok) {
@@ -90,24 +77,24 @@ export function parseWebhookBody(rawBody: string): IngestItem {
     return {
       outcome: 'rejected',
       rawBody: stored,
-      ...labels(json.value),
+      ...webhook.labels(json.value),
       error: { code: 'HL_ERR_INVALID_PAYLOAD', reason: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` },
     };
   }
   const value = rawBody.includes('\\u') ? storableJson(json.value) : json.value;
-  const parsed = parseUnipileWebhook(value);
-  if (!parsed.ok) {
+  const parsed = webhook.parse(value);
+  if (parsed.kind === 'invalid') {
     return {
       outcome: 'rejected',
       rawBody: stored,
-      ...labels(value),
+      ...webhook.labels(value),
       error: { code: 'HL_ERR_INVALID_PAYLOAD', issues: issuesFor(parsed.issues) },
     };
   }
-  if (parsed.webhook.kind === 'ignored') {
-    return { outcome: 'ignored', rawBody: stored, ...labels(value), source: parsed.webhook.payload.source };
+  if (parsed.kind === 'ignored') {
+    return { outcome: 'ignored', rawBody: stored, ...webhook.labels(value), source: parsed.source };
   }
-  const event = normalizeUnipileWebhook(parsed.webhook);
+  const event = parsed.event;
   return {
     outcome: 'accepted',
     rawBody: stored,

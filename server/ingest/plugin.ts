@@ -5,9 +5,6 @@ import { secretMatcher } from '../http/safe-equal.js';
 import { ingestRouteSchema } from './route-schemas.js';
 import { IngestService, type IngestServiceOptions } from './service.js';
 
-/** The provider's webhook target (docs/ingest.md). */
-export const UNIPILE_WEBHOOK_PATH = '/api/webhooks/unipile/messages';
-
 export interface IngestPluginOptions
   extends Pick<
     IngestServiceOptions,
@@ -19,15 +16,17 @@ export interface IngestPluginOptions
     | 'statusDedupeSeconds'
     | 'echoMatchSeconds'
     | 'onAccountStatus'
+    | 'webhook'
   > {
-  /** The value the provider must send in `Unipile-Auth`. */
+  /** The value the provider must send in `webhook.authHeader`. */
   inboundSecret: string;
 }
 
 /**
- * `POST /api/webhooks/unipile/messages`. Authentication happens before the body is read, and the
- * body is taken as text whatever its content type: webhooks created through Unipile's API send no
- * JSON content type unless told to, and the raw text is what gets stored.
+ * The provider's webhook route (`POST` at `webhook.path`, docs/ingest.md). Authentication happens
+ * before the body is read, and the body is taken as text whatever its content type: webhooks
+ * created through a provider's API may send no JSON content type, and the raw text is what gets
+ * stored.
  */
 export async function ingestPlugin(app: FastifyInstance, options: IngestPluginOptions): Promise<void> {
   const service = new IngestService({
@@ -45,18 +44,20 @@ export async function ingestPlugin(app: FastifyInstance, options: IngestPluginOp
     done(null, body),
   );
 
+  const { webhook } = options;
+  const authHeader = webhook.authHeader.toLowerCase();
   app.post(
-    UNIPILE_WEBHOOK_PATH,
+    webhook.path,
     {
       schema: ingestRouteSchema,
       bodyLimit: BODY_LIMIT_BYTES,
       onRequest: async (request, reply) => {
-        const presented = request.headers['unipile-auth'];
+        const presented = request.headers[authHeader];
         if (typeof presented !== 'string' || !isInboundSecret(presented)) {
           await app.rejectCredentials(
             request,
             reply,
-            new HooklineError('HL_ERR_UNAUTHORIZED', 'Missing or invalid Unipile-Auth header'),
+            new HooklineError('HL_ERR_UNAUTHORIZED', `Missing or invalid ${webhook.authHeader} header`),
           );
         }
         // The body is read as text whatever the type, but fastify answers 415 to a malformed

@@ -4,14 +4,18 @@ import type { ChangeSignal } from '../db/change-signal.js';
 import type { Database } from '../db/database.js';
 import { databaseUnavailableError, isDatabaseUnavailable, isTransactionConflict } from '../db/unavailable.js';
 import { type ErrorCode, HooklineError } from '../errors.js';
-import { sentEchoes, settleEchoes } from '../send/echo.js';
+import type { ProviderWebhook } from '../providers/webhook.js';
+import { settleEchoes } from '../send/index.js';
 import { GroupCommitter } from '../shared/group-commit.js';
 import { applyBatch, type IngestItem, type ItemResult } from './apply-batch.js';
 import { IgnoredSources } from './ignored-sources.js';
 import { KnownAccounts } from './known-accounts.js';
 import { parseWebhookBody } from './parse-body.js';
+import { sentEchoes } from './sent-echoes.js';
 
 export interface IngestServiceOptions {
+  /** The provider whose webhooks this service takes (providers/<name>/webhook.ts). */
+  webhook: ProviderWebhook;
   database: Database;
   changes: ChangeSignal;
   logger: FastifyBaseLogger;
@@ -76,7 +80,11 @@ export class IngestService {
       labelNames: ['result'],
       registers: [options.metrics],
     });
-    this.#ignored = new IgnoredSources({ logger: options.logger, metrics: options.metrics });
+    this.#ignored = new IgnoredSources({
+      logger: options.logger,
+      metrics: options.metrics,
+      advice: (source) => options.webhook.ignoredAdvice(source),
+    });
     this.#batchSize = new Histogram({
       name: 'hookline_ingest_batch_size',
       help: 'Webhooks committed per ingest transaction.',
@@ -97,7 +105,7 @@ export class IngestService {
    * `HL_ERR_INVALID_PAYLOAD` (400, the body is stored as rejected) or `HL_ERR_UNAVAILABLE` (503).
    */
   async ingest(rawBody: string): Promise<{ duplicate: boolean } | { ignored: true }> {
-    const item = parseWebhookBody(rawBody);
+    const item = parseWebhookBody(rawBody, this.#options.webhook);
     let settled: Settled;
     try {
       settled = await this.#committer.submit(item);
@@ -150,7 +158,7 @@ export class IngestService {
       try {
         await this.#settleEchoes(items);
         const outcome = await applyBatch(this.#options.database.db, items, {
-          provider: 'unipile',
+          provider: this.#options.webhook.provider,
           statusDedupeSeconds: this.#options.statusDedupeSeconds ?? 600,
           knownAccounts: this.#knownAccounts,
         });

@@ -31,6 +31,11 @@ function withStatusDescriptions<T extends { paths?: object }>(document: T): T {
   return document;
 }
 
+export interface OpenapiPluginOptions {
+  /** The header the provider's webhook sends INBOUND_SECRET in (ProviderWebhook.authHeader). */
+  webhookAuthHeader: string;
+}
+
 /**
  * The API description: every route declares a zod `schema` (params, query, body, answers), and
  * @fastify/swagger with fastify-type-provider-zod's transform turns them into OpenAPI 3.1 at
@@ -41,8 +46,8 @@ function withStatusDescriptions<T extends { paths?: object }>(document: T): T {
  * before its input is, and every input error keeps one shape and code (HL_ERR_INVALID_REQUEST).
  * Registered before any route, so that the compilers apply to all of them.
  */
-export const openapiPlugin = fp(
-  async (app: FastifyInstance) => {
+export const openapiPlugin = fp<OpenapiPluginOptions>(
+  async (app: FastifyInstance, options) => {
     app.setValidatorCompiler(() => () => true);
     app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
@@ -64,10 +69,10 @@ export const openapiPlugin = fp(
               scheme: 'bearer',
               description: 'a connection token from POST /api/realtime/tokens (read routes only)',
             },
-            unipileAuth: {
+            providerWebhookAuth: {
               type: 'apiKey',
               in: 'header',
-              name: 'Unipile-Auth',
+              name: options.webhookAuthHeader,
               description: 'INBOUND_SECRET',
             },
           },

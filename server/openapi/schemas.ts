@@ -29,8 +29,8 @@ export const apiTokenSecurity: Security = [{ apiToken: [] }];
 /** The read API: the API token, or a browser's connection token scoped to its accounts. */
 export const readerSecurity: Security = [{ apiToken: [] }, { connectionToken: [] }];
 
-/** The provider's webhook: `Unipile-Auth: <INBOUND_SECRET>`. */
-export const unipileSecurity: Security = [{ unipileAuth: [] }];
+/** The provider's webhook: its auth header carries INBOUND_SECRET (see OpenapiPluginOptions). */
+export const providerWebhookSecurity: Security = [{ providerWebhookAuth: [] }];
 
 /** A 200 answer that is text of the given content type, not JSON. */
 export function textResponse(contentType: string, description: string) {

@@ -1,17 +1,20 @@
 import type { FastifyRequest } from 'fastify';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import pretty from 'pino-pretty';
+import { PROVIDER_WEBHOOKS } from '../providers/index.js';
 import { redactUrl } from '../shared/redact.js';
+
+/** Headers that carry credentials: ours, and each provider's webhook secret header. */
+const SECRET_HEADERS = [
+  'authorization',
+  'x-api-key',
+  'cookie',
+  ...PROVIDER_WEBHOOKS.map((webhook) => webhook.authHeader.toLowerCase()),
+];
 
 /** Header and field paths that never reach a log line, whatever logs them. */
 export const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers["unipile-auth"]',
-  'req.headers["x-api-key"]',
-  'req.headers.cookie',
-  'headers.authorization',
-  'headers["unipile-auth"]',
-  'headers["x-api-key"]',
+  ...SECRET_HEADERS.flatMap((name) => [`req.headers["${name}"]`, `headers["${name}"]`]),
   '*.secret',
   '*.apiKey',
   '*.token',

@@ -25,6 +25,7 @@ export interface Sender {
   profileUrl: string | null;
 }
 
+/** A message attachment, normalised from the provider's payload. */
 export interface Attachment {
   id: string | null;
   type: string | null;
@@ -38,6 +39,7 @@ export interface Attachment {
   unavailable: boolean;
 }
 
+/** A reaction event's value (empty to remove) and who reacted. */
 export interface Reaction {
   reaction: string;
   sender: Sender | null;
@@ -76,6 +78,7 @@ export interface MessageEvent {
   extra: Record<string, unknown> | null;
 }
 
+/** A provider account's status change (connected, credentials needed, …). */
 export interface AccountStatusEvent {
   kind: 'account_status';
   accountId: string;
@@ -83,4 +86,5 @@ export interface AccountStatusEvent {
   status: string;
 }
 
+/** Every event a provider's webhook normalises to. */
 export type IngestEvent = MessageEvent | AccountStatusEvent;

@@ -2,32 +2,17 @@ import type { Db } from '../db/database.js';
 import type { Published } from '../db/outboxes.js';
 import { lockEchoCandidate } from '../db/sends.js';
 import { transaction } from '../db/transaction.js';
-import type { IngestItem } from '../ingest/apply-batch.js';
 import { publishStatuses, type StatusChange, settleSentLocked } from './settle.js';
 
-/** A `message_received` the account itself sent, which may be the echo of a send. */
+/**
+ * A `message_received` the account itself sent, which may be the echo of a send: ingest finds
+ * these in each batch and hands them to settleEchoes before applying the batch.
+ */
 export interface SentEcho {
   accountId: string;
   chatId: string;
   messageId: string;
   text: string;
-}
-
-/** The batch's messages sent by the account, with text (a send always has text). */
-export function sentEchoes(items: readonly IngestItem[]): SentEcho[] {
-  const echoes: SentEcho[] = [];
-  for (const item of items) {
-    if (item.outcome !== 'accepted' || item.event.kind !== 'message') continue;
-    const event = item.event;
-    if (event.event !== 'message_received' || !event.isSender || !event.text) continue;
-    echoes.push({
-      accountId: event.accountId,
-      chatId: event.chatId,
-      messageId: event.messageId,
-      text: event.text,
-    });
-  }
-  return echoes;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { HooklineError } from '../errors.js';
-import { UnipileMessaging } from '../providers/unipile/send-message.js';
+import { UnipileMessaging } from '../providers/unipile/index.js';
 import { sendRoutes } from './routes.js';
 import { SendWorker } from './worker.js';
 

@@ -16,7 +16,7 @@ import { HooklineError } from '../errors.js';
 import { Envelopes, publishEnvelopes, sentMessageData } from '../events/index.js';
 import { bearerToken } from '../http/api-auth.js';
 import { secretMatcher } from '../http/safe-equal.js';
-import { verifyRealtimeToken } from '../realtime/tokens.js';
+import { verifyRealtimeToken } from '../realtime/index.js';
 import { chatParams, idempotencyKey, retryParams, sendBody, sendRouteSchemas } from './route-schemas.js';
 import { publishStatuses } from './settle.js';
 

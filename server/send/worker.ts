@@ -12,7 +12,7 @@ import {
   updateSend,
 } from '../db/sends.js';
 import { transaction } from '../db/transaction.js';
-import type { SendOutcome, UnipileMessaging } from '../providers/unipile/send-message.js';
+import type { SendOutcome, UnipileMessaging } from '../providers/unipile/index.js';
 import { publishStatuses, type SendTransition, type StatusChange, transitionSend } from './settle.js';
 
 export interface SendWorkerOptions {

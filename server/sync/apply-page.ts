@@ -5,10 +5,9 @@ import { transaction } from '../db/transaction.js';
 import { isTransactionConflict } from '../db/unavailable.js';
 import { HooklineError } from '../errors.js';
 import { Envelopes, newMessageData, type Published, publishEnvelopes } from '../events/index.js';
-import { accountsOf, applyFollowUp, receivedMessage } from '../ingest/apply-messages.js';
-import { messageDedupeKey } from '../ingest/dedupe-key.js';
+import { accountsOf, applyFollowUp, messageDedupeKey, receivedMessage } from '../ingest/index.js';
 import type { MessageEvent } from '../providers/events.js';
-import type { RestState } from '../providers/unipile/rest-normalize.js';
+import { type RestState, UNIPILE_PROVIDER } from '../providers/unipile/index.js';
 
 /** One REST message of a page, normalised, with the state the provider reports for it. */
 export interface SyncedMessage {
@@ -69,14 +68,17 @@ async function applyInTransaction(
   );
   const { stored } = await ingestMessages(tx, {
     inbound: messages.map((message, index) => ({
-      provider: 'unipile',
+      provider: UNIPILE_PROVIDER,
       event: 'message_received',
       dedupeKey: received[index]!.dedupeKey,
       accountId: run.accountId,
       status: 'accepted' as const,
       rawBody: message.rawBody,
     })),
-    accounts: accountsOf(messages.map((message) => message.event)),
+    accounts: accountsOf(
+      messages.map((message) => message.event),
+      UNIPILE_PROVIDER,
+    ),
     messages: received,
   });
 

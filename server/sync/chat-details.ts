@@ -1,9 +1,12 @@
 import type { Executor } from '../db/database.js';
 import { knownChats } from '../db/sync.js';
 import type { Sender } from '../providers/events.js';
-import { isTransientProviderError } from '../providers/unipile/client.js';
-import type { UnipileRestClient } from '../providers/unipile/rest-messages.js';
-import { type ChatDetails, chatDetails } from '../providers/unipile/rest-normalize.js';
+import {
+  type ChatDetails,
+  chatDetails,
+  isTransientProviderError,
+  type UnipileRestClient,
+} from '../providers/unipile/index.js';
 
 /** Chats remembered per sync run before the cache starts over (memory stays bounded). */
 const MAX_CACHED = 2_000;

@@ -14,12 +14,14 @@ import {
 } from '../db/sync.js';
 import { HooklineError } from '../errors.js';
 import {
+  isUsableRestMessage,
   providerAuthFailure,
   type RestAccount,
   type RestMessage,
+  restMessageEvent,
+  restState,
   type UnipileRestClient,
-} from '../providers/unipile/rest-messages.js';
-import { isUsableRestMessage, restMessageEvent, restState } from '../providers/unipile/rest-normalize.js';
+} from '../providers/unipile/index.js';
 import { type AppliedPage, applySyncPage, type SyncedMessage } from './apply-page.js';
 import { ChatDetailsCache } from './chat-details.js';
 
@@ -260,7 +262,7 @@ export class SyncEngine {
     this.authFailure = { reason, at: new Date() };
     this.#options.logger.error(
       { reason },
-      `Unipile refused UNIPILE_API_KEY (${reason}): sync stopped; check the key and its DSN. Webhooks still flow.`,
+      `The provider refused UNIPILE_API_KEY (${reason}): sync stopped; check the key and its DSN. Webhooks still flow.`,
     );
   }
 }

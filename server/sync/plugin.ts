@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge } from 'prom-client';
 import { oldestWatermarkAgeSeconds } from '../db/sync.js';
-import { UnipileRestClient } from '../providers/unipile/rest-messages.js';
+import { UnipileRestClient } from '../providers/unipile/index.js';
 import { SyncEngine, type SyncTrigger } from './engine.js';
 import { syncRoutes } from './routes.js';
 

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { type Socket as SocketIoSocket, io as socketIoClient } from 'socket.io-client';
 import { Pool } from 'undici';
 import WebSocket from 'ws';
-import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
+import { UNIPILE_WEBHOOK_PATH } from '../../server/providers/unipile/index.js';
 import { mintRealtimeToken } from '../../server/realtime/tokens.js';
 import { messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { BENCH_SECRETS, type BenchCommand, type BenchReply } from './fanout-protocol.js';

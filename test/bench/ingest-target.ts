@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import pg from 'pg';
 import { buildApp } from '../../server/app.js';
 import { parseConfig } from '../../server/config.js';
-import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
+import { UNIPILE_WEBHOOK_PATH } from '../../server/providers/unipile/index.js';
 import { GroupCommitter } from '../../server/shared/group-commit.js';
 import { TEST_SECRETS } from '../support/app.js';
 import { tuningKnobs } from './knobs.js';

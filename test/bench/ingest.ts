@@ -6,7 +6,7 @@ import { openDatabase } from '../../server/db/database.js';
 import { EmbeddedCluster } from '../../server/db/embedded/cluster.js';
 import { EMBEDDED_DATABASE_NAME, embeddedClusterDirectory } from '../../server/db/embedded/open.js';
 import { queryRows } from '../../server/db/rows.js';
-import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
+import { UNIPILE_WEBHOOK_PATH } from '../../server/providers/unipile/index.js';
 import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { TEST_SECRETS } from '../support/app.js';
 import { createPostgresTestDatabase, ensurePostgresTemplate } from '../support/postgres-admin.js';

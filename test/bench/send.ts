@@ -15,7 +15,7 @@ import { sql } from 'drizzle-orm';
 import { Agent, FormData, request } from 'undici';
 import { openDatabase } from '../../server/db/database.js';
 import { queryRows } from '../../server/db/rows.js';
-import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
+import { UNIPILE_WEBHOOK_PATH } from '../../server/providers/unipile/index.js';
 import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { startFakeUnipile } from '../../tools/fake-unipile/server.js';
 import { apiAuth, TEST_SECRETS } from '../support/app.js';

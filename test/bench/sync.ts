@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { sql } from 'drizzle-orm';
 import { openDatabase } from '../../server/db/database.js';
 import { queryRows } from '../../server/db/rows.js';
-import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
+import { UNIPILE_WEBHOOK_PATH } from '../../server/providers/unipile/index.js';
 import { fakeAccount, fakeAttendee, messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { startFakeUnipile } from '../../tools/fake-unipile/server.js';
 import { TEST_SECRETS } from '../support/app.js';

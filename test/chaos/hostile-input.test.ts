@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
+import { UNIPILE_WEBHOOK_PATH } from '../../server/providers/unipile/index.js';
 import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { describePostgres, requireTestDatabaseUrl } from '../support/databases.js';
 import { crossAccountAttacks } from './hostile/cross-account.js';

@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { openEmbeddedDatabase } from '../../server/db/embedded/open.js';
 import { readPostmasterFile } from '../../server/db/embedded/postmaster.js';
 import { queryRows } from '../../server/db/rows.js';
-import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
+import { UNIPILE_WEBHOOK_PATH } from '../../server/providers/unipile/index.js';
 import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { openNonReadingWebSocket, openStalledRequest } from '../support/raw-connections.js';
 import { waitFor } from '../support/wait.js';

@@ -1,5 +1,5 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { UNIPILE_WEBHOOK_PATH } from '../../server/ingest/plugin.js';
+import { UNIPILE_WEBHOOK_PATH } from '../../server/providers/unipile/index.js';
 import { TEST_SECRETS } from './app.js';
 
 export interface PostWebhookOptions {

@@ -1,6 +1,6 @@
 import { HooklineError } from '../../errors.js';
-import { UNIPILE_WEBHOOK_PATH } from '../../ingest/plugin.js';
 import type { ProviderProblem, UnipileClient, Webhook, WebhookHeader, WebhookSource } from './client.js';
+import { UNIPILE_WEBHOOK_PATH } from './webhook.js';
 
 /** The webhooks Hookline registers: one per source, all pointing at the ingest route. */
 export const REGISTERED_SOURCES: readonly WebhookSource[] = ['messaging', 'account_status'];

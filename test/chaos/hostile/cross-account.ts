@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { UNIPILE_WEBHOOK_PATH } from '../../../server/ingest/plugin.js';
+import { UNIPILE_WEBHOOK_PATH } from '../../../server/providers/unipile/index.js';
 import { fakeAccount, messageReceived } from '../../../tools/fake-unipile/payloads.js';
 import { waitFor } from '../../support/wait.js';
 import { attempt } from './sockets.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { UNIPILE_WEBHOOK_PATH } from '../../../server/ingest/plugin.js';
+import { UNIPILE_WEBHOOK_PATH } from '../../../server/providers/unipile/index.js';
 import { fakeAccount, messageReceived } from '../../../tools/fake-unipile/payloads.js';
 import type { Expectation } from './tally.js';
 import type { Target } from './target.js';

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { InjectOptions } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { UNIPILE_WEBHOOK_PATH } from '../../../server/ingest/plugin.js';
+import { UNIPILE_WEBHOOK_PATH } from '../../../server/providers/unipile/index.js';
 import { apiAuth, TEST_SECRETS, useTestApp } from '../../support/app.js';
 import { testDatabaseKinds } from '../../support/databases.js';
 import { mintToken } from '../../support/realtime.js';

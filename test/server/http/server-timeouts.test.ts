@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UNIPILE_WEBHOOK_PATH } from '../../../server/ingest/plugin.js';
+import { UNIPILE_WEBHOOK_PATH } from '../../../server/providers/unipile/index.js';
 import { buildTestApp, TEST_SECRETS } from '../../support/app.js';
 import { openTestDatabase, type TestDatabase } from '../../support/databases.js';
 import { captureLogs } from '../../support/outbound.js';

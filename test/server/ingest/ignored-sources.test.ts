@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { IgnoredSources } from '../../../server/ingest/ignored-sources.js';
+import { unipileWebhook } from '../../../server/providers/unipile/index.js';
 
 function setup() {
   const warnings: { source: string; message: string }[] = [];
@@ -10,7 +11,12 @@ function setup() {
   } as unknown as FastifyBaseLogger;
   const clock = { now: 0 };
   const metrics = new Registry();
-  const ignored = new IgnoredSources({ logger, metrics, now: () => clock.now });
+  const ignored = new IgnoredSources({
+    logger,
+    metrics,
+    advice: unipileWebhook.ignoredAdvice,
+    now: () => clock.now,
+  });
   const count = async (source: string) =>
     (await metrics.getSingleMetric('hookline_ingest_ignored_total')?.get())?.values.find(
       (value) => value.labels.source === source,

@@ -90,7 +90,7 @@ describe.each(testDatabaseKinds().slice(0, 1))('the OpenAPI document (%s)', (kin
 describe('a route without a schema', () => {
   it('is reported, so the check above fails when a route lacks one', async () => {
     const app = Fastify();
-    await app.register(openapiPlugin);
+    await app.register(openapiPlugin, { webhookAuthHeader: 'X-Provider-Auth' });
     app.get(
       '/documented',
       { schema: { summary: 'Documented', response: { 204: z.null() } } },

@@ -1,0 +1,22 @@
+/**
+ * The Unipile provider's public entry: what features and app.ts may use. Everything else in this
+ * folder (payload schemas, normalisers, HTTP clients) is reached only through these exports.
+ */
+export { isTransientProviderError } from './client.js';
+export { registrationPlugin } from './plugin.js';
+export {
+  providerAuthFailure,
+  type RestAccount,
+  type RestMessage,
+  UnipileRestClient,
+} from './rest-messages.js';
+export {
+  type ChatDetails,
+  chatDetails,
+  isUsableRestMessage,
+  type RestState,
+  restMessageEvent,
+  restState,
+} from './rest-normalize.js';
+export { type SendOutcome, UnipileMessaging } from './send-message.js';
+export { UNIPILE_PROVIDER, UNIPILE_WEBHOOK_PATH, unipileWebhook } from './webhook.js';
