@@ -47,7 +47,11 @@ export interface SyncEngineOptions {
 
 export interface StartOptions {
   trigger: SyncTrigger;
-  /** Start of the window instead of the watermark minus the overlap. */
+  /**
+   * Start of the window instead of the watermark minus the overlap. A run of the account left
+   * interrupted is then not resumed but ended (failed, `superseded_by_since`), and the new window
+   * starts at the earlier of `since` and that run's start.
+   */
   since?: Date;
   groupId?: string;
 }
@@ -57,6 +61,9 @@ export interface SyncAuthFailure {
   reason: 'unauthorized' | 'forbidden';
   at: Date;
 }
+
+/** The error of an interrupted run that a start with an explicit `since` replaced. */
+const SUPERSEDED = { code: 'HL_ERR_CONFLICT', details: { reason: 'superseded_by_since' } };
 
 /** Whether a provider account is connected: any messaging source reports OK (or none is listed). */
 export function isConnected(account: RestAccount): boolean {
@@ -111,14 +118,22 @@ export class SyncEngine {
       if (current?.runId) return { id: current.runId, started: false };
       throw new HooklineError('HL_ERR_CONFLICT', 'A sync of this account is starting on another instance');
     }
-    const interrupted = lease.runId ? await findSyncRun(db, lease.runId) : undefined;
+    const found = lease.runId ? await findSyncRun(db, lease.runId) : undefined;
+    const interrupted = found?.status === 'running' ? found : undefined;
     let run: SyncRunRecord;
-    if (interrupted?.status === 'running') {
+    if (interrupted && !options.since) {
       run = interrupted;
     } else {
+      // An explicit `since` starts a new window, from `since` or from the interrupted run's start
+      // when that is earlier: nothing the interrupted run had still to read is left out.
+      if (interrupted) await finishSyncRun(db, interrupted, SUPERSEDED);
       const windowTo = new Date();
+      const since =
+        options.since && interrupted && interrupted.windowFrom < options.since
+          ? interrupted.windowFrom
+          : options.since;
       const windowFrom =
-        options.since ??
+        since ??
         (lease.watermark
           ? new Date(lease.watermark.getTime() - (this.#options.overlapMs ?? 600_000))
           : new Date(windowTo.getTime() - (this.#options.lookbackMs ?? 86_400_000)));
