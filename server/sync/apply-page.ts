@@ -1,6 +1,12 @@
 import type { Db, Tx } from '../db/database.js';
 import { ingestMessages, type ReceivedMessage } from '../db/ingest-messages.js';
-import { forgiveUnread, markArrivedSeen, type PageProgress, recordPageProgress, syncedMessageStates } from '../db/sync.js';
+import {
+  forgiveUnread,
+  markArrivedSeen,
+  type PageProgress,
+  recordPageProgress,
+  syncedMessageStates,
+} from '../db/sync.js';
 import { transaction } from '../db/transaction.js';
 import { isTransactionConflict } from '../db/unavailable.js';
 import { HooklineError } from '../errors.js';
