@@ -81,8 +81,9 @@ const envSchema = z
 
     // provider registration and ngrok tunnel (issue 4)
     /**
-     * Names this gateway's webhooks `hookline:<instance>:<source>`, so two gateways on one Unipile
-     * account (production and a laptop) never replace each other's. Default `default`.
+     * Names this gateway's webhooks `hookline:<instance>:<fingerprint>:<source>`, so two gateways
+     * on one Unipile account (production and a laptop) never replace each other's. Default
+     * `default`.
      */
     UNIPILE_WEBHOOK_INSTANCE: z.preprocess(
       emptyAsUndefined,

@@ -94,6 +94,15 @@ export class RegistrationLoop {
     try {
       const webhooks = await reconcileWebhooks(client, wanted, this.#abort.signal);
       this.#setStatus({ state: 'ok', webhooks, attempts }, 'ok');
+      for (const { source, webhookId, reasons } of webhooks) {
+        for (const [id, reason] of Object.entries(reasons)) {
+          if (reason !== 'disabled') continue;
+          logger.warn(
+            { source, disabledWebhookId: id, webhookId },
+            `our Unipile ${source} webhook ${id} was found disabled on the provider; recreated it as ${webhookId}`,
+          );
+        }
+      }
       logger.info(
         { webhooks, requestUrl: wanted[0]?.requestUrl, attempts },
         `registered with Unipile: ${webhooks.map((w) => `${w.source} ${w.action}`).join(', ')}`,
