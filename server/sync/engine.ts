@@ -198,31 +198,20 @@ export class SyncEngine {
     let cursor = run.cursor;
     try {
       do {
-        const page = await client.listMessages(
-          {
-            accountId: run.accountId,
-            after: run.windowFrom,
-            before: run.windowTo,
-            cursor,
-            limit: this.#options.pageSize ?? 100,
-          },
-          signal,
-        );
-        const fetchedAt = new Date();
-        const synced = await this.#normalize(run.accountId, page.items, chats, signal);
+        const { synced, next, fetchedAt } = await this.#readPage(run, cursor, chats, signal);
         const oldest = synced.at(-1)?.event.occurredAt ?? null;
         const applied = await applySyncPage(
           db,
           { id: run.id, accountId: run.accountId, owner: this.owner, leaseMs: this.#leaseMs },
           synced,
-          { cursor: page.cursor, oldestSeen: oldest },
+          { cursor: next, oldestSeen: oldest },
           fetchedAt,
         );
         if (applied.realtimeSeq !== undefined || applied.deliveries > 0) {
           this.#options.changes.emit({ realtimeSeq: applied.realtimeSeq, deliveries: applied.deliveries });
         }
         this.#options.onPage?.(run, applied);
-        cursor = page.cursor;
+        cursor = next;
       } while (cursor && !signal.aborted);
       if (signal.aborted) return;
       await finishSyncRun(db, run);
@@ -248,6 +237,27 @@ export class SyncEngine {
       clearInterval(heartbeat);
       await releaseSyncLease(db, run.accountId, this.owner).catch(() => undefined);
     }
+  }
+
+  /**
+   * Reads one page and normalises it. Only the normalised messages outlive this call: the listed
+   * items are garbage before the page's transaction starts, so they are not kept (and promoted
+   * to the old generation) across its round trips.
+   */
+  async #readPage(run: SyncRunRecord, cursor: string | null, chats: ChatDetailsCache, signal: AbortSignal) {
+    const page = await this.#options.client.listMessages(
+      {
+        accountId: run.accountId,
+        after: run.windowFrom,
+        before: run.windowTo,
+        cursor,
+        limit: this.#options.pageSize ?? 100,
+      },
+      signal,
+    );
+    const fetchedAt = new Date();
+    const synced = await this.#normalize(run.accountId, page.items, chats, signal);
+    return { synced, next: page.cursor, fetchedAt };
   }
 
   async #normalize(
