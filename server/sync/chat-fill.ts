@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { fillChatDetails } from '../db/chats.js';
 import type { Database } from '../db/database.js';
 import { knownChats } from '../db/sync.js';
+import { HooklineError } from '../errors.js';
 import { isTransientProviderError } from '../providers/unipile/client.js';
 import type { UnipileRestClient } from '../providers/unipile/rest-messages.js';
 import { fetchChatDetails, hasAttendees } from './chat-details.js';
@@ -69,7 +70,7 @@ export class ChatFiller {
     await this.idle();
   }
 
-  /** Starts over remembering, keeping the chats still queued or in flight. */
+  /** Starts over remembering, keeping the chats still queued. */
   #forgetHandled(): void {
     this.#handled.clear();
     for (const chat of this.#queue) this.#handled.add(JSON.stringify([chat.accountId, chat.chatId]));
@@ -92,10 +93,12 @@ export class ChatFiller {
       result = await this.#read(chat);
     } catch (error) {
       if (this.#abort.signal.aborted) return;
-      // A transient failure outlasted the client's backoff: a later webhook may ask again.
-      if (isTransientProviderError(error))
+      // A later webhook of the chat asks again, unless the provider refused outright (a 4xx).
+      const refused = error instanceof HooklineError && error.code === 'HL_ERR_PROVIDER';
+      if (!refused || isTransientProviderError(error)) {
         this.#handled.delete(JSON.stringify([chat.accountId, chat.chatId]));
-      this.#options.logger.warn({ err: error, ...chat }, 'could not fill in chat details from the provider');
+      }
+      this.#options.logger.warn({ err: error, ...chat }, 'could not fill in chat details');
       result = 'failed';
     }
     this.#options.onFill?.(result);
