@@ -81,8 +81,9 @@ const envSchema = z
 
     // provider registration and ngrok tunnel (issue 4)
     /**
-     * Names this gateway's webhooks `hookline:<instance>:<source>`, so two gateways on one Unipile
-     * account (production and a laptop) never replace each other's. Default `default`.
+     * Names this gateway's webhooks `hookline:<instance>:<fingerprint>:<source>`, so two gateways
+     * on one Unipile account (production and a laptop) never replace each other's. Default
+     * `default`.
      */
     UNIPILE_WEBHOOK_INSTANCE: z.preprocess(
       emptyAsUndefined,
@@ -101,6 +102,11 @@ const envSchema = z
     UNIPILE_RETRY_MIN_MS: integer(1000, 10, 600_000),
     /** Cap of the registration retry delay. Default 300000 ms (5 minutes). */
     UNIPILE_RETRY_MAX_MS: integer(300_000, 10, 3_600_000),
+    /**
+     * Seconds between checks that our webhooks are still in place once registered (one disabled
+     * by the provider is recreated). Default 600; 0 checks only at startup.
+     */
+    UNIPILE_REGISTRATION_CHECK_SECONDS: integer(600, 0, 86_400),
 
     // realtime (issue 5)
     /**
