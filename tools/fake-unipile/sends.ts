@@ -68,6 +68,8 @@ export interface FakeSends {
   echoFirst(on: boolean): void;
   /** Answers a 201 as a one-element list, as some integrations see it. Default false. */
   answerAsList(on: boolean): void;
+  /** Answers a 201 whose `message_id` is not the id its echo and REST messages carry. Default false. */
+  answerOtherId(on: boolean): void;
   /** Runs `hook` with each accepted message just before its 201 is written (chaos tests kill the gateway there). */
   beforeAnswer(hook: ((message: FakeSentMessage) => void) | undefined): void;
   /** Registers `POST` and `GET /chats/:chat_id/messages` on the fake's `/api/v1` scope. */
@@ -86,6 +88,7 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
   let echo = true;
   let echoDelayMs = options.echoDelayMs ?? 50;
   let asList = false;
+  let otherId = false;
   let echoBeforeAnswer = false;
   let answerHook: ((message: FakeSentMessage) => void) | undefined;
   const held = new Set<() => void>();
@@ -136,6 +139,9 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
     },
     answerAsList(on) {
       asList = on;
+    },
+    answerOtherId(on) {
+      otherId = on;
     },
     beforeAnswer(hook) {
       answerHook = hook;
@@ -224,7 +230,7 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
         }
         if (echo && echoBeforeAnswer) await options.deliver(echoPayload(message));
         answerHook?.(message);
-        const answer = { object: 'MessageSent', message_id: message.id };
+        const answer = { object: 'MessageSent', message_id: otherId ? `${message.id}_other` : message.id };
         return reply.status(201).send(asList ? [answer] : answer);
       });
 
