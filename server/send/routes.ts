@@ -91,11 +91,17 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
   // the credentials), the fields become the body the schema validates, and the files wait here.
   await app.register(multipart);
   const uploads = new WeakMap<FastifyRequest, SendAttachmentFile[]>();
-  const readUpload = async (request: FastifyRequest): Promise<void> => {
+  const readUpload = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (!request.isMultipart()) return;
-    const { fields, files } = await readMultipartSend(request, options.attachments);
-    request.body = fields;
-    uploads.set(request, files);
+    try {
+      const { fields, files } = await readMultipartSend(request, options.attachments);
+      request.body = fields;
+      uploads.set(request, files);
+    } catch (error) {
+      // The rest of a refused upload is not worth reading just to keep the connection alive.
+      if (!request.raw.complete) reply.header('connection', 'close');
+      throw error;
+    }
   };
 
   function requireProvider(): void {

@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
@@ -200,6 +202,32 @@ describe.each(testDatabaseKinds())('send attachments on %s', (kind) => {
     expect(json.statusCode).toBe(413);
     expect(json.json().error.code).toBe('HL_ERR_PAYLOAD_TOO_LARGE');
     expect(await sendsIn(t.app, chatId)).toBe(0);
+  });
+
+  it('refuses a declared length over every limit before reading the body', async () => {
+    const { port } = t.app.server.address() as AddressInfo;
+    const answer = await new Promise<[number, string | undefined]>((resolve, reject) => {
+      const request = httpRequest({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/api/chats/chat_x/messages',
+        headers: {
+          ...apiAuth,
+          'content-type': 'multipart/form-data; boundary=b',
+          'content-length': 10_000_000,
+        },
+      });
+      request.on('response', (response) => {
+        resolve([response.statusCode ?? 0, response.headers.connection]);
+        response.resume();
+        request.destroy();
+      });
+      request.on('error', reject);
+      // Headers only: the body never comes, and the answer must not wait for it.
+      request.flushHeaders();
+    });
+    expect(answer).toEqual([413, 'close']);
   });
 
   it('refuses malformed multipart bodies with 400 HL_ERR_INVALID_REQUEST and stores nothing', async () => {
