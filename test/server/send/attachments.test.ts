@@ -236,6 +236,8 @@ describe.each(testDatabaseKinds())('send attachments on %s', (kind) => {
     const refusals = [
       await sendForm(t.app, chatId, fields, [upload('a.pdf', 10)], { fileField: 'file' }),
       await sendForm(t.app, chatId, { ...fields, extra: 'x' }, []),
+      await sendForm(t.app, chatId, { ...fields, text: 'nul \u0000 inside' }, []),
+      await sendForm(t.app, chatId, fields, [upload('nul\u0000.pdf', 10)]),
       await sendForm(t.app, chatId, { accountId: account.id }, [upload('a.pdf', 10)]),
       await t.app.inject({
         method: 'POST',
