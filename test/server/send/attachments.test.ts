@@ -5,6 +5,8 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../../server/db/rows.js';
+import { toAttachment } from '../../../server/providers/unipile/normalize.js';
+import { attachmentsSchema } from '../../../server/providers/unipile/webhook-schema.js';
 import { apiAuth } from '../../support/app.js';
 import { testDatabaseKinds } from '../../support/databases.js';
 import { waitFor } from '../../support/wait.js';
@@ -128,6 +130,17 @@ describe.each(testDatabaseKinds())('send attachments on %s', (kind) => {
     const copies = (await chatMessages(t.app, chatId)).filter((item) => item.text === 'with files');
     expect(copies).toHaveLength(1);
     expect((copies[0] as unknown as { attachments: unknown[] }).attachments).toHaveLength(2);
+    // The echo describes the files as Unipile does, in a shape the webhook parser reads.
+    const [echo] = await queryRows<{ raw_body: string }>(
+      t.app.database.db,
+      sql`select raw_body from inbound_events where raw_body like ${`%${sent.messageId}%`} limit 1`,
+    );
+    const echoed = attachmentsSchema.parse(JSON.parse(echo!.raw_body).attachments).map(toAttachment);
+    expect(echoed).toMatchObject([
+      { filename: 'report.pdf', mimetype: 'application/pdf', fileSize: 3000, type: 'file' },
+      { filename: 'photo.png', mimetype: 'image/png', fileSize: 2000, type: 'img' },
+    ]);
+    expect(echoed.every((attachment) => typeof attachment.id === 'string')).toBe(true);
   });
 
   it('settles once when the echo with attachments arrives before the 201', async () => {
