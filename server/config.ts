@@ -194,6 +194,12 @@ const envSchema = z
     SEND_ECHO_MATCH_SECONDS: integer(300, 1, 86_400),
     /** How long an `Idempotency-Key` replays its first answer. Default 24 hours. */
     SEND_IDEMPOTENCY_HOURS: integer(24, 1, 720),
+    /** Largest attachment one send takes, in bytes (413 above). Default 15728640 (15 MiB). */
+    SEND_ATTACHMENT_MAX_BYTES: integer(15 * 1024 * 1024, 1, 100 * 1024 * 1024),
+    /** Most attachments one send takes (413 above); 0 refuses attachments. Default 10. */
+    SEND_ATTACHMENT_MAX_FILES: integer(10, 0, 100),
+    /** Largest total of one send's attachments, in bytes (413 above). Default 26214400 (25 MiB). */
+    SEND_ATTACHMENTS_MAX_TOTAL_BYTES: integer(25 * 1024 * 1024, 1, 500 * 1024 * 1024),
     // catch-up sync from the provider's REST API (issue 19, docs/sync.md)
     /** Seconds between catch-up syncs of every account; 0 turns off the startup and periodic runs. Default 300. */
     UNIPILE_SYNC_INTERVAL_SECONDS: integer(300, 0, 86_400),
