@@ -13,13 +13,15 @@ export interface NewSend {
   chatId: string;
   text: string;
   quoteId: string | null;
+  /** The message's `attachments`: what the read API and envelopes show of uploaded files. Default none. */
+  attachments?: readonly object[];
 }
 
 /**
  * Stores a new send: the queue row and its message, `pending`, under the local id, and moves the
  * chat's last message to it. Returns the message row.
  */
-export async function insertSend(tx: Tx, send: NewSend): Promise<MessageRecord> {
+export async function insertSend(tx: Tx, { attachments = [], ...send }: NewSend): Promise<MessageRecord> {
   await tx.insert(sends).values({ ...send, status: 'queued' });
   const [message] = await tx
     .insert(messages)
@@ -33,6 +35,7 @@ export async function insertSend(tx: Tx, send: NewSend): Promise<MessageRecord> 
       sentAt: sql`now()`,
       localId: send.localId,
       sendStatus: 'pending',
+      attachments,
       ...(send.quoteId ? { quoted: { id: send.quoteId } } : {}),
     })
     .returning();

@@ -17,6 +17,7 @@ export interface IngestPluginOptions
     | 'echoMatchSeconds'
     | 'onAccountStatus'
     | 'webhook'
+    | 'onChatWithoutDetails'
   > {
   /** The value the provider must send in `webhook.authHeader`. */
   inboundSecret: string;

@@ -1,5 +1,7 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Tx } from '../db/database.js';
 import type { MessageRecord } from '../db/messages.js';
+import { deleteSendAttachments } from '../db/send-attachments.js';
 import { assignProviderId, lockSend, type SendRow, setMessageSendStatus, updateSend } from '../db/sends.js';
 import { transaction } from '../db/transaction.js';
 import {
@@ -39,8 +41,9 @@ export function publishStatuses(tx: Tx, changes: readonly StatusChange[]): Promi
 
 /**
  * Settles a locked, open send as `sent` with the provider's id: the message takes the id (one
- * message, even when the echo stored it first); the caller publishes the change. A send already
- * settled is left alone: whichever of the 201, the echo and the lookup comes first wins.
+ * message, even when the echo stored it first) and its uploaded files are dropped; the caller
+ * publishes the change. A send already settled is left alone: whichever of the 201, the echo and
+ * the lookup comes first wins.
  */
 export async function settleSentLocked(
   tx: Tx,
@@ -56,6 +59,7 @@ export async function settleSentLocked(
     leaseExpiresAt: null,
     lastError: null,
   });
+  await deleteSendAttachments(tx, send.localId);
   const message = await assignProviderId(tx, send, providerId);
   return message ? { message, settledBy } : undefined;
 }
@@ -69,16 +73,21 @@ export type SendTransition =
 
 /**
  * Applies a transition to a send unless it settled meanwhile (an echo may have won the race).
+ * A `failed` send's uploaded files are dropped: a failed send is not sent again by the queue.
  * @param expected the statuses the send may be in for the transition to apply.
+ * @param log where a 201 naming another id than the echo that settled the send is reported.
+ * Default: not reported.
  */
 export async function transitionSend(
   db: Db,
   localId: string,
   transition: SendTransition,
   expected: readonly string[],
+  log?: FastifyBaseLogger,
 ): Promise<Published | undefined> {
   return transaction(db, async (tx) => {
     const send = await lockSend(tx, localId);
+    if (send && log && transition.to === 'sent') reportIdMismatch(log, send, transition.providerId);
     if (!send || !expected.includes(send.status)) return undefined;
     switch (transition.to) {
       case 'sent': {
@@ -94,6 +103,7 @@ export async function transitionSend(
           leaseExpiresAt: null,
           ...(transition.to === 'unknown' ? { nextAttemptAt: transition.lookupAt } : {}),
         });
+        if (transition.to === 'failed') await deleteSendAttachments(tx, localId);
         const message = await setMessageSendStatus(tx, localId, transition.to);
         return message ? publishStatuses(tx, [{ message, error: transition.error }]) : { deliveries: 0 };
       }
@@ -114,4 +124,23 @@ export async function transitionSend(
       }
     }
   });
+}
+
+/**
+ * An echo matched by text and time settled this send under its id, and the provider's answer
+ * names another: the message stays once, under the echo's id; the two ids are logged (never the
+ * text) so that a provider answering with ids of another kind than its webhooks shows up.
+ */
+function reportIdMismatch(log: FastifyBaseLogger, send: SendRow, providerId: string): void {
+  if (send.status !== 'sent' || send.settledBy !== 'echo') return;
+  if (!send.providerMessageId || send.providerMessageId === providerId) return;
+  log.warn(
+    {
+      localId: send.localId,
+      accountId: send.accountId,
+      echoMessageId: send.providerMessageId,
+      responseMessageId: providerId,
+    },
+    'the provider answered a send with another message id than the echo that settled it',
+  );
 }

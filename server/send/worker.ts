@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ChangeSignal } from '../db/change-signal.js';
 import type { Db } from '../db/database.js';
 import type { Published } from '../db/outboxes.js';
+import { loadSendAttachments } from '../db/send-attachments.js';
 import {
   type ClaimedSend,
   claimDueSends,
@@ -137,15 +138,19 @@ export class SendWorker {
   }
 
   async #send(send: ClaimedSend): Promise<void> {
+    // Loaded before the attempt is recorded: a failed load leaves the send "never sent".
+    const attachments = await loadSendAttachments(this.#options.db, send.localId);
     if (!(await recordSendAttempt(this.#options.db, send.localId, this.#options.leaseMs))) return;
     const outcome = await this.#options.messaging.send(
-      { chatId: send.chatId, accountId: send.accountId, text: send.text, quoteId: send.quoteId },
+      { chatId: send.chatId, accountId: send.accountId, text: send.text, quoteId: send.quoteId, attachments },
       this.#abort.signal,
     );
     // Stopping abandons the attempt as a crash would: the lease expiry makes it unknown.
     if (this.#stopped) return;
     const transition = this.#transition(outcome, send.attempts + 1);
-    this.#emit(await transitionSend(this.#options.db, send.localId, transition, ['sending']));
+    this.#emit(
+      await transitionSend(this.#options.db, send.localId, transition, ['sending'], this.#options.log),
+    );
   }
 
   #transition(outcome: SendOutcome, attempts: number): SendTransition {

@@ -1,6 +1,12 @@
 import type { Db, Tx } from '../db/database.js';
 import { ingestMessages, type ReceivedMessage } from '../db/ingest-messages.js';
-import { forgiveUnread, type PageProgress, recordPageProgress, syncedMessageStates } from '../db/sync.js';
+import {
+  forgiveUnread,
+  markArrivedSeen,
+  type PageProgress,
+  recordPageProgress,
+  syncedMessageStates,
+} from '../db/sync.js';
 import { transaction } from '../db/transaction.js';
 import { isTransactionConflict } from '../db/unavailable.js';
 import { HooklineError } from '../errors.js';
@@ -36,9 +42,9 @@ const MAX_ATTEMPTS = 3;
 /**
  * Applies one page of REST messages through the webhook write path (ingestMessages, the outbox),
  * with the run's progress, in one transaction: messages Hookline lacks are stored and published
- * (`origin: "sync"`), their unread taken back when the provider says they were seen; REST state
- * of messages already stored (edit, deletion, reactions, seen) is applied as follow-ups under
- * later-wins, timed at `fetchedAt`. Throws `HL_ERR_CONFLICT` when the lease was lost.
+ * (`origin: "sync"`), stored as read and their unread taken back when the provider says they
+ * were seen; REST state of messages already stored (edit, deletion, reactions, seen) is applied
+ * as follow-ups under later-wins, timed at `fetchedAt`. Throws `HL_ERR_CONFLICT` when the lease was lost.
  */
 export async function applySyncPage(
   db: Db,
@@ -85,14 +91,18 @@ async function applyInTransaction(
   const envelopes = new Envelopes();
   const fresh = new Set(stored.map((row) => row.id));
   const seenUnread = new Map<string, number>();
+  const seenIds: string[] = [];
   for (const row of stored) {
     envelopes.add('message:new', row.accountId, { ...newMessageData(row), origin: 'sync' });
   }
   for (const message of messages) {
-    if (!fresh.has(message.event.messageId) || !message.state.seen || message.event.isSender) continue;
+    if (!fresh.has(message.event.messageId) || !message.state.seen) continue;
+    seenIds.push(message.event.messageId);
+    if (message.event.isSender) continue;
     seenUnread.set(message.event.chatId, (seenUnread.get(message.event.chatId) ?? 0) + 1);
   }
   for (const [chatId, count] of seenUnread) await forgiveUnread(tx, run.accountId, chatId, count);
+  await markArrivedSeen(tx, run.accountId, seenIds, fetchedAt);
 
   const updated = await applyRestState(tx, messages, fresh, fetchedAt, envelopes);
   const duplicates = messages.length - fresh.size;

@@ -13,6 +13,21 @@ import { type FakeAccount, messageReceived, type UnipileMessagingPayload } from 
  */
 export type FakeSendMode = 'accept' | 'refuse' | 'rate-limit' | 'error' | 'timeout' | 'drop';
 
+/** A file the fake provider received with a send, as its webhooks and REST messages describe it. */
+export interface FakeSentAttachment {
+  id: string;
+  filename: string;
+  mimetype: string;
+  size: number;
+}
+
+/** A file part of a send request, with its bytes (tests compare them with what was uploaded). */
+export interface FakeReceivedFile {
+  filename: string;
+  mimetype: string;
+  bytes: Buffer;
+}
+
 /** A message the fake provider accepted (what `GET /chats/{id}/messages` lists). */
 export interface FakeSentMessage {
   id: string;
@@ -21,7 +36,11 @@ export interface FakeSentMessage {
   text: string;
   quoteId: string | null;
   timestamp: string;
+  attachments: FakeSentAttachment[];
 }
+
+/** Largest send request the fake reads (the gateway's own limits are far below it). */
+const SEND_BODY_LIMIT_BYTES = 512 * 1024 * 1024;
 
 export interface FakeSendsOptions {
   /** Delivers a webhook to the registered gateway (the fake's `deliver`). */
@@ -34,7 +53,13 @@ export interface FakeSends {
   /** Every message accepted, in order. */
   readonly sent: FakeSentMessage[];
   /** Every send request received, whatever the answer. */
-  readonly received: { chatId: string; accountId: string; text: string; mode: FakeSendMode }[];
+  readonly received: {
+    chatId: string;
+    accountId: string;
+    text: string;
+    mode: FakeSendMode;
+    attachments: FakeReceivedFile[];
+  }[];
   /** The next `count` sends behave as `mode` (default one); after them, `accept` again. */
   next(mode: FakeSendMode, count?: number): void;
   /** Whether accepted sends are echoed as webhooks (default true), and after how long. */
@@ -43,6 +68,8 @@ export interface FakeSends {
   echoFirst(on: boolean): void;
   /** Answers a 201 as a one-element list, as some integrations see it. Default false. */
   answerAsList(on: boolean): void;
+  /** Answers a 201 whose `message_id` is not the id its echo and REST messages carry. Default false. */
+  answerOtherId(on: boolean): void;
   /** Runs `hook` with each accepted message just before its 201 is written (chaos tests kill the gateway there). */
   beforeAnswer(hook: ((message: FakeSentMessage) => void) | undefined): void;
   /** Registers `POST` and `GET /chats/:chat_id/messages` on the fake's `/api/v1` scope. */
@@ -61,6 +88,7 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
   let echo = true;
   let echoDelayMs = options.echoDelayMs ?? 50;
   let asList = false;
+  let otherId = false;
   let echoBeforeAnswer = false;
   let answerHook: ((message: FakeSentMessage) => void) | undefined;
   const held = new Set<() => void>();
@@ -84,6 +112,7 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
         text: message.text,
         fromAccount: true,
         timestamp: new Date(message.timestamp),
+        attachments: message.attachments.map(unipileAttachment),
       }),
       is_sender: true,
     };
@@ -111,17 +140,24 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
     answerAsList(on) {
       asList = on;
     },
+    answerOtherId(on) {
+      otherId = on;
+    },
     beforeAnswer(hook) {
       answerHook = hook;
     },
     routes(api) {
-      api.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (request, body, done) => {
-        const type = request.headers['content-type'] ?? '';
-        new Response(new Uint8Array(body as Buffer), { headers: { 'content-type': type } }).formData().then(
-          (form) => done(null, form),
-          (error: Error) => done(error, undefined),
-        );
-      });
+      api.addContentTypeParser(
+        'multipart/form-data',
+        { parseAs: 'buffer', bodyLimit: SEND_BODY_LIMIT_BYTES },
+        (request, body, done) => {
+          const type = request.headers['content-type'] ?? '';
+          new Response(new Uint8Array(body as Buffer), { headers: { 'content-type': type } }).formData().then(
+            (form) => done(null, form),
+            (error: Error) => done(error, undefined),
+          );
+        },
+      );
 
       api.post('/chats/:chat_id/messages', async (request, reply) => {
         const { chat_id: chatId } = request.params as { chat_id: string };
@@ -139,8 +175,18 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
             .send({ status: 400, type: 'errors/invalid_parameters', title: 'Invalid parameters' });
         }
         const quote = form.get('quote_id');
+        const files = await Promise.all(
+          form
+            .getAll('attachments')
+            .filter((part): part is File => typeof part !== 'string')
+            .map(async (file) => ({
+              filename: file.name,
+              mimetype: file.type,
+              bytes: Buffer.from(await file.arrayBuffer()),
+            })),
+        );
         const mode = queue.shift() ?? 'accept';
-        received.push({ chatId, accountId, text, mode });
+        received.push({ chatId, accountId, text, mode, attachments: files });
         if (mode === 'refuse') {
           return reply.status(422).send({
             status: 422,
@@ -165,6 +211,12 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
           text,
           quoteId: typeof quote === 'string' ? quote : null,
           timestamp: new Date().toISOString(),
+          attachments: files.map((file) => ({
+            id: `att_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
+            filename: file.filename,
+            mimetype: file.mimetype,
+            size: file.bytes.length,
+          })),
         };
         sent.push(message);
         echoLater(message);
@@ -178,7 +230,7 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
         }
         if (echo && echoBeforeAnswer) await options.deliver(echoPayload(message));
         answerHook?.(message);
-        const answer = { object: 'MessageSent', message_id: message.id };
+        const answer = { object: 'MessageSent', message_id: otherId ? `${message.id}_other` : message.id };
         return reply.status(201).send(asList ? [answer] : answer);
       });
 
@@ -197,6 +249,7 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
             text: message.text,
             is_sender: 1,
             timestamp: message.timestamp,
+            attachments: message.attachments.map(unipileAttachment),
           }));
         return { object: 'MessageList', items, cursor: null };
       });
@@ -219,5 +272,18 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
       for (const resolve of held) resolve();
       held.clear();
     },
+  };
+}
+
+/** An attachment as Unipile describes a file in webhooks and REST messages. */
+function unipileAttachment(attachment: FakeSentAttachment) {
+  const kind = attachment.mimetype.split('/')[0];
+  return {
+    id: attachment.id,
+    type: kind === 'image' ? 'img' : kind === 'video' || kind === 'audio' ? kind : 'file',
+    file_name: attachment.filename,
+    mimetype: attachment.mimetype,
+    file_size: attachment.size,
+    unavailable: false,
   };
 }

@@ -13,8 +13,8 @@ import { createFakeSends, type FakeSends } from './sends.js';
 /**
  * A fake Unipile API v1, for tests and local development: `POST/GET/DELETE /api/v1/webhooks`
  * with `X-API-KEY` auth, cursor pagination and problem bodies, plus delivery of webhook payloads
- * to every registered `request_url` with the registered headers. Control endpoints under
- * `/_fake/` inject failures and latency and make it send messages.
+ * to every enabled `request_url` with the registered headers (listed by key only). Control
+ * endpoints under `/_fake/` inject failures and latency, disable webhooks and make it send messages.
  */
 export interface FakeUnipileOptions {
   /** Default 0 (a free port). */
@@ -31,6 +31,11 @@ export interface FakeUnipileOptions {
   failures?: { count: number; status: number };
   /** How deliveries are retried. Default: as Unipile (30 s timeout, five retries). */
   delivery?: DeliveryOptions;
+  /**
+   * Whether `GET /webhooks` shows header values. Default false: keys only, as Hookline must not
+   * rely on the provider returning them.
+   */
+  listHeaderValues?: boolean;
 }
 
 export interface FakeWebhook {
@@ -74,6 +79,8 @@ export interface FakeUnipile {
   readonly state: FakeUnipileState;
   /** Adds a webhook directly, as if created in the dashboard (not logged as an operation). */
   addWebhook(input: Partial<FakeWebhook> & { request_url: string }): FakeWebhook;
+  /** Disables a webhook, as the provider does after failed deliveries: false for an unknown id. */
+  disableWebhook(id: string): boolean;
   /** The next `count` API calls answer `status` (default 500) with a problem body. */
   failNext(count: number, status?: number): void;
   setLatency(ms: number): void;
@@ -133,6 +140,12 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     };
     state.webhooks.push(webhook);
     return webhook;
+  };
+
+  const disableWebhook: FakeUnipile['disableWebhook'] = (id) => {
+    const webhook = state.webhooks.find((candidate) => candidate.id === id);
+    if (webhook) webhook.enabled = false;
+    return webhook !== undefined;
   };
 
   const deliver: FakeUnipile['deliver'] = async (payload) => {
@@ -216,6 +229,9 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
         const items = state.webhooks.slice(offset, offset + limit).map((webhook) => ({
           object: 'Webhook',
           ...webhook,
+          headers: options.listHeaderValues
+            ? webhook.headers
+            : webhook.headers.map((header) => ({ key: header.key })),
         }));
         const next = offset + limit < state.webhooks.length ? encodeCursor(offset + limit) : null;
         return { object: 'WebhookList', items, cursor: next };
@@ -266,6 +282,9 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     dropping = (request.body as { drop?: boolean } | undefined)?.drop !== false;
     return { ok: true, dropping };
   });
+  app.post('/_fake/webhooks/:id/disable', async (request) => ({
+    ok: disableWebhook((request.params as { id: string }).id),
+  }));
   app.get('/_fake/state', async () => ({
     webhooks: state.webhooks.map((webhook) => ({
       ...webhook,
@@ -280,6 +299,7 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     apiKey,
     state,
     addWebhook,
+    disableWebhook,
     failNext: (count, status = 500) => {
       failures = { count, status };
     },

@@ -131,6 +131,29 @@ describe('the fake Unipile provider', () => {
     expect((await api('/webhooks')).status).toBe(200);
   });
 
+  it('lists header keys without their values, and stops delivering to a webhook once disabled', async () => {
+    const receiver = await startReceiver();
+    try {
+      const webhook = fake.addWebhook({
+        source: 'messaging',
+        request_url: receiver.url,
+        headers: [{ key: 'Unipile-Auth', value: 'inbound-secret' }],
+      });
+      const listed = (await (await api('/webhooks')).json()) as { items: Record<string, unknown>[] };
+      expect(listed.items[0]).toMatchObject({ headers: [{ key: 'Unipile-Auth' }] });
+      expect(JSON.stringify(listed)).not.toContain('inbound-secret');
+
+      const disabled = await fetch(`${fake.url}/_fake/webhooks/${webhook.id}/disable`, { method: 'POST' });
+      expect(await disabled.json()).toEqual({ ok: true });
+      expect(fake.state.webhooks[0]).toMatchObject({ enabled: false });
+      expect(await fake.deliver(messageReceived())).toEqual([]);
+      expect(receiver.received).toEqual([]);
+      expect(fake.disableWebhook('wh_unknown')).toBe(false);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('delivers to every webhook of the payload source with its registered headers, retrying non-200', async () => {
     const receiver = await startReceiver();
     try {
