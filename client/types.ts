@@ -4,6 +4,7 @@
  * test/server/events/client-types.test.ts fails the typecheck when the two differ.
  */
 
+/** A message's author. */
 export interface Sender {
   id: string | null;
   name: string | null;
@@ -14,6 +15,7 @@ export interface Sender {
 /** Status of a message sent through Hookline (docs/sending.md). */
 export type SendStatus = 'pending' | 'sent' | 'failed' | 'unknown';
 
+/** `data` of `message:new`: a message, as first stored. */
 export interface NewMessageData {
   accountId: string;
   chatId: string;
@@ -34,6 +36,7 @@ export interface NewMessageData {
   origin?: 'sync';
 }
 
+/** `data` of `message:updated`: what changed, and the message's state after it. */
 export interface UpdatedMessageData {
   accountId: string;
   chatId: string;
@@ -51,6 +54,7 @@ export interface UpdatedMessageData {
   deliveredAt?: string | null;
 }
 
+/** `data` of `message:deleted`. */
 export interface DeletedMessageData {
   accountId: string;
   chatId: string;
@@ -58,18 +62,21 @@ export interface DeletedMessageData {
   deletedAt: string | null;
 }
 
+/** `data` of `chat:read`. */
 export interface ChatReadData {
   accountId: string;
   chatId: string;
   unreadCount: number;
 }
 
+/** `data` of `account:status`. */
 export interface AccountStatusData {
   accountId: string;
   accountType: string | null;
   status: string;
 }
 
+/** `data` by envelope type. */
 export interface EnvelopeData {
   'message:new': NewMessageData;
   'message:updated': UpdatedMessageData;
@@ -78,8 +85,10 @@ export interface EnvelopeData {
   'account:status': AccountStatusData;
 }
 
+/** An envelope `type`. */
 export type EnvelopeType = keyof EnvelopeData;
 
+/** One realtime envelope, as the socket delivers it. */
 export interface Envelope<T extends EnvelopeType = EnvelopeType> {
   type: T;
   /** Increases in commit order; resume with `since=<seq>`. */
@@ -88,6 +97,7 @@ export interface Envelope<T extends EnvelopeType = EnvelopeType> {
   data: EnvelopeData[T];
 }
 
+/** The client's connection state, as `status` events report it. */
 export type ConnectionStatus =
   | { state: 'connecting' }
   | { state: 'open' }

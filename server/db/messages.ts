@@ -4,7 +4,7 @@ import type { Executor, Tx } from './database.js';
 
 export type MessageRecord = typeof messages.$inferSelect;
 /**
- * What ingest reads back from a write: the columns envelopes carry (server/ingest/envelopes.ts).
+ * What ingest reads back from a write: the columns envelopes carry (server/events/data.ts).
  * Returning only these, not whole rows with their provider extras, keeps result parsing off the
  * hot path.
  */

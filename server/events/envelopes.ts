@@ -9,6 +9,7 @@ import { newWebhookId } from '../shared/ids.js';
 import type { OutboundData, RealtimeData } from './data.js';
 import { EVENT_TYPES, type OutboundType, type RealtimeType } from './names.js';
 
+/** What a publication wrote: deliveries enqueued and the highest realtime `seq`. */
 export type { Published };
 /** `webhook-id` of a new event (server/shared/ids.ts); features mint webhook ids through this module. */
 export { newWebhookId };

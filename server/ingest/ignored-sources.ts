@@ -7,6 +7,7 @@ const WARN_INTERVAL_MS = 60 * 60 * 1000;
 /** Most distinct sources remembered for throttling; beyond, they share one entry. */
 const MAX_SOURCES = 100;
 
+/** What IgnoredSources counts with, logs to and advises. */
 export interface IgnoredSourcesOptions {
   logger: FastifyBaseLogger;
   metrics: Registry;

@@ -5,6 +5,7 @@ import { secretMatcher } from '../http/safe-equal.js';
 import { ingestRouteSchema } from './route-schemas.js';
 import { IngestService, type IngestServiceOptions } from './service.js';
 
+/** The webhook route's options: the provider, its inbound secret, and the pipeline's limits. */
 export interface IngestPluginOptions
   extends Pick<
     IngestServiceOptions,

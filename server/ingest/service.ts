@@ -13,6 +13,7 @@ import { KnownAccounts } from './known-accounts.js';
 import { parseWebhookBody } from './parse-body.js';
 import { sentEchoes } from './sent-echoes.js';
 
+/** The ingest pipeline's collaborators and limits (defaults on each). */
 export interface IngestServiceOptions {
   /** The provider whose webhooks this service takes (providers/<name>/webhook.ts). */
   webhook: ProviderWebhook;
