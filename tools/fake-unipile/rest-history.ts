@@ -112,8 +112,9 @@ export class FakeRestHistory {
       const value = typeof payload.reaction === 'string' ? payload.reaction : '';
       const sender = payload.reaction_sender as { attendee_provider_id?: string } | undefined;
       const senderId = sender?.attendee_provider_id ?? '';
+      const isSender = senderId !== '' && senderId === payload.account_info?.user_id ? 1 : 0;
       message.reactions = message.reactions.filter((entry) => entry.sender_id !== senderId);
-      if (value) message.reactions.push({ value, sender_id: senderId, is_sender: 0 });
+      if (value) message.reactions.push({ value, sender_id: senderId, is_sender: isSender });
     }
   }
 
