@@ -78,9 +78,6 @@ export class TrafficScenario {
     this.#random = random;
   }
 
-  /** The accounts the stream is about, one per network. */
-  static readonly accounts: readonly FakeAccount[] = CAST_ACCOUNTS;
-
   next(): TrafficItem {
     const dueIndex = this.#later.findIndex((entry) => entry.due <= this.#count);
     const due = dueIndex >= 0 ? this.#later.splice(dueIndex, 1)[0]!.item : undefined;

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../tools/fake-unipile/cast.js';
-import type { UnipileMessagingPayload } from '../../../tools/fake-unipile/payloads.js';
+import type {
+  UnipileAccountStatusPayload,
+  UnipileMessagingPayload,
+} from '../../../tools/fake-unipile/payloads.js';
 import { type TrafficItem, TrafficScenario } from '../../../tools/fake-unipile/scenario.js';
 
 const stream = (seed: number, count: number): TrafficItem[] => {
@@ -88,7 +91,7 @@ describe('the fake provider traffic scenario', () => {
   it('brings an account that needs attention back a while later', () => {
     const statuses = stream(5, 6000)
       .map((item) => item.payload)
-      .filter((payload) => 'AccountStatus' in payload)
+      .filter((payload): payload is UnipileAccountStatusPayload => 'AccountStatus' in payload)
       .map((payload) => payload.AccountStatus);
     const attention = statuses.findIndex((status) =>
       ['CREDENTIALS', 'ERROR', 'STOPPED'].includes(status.message),
