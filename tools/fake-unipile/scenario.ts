@@ -2,7 +2,6 @@ import { CAST_ACCOUNTS, CAST_CHATS, type FakeChat, FILES, FILLER, providerId } f
 import {
   type AccountStatusMessage,
   accountStatus,
-  type FakeAccount,
   fakeAttachment,
   followUp,
   MESSAGING_EVENTS,
