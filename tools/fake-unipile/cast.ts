@@ -118,15 +118,6 @@ const file = (type: FakeFile['type'], filename: string, mimetype: string, bytes:
   bytes,
 });
 
-/** Files that filler lines attach now and then. */
-export const FILES: readonly FakeFile[] = [
-  file('img', 'IMG_2041.jpg', 'image/jpeg', 1_843_210),
-  file('img', 'screenshot.png', 'image/png', 312_877),
-  file('file', 'notes.pdf', 'application/pdf', 96_412),
-  file('audio', 'voice-message.ogg', 'audio/ogg', 41_230),
-  file('video', 'VID_0193.mp4', 'video/mp4', 8_412_005),
-];
-
 function chat(
   key: keyof typeof ACCOUNTS,
   people: [string, string][],
@@ -256,8 +247,8 @@ export const CAST_CHATS: readonly FakeChat[] = [
   ]),
 ];
 
-/** Filler lines once a chat's script has run out, by tone. */
-export const FILLER: Record<FakeChat['tone'], readonly string[]> = {
+/** Small talk once a chat's script has run out, by tone. */
+export const SMALL_TALK: Record<FakeChat['tone'], readonly string[]> = {
   friends: [
     'Haha, exactly',
     'See you then!',
@@ -271,6 +262,12 @@ export const FILLER: Record<FakeChat['tone'], readonly string[]> = {
     'Call me when you are free',
     'No worries at all',
     'On my way',
+    'Have you finished the book?',
+    'It is pouring here, take an umbrella',
+    'I left my keys at yours, can I pass by tonight?',
+    'What time does the film start?',
+    'Made your lasagne recipe, a triumph',
+    'Home safe, good night',
   ],
   work: [
     'Thanks for the update',
@@ -283,17 +280,55 @@ export const FILLER: Record<FakeChat['tone'], readonly string[]> = {
     'Following up on my previous message',
     'Appreciate the introduction',
     'Happy to help',
+    'The contract is signed on our side',
+    'I am out next week, back on the 12th',
+    'Can you share the latest numbers?',
+    'Great meeting you today',
+    'Let me loop in my colleague',
+    'Is the budget confirmed?',
   ],
   group: [
     '+1',
     'Who is bringing the charger?',
     'I can do Saturday, not Sunday',
     'Good point',
-    'Photos from today 📸',
     'Agreed',
     'Let us vote: pizza or sushi?',
     'Merged, thanks everyone',
     'Back online',
     'Same here',
+    'Running late, start without me',
+    'Anyone seen the blue umbrella?',
+    'Reverted, my bad',
+    'Booked the table for 8',
+    'Who has the spare key?',
+    'Done ✅',
+    'I will pick up the cake',
   ],
 };
+
+/** How a line of small talk may start and end, by tone. */
+export const FLOURISHES: Record<FakeChat['tone'], { before: readonly string[]; after: readonly string[] }> = {
+  friends: { before: ['Haha, ', 'Oh, ', 'Btw, ', 'Ok! '], after: [' 😄', ' 🙌', ' 😅', '!!'] },
+  work: { before: ['Hi! ', 'Quick one: '], after: [' 🙏', ' Thanks!'] },
+  group: { before: ['Ok, ', 'Also, '], after: [' 👍', ' 🙂', ' lol'] },
+};
+
+/** Lines that come with a file, for small talk. */
+export const FILE_LINES: readonly ScriptLine[] = [
+  { from: 0, text: 'Photos from today 📸', file: file('img', 'IMG_2041.jpg', 'image/jpeg', 1_843_210) },
+  { from: 0, text: 'Look at this', file: file('img', 'screenshot.png', 'image/png', 312_877) },
+  { from: 0, text: 'Here are my notes', file: file('file', 'notes.pdf', 'application/pdf', 96_412) },
+  { from: 0, text: null, file: file('audio', 'voice-message.ogg', 'audio/ogg', 41_230) },
+  { from: 0, text: 'Best moment of the day', file: file('video', 'VID_0193.mp4', 'video/mp4', 8_412_005) },
+  {
+    from: 0,
+    text: 'The spreadsheet',
+    file: file(
+      'file',
+      'budget-2027.xlsx',
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      48_930,
+    ),
+  },
+];

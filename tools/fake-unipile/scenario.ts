@@ -1,4 +1,13 @@
-import { CAST_ACCOUNTS, CAST_CHATS, type FakeChat, FILES, FILLER, providerId } from './cast.js';
+import {
+  CAST_ACCOUNTS,
+  CAST_CHATS,
+  type FakeChat,
+  FILE_LINES,
+  FLOURISHES,
+  providerId,
+  type ScriptLine,
+  SMALL_TALK,
+} from './cast.js';
 import {
   type AccountStatusMessage,
   accountStatus,
@@ -123,11 +132,7 @@ export class TrafficScenario {
     const chat = this.#pick(CAST_CHATS);
     const step = this.#progress.get(chat) ?? 0;
     this.#progress.set(chat, step + 1);
-    const line = chat.script[step] ?? {
-      from: this.#random() < 0.3 ? ('me' as const) : Math.floor(this.#random() * chat.people.length),
-      text: this.#pick(FILLER[chat.tone]),
-      ...(this.#random() < 0.08 ? { file: this.#pick(FILES) } : {}),
-    };
+    const line = chat.script[step] ?? this.#smallTalk(chat);
     const fromAccount = line.from === 'me';
     const sender: UnipileAttendee = chat.people[fromAccount ? 0 : (line.from as number)] ?? chat.people[0]!;
     const typo = line.text && (withTypo || this.#random() < 0.04) ? this.#misspell(line.text) : null;
@@ -149,6 +154,22 @@ export class TrafficScenario {
     this.#recent.push({ payload, chat, fixed: typo ? line.text : null });
     if (this.#recent.length > 100) this.#recent.shift();
     return { kind: 'message', payload };
+  }
+
+  /** A line of small talk: who of the chat says it, sometimes with a file or a flourish. */
+  #smallTalk(chat: FakeChat): ScriptLine {
+    const from = this.#random() < 0.3 ? ('me' as const) : Math.floor(this.#random() * chat.people.length);
+    if (this.#random() < 0.08) return { ...this.#pick(FILE_LINES), from };
+    let text = this.#pick(SMALL_TALK[chat.tone]);
+    const roll = this.#random();
+    const flourish = FLOURISHES[chat.tone];
+    if (roll < 0.15) {
+      // After a comma the line reads on: 'Btw, see you then!' (but 'Btw, I …').
+      const before = this.#pick(flourish.before);
+      const lower = before.endsWith(', ') && !/^I\b/.test(text);
+      text = before + (lower ? text.charAt(0).toLowerCase() + text.slice(1) : text);
+    } else if (roll < 0.3) text += this.#pick(flourish.after);
+    return { from, text };
   }
 
   /** Swaps two letters of the message's longest word, as fast thumbs do. */
