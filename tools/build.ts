@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { bundleInbox, INBOX_SCRIPT } from '../server/inbox/bundle.js';
+import { bundleInbox, INBOX_SCRIPT, INBOX_STYLESHEETS } from '../server/inbox/bundle.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { 'out-dir': { type: 'string', default: 'dist' } } });
@@ -33,7 +33,8 @@ await cp(join(root, 'drizzle/migrations'), join(outDir, 'drizzle/migrations'), {
 });
 const inbox = join(outDir, 'client/inbox');
 await mkdir(inbox, { recursive: true });
-for (const file of ['index.html', 'inbox.css']) await cp(join(root, 'client/inbox', file), join(inbox, file));
+for (const file of ['index.html', ...INBOX_STYLESHEETS])
+  await cp(join(root, 'client/inbox', file), join(inbox, file));
 await writeFile(join(inbox, INBOX_SCRIPT), await bundleInbox());
 
 process.stdout.write(`built ${outDir}\n`);

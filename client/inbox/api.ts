@@ -1,5 +1,6 @@
 /** The inbox's REST reads, authorised with the same connection token as the socket. */
 
+/** A chat as `GET /api/chats` gives it (the fields the page uses). */
 export interface ChatSummary {
   accountId: string;
   chatId: string;
@@ -29,6 +30,7 @@ export interface ReactionItem {
   sender: { name: string | null } | null;
 }
 
+/** A message as `GET /api/chats/:chatId/messages` and `message:new` give it. */
 export interface MessageItem {
   accountId: string;
   chatId: string;
@@ -52,6 +54,7 @@ export interface AccountItem {
   status: string | null;
 }
 
+/** A refused read: the HTTP status and the gateway's error code. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,

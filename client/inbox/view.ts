@@ -9,6 +9,7 @@ export { setRetryHandler } from './message-view.js';
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
+/** One chat's key: chat ids are unique per account only. */
 export const chatKey = (chat: { accountId: string; chatId: string }) =>
   `${chat.accountId}\u0000${chat.chatId}`;
 
@@ -73,6 +74,7 @@ function chatItem(chat: ChatSummary, openKey: string | null, onOpen: (chat: Chat
   return item;
 }
 
+/** Draws the chat list, `openKey`'s chat marked current; a click calls `onOpen`. */
 export function renderChats(
   chats: ChatSummary[],
   openKey: string | null,
@@ -84,6 +86,7 @@ export function renderChats(
   byId('chats-empty').hidden = chats.length > 0;
 }
 
+/** Shows a chat's messages (oldest first) under its name and network. */
 export function renderConversation(chat: ChatSummary, messages: MessageItem[]): void {
   byId('chat-title').textContent = chatName(chat);
   byId('chat-network').replaceWith(Object.assign(networkBadge(chatNetwork(chat)), { id: 'chat-network' }));
@@ -94,6 +97,7 @@ export function renderConversation(chat: ChatSummary, messages: MessageItem[]): 
 const findMessage = (selector: string) => byId('messages').querySelector<HTMLLIElement>(selector);
 const byMessageId = (messageId: string) => findMessage(`[data-message-id="${CSS.escape(messageId)}"]`);
 
+/** Adds a message at the end of the open chat, unless it is shown already. */
 export function appendMessage(message: MessageItem): void {
   const shown = message.localId
     ? `[data-local-id="${CSS.escape(message.localId)}"]`
@@ -122,16 +126,19 @@ function scrollToEnd(): void {
   list.scrollTop = list.scrollHeight;
 }
 
+/** At phone width, which of the two panes shows. */
 export function setView(view: 'list' | 'chat'): void {
   byId('layout').dataset.view = view;
 }
 
+/** The connection indicator: its state (for the dot's colour) and words. */
 export function showConnection(state: string, text: string): void {
   const element = byId('connection');
   element.dataset.state = state;
   element.textContent = text;
 }
 
+/** A notice above the page (trusted HTML written by this page), or none with `null`. */
 export function showNotice(html: string | null): void {
   const element = byId('notice');
   element.hidden = html === null;
