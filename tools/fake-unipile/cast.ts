@@ -42,7 +42,7 @@ export interface ScriptLine {
   file?: FakeFile;
 }
 
-export interface FakeChat {
+export interface CastChat {
   account: FakeAccount;
   chatId: string;
   subject: string | null;
@@ -121,10 +121,10 @@ const file = (type: FakeFile['type'], filename: string, mimetype: string, bytes:
 function chat(
   key: keyof typeof ACCOUNTS,
   people: [string, string][],
-  tone: FakeChat['tone'],
+  tone: CastChat['tone'],
   script: ScriptLine[],
   subject: string | null = null,
-): FakeChat {
+): CastChat {
   const owner = ACCOUNTS[key];
   return {
     account: owner,
@@ -144,7 +144,7 @@ const them = (text: string | null, extra: Partial<ScriptLine> = {}, from = 0): S
 });
 
 /** The chats of the traffic, in no particular order. */
-export const CAST_CHATS: readonly FakeChat[] = [
+export const CAST_CHATS: readonly CastChat[] = [
   chat('whatsapp', [['Camille Dubois', 'camille']], 'friends', [
     them('Are we still on for dinner on Friday?'),
     me('Yes! 8pm at the Lebanese place?'),
@@ -248,7 +248,7 @@ export const CAST_CHATS: readonly FakeChat[] = [
 ];
 
 /** Small talk once a chat's script has run out, by tone. */
-export const SMALL_TALK: Record<FakeChat['tone'], readonly string[]> = {
+export const SMALL_TALK: Record<CastChat['tone'], readonly string[]> = {
   friends: [
     'Haha, exactly',
     'See you then!',
@@ -308,7 +308,7 @@ export const SMALL_TALK: Record<FakeChat['tone'], readonly string[]> = {
 };
 
 /** How a line of small talk may start and end, by tone. */
-export const FLOURISHES: Record<FakeChat['tone'], { before: readonly string[]; after: readonly string[] }> = {
+export const FLOURISHES: Record<CastChat['tone'], { before: readonly string[]; after: readonly string[] }> = {
   friends: { before: ['Haha, ', 'Oh, ', 'Btw, ', 'Ok! '], after: [' 😄', ' 🙌', ' 😅', '!!'] },
   work: { before: ['Hi! ', 'Quick one: '], after: [' 🙏', ' Thanks!'] },
   group: { before: ['Ok, ', 'Also, '], after: [' 👍', ' 🙂', ' lol'] },

@@ -1,7 +1,7 @@
 import {
   CAST_ACCOUNTS,
   CAST_CHATS,
-  type FakeChat,
+  type CastChat,
   FILE_LINES,
   FLOURISHES,
   providerId,
@@ -60,7 +60,7 @@ const ATTENTION = new Set<string>(['CREDENTIALS', 'ERROR', 'STOPPED']);
 /** A message the stream sent, with what a later edit would change it to. */
 interface Sent {
   payload: UnipileMessagingPayload;
-  chat: FakeChat;
+  chat: CastChat;
   fixed: string | null;
 }
 
@@ -75,7 +75,7 @@ interface Sent {
  */
 export class TrafficScenario {
   readonly #random: () => number;
-  readonly #progress = new Map<FakeChat, number>();
+  readonly #progress = new Map<CastChat, number>();
   readonly #recent: Sent[] = [];
   readonly #sent: TrafficPayload[] = [];
   readonly #queued: TrafficItem[] = [];
@@ -157,7 +157,7 @@ export class TrafficScenario {
   }
 
   /** A line of small talk: who of the chat says it, sometimes with a file or a flourish. */
-  #smallTalk(chat: FakeChat): ScriptLine {
+  #smallTalk(chat: CastChat): ScriptLine {
     const from = this.#random() < 0.3 ? ('me' as const) : Math.floor(this.#random() * chat.people.length);
     if (this.#random() < 0.08) return { ...this.#pick(FILE_LINES), from };
     let text = this.#pick(SMALL_TALK[chat.tone]);
