@@ -229,4 +229,33 @@ describe('the fake Unipile provider', () => {
       await receiver.close();
     }
   });
+  it('streams realistic conversations through its control endpoint, and lists them in its REST history', async () => {
+    const receiver = await startReceiver();
+    try {
+      fake.addWebhook({ name: 'ours', source: 'messaging', request_url: receiver.url });
+      fake.addWebhook({ name: 'ours-status', source: 'account_status', request_url: receiver.url });
+      const stream = async (body: unknown) =>
+        (await fetch(`${fake.url}/_fake/traffic`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then((response) => response.json())) as { sent: number; acknowledged: number; byKind: object };
+      expect(await stream({ count: 20, seed: 9 })).toMatchObject({ sent: 20, acknowledged: 20 });
+      expect(await stream({ count: 10 })).toMatchObject({ sent: 10, acknowledged: 10 });
+      const bodies = receiver.received.map((entry) => entry.body as Record<string, unknown>);
+      expect(bodies).toHaveLength(30);
+      expect(bodies.some((body) => 'AccountStatus' in body)).toBe(true);
+      const received = bodies.filter((body) => body.event === 'message_received');
+      const accountId = received[0]!.account_id as string;
+      const listed = (await (await api(`/messages?account_id=${accountId}&limit=250`)).json()) as {
+        items: { id: string }[];
+      };
+      const ofAccount = new Set(
+        received.filter((body) => body.account_id === accountId).map((body) => body.message_id),
+      );
+      expect(new Set(listed.items.map((item) => item.id))).toEqual(ofAccount);
+    } finally {
+      await receiver.close();
+    }
+  });
 });
