@@ -178,7 +178,24 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     return { payload, deliveries: await deliver(payload) };
   };
 
-  const sends = createFakeSends({ deliver });
+  const sends = createFakeSends({
+    deliver,
+    chatOf: (chatId) => {
+      const chat = history.chats.get(chatId);
+      if (!chat) return undefined;
+      return {
+        accountType: chat.accountType,
+        attendees: chat.attendees.map((attendee) => ({
+          attendee_id: attendee.id,
+          attendee_name: attendee.name,
+          attendee_provider_id: attendee.provider_id,
+          attendee_profile_url: attendee.profile_url,
+        })),
+        subject: chat.name,
+        isGroup: chat.isGroup,
+      };
+    },
+  });
   const app = Fastify({ logger: false });
   // Tolerates clients that send a JSON content type on a DELETE without a body.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {

@@ -1,7 +1,12 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { accountStatus, messageReceived } from '../../../tools/fake-unipile/payloads.js';
+import {
+  accountStatus,
+  fakeAccount,
+  fakeAttendee,
+  messageReceived,
+} from '../../../tools/fake-unipile/payloads.js';
 import { type FakeUnipile, startFakeUnipile } from '../../../tools/fake-unipile/server.js';
 
 const API_KEY = 'fake-server-test-key';
@@ -254,6 +259,48 @@ describe('the fake Unipile provider', () => {
         received.filter((body) => body.account_id === accountId).map((body) => body.message_id),
       );
       expect(new Set(listed.items.map((item) => item.id))).toEqual(ofAccount);
+    } finally {
+      await receiver.close();
+    }
+  });
+  it('describes a chat it delivered in the echo of a send, and leaves an unknown chat undescribed', async () => {
+    const receiver = await startReceiver();
+    try {
+      fake.addWebhook({ name: 'ours', source: 'messaging', request_url: receiver.url });
+      const account = fakeAccount('LINKEDIN');
+      const people = [fakeAttendee('LINKEDIN', 'Priyanka Shah')];
+      await fake.deliver(
+        messageReceived({ account, chatId: 'chat_known', sender: people[0], attendees: people }),
+      );
+      const reply = async (chatId: string) => {
+        const form = new FormData();
+        form.set('text', `reply in ${chatId}`);
+        form.set('account_id', account.id);
+        // fetch sets the multipart content type (with its boundary) itself.
+        const response = await fetch(`${fake.url}/api/v1/chats/${chatId}/messages`, {
+          method: 'POST',
+          body: form,
+          headers: { 'x-api-key': API_KEY },
+        });
+        expect(response.status).toBe(201);
+        const text = `reply in ${chatId}`;
+        await expect
+          .poll(() =>
+            receiver.received.find((entry) => (entry.body as { message?: string }).message === text),
+          )
+          .toBeDefined();
+        return receiver.received.find((entry) => (entry.body as { message?: string }).message === text)!
+          .body as Record<string, unknown>;
+      };
+      const known = await reply('chat_known');
+      expect(known).toMatchObject({ account_type: 'LINKEDIN', is_sender: true, is_group: 0 });
+      expect(
+        (known.attendees as { attendee_name: string }[]).map((attendee) => attendee.attendee_name),
+      ).toEqual(['Me', 'Priyanka Shah']);
+      const unknown = await reply('chat_unknown');
+      expect(unknown).not.toHaveProperty('account_type');
+      expect(unknown).not.toHaveProperty('is_group');
+      expect(unknown.attendees).toEqual([]);
     } finally {
       await receiver.close();
     }
