@@ -54,6 +54,9 @@ export const messageRecord = pgTable('received', {
   preview: text('preview'),
 });
 
+/** A row of `p_inbound`, every key present (a missing or extra one fails the typecheck). */
 export type InboundRecord = typeof inboundRecord.$inferSelect;
+/** A row of `p_accounts`, every key present. */
 export type AccountRecord = typeof accountRecord.$inferSelect;
+/** A row of `p_messages`, every key present. */
 export type MessageRecord = typeof messageRecord.$inferSelect;
