@@ -79,7 +79,7 @@ async function storedMessageIds(
 interface Target {
   name: string;
   mode: string;
-  table?: 'messages' | 'naive_webhooks' | 'typical_messages';
+  table?: 'messages' | 'naive_webhooks' | 'per_request_messages';
   server: ChildServer;
   databaseUrl: string;
   stop(): Promise<void>;
@@ -147,9 +147,9 @@ async function main(): Promise<void> {
     ['naive: one INSERT per request, one table', 'naive', 'naive_webhooks'],
     ['batched: one INSERT per group commit, one table', 'batched', 'naive_webhooks'],
     [
-      'typical: per request, look up, insert, upsert chat, bump unread, one transaction',
-      'typical',
-      'typical_messages',
+      'per-request: look up, insert, upsert chat, bump unread, one transaction per request',
+      'per-request',
+      'per_request_messages',
     ],
     ['Hookline ingest', 'hookline', 'messages'],
     ['Hookline ingest, embedded Postgres (no DATABASE_URL)', 'hookline-embedded', 'messages'],
@@ -173,11 +173,11 @@ async function main(): Promise<void> {
         ...(await verify(target)),
       })),
     );
-    const [bare, naive, batched, typical, hookline, embedded] = [
+    const [bare, naive, batched, perRequest, hookline, embedded] = [
       'bare',
       'naive',
       'batched',
-      'typical',
+      'per-request',
       'hookline',
       'hookline-embedded',
     ].map((mode) => rows.find((row) => row.mode === mode));
@@ -199,9 +199,9 @@ async function main(): Promise<void> {
     if (naive && batched) lines.push(`batched / naive: ${(batched.perSecond / naive.perSecond).toFixed(2)}x`);
     if (batched && hookline)
       lines.push(`Hookline / batched: ${(hookline.perSecond / batched.perSecond).toFixed(2)}x`);
-    if (typical && hookline)
+    if (perRequest && hookline)
       lines.push(
-        `Hookline / typical: ${(hookline.perSecond / typical.perSecond).toFixed(2)}x${batched ? `; typical / batched: ${(typical.perSecond / batched.perSecond).toFixed(2)}x` : ''}`,
+        `Hookline / per-request: ${(hookline.perSecond / perRequest.perSecond).toFixed(2)}x${batched ? `; per-request / batched: ${(perRequest.perSecond / batched.perSecond).toFixed(2)}x` : ''}`,
       );
     if (hookline && embedded)
       lines.push(
