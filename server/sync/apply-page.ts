@@ -12,7 +12,7 @@ import { isTransactionConflict } from '../db/unavailable.js';
 import { HooklineError } from '../errors.js';
 import { accountsOf, applyFollowUp, receivedMessage } from '../ingest/apply-messages.js';
 import { messageDedupeKey } from '../ingest/dedupe-key.js';
-import { Envelopes, newMessageData, type Published, publishEnvelopes } from '../ingest/envelopes.js';
+import { Envelopes, type Published, publishEnvelopes } from '../ingest/envelopes.js';
 import type { MessageEvent } from '../ingest/events.js';
 import type { RestState } from '../providers/unipile/rest-normalize.js';
 
@@ -73,7 +73,7 @@ async function applyInTransaction(
   const received: ReceivedMessage[] = messages.map((message) =>
     receivedMessage(message.event, messageDedupeKey(message.event), fetchedAt),
   );
-  const { stored } = await ingestMessages(tx, {
+  const { newMessages } = await ingestMessages(tx, {
     inbound: messages.map((message, index) => ({
       provider: 'unipile',
       event: 'message_received',
@@ -87,11 +87,11 @@ async function applyInTransaction(
   });
 
   const envelopes = new Envelopes();
-  const fresh = new Set(stored.map((row) => row.id));
+  const fresh = new Set(newMessages.map((message) => message.id));
   const seenUnread = new Map<string, number>();
   const seenIds: string[] = [];
-  for (const row of stored) {
-    envelopes.add('message:new', row.accountId, { ...newMessageData(row), origin: 'sync' });
+  for (const message of newMessages) {
+    envelopes.add('message:new', message.accountId, { ...message.data, origin: 'sync' });
   }
   for (const message of messages) {
     if (!fresh.has(message.event.messageId) || !message.state.seen) continue;
