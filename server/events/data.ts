@@ -163,6 +163,15 @@ export function newMessageData(message: MessageState): NewMessageData {
   };
 }
 
+/**
+ * The `data` Postgres builds for a message it stored (`hookline_new_message_data`, used by the
+ * one-statement ingest for throughput), typed as what it is: newMessageData's object for that row.
+ * test/server/events/sql-envelopes.test.ts fails when the SQL and newMessageData drift.
+ */
+export function sqlBuiltMessageData(data: { messageId: string } & Record<string, unknown>): NewMessageData {
+  return data as unknown as NewMessageData;
+}
+
 /** `data` of `message:updated` for a provider change: what changed, and the message after it. */
 export function updatedMessageData(message: MessageState, change: MessageChangeKind): UpdatedMessageData {
   return {

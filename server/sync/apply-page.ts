@@ -10,7 +10,7 @@ import {
 import { transaction } from '../db/transaction.js';
 import { isTransactionConflict } from '../db/unavailable.js';
 import { HooklineError } from '../errors.js';
-import { Envelopes, newMessageData, type Published, publishEnvelopes } from '../events/index.js';
+import { Envelopes, type Published, publishEnvelopes, sqlBuiltMessageData } from '../events/index.js';
 import { accountsOf, applyFollowUp, messageDedupeKey, receivedMessage } from '../ingest/index.js';
 import type { MessageEvent } from '../providers/events.js';
 import { type RestState, UNIPILE_PROVIDER } from '../providers/unipile/index.js';
@@ -72,7 +72,7 @@ async function applyInTransaction(
   const received: ReceivedMessage[] = messages.map((message) =>
     receivedMessage(message.event, messageDedupeKey(message.event), fetchedAt),
   );
-  const { stored } = await ingestMessages(tx, {
+  const { newMessages } = await ingestMessages(tx, {
     inbound: messages.map((message, index) => ({
       provider: UNIPILE_PROVIDER,
       event: 'message_received',
@@ -89,11 +89,11 @@ async function applyInTransaction(
   });
 
   const envelopes = new Envelopes();
-  const fresh = new Set(stored.map((row) => row.id));
+  const fresh = new Set(newMessages.map((message) => message.id));
   const seenUnread = new Map<string, number>();
   const seenIds: string[] = [];
-  for (const row of stored) {
-    envelopes.add('message:new', row.accountId, { ...newMessageData(row), origin: 'sync' });
+  for (const message of newMessages) {
+    envelopes.add('message:new', message.accountId, { ...sqlBuiltMessageData(message.data), origin: 'sync' });
   }
   for (const message of messages) {
     if (!fresh.has(message.event.messageId) || !message.state.seen) continue;

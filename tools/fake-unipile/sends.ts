@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { type FakeAccount, messageReceived, type UnipileMessagingPayload } from './payloads.js';
+import {
+  type FakeAccount,
+  messageReceived,
+  type UnipileAttendee,
+  type UnipileMessagingPayload,
+} from './payloads.js';
 
 /**
  * How the fake answers a send:
@@ -47,6 +52,16 @@ export interface FakeSendsOptions {
   deliver: (payload: UnipileMessagingPayload) => Promise<unknown>;
   /** Delay before the echo webhook. Default 50 ms. */
   echoDelayMs?: number;
+  /** What the fake knows of a chat (from webhooks it delivered), for echoes that describe it. Default: nothing. */
+  chatOf?: (chatId: string) => EchoChat | undefined;
+}
+
+/** A chat as an echo describes it: its network, its people, and a group's name. */
+export interface EchoChat {
+  accountType: string;
+  attendees: UnipileAttendee[];
+  subject: string | null;
+  isGroup: boolean;
 }
 
 export interface FakeSends {
@@ -116,7 +131,30 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
       }),
       is_sender: true,
     };
-    return payload;
+    const chat = options.chatOf?.(message.chatId);
+    if (chat) {
+      return {
+        ...payload,
+        account_type: chat.accountType,
+        account_info: { ...payload.account_info, type: chat.accountType },
+        attendees: chat.attendees,
+        subject: chat.subject,
+        is_group: chat.isGroup ? 1 : 0,
+      };
+    }
+    // A chat the fake never described (its messages went straight to the gateway): the echo
+    // leaves its network, people and group flag out, so the gateway keeps what it knows.
+    const {
+      account_type: _type,
+      is_group: _group,
+      subject: _subject,
+      ...rest
+    } = payload as Record<string, unknown>;
+    return {
+      ...rest,
+      account_info: { feature: 'organization', user_id: account.userId },
+      attendees: [],
+    } as unknown as UnipileMessagingPayload;
   }
 
   function echoLater(message: FakeSentMessage): void {

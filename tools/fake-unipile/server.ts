@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { seededRandom } from './cast.js';
 import { type DeliveryOptions, type DeliveryResult, deliverWithRetries } from './delivery.js';
 import {
   type MessagePayloadOptions,
@@ -8,13 +9,15 @@ import {
   type UnipileMessagingPayload,
 } from './payloads.js';
 import { FakeRestHistory, restHistoryRoutes } from './rest-history.js';
+import { type TrafficKind, TrafficScenario } from './scenario.js';
 import { createFakeSends, type FakeSends } from './sends.js';
 
 /**
  * A fake Unipile API v1, for tests and local development: `POST/GET/DELETE /api/v1/webhooks`
  * with `X-API-KEY` auth, cursor pagination and problem bodies, plus delivery of webhook payloads
  * to every enabled `request_url` with the registered headers (listed by key only). Control
- * endpoints under `/_fake/` inject failures and latency, disable webhooks and make it send messages.
+ * endpoints under `/_fake/` inject failures and latency, disable webhooks and make it send messages
+ * (one, or a stream of realistic conversations: `/_fake/traffic`).
  */
 export interface FakeUnipileOptions {
   /** Default 0 (a free port). */
@@ -175,7 +178,24 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     return { payload, deliveries: await deliver(payload) };
   };
 
-  const sends = createFakeSends({ deliver });
+  const sends = createFakeSends({
+    deliver,
+    chatOf: (chatId) => {
+      const chat = history.chats.get(chatId);
+      if (!chat) return undefined;
+      return {
+        accountType: chat.accountType,
+        attendees: chat.attendees.map((attendee) => ({
+          attendee_id: attendee.id,
+          attendee_name: attendee.name,
+          attendee_provider_id: attendee.provider_id,
+          attendee_profile_url: attendee.profile_url,
+        })),
+        subject: chat.name,
+        isGroup: chat.isGroup,
+      };
+    },
+  });
   const app = Fastify({ logger: false });
   // Tolerates clients that send a JSON content type on a DELETE without a body.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -274,6 +294,22 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
       ...(body.text ? { text: body.text } : {}),
       ...(body.chatId ? { chatId: body.chatId } : {}),
     });
+  });
+  // Conversations go on across requests: each call continues the same stream, unless it is given a seed.
+  let conversations = new TrafficScenario();
+  app.post('/_fake/traffic', async (request) => {
+    const body = (request.body ?? {}) as { count?: number; seed?: number };
+    if (body.seed !== undefined) conversations = new TrafficScenario(seededRandom(Number(body.seed)));
+    const count = Math.min(Math.max(Math.floor(Number(body.count ?? 50)) || 0, 0), 5000);
+    const byKind: Partial<Record<TrafficKind, number>> = {};
+    let acknowledged = 0;
+    for (let index = 0; index < count; index++) {
+      const item = conversations.next();
+      byKind[item.kind] = (byKind[item.kind] ?? 0) + 1;
+      const results = await deliver(item.payload);
+      if (results.length > 0 && results.every((result) => result.acknowledged)) acknowledged++;
+    }
+    return { sent: count, acknowledged, byKind };
   });
   app.post('/_fake/deliver', async (request) =>
     deliver(request.body as UnipileMessagingPayload | UnipileAccountStatusPayload),

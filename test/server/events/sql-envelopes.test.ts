@@ -1,87 +1,188 @@
-import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listChatMessages } from '../../../server/db/messages.js';
-import { queryRows } from '../../../server/db/rows.js';
-import { EVENT_TYPES, newMessageData, newWebhookId, webhookBody } from '../../../server/events/index.js';
-import { fakeAccount, followUp, messageReceived } from '../../../tools/fake-unipile/payloads.js';
-import { useTestApp } from '../../support/app.js';
-import { testDatabaseKinds } from '../../support/databases.js';
-import { createEndpoint, FAST_OUTBOUND_ENV } from '../../support/outbound.js';
-import { startWebhookSink, type WebhookSink } from '../../support/webhook-sink.js';
-import { postWebhook } from '../../support/webhooks.js';
+import { asc, eq } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { deliveries, endpoints, messages, realtimeEvents } from '../../../drizzle/schema.js';
+import { ingestMessages, ingestReceived, type ReceivedMessage } from '../../../server/db/ingest-messages.js';
+import { applyMessageChange } from '../../../server/db/messages.js';
+import { outboxRows } from '../../../server/db/outboxes.js';
+import { transaction } from '../../../server/db/transaction.js';
+import {
+  Envelopes,
+  EVENT_TYPES,
+  type NewMessageData,
+  newMessageData,
+  newWebhookId,
+  outboundDeliveries,
+} from '../../../server/events/index.js';
+import { testDatabaseKinds, useTestDatabase } from '../../support/databases.js';
 
-interface Row {
-  webhook_id: string;
-  event_type: string;
-  payload: { type: string; timestamp: string; data: Record<string, unknown> };
-  data: Record<string, unknown>;
-}
+const TYPES = { realtime: 'message:new', outbound: EVENT_TYPES['message:new'] };
+
+const received = (id: string, overrides: Partial<ReceivedMessage> = {}): ReceivedMessage => ({
+  dedupeKey: `key_${id}`,
+  accountId: 'acc_1',
+  id,
+  chatId: 'chat_1',
+  providerMessageId: null,
+  text: `text of ${id}`,
+  sender: { id: 'att_1', name: 'Ada', providerId: 'p_1', profileUrl: null },
+  isSender: false,
+  attachments: [],
+  quoted: null,
+  extra: null,
+  sentAt: new Date('2026-11-20T10:00:00.123Z'),
+  providerChatId: null,
+  accountType: 'WHATSAPP',
+  subject: null,
+  isGroup: false,
+  attendees: null,
+  preview: null,
+  ...overrides,
+});
 
 /**
- * For throughput, Postgres builds the outbound twin and `webhook-id` of new messages itself
- * (server/db/ingest-messages.ts). What it writes must be what server/events would have built:
- * the same body shape, type, data and id format as the TypeScript path that follow-ups take.
+ * Messages whose envelopes differ in every way newMessageData allows, in a chat of their own (the
+ * tests share one database); `edited` and `deleted` fill in placeholders (see outOfOrderEvents).
  */
+const variety = (chat: string) =>
+  [
+    received('plain'),
+    received('odd', { text: `quote " backslash \\ emoji 🙂 newline \n ${'x'.repeat(300)}` }),
+    received('empty', { text: null, sender: null, attachments: [{ id: 'a1', sticker: true }] }),
+    received('own', { isSender: true, sentAt: new Date('1999-12-31T23:59:59.999Z') }),
+    received('edited'),
+    received('deleted'),
+  ].map((message) => ({
+    ...message,
+    id: `${chat}_${message.id}`,
+    dedupeKey: `${chat}_${message.dedupeKey}`,
+    chatId: chat,
+  }));
+
+/** What the TypeScript definition makes of a value: JSON, as both outboxes store it. */
+const asJson = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
+
 describe.each(testDatabaseKinds())('envelopes built in SQL on %s', (kind) => {
-  const t = useTestApp(kind, { env: FAST_OUTBOUND_ENV });
-  let sink: WebhookSink;
+  const db = useTestDatabase(kind);
 
-  beforeAll(async () => {
-    sink = await startWebhookSink();
-  });
-
-  afterAll(async () => {
-    await sink?.close();
-  });
-
-  /** Each delivery of the account's events, with the realtime row it mirrors (same data, by order). */
-  async function published(accountId: string): Promise<Row[]> {
-    return queryRows<Row>(
-      t.app.database.db,
-      sql`select d.webhook_id, d.event_type, d.payload, r.data
-          from deliveries d
-          join lateral (
-            select data from realtime_events r
-            where r.account_id = ${accountId} and r.data = d.payload->'data'
-            order by seq limit 1
-          ) r on true
-          where d.payload->'data'->>'accountId' = ${accountId}
-          order by d.id`,
-    );
+  /** Leaves placeholders for `edited` and `deleted`, so their messages fill them in. */
+  async function outOfOrderEvents(chat: string) {
+    const { db: drizzle } = db.current.database;
+    const key = (messageId: string) => ({
+      accountId: 'acc_1',
+      messageId: `${chat}_${messageId}`,
+      chatId: chat,
+    });
+    await transaction(drizzle, async (tx) => {
+      await applyMessageChange(tx, key('edited'), {
+        kind: 'edited',
+        text: 'edited first',
+        at: new Date('2026-11-20T10:01:00.456Z'),
+      });
+      await applyMessageChange(tx, key('deleted'), { kind: 'deleted', at: new Date('2026-11-20T10:02:00Z') });
+    });
   }
 
-  it('matches the events module for a new message, and the TypeScript path for a follow-up', async () => {
-    const account = fakeAccount();
-    await createEndpoint(t.app, { url: sink.url, accountIds: [account.id] });
-    const original = messageReceived({ account, text: 'built in SQL' });
-    expect((await postWebhook(t.app, original)).statusCode).toBe(200);
-    expect(
-      (await postWebhook(t.app, followUp('message_edited', original, { message: 'edited' }))).statusCode,
-    ).toBe(200);
+  /** newMessageData (server/events/data.ts) of each message as stored, by id. */
+  async function definedData(): Promise<Map<string, NewMessageData>> {
+    const rows = await db.current.database.db.select().from(messages);
+    return new Map(rows.map((row) => [row.id, asJson(newMessageData(row)) as NewMessageData]));
+  }
 
-    const [received, edited] = await published(account.id);
-    const [stored] = await listChatMessages(t.app.database.db, {
-      accountId: account.id,
-      chatId: original.chat_id,
-      limit: 1,
-    });
-    const idFormat = /^msg_[0-9a-f]{32}$/;
-    expect(newWebhookId()).toMatch(idFormat);
-
-    expect(received!.event_type).toBe(EVENT_TYPES['message:new']);
-    expect(received!.webhook_id).toMatch(idFormat);
-    // The data is the message as first stored; the edit came after.
-    const expected = webhookBody(
-      EVENT_TYPES['message:new'],
-      newMessageData({ ...stored!, text: 'built in SQL', editedAt: null }),
-      new Date(received!.payload.timestamp),
+  it('publish the realtime and outbound envelopes the TypeScript definition describes', async () => {
+    const { db: drizzle } = db.current.database;
+    const VARIETY = variety('published');
+    await outOfOrderEvents('published');
+    await drizzle
+      .insert(endpoints)
+      .values({ id: 'ep_1', url: 'https://example.com/', secretEncrypted: 'x', maxAttempts: 3 });
+    await ingestReceived(
+      drizzle,
+      {
+        inbound: VARIETY.map((message) => ({
+          provider: 'unipile',
+          event: 'message_received',
+          dedupeKey: message.dedupeKey,
+          accountId: message.accountId,
+          status: 'accepted' as const,
+          rawBody: message.id,
+        })),
+        accounts: [],
+        messages: VARIETY,
+      },
+      TYPES,
     );
-    expect(received!.payload).toEqual(JSON.parse(JSON.stringify(expected)));
-    expect(received!.data).toEqual(received!.payload.data);
+    const defined = await definedData();
+    const realtime = (await drizzle.select().from(realtimeEvents).orderBy(asc(realtimeEvents.seq))).filter(
+      (event) => (event.data as { chatId: string }).chatId === 'published',
+    );
+    const queued = await drizzle
+      .select()
+      .from(deliveries)
+      .where(eq(deliveries.endpointId, 'ep_1'))
+      .orderBy(asc(deliveries.id));
 
-    expect(edited!.event_type).toBe(EVENT_TYPES['message:updated']);
-    expect(edited!.webhook_id).toMatch(idFormat);
-    expect(Object.keys(edited!.payload)).toEqual(Object.keys(received!.payload));
-    expect(new Date(received!.payload.timestamp).toISOString()).toBe(received!.payload.timestamp);
+    expect(realtime.map((event) => (event.data as { messageId: string }).messageId)).toEqual(
+      VARIETY.map((message) => message.id),
+    );
+    expect(queued).toHaveLength(VARIETY.length);
+    for (const [index, event] of realtime.entries()) {
+      const data = defined.get(VARIETY[index]!.id);
+      // Realtime: the row publishToOutboxes would write for the envelope Envelopes.add makes.
+      const envelopes = new Envelopes();
+      envelopes.add('message:new', 'acc_1', data!);
+      const [row] = outboxRows({ realtime: envelopes.realtime }).realtime;
+      expect({ account_id: event.accountId, type: event.type, data: event.data }).toEqual(row);
+
+      // Outbound: the same delivery, but for the webhook id and the time, drawn when it is made.
+      const delivery = queued[index]!;
+      const timestamp = (delivery.payload as { timestamp: string }).timestamp;
+      const [expected] = outboundDeliveries([
+        { ...envelopes.outbound[0]!, webhookId: delivery.webhookId, timestamp },
+      ]);
+      expect({ type: delivery.eventType, webhookId: delivery.webhookId, payload: delivery.payload }).toEqual(
+        asJson({ type: expected!.type, webhookId: expected!.webhookId, payload: expected!.payload }),
+      );
+      expect(new Date(timestamp).toISOString()).toBe(timestamp);
+      expect(delivery.webhookId).toMatch(webhookIdPattern());
+    }
+    expect(new Set(queued.map((delivery) => delivery.webhookId)).size).toBe(VARIETY.length);
+  });
+
+  it('return, inside a transaction, the data the TypeScript definition describes', async () => {
+    const { db: drizzle } = db.current.database;
+    const VARIETY = variety('returned');
+    await outOfOrderEvents('returned');
+    const { newMessages } = await transaction(drizzle, (tx) =>
+      ingestMessages(tx, {
+        inbound: VARIETY.map((message) => ({
+          provider: 'unipile',
+          event: 'message_received',
+          dedupeKey: message.dedupeKey,
+          accountId: message.accountId,
+          status: 'accepted' as const,
+          rawBody: message.id,
+        })),
+        accounts: [],
+        messages: VARIETY,
+      }),
+    );
+    const defined = await definedData();
+
+    expect(newMessages.map((message) => message.id)).toEqual(VARIETY.map((message) => message.id));
+    for (const message of newMessages) expect(message.data).toEqual(defined.get(message.id));
+    expect(newMessages.find((message) => message.id === 'returned_edited')?.data).toMatchObject({
+      text: 'edited first',
+      editedAt: '2026-11-20T10:01:00.456Z',
+    });
+    expect(newMessages.find((message) => message.id === 'returned_deleted')?.data).toMatchObject({
+      deletedAt: '2026-11-20T10:02:00.000Z',
+    });
   });
 });
+
+/** The shape of newWebhookId's ids: its prefix, then as many lower-case hex digits as it draws. */
+function webhookIdPattern(): RegExp {
+  const sample = newWebhookId();
+  const prefix = sample.slice(0, sample.indexOf('_') + 1);
+  return new RegExp(`^${prefix}[0-9a-f]{${sample.length - prefix.length}}$`);
+}
