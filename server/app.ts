@@ -15,15 +15,15 @@ import { rejectNulPlugin } from './http/reject-nul.js';
 import { httpServerTimeouts } from './http/server-timeouts.js';
 import { trustProxyOption } from './http/trust-proxy.js';
 import { inboxRoutes } from './inbox/plugin.js';
-import { ingestPlugin } from './ingest/plugin.js';
+import { ingestPlugin } from './ingest/index.js';
 import { openapiPlugin } from './openapi/plugin.js';
 import { metricsPlugin } from './ops/metrics.js';
 import { readinessPlugin } from './ops/readiness.js';
 import { outboundPlugin } from './outbound/plugin.js';
 import { registrationPlugin, unipileWebhook } from './providers/unipile/index.js';
-import { realtimePlugin } from './realtime/plugin.js';
+import { realtimePlugin } from './realtime/index.js';
 import type { Secrets } from './secrets.js';
-import { sendPlugin } from './send/plugin.js';
+import { sendPlugin } from './send/index.js';
 import { syncPlugin } from './sync/plugin.js';
 import type { Tunnel } from './tunnel/tunnel.js';
 
