@@ -1,7 +1,8 @@
 import type { Db, Tx } from '../db/database.js';
 import type { MessageRecord } from '../db/messages.js';
 import { type Published, publishToOutboxes, type RealtimeEventInput } from '../db/outboxes.js';
-import { assignProviderId, lockSend, type SendRow, setMessageSendStatus, updateSend } from '../db/sends.js';
+import { findSentMessages, lockSends, type SentRow, settleSentRows } from '../db/send-batches.js';
+import { assignProviderId, type SendRow, setMessageSendStatus, updateSend } from '../db/sends.js';
 import { transaction } from '../db/transaction.js';
 import { newMessageData } from '../ingest/envelopes.js';
 import { outboundDeliveries } from '../outbound/enqueue.js';
@@ -104,51 +105,105 @@ export type SendTransition =
   | { to: 'unknown'; error: string; statusCode: number | null; lookupAt: Date }
   | { to: 'queued'; error: string | null; statusCode: number | null; at: Date };
 
+/** A transition the worker asks for, applied only while the send is in one of `expected`. */
+export interface TransitionRequest {
+  localId: string;
+  transition: SendTransition;
+  /** The statuses the send may be in for the transition to apply (an echo may have won the race). */
+  expected: readonly string[];
+}
+
 /**
- * Applies a transition to a send unless it settled meanwhile (an echo may have won the race).
- * @param expected the statuses the send may be in for the transition to apply.
+ * Applies several sends' transitions in one transaction (the worker's group commit): the rows are
+ * locked, the common case (sent by the 201) is one statement for the whole batch, and the status
+ * changes are published once, last.
  */
-export async function transitionSend(
-  db: Db,
-  localId: string,
-  transition: SendTransition,
-  expected: readonly string[],
-): Promise<Published | undefined> {
+export async function applyTransitions(db: Db, requests: readonly TransitionRequest[]): Promise<Published> {
   return transaction(db, async (tx) => {
-    const send = await lockSend(tx, localId);
-    if (!send || !expected.includes(send.status)) return undefined;
-    switch (transition.to) {
-      case 'sent': {
-        const change = await settleSentLocked(tx, send, transition.providerId, transition.settledBy);
-        return change ? publishStatuses(tx, [change]) : { deliveries: 0 };
-      }
-      case 'failed':
-      case 'unknown': {
-        await updateSend(tx, localId, {
-          status: transition.to,
-          lastError: transition.error,
-          lastStatusCode: transition.statusCode,
-          leaseExpiresAt: null,
-          ...(transition.to === 'unknown' ? { nextAttemptAt: transition.lookupAt } : {}),
+    const rows = new Map(
+      (
+        await lockSends(
+          tx,
+          requests.map((request) => request.localId),
+        )
+      ).map((row) => [row.localId, row]),
+    );
+    const changes: StatusChange[] = [];
+    const sent: SentRow[] = [];
+    const taken = new Set<string>();
+    for (const { localId, transition, expected } of requests) {
+      const send = rows.get(localId);
+      if (!send || !expected.includes(send.status)) continue;
+      rows.set(localId, { ...send, status: transition.to });
+      const providerKey = transition.to === 'sent' ? `${send.accountId}\n${transition.providerId}` : '';
+      if (transition.to === 'sent' && !taken.has(providerKey)) {
+        taken.add(providerKey);
+        sent.push({
+          localId,
+          accountId: send.accountId,
+          providerId: transition.providerId,
+          settledBy: transition.settledBy,
         });
-        const message = await setMessageSendStatus(tx, localId, transition.to);
-        return message ? publishStatuses(tx, [{ message, error: transition.error }]) : { deliveries: 0 };
+        continue;
       }
-      case 'queued': {
-        await updateSend(tx, localId, {
-          status: 'queued',
-          lastError: transition.error,
-          lastStatusCode: transition.statusCode,
-          leaseExpiresAt: null,
-          nextAttemptAt: transition.at,
-        });
-        if (send.status === 'unknown') {
-          // The lookup showed the message was never sent: it is pending again.
-          const message = await setMessageSendStatus(tx, localId, 'pending');
-          return message ? publishStatuses(tx, [{ message }]) : { deliveries: 0 };
-        }
-        return { deliveries: 0 };
-      }
+      const change = await applyLocked(tx, send, transition);
+      if (change) changes.push(change);
     }
+    changes.push(...(await settleSent(tx, sent)));
+    return changes.length > 0 ? publishStatuses(tx, changes) : { deliveries: 0 };
   });
+}
+
+/** Settles open sends as `sent`: in one statement, but for messages the echo stored first. */
+async function settleSent(tx: Tx, sent: readonly SentRow[]): Promise<StatusChange[]> {
+  const moved = await settleSentRows(tx, sent);
+  const settledBy = new Map(sent.map((row) => [row.localId, row.settledBy as SettledBy]));
+  const changes: StatusChange[] = (await findSentMessages(tx, [...moved])).map((message) => ({
+    message,
+    settledBy: settledBy.get(message.localId ?? ''),
+  }));
+  for (const row of sent) {
+    if (moved.has(row.localId)) continue;
+    const message = await assignProviderId(tx, row, row.providerId);
+    if (message) changes.push({ message, settledBy: row.settledBy as SettledBy });
+  }
+  return changes;
+}
+
+/** Applies one transition to a locked send; returns the status change to publish, if any. */
+async function applyLocked(
+  tx: Tx,
+  send: SendRow,
+  transition: SendTransition,
+): Promise<StatusChange | undefined> {
+  const localId = send.localId;
+  switch (transition.to) {
+    case 'sent':
+      return settleSentLocked(tx, send, transition.providerId, transition.settledBy);
+    case 'failed':
+    case 'unknown': {
+      await updateSend(tx, localId, {
+        status: transition.to,
+        lastError: transition.error,
+        lastStatusCode: transition.statusCode,
+        leaseExpiresAt: null,
+        ...(transition.to === 'unknown' ? { nextAttemptAt: transition.lookupAt } : {}),
+      });
+      const message = await setMessageSendStatus(tx, localId, transition.to);
+      return message ? { message, error: transition.error } : undefined;
+    }
+    case 'queued': {
+      await updateSend(tx, localId, {
+        status: 'queued',
+        lastError: transition.error,
+        lastStatusCode: transition.statusCode,
+        leaseExpiresAt: null,
+        nextAttemptAt: transition.at,
+      });
+      if (send.status !== 'unknown') return undefined;
+      // The lookup showed the message was never sent: it is pending again.
+      const message = await setMessageSendStatus(tx, localId, 'pending');
+      return message ? { message } : undefined;
+    }
+  }
 }

@@ -7,13 +7,20 @@ import {
   claimDueSends,
   lockExpiredAttempts,
   messageIdTaken,
-  recordSendAttempt,
   setMessageSendStatus,
   updateSend,
 } from '../db/sends.js';
-import { transaction } from '../db/transaction.js';
+import { transaction, withConflictRetry } from '../db/transaction.js';
+import { GroupCommitter } from '../ingest/group-commit.js';
 import type { SendOutcome, UnipileMessaging } from '../providers/unipile/send-message.js';
-import { publishStatuses, type SendTransition, type StatusChange, transitionSend } from './settle.js';
+import { QueueWorker } from '../shared/queue-worker.js';
+import {
+  applyTransitions,
+  publishStatuses,
+  type SendTransition,
+  type StatusChange,
+  type TransitionRequest,
+} from './settle.js';
 
 export interface SendWorkerOptions {
   db: Db;
@@ -39,70 +46,58 @@ const RETRY_MAX_MS = 5 * 60_000;
 const LOOKUP_SKEW_MS = 60_000;
 
 /**
- * The send queue's worker (docs/sending.md): claims due sends (SKIP LOCKED), records each attempt
- * before writing it, and turns the provider's answer into a transition. Sends whose attempt was
- * recorded but whose lease expired become `unknown`, and unknown ones are settled by a lookup of
- * the chat's recent messages, resent only when the lookup shows they were not sent.
+ * The send queue's worker (docs/sending.md), on the shared queue loop: a claim records each
+ * attempt before the request is written, and the provider's answers are applied by a group
+ * commit, several sends per transaction. Sends whose attempt was recorded but whose lease expired
+ * become `unknown`, and unknown ones are settled by a lookup of the chat's recent messages,
+ * resent only when the lookup shows they were not sent.
  */
 export class SendWorker {
   readonly #options: SendWorkerOptions;
-  readonly #running = new Set<Promise<void>>();
-  readonly #abort = new AbortController();
-  #timer: NodeJS.Timeout | undefined;
-  #claiming = false;
-  #again = false;
-  #stopped = true;
+  readonly #queue: QueueWorker<ClaimedSend>;
+  readonly #settles: GroupCommitter<TransitionRequest, void>;
 
   constructor(options: SendWorkerOptions) {
     this.#options = options;
+    this.#queue = new QueueWorker<ClaimedSend>({
+      concurrency: options.concurrency,
+      pollIntervalMs: options.pollIntervalMs,
+      claim: (limit) => claimDueSends(options.db, limit, options.leaseMs),
+      run: (send, signal) => (send.status === 'unknown' ? this.#lookUp(send) : this.#send(send, signal)),
+      onPoll: () => this.#expireAttempts(),
+      onError: (error, send) =>
+        send
+          ? options.log.error({ err: error, localId: send.localId }, 'send step failed')
+          : options.log.warn({ err: error }, 'send claim failed; retrying on the next poll'),
+    });
+    this.#settles = new GroupCommitter<TransitionRequest, void>({
+      flush: async (requests) => {
+        this.#emit(await withConflictRetry(() => applyTransitions(options.db, requests)));
+        return requests.map(() => undefined);
+      },
+      maxBatchSize: 100,
+    });
   }
 
+  /** Starts polling and claiming. */
   start(): void {
-    this.#stopped = false;
-    this.#timer = setInterval(() => this.wake(), this.#options.pollIntervalMs);
-    this.wake();
+    this.#queue.start();
   }
 
   /** Asks for a claim round soon (calls during a round coalesce). */
   wake(): void {
-    if (this.#stopped) return;
-    if (this.#claiming) {
-      this.#again = true;
-      return;
-    }
-    void this.#round();
+    this.#queue.wake();
   }
 
   /** Stops claiming and abandons requests in flight: their leases expire, as after a crash. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearInterval(this.#timer);
-    this.#abort.abort();
-    await Promise.allSettled([...this.#running]);
+    await this.#queue.stop();
+    await this.#settles.drain();
   }
 
+  /** Sends and lookups in flight. */
   get inFlightCount(): number {
-    return this.#running.size;
-  }
-
-  async #round(): Promise<void> {
-    this.#claiming = true;
-    try {
-      await this.#expireAttempts();
-      do {
-        this.#again = false;
-        const free = this.#options.concurrency - this.#running.size;
-        if (free <= 0) return;
-        const claimed = await claimDueSends(this.#options.db, free, this.#options.leaseMs);
-        for (const send of claimed) this.#launch(send);
-        if (claimed.length === free) this.#again = true;
-      } while (this.#again && !this.#stopped);
-    } catch (error) {
-      if (!this.#stopped)
-        this.#options.log.warn({ err: error }, 'send claim failed; retrying on the next poll');
-    } finally {
-      this.#claiming = false;
-    }
+    return this.#queue.inFlightCount;
   }
 
   /** Attempts recorded whose lease ran out with no outcome: maybe sent, so `unknown`. */
@@ -122,30 +117,16 @@ export class SendWorker {
     this.#emit(published);
   }
 
-  #launch(send: ClaimedSend): void {
-    const work = send.status === 'unknown' ? this.#lookUp(send) : this.#send(send);
-    const task = work
-      .catch((error: unknown) => {
-        if (!this.#stopped)
-          this.#options.log.error({ err: error, localId: send.localId }, 'send step failed');
-      })
-      .finally(() => {
-        this.#running.delete(task);
-        setImmediate(() => this.wake());
-      });
-    this.#running.add(task);
-  }
-
-  async #send(send: ClaimedSend): Promise<void> {
-    if (!(await recordSendAttempt(this.#options.db, send.localId, this.#options.leaseMs))) return;
+  /** A claimed send: its attempt is already recorded, so the request may be written. */
+  async #send(send: ClaimedSend, signal: AbortSignal): Promise<void> {
     const outcome = await this.#options.messaging.send(
       { chatId: send.chatId, accountId: send.accountId, text: send.text, quoteId: send.quoteId },
-      this.#abort.signal,
+      signal,
     );
     // Stopping abandons the attempt as a crash would: the lease expiry makes it unknown.
-    if (this.#stopped) return;
-    const transition = this.#transition(outcome, send.attempts + 1);
-    this.#emit(await transitionSend(this.#options.db, send.localId, transition, ['sending']));
+    if (this.#queue.stopped) return;
+    const transition = this.#transition(outcome, send.attempts);
+    await this.#settles.submit({ localId: send.localId, transition, expected: ['sending'] });
   }
 
   #transition(outcome: SendOutcome, attempts: number): SendTransition {
@@ -199,7 +180,7 @@ export class SendWorker {
     const transition: SendTransition = found
       ? { to: 'sent', providerId: found, settledBy: 'lookup' }
       : { to: 'queued', error: 'the lookup showed it was not sent', statusCode: null, at: new Date() };
-    this.#emit(await transitionSend(this.#options.db, send.localId, transition, ['unknown']));
+    await this.#settles.submit({ localId: send.localId, transition, expected: ['unknown'] });
   }
 
   #emit(published: Published | undefined): void {

@@ -103,26 +103,29 @@ describe.each(testDatabaseKinds())('send routes on %s', (kind) => {
     expect(ids).toEqual(expect.arrayContaining([account.id, other.account.id]));
   });
 
-  it('tells never-sent from maybe-sent after a crash: an expired claim is resent, an expired attempt is unknown first', async () => {
+  it('tells never-sent from maybe-sent after a crash: a queued send is sent, an expired attempt is unknown first', async () => {
     const { account, chatId } = await openChat(t.app);
-    const claimed = `lm_${randomUUID().replaceAll('-', '')}`;
+    const queued = `lm_${randomUUID().replaceAll('-', '')}`;
     const attempted = `lm_${randomUUID().replaceAll('-', '')}`;
     await transaction(t.app.database.db, async (tx) => {
       for (const [localId, text] of [
-        [claimed, 'claimed then crashed'],
+        [queued, 'queued then crashed'],
         [attempted, 'attempted then crashed'],
       ] as const) {
         await insertSend(tx, { localId, accountId: account.id, chatId, text, quoteId: null });
       }
-      await tx.execute(sql`update sends set status = 'claimed', next_attempt_at = now() - interval '1 second',
-        lease_expires_at = now() - interval '1 second' where local_id = ${claimed}`);
+      // A claim records the attempt in the same statement, so a send is either still queued
+      // (never written to the provider) or sending (maybe sent).
+      await tx.execute(
+        sql`update sends set next_attempt_at = now() - interval '1 second' where local_id = ${queued}`,
+      );
       await tx.execute(sql`update sends set status = 'sending', attempts = 1, attempt_started_at = now(),
         next_attempt_at = now() + interval '1 hour', lease_expires_at = now() - interval '1 second'
         where local_id = ${attempted}`);
     });
-    await waitForStatus(t.app, chatId, claimed, 'sent');
+    await waitForStatus(t.app, chatId, queued, 'sent');
     await waitForStatus(t.app, chatId, attempted, 'sent');
-    expect(await publishedStatuses(t.app, claimed)).toEqual(['sent']);
+    expect(await publishedStatuses(t.app, queued)).toEqual(['sent']);
     // The lookup found nothing at the provider, so only then was it sent again.
     expect(await publishedStatuses(t.app, attempted)).toEqual(['unknown', 'pending', 'sent']);
     expect(t.fake.sends.received.filter((request) => request.text.endsWith('then crashed'))).toHaveLength(2);
