@@ -4,6 +4,7 @@ import { publishToOutboxes } from '../db/outboxes.js';
 import { existingChats, insertSends, setSendKeyResponses, takeSendKeys } from '../db/send-batches.js';
 import { type NewSend, notifySendsQueued } from '../db/sends.js';
 import { transaction, withConflictRetry } from '../db/transaction.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { GroupCommitter } from '../ingest/group-commit.js';
 import { sentMessageData } from './settle.js';
 
@@ -12,11 +13,15 @@ export interface EnqueueRequest extends NewSend {
   key?: string;
 }
 
-/** What became of one request: queued (its answer), no such chat, or its key already taken. */
+/**
+ * What became of one request: queued (its answer), no such chat, its key already taken, or failed
+ * on its own (its batch was stored without it).
+ */
 export type EnqueueResult =
   | { kind: 'queued'; response: ReturnType<typeof sentMessageData> }
   | { kind: 'no-chat' }
-  | { kind: 'key-taken' };
+  | { kind: 'key-taken' }
+  | { kind: 'failed'; error: unknown };
 
 export interface SendEnqueuerOptions {
   db: Db;
@@ -41,7 +46,7 @@ export class SendEnqueuer {
   constructor(options: SendEnqueuerOptions) {
     this.#options = options;
     this.#batches = new GroupCommitter({
-      flush: (requests) => withConflictRetry(() => this.#store(requests)),
+      flush: (requests) => this.#storeIsolating(requests),
       maxBatchSize: 100,
     });
   }
@@ -54,6 +59,27 @@ export class SendEnqueuer {
   /** Resolves once every submitted send has been committed or failed. */
   drain(): Promise<void> {
     return this.#batches.drain();
+  }
+
+  /**
+   * Stores a batch; when it fails for another reason than an outage, each request is stored on
+   * its own, so that one bad request fails alone and not its neighbours.
+   */
+  async #storeIsolating(requests: EnqueueRequest[]): Promise<EnqueueResult[]> {
+    try {
+      return await withConflictRetry(() => this.#store(requests));
+    } catch (error) {
+      if (requests.length === 1 || isDatabaseUnavailable(error)) throw error;
+      const results: EnqueueResult[] = [];
+      for (const request of requests) {
+        results.push(
+          ...(await this.#storeIsolating([request]).catch((failed: unknown) => [
+            { kind: 'failed' as const, error: failed },
+          ])),
+        );
+      }
+      return results;
+    }
   }
 
   async #store(requests: EnqueueRequest[]): Promise<EnqueueResult[]> {

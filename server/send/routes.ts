@@ -108,6 +108,7 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
         ...(key ? { key } : {}),
       });
       if (result.kind === 'queued') return reply.status(202).send(result.response);
+      if (result.kind === 'failed') throw result.error;
       if (result.kind === 'no-chat' || !key)
         throw new HooklineError('HL_ERR_NOT_FOUND', `No chat ${chatId} in account ${body.accountId}`);
       // A concurrent request took the key first: replay its answer.

@@ -11,6 +11,7 @@ import {
   updateSend,
 } from '../db/sends.js';
 import { transaction, withConflictRetry } from '../db/transaction.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { GroupCommitter } from '../ingest/group-commit.js';
 import type { SendOutcome, UnipileMessaging } from '../providers/unipile/send-message.js';
 import { QueueWorker } from '../shared/queue-worker.js';
@@ -72,7 +73,7 @@ export class SendWorker {
     });
     this.#settles = new GroupCommitter<TransitionRequest, void>({
       flush: async (requests) => {
-        this.#emit(await withConflictRetry(() => applyTransitions(options.db, requests)));
+        await this.#apply(requests);
         return requests.map(() => undefined);
       },
       maxBatchSize: 100,
@@ -115,6 +116,26 @@ export class SendWorker {
       return changes.length > 0 ? publishStatuses(tx, changes) : undefined;
     });
     this.#emit(published);
+  }
+
+  /**
+   * Applies a batch of outcomes; when it fails for another reason than an outage, each is applied
+   * on its own, so that one bad row does not leave its neighbours to expire into `unknown`.
+   */
+  async #apply(requests: TransitionRequest[]): Promise<void> {
+    try {
+      this.#emit(await withConflictRetry(() => applyTransitions(this.#options.db, requests)));
+    } catch (error) {
+      if (requests.length === 1 || isDatabaseUnavailable(error)) throw error;
+      for (const request of requests) {
+        await this.#apply([request]).catch((failed: unknown) =>
+          this.#options.log.error(
+            { err: failed, localId: request.localId },
+            'send outcome could not be recorded',
+          ),
+        );
+      }
+    }
   }
 
   /** A claimed send: its attempt is already recorded, so the request may be written. */
