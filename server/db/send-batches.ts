@@ -3,7 +3,7 @@ import { messages, sends } from '../../drizzle/schema.js';
 import type { Executor, Tx } from './database.js';
 import type { MessageRecord } from './messages.js';
 import { queryRows } from './rows.js';
-import type { NewSend, SendRow } from './sends.js';
+import { type NewSend, SENDS_CHANNEL, type SendRow } from './sends.js';
 
 /**
  * Locks several send rows for a state change, in `local_id` order so that two transactions
@@ -19,47 +19,58 @@ export async function lockSends(tx: Tx, localIds: readonly string[]): Promise<Se
     .for('update');
 }
 
-/** One locked, open send to settle as `sent` with the provider's id. */
+/** One send to settle as `sent` with the provider's id, if it is still in one of `expected`. */
 export interface SentRow {
   localId: string;
-  accountId: string;
   providerId: string;
   settledBy: string;
+  expected: readonly string[];
 }
 
 /**
- * Settles locked, open sends as `sent` in one statement: each send row takes its provider id, its
- * message takes that id as its own, and the chat's last message follows. A message whose provider
- * id is already stored (the echo was ingested as a message of its own first) is left for
- * `assignProviderId`, which merges the two.
+ * Settles sends as `sent` in one statement, each only while its status is one of its `expected`
+ * (the UPDATE locks the row and re-checks, so an echo that settled it first wins): the send row
+ * takes its provider id, its message takes that id as its own, and the chat's last message
+ * follows. A message whose provider id is already stored (the echo was ingested as a message of
+ * its own first) is left for `assignProviderId`, which merges the two.
  *
- * @returns the local ids whose message took the provider id here.
+ * @returns the local ids settled, and among them those whose message took the provider id here.
  */
-export async function settleSentRows(tx: Tx, rows: readonly SentRow[]): Promise<Set<string>> {
-  if (rows.length === 0) return new Set();
-  const moved = await queryRows<{ localId: string }>(
+export async function settleSentRows(
+  tx: Tx,
+  rows: readonly SentRow[],
+): Promise<{ settled: Set<string>; moved: Set<string> }> {
+  if (rows.length === 0) return { settled: new Set(), moved: new Set() };
+  const result = await queryRows<{ localId: string; moved: boolean }>(
     tx,
     sql`
       with v as (
         select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-          as v("localId" text, "accountId" text, "providerId" text, "settledBy" text)
+          as v("localId" text, "providerId" text, "settledBy" text, expected jsonb)
       ), settled as (
         update sends s set status = 'sent', provider_message_id = v."providerId",
           settled_by = v."settledBy", lease_expires_at = null, last_error = null, updated_at = now()
-        from v where s.local_id = v."localId"
-      ), moved as (
-        update messages m set id = v."providerId", send_status = 'sent', updated_at = now()
         from v
-        where m.local_id = v."localId"
-          and not exists (select from messages e where e.account_id = v."accountId" and e.id = v."providerId")
+        where s.local_id = v."localId" and s.status in (select jsonb_array_elements_text(v.expected))
+        returning s.local_id, s.account_id, v."providerId" as provider_id
+      ), moved as (
+        update messages m set id = settled.provider_id, send_status = 'sent', updated_at = now()
+        from settled
+        where m.local_id = settled.local_id
+          and not exists (select from messages e where e.account_id = settled.account_id and e.id = settled.provider_id)
         returning m.local_id, m.account_id, m.id
       ), chats_moved as (
         update chats c set last_message_id = moved.id
         from moved where c.account_id = moved.account_id and c.last_message_id = moved.local_id
       )
-      select local_id as "localId" from moved`,
+      select settled.local_id as "localId",
+        exists (select from moved where moved.local_id = settled.local_id) as moved
+      from settled`,
   );
-  return new Set(moved.map((row) => row.localId));
+  return {
+    settled: new Set(result.map((row) => row.localId)),
+    moved: new Set(result.filter((row) => row.moved).map((row) => row.localId)),
+  };
 }
 
 /** The messages of these local ids. */
@@ -126,17 +137,48 @@ export async function setSendKeyResponses(
 }
 
 /**
- * Stores a batch of new sends, as `insertSend` does one: the queue rows and their messages,
- * `pending` under their local ids, and each chat's last message moved to its newest. Returns the
- * message rows in batch order.
+ * Stores a batch of new sends whose chat exists, as `insertSend` does one: in one statement the
+ * queue rows, each chat's last message moved to the batch's newest in it, and the NOTIFY on
+ * {@link SENDS_CHANNEL} that wakes every instance's worker at commit; then their messages,
+ * `pending` under their local ids. A send whose chat does not exist is not stored.
+ *
+ * @returns the message rows stored, in batch order.
  */
 export async function insertSends(tx: Tx, batch: readonly NewSend[]): Promise<MessageRecord[]> {
   if (batch.length === 0) return [];
-  await tx.insert(sends).values(batch.map((send) => ({ ...send, status: 'queued' })));
+  const queued = await queryRows<{ localId: string }>(
+    tx,
+    sql`
+      with v as (
+        select * from rows from (
+          jsonb_to_recordset(${JSON.stringify(batch)}::jsonb)
+            as ("localId" text, "accountId" text, "chatId" text, text text, "quoteId" text)
+        ) with ordinality as v("localId", "accountId", "chatId", text, "quoteId", n)
+      ), stored as (
+        insert into sends (local_id, account_id, chat_id, text, quote_id, status)
+        select v."localId", v."accountId", v."chatId", v.text, v."quoteId", 'queued'
+        from v join chats c on c.account_id = v."accountId" and c.id = v."chatId"
+        returning local_id, account_id, chat_id, text
+      ), newest as (
+        -- One row per chat (an UPDATE … FROM matching a row twice would pick either).
+        select distinct on (stored.account_id, stored.chat_id) stored.*
+        from stored join v on v."localId" = stored.local_id
+        order by stored.account_id, stored.chat_id, v.n desc
+      ), chats_moved as (
+        update chats c set last_message_at = now(), last_message_id = newest.local_id,
+          last_message_preview = hookline_message_preview(newest.text, '[]'::jsonb), updated_at = now()
+        from newest where c.account_id = newest.account_id and c.id = newest.chat_id
+      )
+      -- NOTIFY queues one notification per transaction for equal channel and payload.
+      select local_id as "localId", pg_notify(${SENDS_CHANNEL}, '') from stored`,
+  );
+  const stored = new Set(queued.map((row) => row.localId));
+  const kept = batch.filter((send) => stored.has(send.localId));
+  if (kept.length === 0) return [];
   const inserted = await tx
     .insert(messages)
     .values(
-      batch.map((send) => ({
+      kept.map((send) => ({
         accountId: send.accountId,
         id: send.localId,
         chatId: send.chatId,
@@ -150,21 +192,8 @@ export async function insertSends(tx: Tx, batch: readonly NewSend[]): Promise<Me
       })),
     )
     .returning();
-  // One update per chat, to the batch's last send in it (an UPDATE … FROM matching a row twice
-  // would pick either).
-  await tx.execute(sql`
-    update chats c set last_message_at = now(), last_message_id = v."localId",
-      last_message_preview = hookline_message_preview(v.text, '[]'::jsonb), updated_at = now()
-    from (
-      select distinct on ("accountId", "chatId") * from rows from (
-        jsonb_to_recordset(${JSON.stringify(batch)}::jsonb)
-          as ("localId" text, "accountId" text, "chatId" text, text text)
-      ) with ordinality as v("localId", "accountId", "chatId", text, n)
-      order by "accountId", "chatId", n desc
-    ) v
-    where c.account_id = v."accountId" and c.id = v."chatId"`);
   const byLocalId = new Map(inserted.map((message) => [message.localId, message]));
-  return batch.map((send) => byLocalId.get(send.localId) as MessageRecord);
+  return kept.map((send) => byLocalId.get(send.localId) as MessageRecord);
 }
 
 /** An echo's identity, as a send matches it (see `lockEchoCandidate`). */

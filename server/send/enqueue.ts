@@ -2,7 +2,7 @@ import type { ChangeSignal } from '../db/change-signal.js';
 import type { Db } from '../db/database.js';
 import { publishToOutboxes } from '../db/outboxes.js';
 import { existingChats, insertSends, setSendKeyResponses, takeSendKeys } from '../db/send-batches.js';
-import { type NewSend, notifySendsQueued } from '../db/sends.js';
+import type { NewSend } from '../db/sends.js';
 import { transaction, withConflictRetry } from '../db/transaction.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { GroupCommitter } from '../ingest/group-commit.js';
@@ -84,13 +84,16 @@ export class SendEnqueuer {
 
   async #store(requests: EnqueueRequest[]): Promise<EnqueueResult[]> {
     const { published, stored, chats } = await transaction(this.#options.db, async (tx) => {
-      const chats = await existingChats(tx, requests);
-      const withChat = requests.filter((request) => chats.has(key(request.accountId, request.chatId)));
+      // Keys are taken first, so that a request whose key is taken stores nothing; that needs to
+      // know the chats first, so that a request for no chat takes no key. Without keys, the
+      // insert itself keeps only sends whose chat exists.
+      const keyedRequests = requests.filter((request) => request.key);
+      const chats = keyedRequests.length > 0 ? await existingChats(tx, keyedRequests) : undefined;
       // A key asked for twice in one batch: the first request takes it, the other replays it.
       const keyed = new Map<string, EnqueueRequest>();
-      for (const request of withChat) {
-        if (request.key && !keyed.has(key(request.accountId, request.key)))
-          keyed.set(key(request.accountId, request.key), request);
+      for (const request of keyedRequests) {
+        const id = key(request.accountId, request.key as string);
+        if (chats?.has(key(request.accountId, request.chatId)) && !keyed.has(id)) keyed.set(id, request);
       }
       const keysTaken = await takeSendKeys(
         tx,
@@ -101,17 +104,18 @@ export class SendEnqueuer {
         })),
         this.#options.idempotencyHours,
       );
-      const stored = withChat.filter((request) => !request.key || keysTaken.has(request.localId));
-      if (stored.length === 0) return { published: undefined, stored: new Map(), chats };
-      const messages = await insertSends(tx, stored);
+      const messages = await insertSends(
+        tx,
+        requests.filter((request) => !request.key || keysTaken.has(request.localId)),
+      );
       const responses = new Map(messages.map((message) => [message.localId, sentMessageData(message)]));
+      if (messages.length === 0) return { published: undefined, stored: responses, chats };
       await setSendKeyResponses(
         tx,
-        stored
-          .filter((request) => request.key)
-          .map((request) => ({ localId: request.localId, response: responses.get(request.localId) })),
+        [...keysTaken]
+          .filter((localId) => responses.has(localId))
+          .map((localId) => ({ localId, response: responses.get(localId) })),
       );
-      await notifySendsQueued(tx);
       const realtime = messages.map((message) => ({
         accountId: message.accountId,
         type: 'message:new',
@@ -126,7 +130,10 @@ export class SendEnqueuer {
     return requests.map((request): EnqueueResult => {
       const response = stored.get(request.localId);
       if (response) return { kind: 'queued', response };
-      return chats.has(key(request.accountId, request.chatId)) ? { kind: 'key-taken' } : { kind: 'no-chat' };
+      // Not stored: a keyed request whose chat exists lost its key; any other had no chat.
+      return request.key && chats?.has(key(request.accountId, request.chatId))
+        ? { kind: 'key-taken' }
+        : { kind: 'no-chat' };
     });
   }
 }

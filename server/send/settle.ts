@@ -114,61 +114,88 @@ export interface TransitionRequest {
 }
 
 /**
- * Applies several sends' transitions in one transaction (the worker's group commit): the rows are
- * locked, the common case (sent by the 201) is one statement for the whole batch, and the status
- * changes are published once, last.
+ * Applies several sends' transitions in one transaction (the worker's group commit), publishing
+ * the status changes once, last. The common batch, every send answered `201`, is one statement
+ * that re-checks each status as it locks the row; any other batch locks its rows first.
  */
 export async function applyTransitions(db: Db, requests: readonly TransitionRequest[]): Promise<Published> {
   return transaction(db, async (tx) => {
-    const rows = new Map(
-      (
-        await lockSends(
-          tx,
-          requests.map((request) => request.localId),
-        )
-      ).map((row) => [row.localId, row]),
-    );
-    const changes: StatusChange[] = [];
-    const sent: SentRow[] = [];
-    const taken = new Set<string>();
-    for (const { localId, transition, expected } of requests) {
-      const send = rows.get(localId);
-      if (!send || !expected.includes(send.status)) continue;
-      rows.set(localId, { ...send, status: transition.to });
-      const providerKey = transition.to === 'sent' ? `${send.accountId}\n${transition.providerId}` : '';
-      if (transition.to === 'sent' && !taken.has(providerKey)) {
-        taken.add(providerKey);
-        sent.push({
-          localId,
-          accountId: send.accountId,
-          providerId: transition.providerId,
-          settledBy: transition.settledBy,
-        });
-        continue;
-      }
-      const change = await applyLocked(tx, send, transition);
-      if (change) changes.push(change);
-    }
-    changes.push(...(await settleSent(tx, sent)));
+    const sentOnly = sentRows(requests);
+    const changes = sentOnly ? await settleSent(tx, sentOnly) : await applyLockedBatch(tx, requests);
     return changes.length > 0 ? publishStatuses(tx, changes) : { deliveries: 0 };
   });
 }
 
+/** The batch as `sent` rows, when every transition is to `sent`, once per send and provider id. */
+function sentRows(requests: readonly TransitionRequest[]): SentRow[] | undefined {
+  const rows: SentRow[] = [];
+  const seen = new Set<string>();
+  for (const { localId, transition, expected } of requests) {
+    if (transition.to !== 'sent' || seen.has(localId) || seen.has(`id\n${transition.providerId}`))
+      return undefined;
+    seen.add(localId).add(`id\n${transition.providerId}`);
+    rows.push({
+      localId,
+      providerId: transition.providerId,
+      settledBy: transition.settledBy,
+      expected,
+    });
+  }
+  return rows;
+}
+
+/** Locks the batch's rows, then applies each transition whose send is still in an expected status. */
+async function applyLockedBatch(tx: Tx, requests: readonly TransitionRequest[]): Promise<StatusChange[]> {
+  const locked = await lockSends(
+    tx,
+    requests.map((request) => request.localId),
+  );
+  const rows = new Map(locked.map((row) => [row.localId, row]));
+  const changes: StatusChange[] = [];
+  const sent: SentRow[] = [];
+  const taken = new Set<string>();
+  for (const { localId, transition, expected } of requests) {
+    const send = rows.get(localId);
+    if (!send || !expected.includes(send.status)) continue;
+    rows.set(localId, { ...send, status: transition.to });
+    const providerKey = transition.to === 'sent' ? `${send.accountId}\n${transition.providerId}` : '';
+    if (transition.to === 'sent' && !taken.has(providerKey)) {
+      taken.add(providerKey);
+      sent.push({
+        localId,
+        providerId: transition.providerId,
+        settledBy: transition.settledBy,
+        expected: [send.status],
+      });
+      continue;
+    }
+    const change = await applyLocked(tx, send, transition);
+    if (change) changes.push(change);
+  }
+  changes.push(...(await settleSent(tx, sent)));
+  return changes;
+}
+
 /** Settles open sends as `sent`: in one statement, but for messages the echo stored first. */
 async function settleSent(tx: Tx, sent: readonly SentRow[]): Promise<StatusChange[]> {
-  const moved = await settleSentRows(tx, sent);
+  const { settled, moved } = await settleSentRows(tx, sent);
   const settledBy = new Map(sent.map((row) => [row.localId, row.settledBy as SettledBy]));
-  const changes: StatusChange[] = (await findSentMessages(tx, [...moved])).map((message) => ({
-    message,
-    settledBy: settledBy.get(message.localId ?? ''),
-  }));
-  for (const row of sent) {
-    if (moved.has(row.localId)) continue;
-    const message = await assignProviderId(tx, row, row.providerId);
-    if (message) changes.push({ message, settledBy: row.settledBy as SettledBy });
+  const messages = await findSentMessages(tx, [...settled]);
+  const changes: StatusChange[] = messages
+    .filter((message) => moved.has(message.localId ?? ''))
+    .map((message) => ({ message, settledBy: settledBy.get(message.localId ?? '') }));
+  for (const message of messages) {
+    if (moved.has(message.localId ?? '') || !message.localId) continue;
+    // The echo stored this provider id as a message of its own first: merge the two.
+    const { localId, accountId } = message;
+    const merged = await assignProviderId(tx, { localId, accountId }, providerIdOf(sent, localId));
+    if (merged) changes.push({ message: merged, settledBy: settledBy.get(message.localId) });
   }
   return changes;
 }
+
+const providerIdOf = (sent: readonly SentRow[], localId: string) =>
+  sent.find((row) => row.localId === localId)?.providerId ?? '';
 
 /** Applies one transition to a locked send; returns the status change to publish, if any. */
 async function applyLocked(
