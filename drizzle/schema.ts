@@ -3,6 +3,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  customType,
   index,
   integer,
   jsonb,
@@ -17,6 +18,8 @@ import {
 const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+/** Bytes, as node-postgres reads and writes them (a Buffer; sent in binary, nothing escapes it). */
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
 /**
  * Every webhook body the provider sent, accepted or rejected, so that nothing acknowledged or
@@ -293,6 +296,27 @@ export const sendRequests = pgTable(
     createdAt: createdAt(),
   },
   (table) => [primaryKey({ columns: [table.accountId, table.key] })],
+);
+
+/**
+ * Files uploaded with a send (docs/sending.md), in upload order. Kept only until the send settles:
+ * deleted when it is `sent` or `failed` (and with its send row). The message's `attachments`
+ * keeps their name, type and size.
+ */
+export const sendAttachments = pgTable(
+  'send_attachments',
+  {
+    localId: text('local_id')
+      .notNull()
+      .references(() => sends.localId, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    filename: text('filename').notNull(),
+    mimetype: text('mimetype').notNull(),
+    size: integer('size').notNull(),
+    content: bytea('content').notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [primaryKey({ columns: [table.localId, table.position] })],
 );
 
 /**

@@ -125,6 +125,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(syncPlugin);
   await app.register(ingestPlugin, {
     onAccountStatus: (accountId, status) => app.sync.onAccountStatus(accountId, status),
+    onChatWithoutDetails: (accountId, chatId) => app.sync.onChatWithoutDetails(accountId, chatId),
     inboundSecret: options.secrets.inboundSecret,
     maxBatchSize: options.config.INGEST_MAX_BATCH,
     concurrency: options.config.INGEST_CONCURRENCY,

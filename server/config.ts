@@ -81,8 +81,9 @@ const envSchema = z
 
     // provider registration and ngrok tunnel (issue 4)
     /**
-     * Names this gateway's webhooks `hookline:<instance>:<source>`, so two gateways on one Unipile
-     * account (production and a laptop) never replace each other's. Default `default`.
+     * Names this gateway's webhooks `hookline:<instance>:<fingerprint>:<source>`, so two gateways
+     * on one Unipile account (production and a laptop) never replace each other's. Default
+     * `default`.
      */
     UNIPILE_WEBHOOK_INSTANCE: z.preprocess(
       emptyAsUndefined,
@@ -101,6 +102,11 @@ const envSchema = z
     UNIPILE_RETRY_MIN_MS: integer(1000, 10, 600_000),
     /** Cap of the registration retry delay. Default 300000 ms (5 minutes). */
     UNIPILE_RETRY_MAX_MS: integer(300_000, 10, 3_600_000),
+    /**
+     * Seconds between checks that our webhooks are still in place once registered (one disabled
+     * by the provider is recreated). Default 600; 0 checks only at startup.
+     */
+    UNIPILE_REGISTRATION_CHECK_SECONDS: integer(600, 0, 86_400),
 
     // realtime (issue 5)
     /**
@@ -188,6 +194,12 @@ const envSchema = z
     SEND_ECHO_MATCH_SECONDS: integer(300, 1, 86_400),
     /** How long an `Idempotency-Key` replays its first answer. Default 24 hours. */
     SEND_IDEMPOTENCY_HOURS: integer(24, 1, 720),
+    /** Largest attachment one send takes, in bytes (413 above). Default 15728640 (15 MiB). */
+    SEND_ATTACHMENT_MAX_BYTES: integer(15 * 1024 * 1024, 1, 100 * 1024 * 1024),
+    /** Most attachments one send takes (413 above); 0 refuses attachments. Default 10. */
+    SEND_ATTACHMENT_MAX_FILES: integer(10, 0, 100),
+    /** Largest total of one send's attachments, in bytes (413 above). Default 26214400 (25 MiB). */
+    SEND_ATTACHMENTS_MAX_TOTAL_BYTES: integer(25 * 1024 * 1024, 1, 500 * 1024 * 1024),
     // catch-up sync from the provider's REST API (issue 19, docs/sync.md)
     /** Seconds between catch-up syncs of every account; 0 turns off the startup and periodic runs. Default 300. */
     UNIPILE_SYNC_INTERVAL_SECONDS: integer(300, 0, 86_400),

@@ -1,8 +1,12 @@
 /** The inbox's REST reads, authorised with the same connection token as the socket. */
 
+/** A chat as `GET /api/chats` gives it (the fields the page uses). */
 export interface ChatSummary {
   accountId: string;
   chatId: string;
+  /** The account's network as the provider names it (`LINKEDIN`, `WHATSAPP`, …), when known. */
+  accountType?: string | null;
+  isGroup?: boolean;
   subject: string | null;
   attendees: { name: string | null }[];
   lastMessageAt: string | null;
@@ -11,6 +15,22 @@ export interface ChatSummary {
   unreadCount: number;
 }
 
+/** An attachment as the model holds it (the provider's file stays at the provider). */
+export interface AttachmentItem {
+  type: string | null;
+  mimetype: string | null;
+  filename: string | null;
+  fileSize: number | null;
+  unavailable?: boolean;
+}
+
+/** One person's current reaction to a message. */
+export interface ReactionItem {
+  reaction: string;
+  sender: { name: string | null } | null;
+}
+
+/** A message as `GET /api/chats/:chatId/messages` and `message:new` give it. */
 export interface MessageItem {
   accountId: string;
   chatId: string;
@@ -21,9 +41,20 @@ export interface MessageItem {
   sender: { name: string | null } | null;
   isSender: boolean;
   sentAt: string | null;
+  attachments?: unknown[];
+  reactions?: unknown[];
+  editedAt?: string | null;
   deletedAt?: string | null;
 }
 
+/** An account and its last status (`GET /api/accounts`). */
+export interface AccountItem {
+  accountId: string;
+  accountType: string | null;
+  status: string | null;
+}
+
+/** A refused read: the HTTP status and the gateway's error code. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -52,6 +83,7 @@ export function createApi(token: () => string) {
       call<{ items: MessageItem[] }>(
         `/api/chats/${encodeURIComponent(chat.chatId)}/messages?limit=100&accountId=${encodeURIComponent(chat.accountId)}`,
       ).then((page) => page.items.reverse()),
+    accounts: () => call<{ items: AccountItem[] }>('/api/accounts').then((page) => page.items),
     markRead: (chat: ChatSummary) =>
       call(`/api/chats/${encodeURIComponent(chat.chatId)}/read`, {
         method: 'POST',

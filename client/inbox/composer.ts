@@ -22,15 +22,17 @@ export class SendError extends Error {
   }
 }
 
+/** Posts JSON, or a FormData as multipart (the browser sets its Content-Type with the boundary). */
 async function post(token: string, path: string, body: unknown, key?: string): Promise<MessageItem> {
+  const form = body instanceof FormData;
   const response = await fetch(path, {
     method: 'POST',
     headers: {
       authorization: `Bearer ${token}`,
-      'content-type': 'application/json',
+      ...(form ? {} : { 'content-type': 'application/json' }),
       ...(key ? { 'idempotency-key': key } : {}),
     },
-    body: JSON.stringify(body),
+    body: form ? body : JSON.stringify(body),
   });
   if (!response.ok) {
     const problem = (await response.json().catch(() => null)) as { error?: { code?: string } } | null;
@@ -39,23 +41,51 @@ async function post(token: string, path: string, body: unknown, key?: string): P
   return (await response.json()) as MessageItem;
 }
 
+/** The file picker beside the reply box (files go as repeated `attachments` parts). */
+function mountFilePicker(form: HTMLFormElement): HTMLInputElement {
+  const picker = document.createElement('input');
+  picker.type = 'file';
+  picker.multiple = true;
+  picker.id = 'composer-files';
+  picker.title = 'Attach files';
+  picker.setAttribute('aria-label', 'Attach files');
+  form.insertBefore(picker, form.querySelector('button[type="submit"]'));
+  return picker;
+}
+
+/** The send's body: JSON, or multipart/form-data when files are attached. */
+function sendBody(accountId: string, text: string, files: readonly File[]): unknown {
+  if (files.length === 0) return { accountId, text };
+  const body = new FormData();
+  body.append('accountId', accountId);
+  body.append('text', text);
+  for (const file of files) body.append('attachments', file, file.name);
+  return body;
+}
+
 /**
- * The reply box under a conversation: sends with an Idempotency-Key, so a double submit or a
- * resubmitted request sends once, and shows the message at once as `pending`. Returns the retry
- * action for failed sends.
+ * The reply box under a conversation, with a file picker: sends with an Idempotency-Key, so a
+ * double submit or a resubmitted request sends once, and shows the message at once as `pending`.
+ * Returns the retry action for failed sends.
  */
 export function mountComposer(options: ComposerOptions): (localId: string) => void {
   const form = document.getElementById('composer') as HTMLFormElement | null;
   const input = document.getElementById('composer-text') as HTMLTextAreaElement | null;
+  const picker = form ? mountFilePicker(form) : undefined;
   form?.addEventListener('submit', (event) => {
     event.preventDefault();
     const chat = options.openChat();
     const text = input?.value.trim() ?? '';
     if (!chat || !input || text === '') return;
     const path = `/api/chats/${encodeURIComponent(chat.chatId)}/messages`;
+    const files = [...(picker?.files ?? [])];
     input.value = '';
-    post(options.token(), path, { accountId: chat.accountId, text }, crypto.randomUUID())
-      .then(options.onAccepted)
+    post(options.token(), path, sendBody(chat.accountId, text, files), crypto.randomUUID())
+      .then((message) => {
+        // Files stay picked until the gateway has them, so a refused send can be tried again.
+        if (picker) picker.value = '';
+        options.onAccepted(message);
+      })
       .catch((error: unknown) => {
         input.value = text;
         options.onError(error);

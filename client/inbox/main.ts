@@ -5,12 +5,12 @@ import {
   type NewMessageData,
   tokenTimes,
 } from '../realtime.js';
+import { accountTypeOf, setAccounts, updateAccount } from './accounts.js';
 import { ApiError, type ChatSummary, createApi } from './api.js';
 import { mountComposer } from './composer.js';
 import {
   appendMessage,
   chatKey,
-  chatName,
   renderChats,
   renderConversation,
   setRetryHandler,
@@ -55,7 +55,7 @@ async function openChat(chat: ChatSummary): Promise<void> {
   setView('chat');
   redraw();
   try {
-    renderConversation(chatName(chat), await api.messages(chat));
+    renderConversation(chat, await api.messages(chat));
     if (chat.unreadCount > 0) {
       chat.unreadCount = 0;
       redraw();
@@ -67,17 +67,22 @@ async function openChat(chat: ChatSummary): Promise<void> {
 }
 
 async function loadChats(): Promise<void> {
-  const items = await api.chats();
+  const [items, accounts] = await Promise.all([api.chats(), api.accounts()]);
+  setAccounts(accounts);
   chats.clear();
   for (const chat of items) chats.set(chatKey(chat), chat);
   redraw();
   const open = openKey ? chats.get(openKey) : undefined;
-  if (open) renderConversation(chatName(open), await api.messages(open));
+  if (open) renderConversation(open, await api.messages(open));
 }
 
 function onNewMessage(envelope: Envelope<'message:new'>): void {
   const data: NewMessageData = envelope.data;
   const key = chatKey(data);
+  // A chat of an account the page has not heard of yet: learn its network.
+  if (!chats.has(key) && accountTypeOf(data.accountId) === null) {
+    void api.accounts().then(setAccounts).then(redraw).catch(explain);
+  }
   const chat = chats.get(key) ?? {
     accountId: data.accountId,
     chatId: data.chatId,
@@ -90,7 +95,7 @@ function onNewMessage(envelope: Envelope<'message:new'>): void {
   };
   chat.lastMessageAt = data.sentAt ?? envelope.ts;
   chat.lastMessageId = data.messageId;
-  chat.lastMessagePreview = data.text ?? '[attachment]';
+  chat.lastMessagePreview = data.text ?? (data.attachments.length > 0 ? '[attachment]' : null);
   if (key === openKey) {
     appendMessage(data);
     if (!data.isSender) void api.markRead(chat).catch(explain);
@@ -172,8 +177,12 @@ function start(realtimeToken: string): void {
       }
       return;
     }
-    if (chatKey(data) === openKey && data.messageId) updateMessage(data.messageId, data.text, false);
-    if (envelope.data.change === 'edited') followLastMessage(envelope.data, envelope.data.text);
+    if (chatKey(data) === openKey && data.messageId) {
+      if (data.change === 'edited')
+        updateMessage(data.messageId, { text: data.text, editedAt: data.editedAt });
+      if (data.change === 'reaction') updateMessage(data.messageId, { reactions: data.reactions });
+    }
+    if (data.change === 'edited') followLastMessage(data, data.text);
   });
   setRetryHandler(
     mountComposer({
@@ -189,7 +198,9 @@ function start(realtimeToken: string): void {
     }),
   );
   realtime.on('message:deleted', (envelope) => {
-    if (chatKey(envelope.data) === openKey) updateMessage(envelope.data.messageId, null, true);
+    if (chatKey(envelope.data) === openKey) {
+      updateMessage(envelope.data.messageId, { deletedAt: envelope.data.deletedAt ?? envelope.ts });
+    }
     followLastMessage(envelope.data, null);
   });
   realtime.on('chat:read', (envelope) => {
@@ -198,6 +209,10 @@ function start(realtimeToken: string): void {
       chat.unreadCount = 0;
       redraw();
     }
+  });
+  realtime.on('account:status', (envelope) => {
+    updateAccount(envelope.data);
+    redraw();
   });
   realtime.on('reset', () => void loadChats().catch(explain));
 }

@@ -1,16 +1,13 @@
 import { sql } from 'drizzle-orm';
 import type { AccountSeen } from './accounts.js';
-import type { Db, Tx } from './database.js';
-import { hasSqlState } from './error-chain.js';
-import type { MessageState } from './messages.js';
+import type { Db, Executor, Tx } from './database.js';
+import type { AccountRecord, InboundRecord, MessageRecord } from './ingest-parameters.js';
 import {
   DELIVERIES_CHANNEL,
-  outboxRows,
   type Published,
   published,
   REALTIME_APPEND_LOCK,
   REALTIME_CHANNEL,
-  type RealtimeEventInput,
 } from './outboxes.js';
 import { queryRows } from './rows.js';
 
@@ -60,31 +57,126 @@ export interface IngestBatch {
   messages: ReceivedMessage[];
 }
 
-export interface IngestMessagesResult {
-  /**
-   * The dedupe keys this call recorded and applied: a key it did not record belongs to a
-   * duplicate, and so does the key of a received message that was already stored (see
-   * {@link appliedKeys}).
-   */
-  newKeys: Set<string>;
-  /** The stored messages, as they are after merging with an out-of-order placeholder. */
-  stored: MessageState[];
+/**
+ * A message the call stored (fresh, or filling in a placeholder), with the `data` of its
+ * `message:new` envelope as Postgres built it from the row as stored (`hookline_new_message_data`,
+ * the same object as the ingest feature's newMessageData).
+ */
+export interface NewMessage {
+  accountId: string;
+  id: string;
+  data: { messageId: string } & Record<string, unknown>;
 }
 
-type Stamp = 'sentAt' | 'editedAt' | 'deletedAt' | 'readAt' | 'deliveredAt';
-type StoredJson = Omit<MessageState, Stamp> & Record<Stamp, string | null> & { ord: number; merged: boolean };
+/** The envelope types {@link ingestReceived} publishes its messages under. */
+export interface NewMessageTypes {
+  /** The realtime envelope `type` (`message:new`). */
+  realtime: string;
+  /** The Standard Webhooks `type` of the outbound envelopes (`message.received`). */
+  outbound: string;
+}
 
-const date = (value: string | null) => (value === null ? null : new Date(value));
+/**
+ * The JSON parameters of `hookline_ingest_received`, keyed as the SQL reads them (see
+ * ingest-parameters.ts), and the bodies as one buffer, UTF-8, back to back. A Buffer parameter
+ * travels in binary, so Postgres stores the bodies without parsing them (inside JSON each quote
+ * had to be escaped here and unescaped there, character by character).
+ */
+export function ingestParameters(batch: IngestBatch): {
+  bodies: Buffer;
+  inbound: InboundRecord[];
+  accounts: AccountRecord[];
+  messages: MessageRecord[];
+} {
+  let start = 0;
+  const inbound = batch.inbound.map((row): InboundRecord => {
+    const length = Buffer.byteLength(row.rawBody);
+    const record: InboundRecord = {
+      provider: row.provider,
+      event: row.event,
+      dedupe_key: row.dedupeKey,
+      account_id: row.accountId,
+      status: row.status,
+      body_start: start,
+      body_length: length,
+      error: row.error ?? null,
+    };
+    start += length;
+    return record;
+  });
+  const accounts = batch.accounts.map(
+    (account): AccountRecord => ({
+      id: account.id,
+      provider: account.provider,
+      account_type: account.accountType,
+      user_id: account.userId,
+    }),
+  );
+  const messages = batch.messages.map(
+    (message, ord): MessageRecord => ({
+      ord,
+      dedupe_key: message.dedupeKey,
+      account_id: message.accountId,
+      id: message.id,
+      chat_id: message.chatId,
+      provider_message_id: message.providerMessageId,
+      text: message.text,
+      sender: message.sender,
+      is_sender: message.isSender,
+      attachments: message.attachments,
+      quoted: message.quoted,
+      extra: message.extra,
+      sent_at: message.sentAt.toISOString(),
+      provider_chat_id: message.providerChatId,
+      account_type: message.accountType,
+      subject: message.subject,
+      is_group: message.isGroup,
+      attendees: message.attendees,
+      preview: message.preview,
+    }),
+  );
+  const bodies = Buffer.from(batch.inbound.map((row) => row.rawBody).join(''));
+  return { bodies, inbound, accounts, messages };
+}
+
+interface IngestResult {
+  newKeys: string[];
+  /** Positions in `batch.messages` of the messages stored, from 0. */
+  storedOrds: number[];
+  deliveries?: number;
+  realtimeSeq?: number | string | null;
+  newMessages?: { account_id: string; data: NewMessage['data'] }[];
+}
+
+/**
+ * The one call of `hookline_ingest_received` (drizzle/functions/hookline_ingest_received.sql).
+ * The bodies are one binary parameter and the rest one JSON parameter each, so the statement
+ * text never changes.
+ */
+async function callIngest(
+  executor: Executor,
+  batch: IngestBatch,
+  types: NewMessageTypes | null,
+): Promise<{ newKeys: Set<string>; result: IngestResult }> {
+  const { bodies, inbound, accounts, messages } = ingestParameters(batch);
+  const [row] = await queryRows<{ result: IngestResult }>(
+    executor,
+    sql`select hookline_ingest_received(${bodies}::bytea, ${JSON.stringify(inbound)}::json,
+      ${JSON.stringify(accounts)}::json, ${JSON.stringify(messages)}::json, ${types !== null}::boolean,
+      ${types?.realtime ?? null}::text, ${types?.outbound ?? null}::text,
+      ${REALTIME_APPEND_LOCK}, ${REALTIME_CHANNEL}, ${DELIVERIES_CHANNEL}) as result`,
+  );
+  const result = row?.result ?? { newKeys: [], storedOrds: [] };
+  return { newKeys: appliedKeys(result.newKeys, batch, result.storedOrds), result };
+}
 
 /**
  * The recorded keys, less those of received messages the database did not store: a message is
  * stored once per (account, message id), so a second `message_received` for it under another
  * key (a retry straddling an upgrade of the key, a REST copy) recorded its body but changed
  * nothing, and is a duplicate.
- *
- * @param storedOrds positions in `batch.messages` of the messages stored, from 0.
  */
-function appliedKeys(recorded: string[], batch: IngestBatch, storedOrds: Iterable<number>): Set<string> {
+function appliedKeys(recorded: string[], batch: IngestBatch, storedOrds: number[]): Set<string> {
   const keys = new Set(recorded);
   const stored = new Set(storedOrds);
   batch.messages.forEach((message, ord) => {
@@ -94,149 +186,42 @@ function appliedKeys(recorded: string[], batch: IngestBatch, storedOrds: Iterabl
 }
 
 /**
- * The bodies of a batch as one buffer, UTF-8, back to back, and where each one lies in it. A
- * Buffer parameter travels in binary, so Postgres stores the bodies without parsing them (inside
- * JSON each quote had to be escaped here and unescaped there, character by character).
+ * Records a batch's bodies and applies its received messages inside the caller's transaction,
+ * returning the stored messages' envelope data for the caller to publish with its own (see
+ * {@link ingestReceived} for what is applied).
+ *
+ * @returns the dedupe keys this call recorded and applied (a key it did not record belongs to a
+ * duplicate, and so does the key of a received message that was already stored), and the messages
+ * stored, in arrival order.
  */
-function packBodies(inbound: InboundEventRow[]): {
-  bytes: Buffer;
-  spans: { start: number; length: number }[];
-} {
-  let start = 0;
-  const spans = inbound.map((row) => {
-    const length = Buffer.byteLength(row.rawBody);
-    const span = { start, length };
-    start += length;
-    return span;
-  });
-  return { bytes: Buffer.from(inbound.map((row) => row.rawBody).join('')), spans };
-}
-
-/** The functions' batch arguments (migration 0006): the bodies, then JSON columns named as the SQL reads them. */
-function batchArguments(batch: IngestBatch) {
-  const bodies = packBodies(batch.inbound);
-  const inbound = batch.inbound.map((row, index) => ({
-    provider: row.provider,
-    event: row.event,
-    dedupe_key: row.dedupeKey,
-    account_id: row.accountId,
-    status: row.status,
-    body_start: bodies.spans[index]!.start,
-    body_length: bodies.spans[index]!.length,
-    error: row.error ?? null,
-  }));
-  const accounts = batch.accounts.map((account) => ({
-    id: account.id,
-    provider: account.provider,
-    account_type: account.accountType,
-    user_id: account.userId,
-  }));
-  const messages = batch.messages.map((message, ord) => ({
-    ord,
-    dedupe_key: message.dedupeKey,
-    account_id: message.accountId,
-    id: message.id,
-    chat_id: message.chatId,
-    provider_message_id: message.providerMessageId,
-    text: message.text,
-    sender: message.sender,
-    is_sender: message.isSender,
-    attachments: message.attachments,
-    quoted: message.quoted,
-    extra: message.extra,
-    sent_at: message.sentAt.toISOString(),
-    provider_chat_id: message.providerChatId,
-    account_type: message.accountType,
-    subject: message.subject,
-    is_group: message.isGroup,
-    attendees: message.attendees,
-    preview: message.preview,
-  }));
-  return sql`${bodies.bytes}::bytea, ${JSON.stringify(inbound)}::json, ${JSON.stringify(accounts)}::json, ${JSON.stringify(messages)}::json`;
-}
-
-/**
- * Records a batch's webhook bodies and applies its received messages in one round trip (the
- * `hookline_ingest_messages` function, migrations 0003 and 0006), inside the caller's transaction:
- * bodies whose dedupe key is already stored are skipped by the unique index (race-free across
- * transactions and instances); accounts with new details are upserted; messages whose key is new
- * are stored and their chats bumped. The bodies are one binary parameter and the rest one JSON
- * parameter each, so the statement text never changes.
- */
-export async function ingestMessages(tx: Tx, batch: IngestBatch): Promise<IngestMessagesResult> {
-  const [row] = await queryRows<{ result: { newKeys: string[]; messages: StoredJson[] } }>(
-    tx,
-    sql`select hookline_ingest_messages(${batchArguments(batch)}) as result`,
-  );
-  const messages = row?.result.messages ?? [];
+export async function ingestMessages(
+  tx: Tx,
+  batch: IngestBatch,
+): Promise<{ newKeys: Set<string>; newMessages: NewMessage[] }> {
+  const { newKeys, result } = await callIngest(tx, batch, null);
   return {
-    newKeys: appliedKeys(
-      row?.result.newKeys ?? [],
-      batch,
-      messages.map((message) => message.ord),
-    ),
-    stored: messages.map(({ ord: _ord, merged: _merged, ...stored }) => ({
-      ...stored,
-      sentAt: date(stored.sentAt),
-      editedAt: date(stored.editedAt),
-      deletedAt: date(stored.deletedAt),
-      readAt: date(stored.readAt),
-      deliveredAt: date(stored.deliveredAt),
+    newKeys,
+    newMessages: (result.newMessages ?? []).map((message) => ({
+      accountId: message.account_id,
+      id: message.data.messageId,
+      data: message.data,
     })),
   };
 }
 
-/** SQLSTATE of `hookline_ingest_received` when a message filled in a placeholder. */
-const PLACEHOLDER_FILLED = new Set(['HL409']);
-
-/** Whether {@link ingestReceived} declined the batch (and wrote nothing) because of a placeholder. */
-export function isPlaceholderFilled(error: unknown): boolean {
-  return hasSqlState(error, PLACEHOLDER_FILLED);
-}
-
-/** What {@link ingestReceived} publishes for the messages it stores. */
-export interface ReceivedEnvelopes {
-  /** One realtime envelope per message, in the order of `batch.messages`. */
-  realtime: RealtimeEventInput[];
-  /**
-   * Standard Webhooks `type` of the outbound envelopes. Postgres builds those from the realtime
-   * envelopes' data, and only when an endpoint is enabled (migration 0007).
-   */
-  outboundType: string;
-}
-
 /**
- * A whole batch of new messages as ONE statement, hence one round trip and its own transaction
- * (the `hookline_ingest_received` function, migrations 0003, 0005, 0006, 0007 and 0008):
- * {@link ingestMessages}, then the envelopes of the messages actually stored, through both
- * outboxes.
- *
- * Throws an error for which {@link isPlaceholderFilled} is true, having written nothing, when a
- * message filled in a placeholder: its envelope must then be built from the merged row.
+ * A batch of only webhook bodies and new messages as ONE statement, hence one round trip and its
+ * own transaction: every body is recorded, skipping those whose dedupe key is already stored (the
+ * unique index decides, race-free across transactions and instances); accounts with new details
+ * are upserted; messages whose key is new are stored (filling in a placeholder an out-of-order
+ * event left) and their chats bumped; and each stored message's `message:new` envelope, built by
+ * Postgres from the row as stored, is published through both outboxes.
  */
 export async function ingestReceived(
   db: Db,
   batch: IngestBatch,
-  envelopes: ReceivedEnvelopes,
+  types: NewMessageTypes,
 ): Promise<Published & { newKeys: Set<string> }> {
-  const { realtime } = outboxRows({ realtime: envelopes.realtime });
-  const [row] = await queryRows<{
-    result: {
-      newKeys: string[];
-      storedOrds: number[];
-      deliveries: number;
-      realtimeSeq: number | string | null;
-    };
-  }>(
-    db,
-    sql`select hookline_ingest_received(${batchArguments(batch)},
-      ${JSON.stringify(realtime)}::jsonb, ${envelopes.outboundType}::text,
-      ${REALTIME_APPEND_LOCK}, ${REALTIME_CHANNEL}, ${DELIVERIES_CHANNEL}) as result`,
-  );
-  // storedOrds are 1-based (migration 0008).
-  const storedOrds = (row?.result.storedOrds ?? []).map((ord) => Number(ord) - 1);
-  return {
-    newKeys: appliedKeys(row?.result.newKeys ?? [], batch, storedOrds),
-    ...published(row?.result.deliveries, row?.result.realtimeSeq),
-  };
+  const { newKeys, result } = await callIngest(db, batch, types);
+  return { newKeys, ...published(result.deliveries, result.realtimeSeq) };
 }

@@ -30,8 +30,8 @@ export interface SentRow {
 /**
  * Settles sends as `sent` in one statement, each only while its status is one of its `expected`
  * (the UPDATE locks the row and re-checks, so an echo that settled it first wins): the send row
- * takes its provider id, its message takes that id as its own, and the chat's last message
- * follows. A message whose provider id is already stored (the echo was ingested as a message of
+ * takes its provider id, its message takes that id as its own, the chat's last message follows,
+ * and its uploaded files are dropped. A message whose provider id is already stored (the echo was ingested as a message of
  * its own first) is left for `assignProviderId`, which merges the two.
  *
  * @returns the local ids settled, and among them those whose message took the provider id here.
@@ -62,6 +62,8 @@ export async function settleSentRows(
       ), chats_moved as (
         update chats c set last_message_id = moved.id
         from moved where c.account_id = moved.account_id and c.last_message_id = moved.local_id
+      ), files_dropped as (
+        delete from send_attachments a using settled where a.local_id = settled.local_id
       )
       select settled.local_id as "localId",
         exists (select from moved where moved.local_id = settled.local_id) as moved
@@ -146,12 +148,19 @@ export async function setSendKeyResponses(
  */
 export async function insertSends(tx: Tx, batch: readonly NewSend[]): Promise<MessageRecord[]> {
   if (batch.length === 0) return [];
+  const rows = batch.map(({ localId, accountId, chatId, text, quoteId }) => ({
+    localId,
+    accountId,
+    chatId,
+    text,
+    quoteId,
+  }));
   const queued = await queryRows<{ localId: string }>(
     tx,
     sql`
       with v as (
         select * from rows from (
-          jsonb_to_recordset(${JSON.stringify(batch)}::jsonb)
+          jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
             as ("localId" text, "accountId" text, "chatId" text, text text, "quoteId" text)
         ) with ordinality as v("localId", "accountId", "chatId", text, "quoteId", n)
       ), stored as (
@@ -188,6 +197,7 @@ export async function insertSends(tx: Tx, batch: readonly NewSend[]): Promise<Me
         sentAt: sql`now()`,
         localId: send.localId,
         sendStatus: 'pending',
+        attachments: send.attachments ?? [],
         quoted: send.quoteId ? { id: send.quoteId } : null,
       })),
     )

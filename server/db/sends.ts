@@ -13,13 +13,15 @@ export interface NewSend {
   chatId: string;
   text: string;
   quoteId: string | null;
+  /** The message's `attachments`: what the read API and envelopes show of uploaded files. Default none. */
+  attachments?: readonly object[];
 }
 
 /**
  * Stores a new send: the queue row and its message, `pending`, under the local id, and moves the
  * chat's last message to it. Returns the message row.
  */
-export async function insertSend(tx: Tx, send: NewSend): Promise<MessageRecord> {
+export async function insertSend(tx: Tx, { attachments = [], ...send }: NewSend): Promise<MessageRecord> {
   await tx.insert(sends).values({ ...send, status: 'queued' });
   const [message] = await tx
     .insert(messages)
@@ -33,6 +35,7 @@ export async function insertSend(tx: Tx, send: NewSend): Promise<MessageRecord> 
       sentAt: sql`now()`,
       localId: send.localId,
       sendStatus: 'pending',
+      attachments,
       ...(send.quoteId ? { quoted: { id: send.quoteId } } : {}),
     })
     .returning();
@@ -71,6 +74,8 @@ export interface ClaimedSend {
   /** Attempts recorded, this one included. */
   attempts: number;
   attemptStartedAt: Date | null;
+  /** Whether files wait in `send_attachments` to go with it. */
+  hasAttachments: boolean;
 }
 
 /**
@@ -104,7 +109,8 @@ export async function claimDueSends(
         updated_at = now()
       from picked where s.local_id = picked.local_id
       returning s.local_id as "localId", s.account_id as "accountId", s.chat_id as "chatId", s.text,
-        s.quote_id as "quoteId", s.status, s.attempts, s.attempt_started_at as "attemptStartedAt"`,
+        s.quote_id as "quoteId", s.status, s.attempts, s.attempt_started_at as "attemptStartedAt",
+        exists (select from send_attachments a where a.local_id = s.local_id) as "hasAttachments"`,
   );
   return rows.map((row) => ({
     ...row,

@@ -217,6 +217,18 @@ export async function forgiveUnread(tx: Tx, accountId: string, chatId: string, c
     .where(and(eq(chats.accountId, accountId), eq(chats.id, chatId)));
 }
 
+/**
+ * Marks newly stored messages the provider says were seen as read at `at`, so the next sync's
+ * REST state finds nothing new to apply to them.
+ */
+export async function markArrivedSeen(tx: Tx, accountId: string, ids: string[], at: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await tx
+    .update(messages)
+    .set({ readAt: at, updatedAt: sql`now()` })
+    .where(and(eq(messages.accountId, accountId), inArray(messages.id, ids), isNull(messages.readAt)));
+}
+
 /** Seconds since the oldest account watermark, or 0 when no account has one yet. */
 export async function oldestWatermarkAgeSeconds(db: Executor): Promise<number> {
   const [row] = await queryRows<{ lag: number | null }>(

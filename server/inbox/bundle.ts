@@ -7,6 +7,12 @@ import { fileURLToPath } from 'node:url';
  */
 export const INBOX_DIR = fileURLToPath(new URL('../../client/inbox/', import.meta.url));
 
+/**
+ * The page's stylesheets, split by concern (the chat list and page, the conversation); served
+ * as one `/inbox.css`, in this order.
+ */
+export const INBOX_STYLESHEETS = ['inbox.css', 'messages.css'] as const;
+
 /** The bundled script's file name, next to index.html in a build. */
 export const INBOX_SCRIPT = 'inbox.js';
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
-import { INBOX_DIR, inboxScript } from './bundle.js';
+import { INBOX_DIR, INBOX_STYLESHEETS, inboxScript } from './bundle.js';
 import { inboxRouteSchemas } from './route-schemas.js';
 
 /**
@@ -11,7 +11,8 @@ import { inboxRouteSchemas } from './route-schemas.js';
 export async function inboxRoutes(app: FastifyInstance): Promise<void> {
   let script: Promise<string> | undefined;
   const html = () => readFile(`${INBOX_DIR}index.html`, 'utf8');
-  const css = () => readFile(`${INBOX_DIR}inbox.css`, 'utf8');
+  const css = async () =>
+    (await Promise.all(INBOX_STYLESHEETS.map((file) => readFile(`${INBOX_DIR}${file}`, 'utf8')))).join('\n');
 
   // The page carries its token in the URL: never let it leak through the Referer header.
   const headers = { 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' };

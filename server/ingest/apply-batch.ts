@@ -5,19 +5,12 @@ import {
   type IngestBatch,
   ingestMessages,
   ingestReceived,
-  isPlaceholderFilled,
   type ReceivedMessage,
 } from '../db/ingest-messages.js';
 import { transaction } from '../db/transaction.js';
 import { applyAccountStatus } from './apply-account-status.js';
-import {
-  accountsOf,
-  addNewMessageEnvelopes,
-  applyFollowUp,
-  freshMessageState,
-  receivedMessage,
-} from './apply-messages.js';
-import { Envelopes, EVENT_TYPES, newMessageData, type Published, publishEnvelopes } from './envelopes.js';
+import { accountsOf, applyFollowUp, receivedMessage } from './apply-messages.js';
+import { Envelopes, EVENT_TYPES, type Published, publishEnvelopes } from './envelopes.js';
 import type { IngestEvent, MessageEvent } from './events.js';
 import type { KnownAccounts } from './known-accounts.js';
 
@@ -156,51 +149,37 @@ function settleMessageEvents(
   return fresh;
 }
 
+/** The envelope types of a new message, for Postgres to publish under (see ingestReceived). */
+const NEW_MESSAGE_TYPES = { realtime: 'message:new', outbound: EVENT_TYPES['message:new'] } as const;
+
+/** Whether every accepted item is a new message, so the whole batch is one statement. */
+const onlyReceived = (items: IngestItem[]) =>
+  items.every(
+    (item) =>
+      item.outcome !== 'accepted' ||
+      (item.event.kind === 'message' && item.event.event === 'message_received'),
+  );
+
 /**
  * Applies a batch of webhooks atomically: records every body, drops duplicates (by the unique
  * dedupe key, so concurrent batches and instances agree), applies new messages in bulk and
  * follow-ups in arrival order, enqueues outbound deliveries, and appends realtime envelopes last
  * (see publishEnvelopes). Nothing is visible to anyone until the whole batch commits.
  *
- * A batch of only new messages (the usual traffic) is one statement; anything else, or a message
- * that fills in a placeholder, goes through a transaction of several.
+ * Every batch records its bodies and new messages through the one `hookline_ingest_received`
+ * call, which fills in placeholders and builds each new message's envelope from the row as
+ * stored. A batch of only new messages (the usual traffic) is that one statement; account
+ * statuses and follow-ups add their statements around it, in one transaction.
  */
 export async function applyBatch(db: Db, items: IngestItem[], options: ApplyOptions): Promise<BatchOutcome> {
-  const onlyReceived = items.every(
-    (item) =>
-      item.outcome !== 'accepted' ||
-      (item.event.kind === 'message' && item.event.event === 'message_received'),
-  );
-  if (onlyReceived) {
-    try {
-      return await applyReceived(db, items, options);
-    } catch (error) {
-      if (!isPlaceholderFilled(error)) throw error;
-    }
-  }
-  return applyInTransaction(db, items, options);
-}
-
-/** A batch of new messages in one statement (see ingestReceived). */
-async function applyReceived(db: Db, items: IngestItem[], options: ApplyOptions): Promise<BatchOutcome> {
   const results = initialResults(items);
-  const batch = ingestBatch(items, results, options);
-  // Built as the messages arrived; only those the database stores are published. Postgres adds
-  // their outbound envelopes when an endpoint is enabled.
-  const realtime = batch.messages.map((message) => ({
-    accountId: message.accountId,
-    type: 'message:new',
-    data: newMessageData(freshMessageState(message)),
-  }));
-  const outboundType = EVENT_TYPES['message:new'];
-  const { newKeys, ...published } = await ingestReceived(db, batch, { realtime, outboundType });
-  settleMessageEvents(items, results, newKeys);
-  return { results, accountsWritten: batch.accounts, ...published };
-}
-
-async function applyInTransaction(db: Db, items: IngestItem[], options: ApplyOptions): Promise<BatchOutcome> {
+  if (onlyReceived(items)) {
+    const batch = ingestBatch(items, results, options);
+    const { newKeys, ...published } = await ingestReceived(db, batch, NEW_MESSAGE_TYPES);
+    settleMessageEvents(items, results, newKeys);
+    return { results, accountsWritten: batch.accounts, ...published };
+  }
   return transaction(db, async (tx) => {
-    const results = initialResults(items);
     const envelopes = new Envelopes();
 
     // Account statuses have no id: a duplicate is the account's current status, seen recently.
@@ -210,17 +189,10 @@ async function applyInTransaction(db: Db, items: IngestItem[], options: ApplyOpt
       if (!applied) results[index] = 'duplicate';
     }
 
-    // Every body is recorded; received messages are applied in the same round trip, but only
-    // those whose dedupe key turns out to be new (see ingestMessages).
     const batch = ingestBatch(items, results, options);
-    const { newKeys, stored } = await ingestMessages(tx, batch);
-    const fresh = settleMessageEvents(items, results, newKeys);
-    addNewMessageEnvelopes(
-      fresh.filter((event) => event.event === 'message_received'),
-      stored,
-      envelopes,
-    );
-    for (const event of fresh) {
+    const { newKeys, newMessages } = await ingestMessages(tx, batch);
+    for (const message of newMessages) envelopes.add('message:new', message.accountId, message.data);
+    for (const event of settleMessageEvents(items, results, newKeys)) {
       if (event.event !== 'message_received') await applyFollowUp(tx, event, envelopes);
     }
     return { results, accountsWritten: batch.accounts, ...(await publishEnvelopes(tx, envelopes)) };

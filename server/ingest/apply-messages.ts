@@ -2,8 +2,8 @@ import type { AccountSeen } from '../db/accounts.js';
 import { updateLastMessagePreview } from '../db/chats.js';
 import type { Tx } from '../db/database.js';
 import type { ReceivedMessage } from '../db/ingest-messages.js';
-import { applyMessageChange, type MessageChange, type MessageState } from '../db/messages.js';
-import { deletedMessageData, type Envelopes, newMessageData, updatedMessageData } from './envelopes.js';
+import { applyMessageChange, type MessageChange } from '../db/messages.js';
+import { deletedMessageData, type Envelopes, updatedMessageData } from './envelopes.js';
 import type { MessageEvent } from './events.js';
 
 const PROVIDER = 'unipile';
@@ -46,25 +46,6 @@ export function receivedMessage(event: MessageEvent, dedupeKey: string, received
   };
 }
 
-/** A received message as a freshly inserted row holds it (nothing applied to it yet). */
-export function freshMessageState(message: ReceivedMessage): MessageState {
-  return {
-    accountId: message.accountId,
-    id: message.id,
-    chatId: message.chatId,
-    text: message.text,
-    sender: message.sender,
-    isSender: message.isSender,
-    attachments: message.attachments,
-    reactions: [],
-    sentAt: message.sentAt,
-    editedAt: null,
-    deletedAt: null,
-    readAt: null,
-    deliveredAt: null,
-  };
-}
-
 /** The accounts received messages name, once each, with the details they carry. */
 export function accountsOf(events: MessageEvent[]): AccountSeen[] {
   const accounts = new Map<string, AccountSeen>();
@@ -77,19 +58,6 @@ export function accountsOf(events: MessageEvent[]): AccountSeen[] {
     });
   }
   return [...accounts.values()];
-}
-
-/** Adds the `message:new` envelope of each stored message, in arrival order. */
-export function addNewMessageEnvelopes(
-  events: MessageEvent[],
-  stored: MessageState[],
-  envelopes: Envelopes,
-): void {
-  const byKey = new Map(stored.map((row) => [`${row.accountId}\u0000${row.id}`, row]));
-  for (const event of events) {
-    const row = byKey.get(`${event.accountId}\u0000${event.messageId}`);
-    if (row) envelopes.add('message:new', row.accountId, newMessageData(row));
-  }
 }
 
 function changeOf(event: MessageEvent): MessageChange {

@@ -19,6 +19,7 @@ export interface IngestPluginOptions
     | 'statusDedupeSeconds'
     | 'echoMatchSeconds'
     | 'onAccountStatus'
+    | 'onChatWithoutDetails'
   > {
   /** The value the provider must send in `Unipile-Auth`. */
   inboundSecret: string;

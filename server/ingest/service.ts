@@ -38,6 +38,8 @@ export interface IngestServiceOptions {
   echoMatchSeconds?: number;
   /** Called after an account status that is not a duplicate committed (catch-up sync listens). */
   onAccountStatus?: (accountId: string, status: string) => void;
+  /** Called after a new message committed whose webhook named no attendees of its chat. */
+  onChatWithoutDetails?: (accountId: string, chatId: string) => void;
 }
 
 /** How a single webhook ended, once its batch committed. */
@@ -110,8 +112,12 @@ export class IngestService {
       this.#ignored.record(item.source);
       return { ignored: true };
     }
-    if (settled === 'accepted' && item.outcome === 'accepted' && item.event.kind === 'account_status') {
-      this.#options.onAccountStatus?.(item.event.accountId, item.event.status);
+    if (settled === 'accepted' && item.outcome === 'accepted') {
+      const { event } = item;
+      if (event.kind === 'account_status') this.#options.onAccountStatus?.(event.accountId, event.status);
+      else if (event.event === 'message_received' && event.attendees.length === 0) {
+        this.#options.onChatWithoutDetails?.(event.accountId, event.chatId);
+      }
     }
     if (settled === 'accepted' || settled === 'duplicate') return { duplicate: settled === 'duplicate' };
     if (item.outcome === 'rejected') {

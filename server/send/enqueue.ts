@@ -1,6 +1,7 @@
 import type { ChangeSignal } from '../db/change-signal.js';
 import type { Db } from '../db/database.js';
 import { publishToOutboxes } from '../db/outboxes.js';
+import { insertSendAttachments, type SendAttachmentFile } from '../db/send-attachments.js';
 import { existingChats, insertSends, setSendKeyResponses, takeSendKeys } from '../db/send-batches.js';
 import type { NewSend } from '../db/sends.js';
 import { transaction, withConflictRetry } from '../db/transaction.js';
@@ -11,6 +12,8 @@ import { sentMessageData } from './settle.js';
 /** A send the route accepted, with its `Idempotency-Key` if it came with one. */
 export interface EnqueueRequest extends NewSend {
   key?: string;
+  /** Uploaded files, kept in `send_attachments` until the send settles. Default none. */
+  files?: readonly SendAttachmentFile[];
 }
 
 /**
@@ -109,6 +112,10 @@ export class SendEnqueuer {
         requests.filter((request) => !request.key || keysTaken.has(request.localId)),
       );
       const responses = new Map(messages.map((message) => [message.localId, sentMessageData(message)]));
+      for (const request of requests) {
+        if (request.files?.length && responses.has(request.localId))
+          await insertSendAttachments(tx, request.localId, request.files);
+      }
       if (messages.length === 0) return { published: undefined, stored: responses, chats };
       await setSendKeyResponses(
         tx,

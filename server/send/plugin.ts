@@ -63,6 +63,11 @@ export const sendPlugin = fp<SendPluginOptions>(
       realtimeJwtSecret: options.realtimeJwtSecret,
       canReachProvider: messaging !== undefined,
       idempotencyHours: config.SEND_IDEMPOTENCY_HOURS,
+      attachments: {
+        maxFileBytes: config.SEND_ATTACHMENT_MAX_BYTES,
+        maxFiles: config.SEND_ATTACHMENT_MAX_FILES,
+        maxTotalBytes: config.SEND_ATTACHMENTS_MAX_TOTAL_BYTES,
+      },
       wake: () => worker?.wake(),
     });
 

@@ -43,10 +43,15 @@ export const sendRouteSchemas = {
   send: {
     ...sending,
     summary: 'Send a reply through the provider: stored at once as pending, then sent by the queue',
+    description:
+      'JSON, or multipart/form-data with the same fields and files in repeated `attachments` parts, ' +
+      'within SEND_ATTACHMENT_MAX_BYTES per file, SEND_ATTACHMENT_MAX_FILES files and ' +
+      'SEND_ATTACHMENTS_MAX_TOTAL_BYTES in all (413 beyond; docs/sending.md).',
+    consumes: ['application/json', 'multipart/form-data'],
     params: chatParams,
     headers: z.looseObject({ 'idempotency-key': idempotencyKey }),
     body: sendBody,
-    response: { 202: sentMessage, ...errorResponses(400, 401, 403, 404, 409, 429, 503) },
+    response: { 202: sentMessage, ...errorResponses(400, 401, 403, 404, 409, 413, 429, 503) },
   },
   retry: {
     ...sending,

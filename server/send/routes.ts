@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { listAccounts } from '../db/account-list.js';
+import type { SendAttachmentFile } from '../db/send-attachments.js';
 import {
   findSendRequest,
   findSentMessage,
@@ -14,6 +16,7 @@ import { HooklineError } from '../errors.js';
 import { bearerToken } from '../http/api-auth.js';
 import { secretMatcher } from '../http/safe-equal.js';
 import { verifyRealtimeToken } from '../realtime/tokens.js';
+import { type AttachmentLimits, attachmentMetadata, readMultipartSend } from './attachments.js';
 import type { SendEnqueuer } from './enqueue.js';
 import { chatParams, idempotencyKey, retryParams, sendBody, sendRouteSchemas } from './route-schemas.js';
 import { publishStatuses, sentMessageData } from './settle.js';
@@ -29,6 +32,8 @@ export interface SendRoutesOptions {
   idempotencyHours: number;
   /** Stores sends (group commit). */
   enqueuer: SendEnqueuer;
+  /** What one send may upload (SEND_ATTACHMENT_* settings). */
+  attachments: AttachmentLimits;
   /** Tells this instance's worker that a send is queued. */
   wake: () => void;
 }
@@ -79,6 +84,23 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
       );
     }
   }
+  // Multipart sends only: fields and files are read in preValidation (after onRequest has checked
+  // the credentials), the fields become the body the schema validates, and the files wait here.
+  await app.register(multipart);
+  const uploads = new WeakMap<FastifyRequest, SendAttachmentFile[]>();
+  const readUpload = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (!request.isMultipart()) return;
+    try {
+      const { fields, files } = await readMultipartSend(request, options.attachments);
+      request.body = fields;
+      uploads.set(request, files);
+    } catch (error) {
+      // The rest of a refused upload is not worth reading just to keep the connection alive.
+      if (!request.raw.complete) reply.header('connection', 'close');
+      throw error;
+    }
+  };
+
   function requireProvider(): void {
     if (!options.canReachProvider) {
       throw new HooklineError('HL_ERR_UNAVAILABLE', 'Sending needs UNIPILE_DSN and UNIPILE_API_KEY');
@@ -87,10 +109,11 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
 
   app.post(
     '/api/chats/:chatId/messages',
-    { schema: sendRouteSchemas.send, onRequest: authenticate },
+    { schema: sendRouteSchemas.send, onRequest: authenticate, preValidation: readUpload },
     async (request, reply) => {
       const { chatId } = chatParams.parse(request.params);
       const body = sendBody.parse(request.body);
+      const files = uploads.get(request) ?? [];
       const key = idempotencyKey.parse(request.headers['idempotency-key']);
       requireSend(callerOf(request), body.accountId);
       requireProvider();
@@ -105,6 +128,8 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
         chatId,
         text: body.text,
         quoteId: body.quoteId ?? null,
+        attachments: attachmentMetadata(files),
+        files,
         ...(key ? { key } : {}),
       });
       if (result.kind === 'queued') return reply.status(202).send(result.response);
@@ -129,6 +154,16 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
         throw new HooklineError('HL_ERR_NOT_FOUND', `No sent message ${localId}`);
       requireSend(who, stored.accountId);
       requireProvider();
+      if (
+        stored.sendStatus === 'failed' &&
+        Array.isArray(stored.attachments) &&
+        stored.attachments.length > 0
+      ) {
+        throw new HooklineError(
+          'HL_ERR_CONFLICT',
+          'Its attachments were dropped when it failed: send it again with them',
+        );
+      }
       const result = await transaction(app.database.db, async (tx) => {
         const send = await lockSend(tx, localId);
         if (send?.status !== 'failed') return undefined;

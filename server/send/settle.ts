@@ -1,6 +1,8 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Tx } from '../db/database.js';
 import type { MessageRecord } from '../db/messages.js';
 import { type Published, publishToOutboxes, type RealtimeEventInput } from '../db/outboxes.js';
+import { deleteSendAttachments } from '../db/send-attachments.js';
 import { findSentMessages, lockSends, type SentRow, settleSentRows } from '../db/send-batches.js';
 import { assignProviderId, type SendRow, setMessageSendStatus, updateSend } from '../db/sends.js';
 import { transaction } from '../db/transaction.js';
@@ -77,8 +79,9 @@ export function publishStatuses(tx: Tx, changes: readonly StatusChange[]): Promi
 
 /**
  * Settles a locked, open send as `sent` with the provider's id: the message takes the id (one
- * message, even when the echo stored it first); the caller publishes the change. A send already
- * settled is left alone: whichever of the 201, the echo and the lookup comes first wins.
+ * message, even when the echo stored it first) and its uploaded files are dropped; the caller
+ * publishes the change. A send already settled is left alone: whichever of the 201, the echo and
+ * the lookup comes first wins.
  */
 export async function settleSentLocked(
   tx: Tx,
@@ -94,6 +97,7 @@ export async function settleSentLocked(
     leaseExpiresAt: null,
     lastError: null,
   });
+  await deleteSendAttachments(tx, send.localId);
   const message = await assignProviderId(tx, send, providerId);
   return message ? { message, settledBy } : undefined;
 }
@@ -117,11 +121,19 @@ export interface TransitionRequest {
  * Applies several sends' transitions in one transaction (the worker's group commit), publishing
  * the status changes once, last. The common batch, every send answered `201`, is one statement
  * that re-checks each status as it locks the row; any other batch locks its rows first.
+ * @param log where a 201 naming another id than the echo that settled the send is reported.
+ * Default: not reported.
  */
-export async function applyTransitions(db: Db, requests: readonly TransitionRequest[]): Promise<Published> {
+export async function applyTransitions(
+  db: Db,
+  requests: readonly TransitionRequest[],
+  log?: FastifyBaseLogger,
+): Promise<Published> {
   return transaction(db, async (tx) => {
     const sentOnly = sentRows(requests);
-    const changes = sentOnly ? await settleSent(tx, sentOnly) : await applyLockedBatch(tx, requests);
+    const changes = sentOnly
+      ? await settleSent(tx, sentOnly, log)
+      : await applyLockedBatch(tx, requests, log);
     return changes.length > 0 ? publishStatuses(tx, changes) : { deliveries: 0 };
   });
 }
@@ -145,7 +157,11 @@ function sentRows(requests: readonly TransitionRequest[]): SentRow[] | undefined
 }
 
 /** Locks the batch's rows, then applies each transition whose send is still in an expected status. */
-async function applyLockedBatch(tx: Tx, requests: readonly TransitionRequest[]): Promise<StatusChange[]> {
+async function applyLockedBatch(
+  tx: Tx,
+  requests: readonly TransitionRequest[],
+  log: FastifyBaseLogger | undefined,
+): Promise<StatusChange[]> {
   const locked = await lockSends(
     tx,
     requests.map((request) => request.localId),
@@ -156,6 +172,7 @@ async function applyLockedBatch(tx: Tx, requests: readonly TransitionRequest[]):
   const taken = new Set<string>();
   for (const { localId, transition, expected } of requests) {
     const send = rows.get(localId);
+    if (send && log && transition.to === 'sent') reportIdMismatch(log, send, transition.providerId);
     if (!send || !expected.includes(send.status)) continue;
     rows.set(localId, { ...send, status: transition.to });
     const providerKey = transition.to === 'sent' ? `${send.accountId}\n${transition.providerId}` : '';
@@ -172,13 +189,29 @@ async function applyLockedBatch(tx: Tx, requests: readonly TransitionRequest[]):
     const change = await applyLocked(tx, send, transition);
     if (change) changes.push(change);
   }
-  changes.push(...(await settleSent(tx, sent)));
+  changes.push(...(await settleSent(tx, sent, undefined)));
   return changes;
 }
 
-/** Settles open sends as `sent`: in one statement, but for messages the echo stored first. */
-async function settleSent(tx: Tx, sent: readonly SentRow[]): Promise<StatusChange[]> {
+/**
+ * Settles open sends as `sent` (their files dropped): in one statement, but for messages the echo
+ * stored first.
+ */
+async function settleSent(
+  tx: Tx,
+  sent: readonly SentRow[],
+  log: FastifyBaseLogger | undefined,
+): Promise<StatusChange[]> {
   const { settled, moved } = await settleSentRows(tx, sent);
+  const unsettled = sent.filter((row) => !settled.has(row.localId));
+  if (log && unsettled.length > 0) {
+    // Settled meanwhile (by the echo, usually): a 201 naming another id is worth a warning.
+    const rows = await lockSends(
+      tx,
+      unsettled.map((row) => row.localId),
+    );
+    for (const send of rows) reportIdMismatch(log, send, providerIdOf(sent, send.localId));
+  }
   const settledBy = new Map(sent.map((row) => [row.localId, row.settledBy as SettledBy]));
   const messages = await findSentMessages(tx, [...settled]);
   const changes: StatusChange[] = messages
@@ -216,6 +249,8 @@ async function applyLocked(
         leaseExpiresAt: null,
         ...(transition.to === 'unknown' ? { nextAttemptAt: transition.lookupAt } : {}),
       });
+      // A failed send is not sent again by the queue: its uploaded files go.
+      if (transition.to === 'failed') await deleteSendAttachments(tx, localId);
       const message = await setMessageSendStatus(tx, localId, transition.to);
       return message ? { message, error: transition.error } : undefined;
     }
@@ -233,4 +268,23 @@ async function applyLocked(
       return message ? { message } : undefined;
     }
   }
+}
+
+/**
+ * An echo matched by text and time settled this send under its id, and the provider's answer
+ * names another: the message stays once, under the echo's id; the two ids are logged (never the
+ * text) so that a provider answering with ids of another kind than its webhooks shows up.
+ */
+function reportIdMismatch(log: FastifyBaseLogger, send: SendRow, providerId: string): void {
+  if (send.status !== 'sent' || send.settledBy !== 'echo') return;
+  if (!send.providerMessageId || send.providerMessageId === providerId) return;
+  log.warn(
+    {
+      localId: send.localId,
+      accountId: send.accountId,
+      echoMessageId: send.providerMessageId,
+      responseMessageId: providerId,
+    },
+    'the provider answered a send with another message id than the echo that settled it',
+  );
 }

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ChangeSignal } from '../db/change-signal.js';
 import type { Db } from '../db/database.js';
 import type { Published } from '../db/outboxes.js';
+import { loadSendAttachments, type SendAttachmentFile } from '../db/send-attachments.js';
 import {
   type ClaimedSend,
   claimDueSends,
@@ -124,7 +125,9 @@ export class SendWorker {
    */
   async #apply(requests: TransitionRequest[]): Promise<void> {
     try {
-      this.#emit(await withConflictRetry(() => applyTransitions(this.#options.db, requests)));
+      this.#emit(
+        await withConflictRetry(() => applyTransitions(this.#options.db, requests, this.#options.log)),
+      );
     } catch (error) {
       if (requests.length === 1 || isDatabaseUnavailable(error)) throw error;
       for (const request of requests) {
@@ -140,8 +143,23 @@ export class SendWorker {
 
   /** A claimed send: its attempt is already recorded, so the request may be written. */
   async #send(send: ClaimedSend, signal: AbortSignal): Promise<void> {
+    let attachments: SendAttachmentFile[] = [];
+    if (send.hasAttachments) {
+      try {
+        attachments = await loadSendAttachments(this.#options.db, send.localId);
+      } catch (error) {
+        // Nothing was written: queued again with backoff, as after a refused connection.
+        this.#options.log.warn({ err: error, localId: send.localId }, "loading a send's files failed");
+        const transition = this.#transition(
+          { kind: 'not-sent', reason: 'its files could not be loaded' },
+          send.attempts,
+        );
+        await this.#settles.submit({ localId: send.localId, transition, expected: ['sending'] });
+        return;
+      }
+    }
     const outcome = await this.#options.messaging.send(
-      { chatId: send.chatId, accountId: send.accountId, text: send.text, quoteId: send.quoteId },
+      { chatId: send.chatId, accountId: send.accountId, text: send.text, quoteId: send.quoteId, attachments },
       signal,
     );
     // Stopping abandons the attempt as a crash would: the lease expiry makes it unknown.

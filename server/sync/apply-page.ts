@@ -1,12 +1,18 @@
 import type { Db, Tx } from '../db/database.js';
 import { ingestMessages, type ReceivedMessage } from '../db/ingest-messages.js';
-import { forgiveUnread, type PageProgress, recordPageProgress, syncedMessageStates } from '../db/sync.js';
+import {
+  forgiveUnread,
+  markArrivedSeen,
+  type PageProgress,
+  recordPageProgress,
+  syncedMessageStates,
+} from '../db/sync.js';
 import { transaction } from '../db/transaction.js';
 import { isTransactionConflict } from '../db/unavailable.js';
 import { HooklineError } from '../errors.js';
 import { accountsOf, applyFollowUp, receivedMessage } from '../ingest/apply-messages.js';
 import { messageDedupeKey } from '../ingest/dedupe-key.js';
-import { Envelopes, newMessageData, type Published, publishEnvelopes } from '../ingest/envelopes.js';
+import { Envelopes, type Published, publishEnvelopes } from '../ingest/envelopes.js';
 import type { MessageEvent } from '../ingest/events.js';
 import type { RestState } from '../providers/unipile/rest-normalize.js';
 
@@ -37,9 +43,9 @@ const MAX_ATTEMPTS = 3;
 /**
  * Applies one page of REST messages through the webhook write path (ingestMessages, the outbox),
  * with the run's progress, in one transaction: messages Hookline lacks are stored and published
- * (`origin: "sync"`), their unread taken back when the provider says they were seen; REST state
- * of messages already stored (edit, deletion, reactions, seen) is applied as follow-ups under
- * later-wins, timed at `fetchedAt`. Throws `HL_ERR_CONFLICT` when the lease was lost.
+ * (`origin: "sync"`), stored as read and their unread taken back when the provider says they
+ * were seen; REST state of messages already stored (edit, deletion, reactions, seen) is applied
+ * as follow-ups under later-wins, timed at `fetchedAt`. Throws `HL_ERR_CONFLICT` when the lease was lost.
  */
 export async function applySyncPage(
   db: Db,
@@ -67,7 +73,7 @@ async function applyInTransaction(
   const received: ReceivedMessage[] = messages.map((message) =>
     receivedMessage(message.event, messageDedupeKey(message.event), fetchedAt),
   );
-  const { stored } = await ingestMessages(tx, {
+  const { newMessages } = await ingestMessages(tx, {
     inbound: messages.map((message, index) => ({
       provider: 'unipile',
       event: 'message_received',
@@ -81,16 +87,20 @@ async function applyInTransaction(
   });
 
   const envelopes = new Envelopes();
-  const fresh = new Set(stored.map((row) => row.id));
+  const fresh = new Set(newMessages.map((message) => message.id));
   const seenUnread = new Map<string, number>();
-  for (const row of stored) {
-    envelopes.add('message:new', row.accountId, { ...newMessageData(row), origin: 'sync' });
+  const seenIds: string[] = [];
+  for (const message of newMessages) {
+    envelopes.add('message:new', message.accountId, { ...message.data, origin: 'sync' });
   }
   for (const message of messages) {
-    if (!fresh.has(message.event.messageId) || !message.state.seen || message.event.isSender) continue;
+    if (!fresh.has(message.event.messageId) || !message.state.seen) continue;
+    seenIds.push(message.event.messageId);
+    if (message.event.isSender) continue;
     seenUnread.set(message.event.chatId, (seenUnread.get(message.event.chatId) ?? 0) + 1);
   }
   for (const [chatId, count] of seenUnread) await forgiveUnread(tx, run.accountId, chatId, count);
+  await markArrivedSeen(tx, run.accountId, seenIds, fetchedAt);
 
   const updated = await applyRestState(tx, messages, fresh, fetchedAt, envelopes);
   const duplicates = messages.length - fresh.size;

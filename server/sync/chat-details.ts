@@ -9,6 +9,33 @@ import { type ChatDetails, chatDetails } from '../providers/unipile/rest-normali
 const MAX_CACHED = 2_000;
 
 /**
+ * A chat as the provider shows it: `GET /chats/{id}` and its attendees. A chat the provider no
+ * longer knows (404) has none; a transient failure (after the client's backoff) or a refused key
+ * throws.
+ */
+export async function fetchChatDetails(
+  client: UnipileRestClient,
+  chatId: string,
+  signal?: AbortSignal,
+): Promise<ChatDetails | undefined> {
+  try {
+    const [chat, attendees] = await Promise.all([
+      client.getChat(chatId, signal),
+      client.listChatAttendees(chatId, signal),
+    ]);
+    return chatDetails(chat, attendees);
+  } catch (error) {
+    if (isTransientProviderError(error) || !isNotFound(error)) throw error;
+    return undefined;
+  }
+}
+
+/** Whether stored attendees name anyone: a chat without them is one Hookline has no details for. */
+export function hasAttendees(attendees: unknown): attendees is Sender[] {
+  return Array.isArray(attendees) && attendees.length > 0;
+}
+
+/**
  * The details of the chats a sync page names: attendees Hookline stored for chats it knows, and
  * for chats it has never seen, `GET /chats/{id}` and its attendees (for sender names). A chat the
  * provider no longer knows (404) gets none rather than failing the page.
@@ -42,24 +69,10 @@ export class ChatDetailsCache {
           attendees: chat.attendees as Sender[],
         });
       } else {
-        this.#cache.set(id, await this.#fetch(id, signal));
+        this.#cache.set(id, await fetchChatDetails(this.#client, id, signal));
       }
     }
     return new Map([...new Set(chatIds)].map((id) => [id, this.#cache.get(id)]));
-  }
-
-  async #fetch(chatId: string, signal?: AbortSignal): Promise<ChatDetails | undefined> {
-    try {
-      const [chat, attendees] = await Promise.all([
-        this.#client.getChat(chatId, signal),
-        this.#client.listChatAttendees(chatId, signal),
-      ]);
-      return chatDetails(chat, attendees);
-    } catch (error) {
-      // A transient failure or a refused key fails the page; a chat gone (404) just has no details.
-      if (isTransientProviderError(error) || !isNotFound(error)) throw error;
-      return undefined;
-    }
   }
 }
 

@@ -47,7 +47,11 @@ export interface SyncEngineOptions {
 
 export interface StartOptions {
   trigger: SyncTrigger;
-  /** Start of the window instead of the watermark minus the overlap. */
+  /**
+   * Start of the window instead of the watermark minus the overlap. A run of the account left
+   * interrupted is then not resumed but ended (failed, `superseded_by_since`), and the new window
+   * starts at the earlier of `since` and that run's start.
+   */
   since?: Date;
   groupId?: string;
 }
@@ -57,6 +61,9 @@ export interface SyncAuthFailure {
   reason: 'unauthorized' | 'forbidden';
   at: Date;
 }
+
+/** The error of an interrupted run that a start with an explicit `since` replaced. */
+const SUPERSEDED = { code: 'HL_ERR_CONFLICT', details: { reason: 'superseded_by_since' } };
 
 /** Whether a provider account is connected: any messaging source reports OK (or none is listed). */
 export function isConnected(account: RestAccount): boolean {
@@ -111,14 +118,22 @@ export class SyncEngine {
       if (current?.runId) return { id: current.runId, started: false };
       throw new HooklineError('HL_ERR_CONFLICT', 'A sync of this account is starting on another instance');
     }
-    const interrupted = lease.runId ? await findSyncRun(db, lease.runId) : undefined;
+    const found = lease.runId ? await findSyncRun(db, lease.runId) : undefined;
+    const interrupted = found?.status === 'running' ? found : undefined;
     let run: SyncRunRecord;
-    if (interrupted?.status === 'running') {
+    if (interrupted && !options.since) {
       run = interrupted;
     } else {
+      // An explicit `since` starts a new window, from `since` or from the interrupted run's start
+      // when that is earlier: nothing the interrupted run had still to read is left out.
+      if (interrupted) await finishSyncRun(db, interrupted, SUPERSEDED);
       const windowTo = new Date();
+      const since =
+        options.since && interrupted && interrupted.windowFrom < options.since
+          ? interrupted.windowFrom
+          : options.since;
       const windowFrom =
-        options.since ??
+        since ??
         (lease.watermark
           ? new Date(lease.watermark.getTime() - (this.#options.overlapMs ?? 600_000))
           : new Date(windowTo.getTime() - (this.#options.lookbackMs ?? 86_400_000)));
@@ -183,31 +198,20 @@ export class SyncEngine {
     let cursor = run.cursor;
     try {
       do {
-        const page = await client.listMessages(
-          {
-            accountId: run.accountId,
-            after: run.windowFrom,
-            before: run.windowTo,
-            cursor,
-            limit: this.#options.pageSize ?? 100,
-          },
-          signal,
-        );
-        const fetchedAt = new Date();
-        const synced = await this.#normalize(run.accountId, page.items, chats, signal);
+        const { synced, next, fetchedAt } = await this.#readPage(run, cursor, chats, signal);
         const oldest = synced.at(-1)?.event.occurredAt ?? null;
         const applied = await applySyncPage(
           db,
           { id: run.id, accountId: run.accountId, owner: this.owner, leaseMs: this.#leaseMs },
           synced,
-          { cursor: page.cursor, oldestSeen: oldest },
+          { cursor: next, oldestSeen: oldest },
           fetchedAt,
         );
         if (applied.realtimeSeq !== undefined || applied.deliveries > 0) {
           this.#options.changes.emit({ realtimeSeq: applied.realtimeSeq, deliveries: applied.deliveries });
         }
         this.#options.onPage?.(run, applied);
-        cursor = page.cursor;
+        cursor = next;
       } while (cursor && !signal.aborted);
       if (signal.aborted) return;
       await finishSyncRun(db, run);
@@ -233,6 +237,27 @@ export class SyncEngine {
       clearInterval(heartbeat);
       await releaseSyncLease(db, run.accountId, this.owner).catch(() => undefined);
     }
+  }
+
+  /**
+   * Reads one page and normalises it. Only the normalised messages outlive this call: the listed
+   * items are garbage before the page's transaction starts, so they are not kept (and promoted
+   * to the old generation) across its round trips.
+   */
+  async #readPage(run: SyncRunRecord, cursor: string | null, chats: ChatDetailsCache, signal: AbortSignal) {
+    const page = await this.#options.client.listMessages(
+      {
+        accountId: run.accountId,
+        after: run.windowFrom,
+        before: run.windowTo,
+        cursor,
+        limit: this.#options.pageSize ?? 100,
+      },
+      signal,
+    );
+    const fetchedAt = new Date();
+    const synced = await this.#normalize(run.accountId, page.items, chats, signal);
+    return { synced, next: page.cursor, fetchedAt };
   }
 
   async #normalize(

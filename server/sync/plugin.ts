@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { Counter, Gauge } from 'prom-client';
 import { oldestWatermarkAgeSeconds } from '../db/sync.js';
 import { UnipileRestClient } from '../providers/unipile/rest-messages.js';
+import { ChatFiller } from './chat-fill.js';
 import { SyncEngine, type SyncTrigger } from './engine.js';
 import { syncRoutes } from './routes.js';
 
@@ -13,6 +14,12 @@ declare module 'fastify' {
       readonly engine: SyncEngine | undefined;
       /** Starts a sync of an account whose status says it is back (RECONNECTED, SYNC_SUCCESS, OK). */
       onAccountStatus(accountId: string, status: string): void;
+      /**
+       * Fills in, in the background, a chat a webhook named without details (docs/sync.md);
+       * returns at once. `chats` is undefined without UNIPILE_DSN and UNIPILE_API_KEY.
+       */
+      onChatWithoutDetails(accountId: string, chatId: string): void;
+      readonly chats: ChatFiller | undefined;
     };
   }
 }
@@ -67,6 +74,21 @@ export const syncPlugin = fp(
         })
       : undefined;
 
+    const fillsTotal = new Counter({
+      name: 'hookline_sync_chat_fills_total',
+      help: 'Chats a webhook named without details, filled in from the provider, by result: filled, known, not_found, failed.',
+      labelNames: ['result'],
+      registers: [app.metrics],
+    });
+    const chats = client
+      ? new ChatFiller({
+          client,
+          database: app.database,
+          logger: app.log,
+          onFill: (result) => fillsTotal.inc({ result }),
+        })
+      : undefined;
+
     const startAll = (trigger: SyncTrigger) => {
       engine
         ?.startAll({ trigger })
@@ -80,6 +102,10 @@ export const syncPlugin = fp(
           .start(accountId, { trigger: 'status' })
           .catch((error: unknown) => app.log.warn({ err: error, accountId }, 'sync could not start'));
       },
+      onChatWithoutDetails(accountId: string, chatId: string) {
+        chats?.request(accountId, chatId);
+      },
+      chats,
     });
 
     new Gauge({
@@ -112,7 +138,7 @@ export const syncPlugin = fp(
     }
     app.addHook('preClose', async () => {
       clearInterval(timer);
-      await engine?.stop();
+      await Promise.all([engine?.stop(), chats?.stop()]);
     });
     app.addHook('onClose', async () => {
       await client?.close();

@@ -16,6 +16,8 @@ import { tuningKnobs } from './knobs.js';
  *   overlap wait), each answered after its batch commits. It does a fraction of Hookline's work
  *   (no dedupe, no read model, no outboxes): the most a design that stores every body in a
  *   transaction can hope for on this machine;
+ * - `per-request`: the typical receiver's design, per request and in one transaction each: look up the
+ *   message, insert it when it is new, upsert its chat and bump the chat's unread count;
  * - `hookline`: the real gateway (ingest with group commit, dedupe, read model, outboxes, and the
  *   outbound worker), as `npm start` runs it; bench:outbound uses it too;
  * - `hookline-embedded`: the same gateway without DATABASE_URL, so on the embedded Postgres it
@@ -36,6 +38,55 @@ function batchedInsert(pool: pg.Pool): (body: unknown) => Promise<void> {
   return (body) => batches.submit(body);
 }
 
+/** The per-request receiver's tables: the messages, and the chats with their unread counts. */
+const PER_REQUEST_TABLES = `
+  create table if not exists per_request_messages (
+    account_id text not null, id text not null, chat_id text not null, body jsonb not null,
+    primary key (account_id, id));
+  create table if not exists per_request_chats (
+    account_id text not null, id text not null, unread_count integer not null,
+    last_message_at timestamptz not null, primary key (account_id, id))`;
+
+interface PerRequestBody {
+  account_id: string;
+  message_id: string;
+  chat_id: string;
+}
+
+/** One transaction per request: look up, insert, upsert the chat, bump its unread count. */
+function perRequestStore(pool: pg.Pool): (body: unknown) => Promise<void> {
+  return async (body) => {
+    const message = body as PerRequestBody;
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      const found = await client.query(
+        'select 1 from per_request_messages where account_id = $1 and id = $2',
+        [message.account_id, message.message_id],
+      );
+      if (found.rowCount === 0) {
+        await client.query(
+          'insert into per_request_messages (account_id, id, chat_id, body) values ($1, $2, $3, $4)',
+          [message.account_id, message.message_id, message.chat_id, body],
+        );
+        await client.query(
+          `insert into per_request_chats as chat (account_id, id, unread_count, last_message_at)
+           values ($1, $2, 1, now())
+           on conflict (account_id, id) do update
+           set unread_count = chat.unread_count + 1, last_message_at = now()`,
+          [message.account_id, message.chat_id],
+        );
+      }
+      await client.query('commit');
+    } catch (error) {
+      await client.query('rollback');
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
+}
+
 async function main(): Promise<void> {
   if (mode === 'hookline' || mode === 'hookline-embedded') {
     const config = parseConfig({
@@ -52,17 +103,20 @@ async function main(): Promise<void> {
     return;
   }
   const app = Fastify({ logger: false });
-  if (mode === 'naive' || mode === 'batched') {
+  if (mode === 'naive' || mode === 'batched' || mode === 'per-request') {
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
     await pool.query(
       'create table if not exists naive_webhooks (id bigserial primary key, body jsonb not null)',
     );
+    await pool.query(PER_REQUEST_TABLES);
     const store =
       mode === 'batched'
         ? batchedInsert(pool)
-        : async (body: unknown) => {
-            await pool.query('insert into naive_webhooks (body) values ($1)', [body]);
-          };
+        : mode === 'per-request'
+          ? perRequestStore(pool)
+          : async (body: unknown) => {
+              await pool.query('insert into naive_webhooks (body) values ($1)', [body]);
+            };
     app.post(UNIPILE_WEBHOOK_PATH, async (request) => {
       await store(request.body);
       return { ok: true };

@@ -16,8 +16,10 @@ import { type LoadResult, poolLoads, runLoad } from './support/load.js';
 
 /**
  * `npm run bench:ingest`: accepted webhooks/s and latency of Hookline's ingest against real
- * Postgres, beside a bare fastify route (the ceiling), a naive one-INSERT-per-request handler and
- * a batched one (one INSERT per group commit, same table), all measured in the same run with the
+ * Postgres, beside a bare fastify route (the ceiling), a naive one-INSERT-per-request handler, a
+ * batched one (one INSERT per group commit, same table) and the typical receiver's design (one
+ * transaction per request: look up the message, insert it, upsert its chat, bump its unread
+ * count), all measured in the same run with the
  * same unique payloads, 50 connections, 10 s each after a warm-up, taken in turns (see main).
  * Afterwards the stored rows are counted: every acknowledged webhook must be stored once.
  */
@@ -27,8 +29,11 @@ const durationSeconds = Number(process.env.BENCH_DURATION ?? 10);
 const warmupSeconds = Number(process.env.BENCH_WARMUP ?? 3);
 /** Turns each target's measured time is split into (see main). */
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-/** BENCH_ONLY=hookline measures one target (while tuning); ratios need the full run. */
-const only = process.env.BENCH_ONLY;
+/**
+ * BENCH_ONLY=hookline measures one target (while tuning); BENCH_ONLY=batched,hookline a few of
+ * them, by mode, comma-separated. The ratios need the targets they compare.
+ */
+const only = process.env.BENCH_ONLY?.split(',');
 const accounts = Array.from({ length: 50 }, (_, index) => fakeAccount('WHATSAPP', `acc_bench_${index}`));
 let counter = 0;
 
@@ -54,15 +59,15 @@ function uniquePayload(): { id: string; body: string } {
 /** Message ids stored, with how many times each: the proof that nothing acknowledged was lost or doubled. */
 async function storedMessageIds(
   url: string,
-  table: 'messages' | 'naive_webhooks',
+  table: NonNullable<Target['table']>,
 ): Promise<Map<string, number>> {
   const database = await openDatabase({ kind: 'postgres', url, poolSize: 1 });
   try {
     const rows = await queryRows<{ id: string; n: number }>(
       database.db,
-      table === 'messages'
-        ? sql`select id, count(*)::int as n from messages group by id`
-        : sql`select body->>'message_id' as id, count(*)::int as n from naive_webhooks group by 1`,
+      table === 'naive_webhooks'
+        ? sql`select body->>'message_id' as id, count(*)::int as n from naive_webhooks group by 1`
+        : sql`select id, count(*)::int as n from ${sql.identifier(table)} group by id`,
     );
     return new Map(rows.map((row) => [row.id, row.n]));
   } finally {
@@ -74,7 +79,7 @@ async function storedMessageIds(
 interface Target {
   name: string;
   mode: string;
-  table?: 'messages' | 'naive_webhooks';
+  table?: 'messages' | 'naive_webhooks' | 'per_request_messages';
   server: ChildServer;
   databaseUrl: string;
   stop(): Promise<void>;
@@ -141,13 +146,18 @@ async function main(): Promise<void> {
     ['bare fastify, no storage (ceiling)', 'bare', undefined],
     ['naive: one INSERT per request, one table', 'naive', 'naive_webhooks'],
     ['batched: one INSERT per group commit, one table', 'batched', 'naive_webhooks'],
+    [
+      'per-request: look up, insert, upsert chat, bump unread, one transaction per request',
+      'per-request',
+      'per_request_messages',
+    ],
     ['Hookline ingest', 'hookline', 'messages'],
     ['Hookline ingest, embedded Postgres (no DATABASE_URL)', 'hookline-embedded', 'messages'],
   ] as const;
   const targets: Target[] = [];
   try {
     for (const [name, mode, table] of wanted)
-      if (!only || only === mode) targets.push(await startTarget(name, mode, table));
+      if (!only || only.includes(mode)) targets.push(await startTarget(name, mode, table));
     for (const target of targets) await load(target, warmupSeconds, false);
     for (let round = 0; round < rounds; round++) {
       for (let turn = 0; turn < targets.length; turn++) {
@@ -163,10 +173,11 @@ async function main(): Promise<void> {
         ...(await verify(target)),
       })),
     );
-    const [bare, naive, batched, hookline, embedded] = [
+    const [bare, naive, batched, perRequest, hookline, embedded] = [
       'bare',
       'naive',
       'batched',
+      'per-request',
       'hookline',
       'hookline-embedded',
     ].map((mode) => rows.find((row) => row.mode === mode));
@@ -185,9 +196,12 @@ async function main(): Promise<void> {
         '',
         `Hookline / naive: ${(hookline.perSecond / naive.perSecond).toFixed(2)}x; Hookline / bare: ${((100 * hookline.perSecond) / bare.perSecond).toFixed(1)}%`,
       );
-    if (naive && batched)
+    if (naive && batched) lines.push(`batched / naive: ${(batched.perSecond / naive.perSecond).toFixed(2)}x`);
+    if (batched && hookline)
+      lines.push(`Hookline / batched: ${(hookline.perSecond / batched.perSecond).toFixed(2)}x`);
+    if (perRequest && hookline)
       lines.push(
-        `batched / naive: ${(batched.perSecond / naive.perSecond).toFixed(2)}x${hookline ? `; Hookline / batched: ${(hookline.perSecond / batched.perSecond).toFixed(2)}x` : ''}`,
+        `Hookline / per-request: ${(hookline.perSecond / perRequest.perSecond).toFixed(2)}x${batched ? `; per-request / batched: ${(perRequest.perSecond / batched.perSecond).toFixed(2)}x` : ''}`,
       );
     if (hookline && embedded)
       lines.push(

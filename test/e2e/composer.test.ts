@@ -79,6 +79,22 @@ describeBrowser('replying from the inbox in Chromium', () => {
     expect(await mine('On my way').count()).toBe(1);
   });
 
+  it('sends a picked file with the reply', async () => {
+    await openChat('chat_file');
+    const bytes = Buffer.from('%PDF-1.4 a small file');
+    await browser.page
+      .locator('#composer-files')
+      .setInputFiles({ name: 'plan.pdf', mimeType: 'application/pdf', buffer: bytes });
+    await reply('Here is the plan');
+    await expect.poll(() => mine('Here is the plan').getAttribute('data-status')).toBe('sent');
+    const request = fake.sends.received.find((entry) => entry.text === 'Here is the plan');
+    expect(request?.attachments.map((file) => [file.filename, file.mimetype])).toEqual([
+      ['plan.pdf', 'application/pdf'],
+    ]);
+    expect(request?.attachments[0]?.bytes.equals(bytes)).toBe(true);
+    expect(await browser.page.locator('#composer-files').inputValue()).toBe('');
+  });
+
   it('shows a refused reply as failed with a retry button that sends it', async () => {
     await openChat('chat_refused');
     fake.sends.next('refuse');

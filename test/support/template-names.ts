@@ -1,15 +1,21 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MIGRATIONS_FOLDER } from '../../server/db/migrate.js';
+import { FUNCTIONS_FOLDER, MIGRATIONS_FOLDER } from '../../server/db/migrate.js';
 
-/** A hash of the committed migrations: a template is reused only while the schema is unchanged. */
+/**
+ * A hash of the committed migrations and SQL function files (both make a database's schema, see
+ * applyMigrations): a template is reused only while neither has changed.
+ */
 export function migrationsHash(): string {
   const hash = createHash('sha256');
-  for (const name of readdirSync(MIGRATIONS_FOLDER)
-    .filter((file) => file.endsWith('.sql'))
-    .sort()) {
-    hash.update(name).update(readFileSync(join(MIGRATIONS_FOLDER, name)));
+  for (const folder of [MIGRATIONS_FOLDER, FUNCTIONS_FOLDER]) {
+    for (const name of readdirSync(folder)
+      .filter((file) => file.endsWith('.sql'))
+      .sort()) {
+      hash.update(join(folder === MIGRATIONS_FOLDER ? 'migrations' : 'functions', name));
+      hash.update(readFileSync(join(folder, name)));
+    }
   }
   return hash.digest('hex').slice(0, 12);
 }

@@ -71,16 +71,28 @@ export function fakeAttendee(type: FakeAccount['type'] = 'WHATSAPP', name = 'Ada
   };
 }
 
+/** What an attachment is, for {@link fakeAttachment}; default a 48 KB photo.jpg. */
+export interface AttachmentOptions {
+  id?: string;
+  type?: 'img' | 'video' | 'audio' | 'file';
+  filename?: string;
+  mimetype?: string;
+  bytes?: number;
+}
+
 /** The attachment shape real payloads carry (an array element with numbers and booleans). */
-export function fakeAttachment(): Record<string, unknown> {
+export function fakeAttachment(options: AttachmentOptions = {}): Record<string, unknown> {
+  const id = options.id ?? shortId();
+  const type = options.type ?? 'img';
   return {
-    id: shortId(),
-    type: 'img',
-    mimetype: 'image/jpeg',
-    url: `att://${shortId()}`,
-    filename: 'photo.jpg',
-    file_size: 48213,
-    size: { height: 1280, width: 960 },
+    id,
+    type,
+    mimetype: options.mimetype ?? 'image/jpeg',
+    url: `att://${id}`,
+    filename: options.filename ?? 'photo.jpg',
+    file_size: options.bytes ?? 48213,
+    ...(type === 'img' || type === 'video' ? { size: { height: 1280, width: 960 } } : {}),
+    ...(type === 'audio' || type === 'video' ? { duration: 14 } : {}),
     sticker: false,
     unavailable: false,
   };
@@ -96,6 +108,10 @@ export interface MessagePayloadOptions {
   fromAccount?: boolean;
   timestamp?: Date;
   attachments?: unknown;
+  /** Everyone in the chat but the account's user. Default: the sender (or one other person). */
+  attendees?: UnipileAttendee[];
+  /** A group chat's name; it makes the chat a group (`is_group: 1`). */
+  subject?: string;
 }
 
 /** A `message_received` body in the shape real receivers see. */
@@ -121,7 +137,7 @@ export function messageReceived(options: MessagePayloadOptions = {}): UnipileMes
     message_id: messageId,
     message: options.text ?? 'Hello from the fake provider',
     sender,
-    attendees: [self, other],
+    attendees: [self, ...(options.attendees ?? [other])],
     attachments: options.attachments ?? [],
     provider_chat_id: `prov_${chatId}`,
     provider_message_id: `prov_${messageId}`,
@@ -129,8 +145,8 @@ export function messageReceived(options: MessagePayloadOptions = {}): UnipileMes
     quoted: null,
     chat_content_type: null,
     message_type: 'MESSAGE',
-    is_group: 0,
-    subject: null,
+    is_group: options.subject ? 1 : 0,
+    subject: options.subject ?? null,
     folder: ['INBOX'],
   };
 }

@@ -50,10 +50,17 @@ export class FakeRestHistory {
   readonly #byAccount = new Map<string, FakeRestMessage[]>();
   readonly #sorted = new Set<string>();
 
-  /** Records what one webhook says, as the provider's REST API would then show it. */
+  /** Follow-ups recorded before their message, applied when it comes. */
+  readonly #early = new Map<string, UnipileMessagingPayload[]>();
+
+  /**
+   * Records what one webhook says, as the provider's REST API would then show it: a retried
+   * message is listed once, and a follow-up that came before its message applies once it is here.
+   */
   record(payload: UnipileMessagingPayload): void {
     const timestamp = new Date(payload.timestamp).toISOString();
     if (payload.event === 'message_received') {
+      if (this.#messages.has(payload.message_id)) return;
       if (!this.accounts.has(payload.account_id)) {
         this.accounts.set(payload.account_id, {
           id: payload.account_id,
@@ -100,10 +107,16 @@ export class FakeRestHistory {
         attachments: Array.isArray(payload.attachments) ? payload.attachments : [],
         quoted: payload.quoted ?? null,
       });
+      const early = this.#early.get(payload.message_id) ?? [];
+      this.#early.delete(payload.message_id);
+      for (const followUp of early) this.record(followUp);
       return;
     }
     const message = this.#messages.get(payload.message_id);
-    if (!message) return;
+    if (!message) {
+      this.#early.set(payload.message_id, [...(this.#early.get(payload.message_id) ?? []), payload]);
+      return;
+    }
     if (payload.event === 'message_edited') Object.assign(message, { text: payload.message, edited: 1 });
     if (payload.event === 'message_deleted')
       Object.assign(message, { text: null, deleted: 1, attachments: [] });
@@ -112,8 +125,9 @@ export class FakeRestHistory {
       const value = typeof payload.reaction === 'string' ? payload.reaction : '';
       const sender = payload.reaction_sender as { attendee_provider_id?: string } | undefined;
       const senderId = sender?.attendee_provider_id ?? '';
+      const isSender = senderId !== '' && senderId === payload.account_info?.user_id ? 1 : 0;
       message.reactions = message.reactions.filter((entry) => entry.sender_id !== senderId);
-      if (value) message.reactions.push({ value, sender_id: senderId, is_sender: 0 });
+      if (value) message.reactions.push({ value, sender_id: senderId, is_sender: isSender });
     }
   }
 

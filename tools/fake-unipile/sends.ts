@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { type FakeAccount, messageReceived, type UnipileMessagingPayload } from './payloads.js';
+import {
+  type FakeAccount,
+  messageReceived,
+  type UnipileAttendee,
+  type UnipileMessagingPayload,
+} from './payloads.js';
 
 /**
  * How the fake answers a send:
@@ -13,6 +18,21 @@ import { type FakeAccount, messageReceived, type UnipileMessagingPayload } from 
  */
 export type FakeSendMode = 'accept' | 'refuse' | 'rate-limit' | 'error' | 'timeout' | 'drop';
 
+/** A file the fake provider received with a send, as its webhooks and REST messages describe it. */
+export interface FakeSentAttachment {
+  id: string;
+  filename: string;
+  mimetype: string;
+  size: number;
+}
+
+/** A file part of a send request, with its bytes (tests compare them with what was uploaded). */
+export interface FakeReceivedFile {
+  filename: string;
+  mimetype: string;
+  bytes: Buffer;
+}
+
 /** A message the fake provider accepted (what `GET /chats/{id}/messages` lists). */
 export interface FakeSentMessage {
   id: string;
@@ -21,20 +41,40 @@ export interface FakeSentMessage {
   text: string;
   quoteId: string | null;
   timestamp: string;
+  attachments: FakeSentAttachment[];
 }
+
+/** Largest send request the fake reads (the gateway's own limits are far below it). */
+const SEND_BODY_LIMIT_BYTES = 512 * 1024 * 1024;
 
 export interface FakeSendsOptions {
   /** Delivers a webhook to the registered gateway (the fake's `deliver`). */
   deliver: (payload: UnipileMessagingPayload) => Promise<unknown>;
   /** Delay before the echo webhook. Default 50 ms. */
   echoDelayMs?: number;
+  /** What the fake knows of a chat (from webhooks it delivered), for echoes that describe it. Default: nothing. */
+  chatOf?: (chatId: string) => EchoChat | undefined;
+}
+
+/** A chat as an echo describes it: its network, its people, and a group's name. */
+export interface EchoChat {
+  accountType: string;
+  attendees: UnipileAttendee[];
+  subject: string | null;
+  isGroup: boolean;
 }
 
 export interface FakeSends {
   /** Every message accepted, in order. */
   readonly sent: FakeSentMessage[];
   /** Every send request received, whatever the answer. */
-  readonly received: { chatId: string; accountId: string; text: string; mode: FakeSendMode }[];
+  readonly received: {
+    chatId: string;
+    accountId: string;
+    text: string;
+    mode: FakeSendMode;
+    attachments: FakeReceivedFile[];
+  }[];
   /** The next `count` sends behave as `mode` (default one); after them, `accept` again. */
   next(mode: FakeSendMode, count?: number): void;
   /** Whether accepted sends are echoed as webhooks (default true), and after how long. */
@@ -43,6 +83,8 @@ export interface FakeSends {
   echoFirst(on: boolean): void;
   /** Answers a 201 as a one-element list, as some integrations see it. Default false. */
   answerAsList(on: boolean): void;
+  /** Answers a 201 whose `message_id` is not the id its echo and REST messages carry. Default false. */
+  answerOtherId(on: boolean): void;
   /** Runs `hook` with each accepted message just before its 201 is written (chaos tests kill the gateway there). */
   beforeAnswer(hook: ((message: FakeSentMessage) => void) | undefined): void;
   /** Registers `POST` and `GET /chats/:chat_id/messages` on the fake's `/api/v1` scope. */
@@ -61,6 +103,7 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
   let echo = true;
   let echoDelayMs = options.echoDelayMs ?? 50;
   let asList = false;
+  let otherId = false;
   let echoBeforeAnswer = false;
   let answerHook: ((message: FakeSentMessage) => void) | undefined;
   const held = new Set<() => void>();
@@ -84,10 +127,34 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
         text: message.text,
         fromAccount: true,
         timestamp: new Date(message.timestamp),
+        attachments: message.attachments.map(unipileAttachment),
       }),
       is_sender: true,
     };
-    return payload;
+    const chat = options.chatOf?.(message.chatId);
+    if (chat) {
+      return {
+        ...payload,
+        account_type: chat.accountType,
+        account_info: { ...payload.account_info, type: chat.accountType },
+        attendees: chat.attendees,
+        subject: chat.subject,
+        is_group: chat.isGroup ? 1 : 0,
+      };
+    }
+    // A chat the fake never described (its messages went straight to the gateway): the echo
+    // leaves its network, people and group flag out, so the gateway keeps what it knows.
+    const {
+      account_type: _type,
+      is_group: _group,
+      subject: _subject,
+      ...rest
+    } = payload as Record<string, unknown>;
+    return {
+      ...rest,
+      account_info: { feature: 'organization', user_id: account.userId },
+      attendees: [],
+    } as unknown as UnipileMessagingPayload;
   }
 
   function echoLater(message: FakeSentMessage): void {
@@ -111,17 +178,24 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
     answerAsList(on) {
       asList = on;
     },
+    answerOtherId(on) {
+      otherId = on;
+    },
     beforeAnswer(hook) {
       answerHook = hook;
     },
     routes(api) {
-      api.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (request, body, done) => {
-        const type = request.headers['content-type'] ?? '';
-        new Response(new Uint8Array(body as Buffer), { headers: { 'content-type': type } }).formData().then(
-          (form) => done(null, form),
-          (error: Error) => done(error, undefined),
-        );
-      });
+      api.addContentTypeParser(
+        'multipart/form-data',
+        { parseAs: 'buffer', bodyLimit: SEND_BODY_LIMIT_BYTES },
+        (request, body, done) => {
+          const type = request.headers['content-type'] ?? '';
+          new Response(new Uint8Array(body as Buffer), { headers: { 'content-type': type } }).formData().then(
+            (form) => done(null, form),
+            (error: Error) => done(error, undefined),
+          );
+        },
+      );
 
       api.post('/chats/:chat_id/messages', async (request, reply) => {
         const { chat_id: chatId } = request.params as { chat_id: string };
@@ -139,8 +213,18 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
             .send({ status: 400, type: 'errors/invalid_parameters', title: 'Invalid parameters' });
         }
         const quote = form.get('quote_id');
+        const files = await Promise.all(
+          form
+            .getAll('attachments')
+            .filter((part): part is File => typeof part !== 'string')
+            .map(async (file) => ({
+              filename: file.name,
+              mimetype: file.type,
+              bytes: Buffer.from(await file.arrayBuffer()),
+            })),
+        );
         const mode = queue.shift() ?? 'accept';
-        received.push({ chatId, accountId, text, mode });
+        received.push({ chatId, accountId, text, mode, attachments: files });
         if (mode === 'refuse') {
           return reply.status(422).send({
             status: 422,
@@ -165,6 +249,12 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
           text,
           quoteId: typeof quote === 'string' ? quote : null,
           timestamp: new Date().toISOString(),
+          attachments: files.map((file) => ({
+            id: `att_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
+            filename: file.filename,
+            mimetype: file.mimetype,
+            size: file.bytes.length,
+          })),
         };
         sent.push(message);
         echoLater(message);
@@ -178,7 +268,7 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
         }
         if (echo && echoBeforeAnswer) await options.deliver(echoPayload(message));
         answerHook?.(message);
-        const answer = { object: 'MessageSent', message_id: message.id };
+        const answer = { object: 'MessageSent', message_id: otherId ? `${message.id}_other` : message.id };
         return reply.status(201).send(asList ? [answer] : answer);
       });
 
@@ -197,6 +287,7 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
             text: message.text,
             is_sender: 1,
             timestamp: message.timestamp,
+            attachments: message.attachments.map(unipileAttachment),
           }));
         return { object: 'MessageList', items, cursor: null };
       });
@@ -219,5 +310,18 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
       for (const resolve of held) resolve();
       held.clear();
     },
+  };
+}
+
+/** An attachment as Unipile describes a file in webhooks and REST messages. */
+function unipileAttachment(attachment: FakeSentAttachment) {
+  const kind = attachment.mimetype.split('/')[0];
+  return {
+    id: attachment.id,
+    type: kind === 'image' ? 'img' : kind === 'video' || kind === 'audio' ? kind : 'file',
+    file_name: attachment.filename,
+    mimetype: attachment.mimetype,
+    file_size: attachment.size,
+    unavailable: false,
   };
 }

@@ -29,6 +29,8 @@ async function main(): Promise<void> {
       '',
       'Then make the provider send a message to every registered webhook:',
       `  curl -s -X POST ${fake.url}/_fake/messages -H 'content-type: application/json' -d '{"text":"hello"}'`,
+      'or a stream of realistic conversations (the inbox page shows them):',
+      `  curl -s -X POST ${fake.url}/_fake/traffic -H 'content-type: application/json' -d '{"count":100}'`,
       `Registered webhooks and operations: curl -s ${fake.url}/_fake/state`,
       '',
     ].join('\n'),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { seededRandom } from './cast.js';
 import { type DeliveryOptions, type DeliveryResult, deliverWithRetries } from './delivery.js';
 import {
   type MessagePayloadOptions,
@@ -8,13 +9,15 @@ import {
   type UnipileMessagingPayload,
 } from './payloads.js';
 import { FakeRestHistory, restHistoryRoutes } from './rest-history.js';
+import { type TrafficKind, TrafficScenario } from './scenario.js';
 import { createFakeSends, type FakeSends } from './sends.js';
 
 /**
  * A fake Unipile API v1, for tests and local development: `POST/GET/DELETE /api/v1/webhooks`
  * with `X-API-KEY` auth, cursor pagination and problem bodies, plus delivery of webhook payloads
- * to every registered `request_url` with the registered headers. Control endpoints under
- * `/_fake/` inject failures and latency and make it send messages.
+ * to every enabled `request_url` with the registered headers (listed by key only). Control
+ * endpoints under `/_fake/` inject failures and latency, disable webhooks and make it send messages
+ * (one, or a stream of realistic conversations: `/_fake/traffic`).
  */
 export interface FakeUnipileOptions {
   /** Default 0 (a free port). */
@@ -31,6 +34,11 @@ export interface FakeUnipileOptions {
   failures?: { count: number; status: number };
   /** How deliveries are retried. Default: as Unipile (30 s timeout, five retries). */
   delivery?: DeliveryOptions;
+  /**
+   * Whether `GET /webhooks` shows header values. Default false: keys only, as Hookline must not
+   * rely on the provider returning them.
+   */
+  listHeaderValues?: boolean;
 }
 
 export interface FakeWebhook {
@@ -74,6 +82,8 @@ export interface FakeUnipile {
   readonly state: FakeUnipileState;
   /** Adds a webhook directly, as if created in the dashboard (not logged as an operation). */
   addWebhook(input: Partial<FakeWebhook> & { request_url: string }): FakeWebhook;
+  /** Disables a webhook, as the provider does after failed deliveries: false for an unknown id. */
+  disableWebhook(id: string): boolean;
   /** The next `count` API calls answer `status` (default 500) with a problem body. */
   failNext(count: number, status?: number): void;
   setLatency(ms: number): void;
@@ -135,6 +145,12 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     return webhook;
   };
 
+  const disableWebhook: FakeUnipile['disableWebhook'] = (id) => {
+    const webhook = state.webhooks.find((candidate) => candidate.id === id);
+    if (webhook) webhook.enabled = false;
+    return webhook !== undefined;
+  };
+
   const deliver: FakeUnipile['deliver'] = async (payload) => {
     const source = 'AccountStatus' in payload ? 'account_status' : 'messaging';
     if (!('AccountStatus' in payload)) history.record(payload);
@@ -162,7 +178,24 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     return { payload, deliveries: await deliver(payload) };
   };
 
-  const sends = createFakeSends({ deliver });
+  const sends = createFakeSends({
+    deliver,
+    chatOf: (chatId) => {
+      const chat = history.chats.get(chatId);
+      if (!chat) return undefined;
+      return {
+        accountType: chat.accountType,
+        attendees: chat.attendees.map((attendee) => ({
+          attendee_id: attendee.id,
+          attendee_name: attendee.name,
+          attendee_provider_id: attendee.provider_id,
+          attendee_profile_url: attendee.profile_url,
+        })),
+        subject: chat.name,
+        isGroup: chat.isGroup,
+      };
+    },
+  });
   const app = Fastify({ logger: false });
   // Tolerates clients that send a JSON content type on a DELETE without a body.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -216,6 +249,9 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
         const items = state.webhooks.slice(offset, offset + limit).map((webhook) => ({
           object: 'Webhook',
           ...webhook,
+          headers: options.listHeaderValues
+            ? webhook.headers
+            : webhook.headers.map((header) => ({ key: header.key })),
         }));
         const next = offset + limit < state.webhooks.length ? encodeCursor(offset + limit) : null;
         return { object: 'WebhookList', items, cursor: next };
@@ -259,6 +295,22 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
       ...(body.chatId ? { chatId: body.chatId } : {}),
     });
   });
+  // Conversations go on across requests: each call continues the same stream, unless it is given a seed.
+  let conversations = new TrafficScenario();
+  app.post('/_fake/traffic', async (request) => {
+    const body = (request.body ?? {}) as { count?: number; seed?: number };
+    if (body.seed !== undefined) conversations = new TrafficScenario(seededRandom(Number(body.seed)));
+    const count = Math.min(Math.max(Math.floor(Number(body.count ?? 50)) || 0, 0), 5000);
+    const byKind: Partial<Record<TrafficKind, number>> = {};
+    let acknowledged = 0;
+    for (let index = 0; index < count; index++) {
+      const item = conversations.next();
+      byKind[item.kind] = (byKind[item.kind] ?? 0) + 1;
+      const results = await deliver(item.payload);
+      if (results.length > 0 && results.every((result) => result.acknowledged)) acknowledged++;
+    }
+    return { sent: count, acknowledged, byKind };
+  });
   app.post('/_fake/deliver', async (request) =>
     deliver(request.body as UnipileMessagingPayload | UnipileAccountStatusPayload),
   );
@@ -266,6 +318,9 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     dropping = (request.body as { drop?: boolean } | undefined)?.drop !== false;
     return { ok: true, dropping };
   });
+  app.post('/_fake/webhooks/:id/disable', async (request) => ({
+    ok: disableWebhook((request.params as { id: string }).id),
+  }));
   app.get('/_fake/state', async () => ({
     webhooks: state.webhooks.map((webhook) => ({
       ...webhook,
@@ -280,6 +335,7 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     apiKey,
     state,
     addWebhook,
+    disableWebhook,
     failNext: (count, status = 500) => {
       failures = { count, status };
     },

@@ -17,7 +17,8 @@ const usage = `usage: npm run fake-provider -- --target URL [--rate N] [--durati
   --timeout-ms       per-attempt timeout (default 30000, as Unipile)
   --retry-delay-ms   first retry delay, doubling per retry (default 1000)
   --retries          retries after the first attempt (default 5, as Unipile)
-  --concurrency      most webhooks in flight (default 256)`;
+  --concurrency      most webhooks in flight (default 256)
+  --seed             replay the same stream (default: a new one each run, printed)`;
 
 async function secretFrom(dataDir: string): Promise<string> {
   const file = join(dataDir, 'secrets.json');
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
       'retry-delay-ms': { type: 'string', default: '1000' },
       retries: { type: 'string', default: '5' },
       concurrency: { type: 'string', default: '256' },
+      seed: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -54,12 +56,16 @@ async function main(): Promise<void> {
   const secret = values.secret ?? (await secretFrom(values['data-dir']));
   const rate = positive('rate', values.rate);
   const duration = positive('duration', values.duration);
-  process.stdout.write(`sending ${Math.round(rate * duration)} webhooks to ${values.target} at ${rate}/s\n`);
+  const seed = values.seed === undefined ? Math.floor(Math.random() * 1e9) : positive('seed', values.seed);
+  process.stdout.write(
+    `sending ${Math.round(rate * duration)} webhooks to ${values.target} at ${rate}/s (seed ${seed})\n`,
+  );
   const summary = await runTraffic({
     target: values.target,
     secret,
     rate,
     durationSeconds: duration,
+    seed,
     concurrency: Math.max(1, positive('concurrency', values.concurrency)),
     delivery: {
       timeoutMs: positive('timeout-ms', values['timeout-ms']),

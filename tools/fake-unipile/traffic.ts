@@ -1,4 +1,5 @@
 import { Agent } from 'undici';
+import { seededRandom } from './cast.js';
 import { type DeliveryOptions, type DeliveryResult, deliverWithRetries } from './delivery.js';
 import { type TrafficItem, type TrafficKind, TrafficScenario } from './scenario.js';
 
@@ -19,8 +20,10 @@ export interface TrafficOptions {
   concurrency?: number;
   /** Chance per 10 ms tick of a burst that pulls the next rate/10 (at least 10) webhooks forward. Default 0.01. */
   burstChance?: number;
-  /** Source of randomness. Default Math.random. */
+  /** Source of randomness. Default: seeded with `seed` when given, else Math.random. */
   random?: () => number;
+  /** Makes the stream (texts, ids, timing of bursts) the same on every run with this seed. */
+  seed?: number;
   /** Called once per webhook after its last attempt. */
   onResult?: (item: TrafficItem, result: DeliveryResult) => void;
 }
@@ -45,7 +48,7 @@ const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Sends realistic Unipile traffic to a gateway at a steady rate with bursts; resolves with a summary. */
 export async function runTraffic(options: TrafficOptions): Promise<TrafficSummary> {
-  const random = options.random ?? Math.random;
+  const random = options.random ?? (options.seed === undefined ? Math.random : seededRandom(options.seed));
   const scenario = new TrafficScenario(random);
   const concurrency = options.concurrency ?? 256;
   const total = Math.max(0, Math.round(options.rate * options.durationSeconds));

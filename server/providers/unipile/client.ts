@@ -28,7 +28,6 @@ export interface Webhook {
   name?: string;
   source?: string;
   request_url: string;
-  headers?: WebhookHeader[];
   events?: string[];
   enabled?: boolean;
   [field: string]: unknown;

@@ -68,6 +68,7 @@ export const registrationPlugin = fp<RegistrationPluginOptions>(
           logger: app.log,
           retryMinMs: config.UNIPILE_RETRY_MIN_MS,
           retryMaxMs: Math.max(config.UNIPILE_RETRY_MIN_MS, config.UNIPILE_RETRY_MAX_MS),
+          recheckMs: config.UNIPILE_REGISTRATION_CHECK_SECONDS * 1000,
           onStatus: (_status, outcome) => {
             if (outcome) attemptsTotal.inc({ outcome });
           },

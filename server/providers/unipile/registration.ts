@@ -34,13 +34,19 @@ export interface RegistrationLoopOptions {
   retryMinMs: number;
   /** Cap of the exponential retry delay. */
   retryMaxMs: number;
+  /**
+   * Once registered, how long until the webhooks are checked again (one the provider disabled
+   * meanwhile is recreated). Default 0: never.
+   */
+  recheckMs?: number;
   /** Called on every state change and attempt, for metrics. */
   onStatus?: (status: RegistrationStatus, outcome: 'ok' | 'failed' | 'transient' | undefined) => void;
 }
 
 /**
  * Registers our webhooks in the background until it succeeds, retrying with backoff, so the
- * gateway serves while the provider is down. `stop()` aborts a call in flight and any pending retry.
+ * gateway serves while the provider is down; then checks them again every `recheckMs`. `stop()`
+ * aborts a call in flight and any pending retry or check.
  */
 export class RegistrationLoop {
   #status: RegistrationStatus = { state: 'pending', reason: 'waiting for the server to listen', attempts: 0 };
@@ -93,11 +99,24 @@ export class RegistrationLoop {
     const attempts = this.#status.attempts + 1;
     try {
       const webhooks = await reconcileWebhooks(client, wanted, this.#abort.signal);
+      const recheck = this.#status.state === 'ok';
       this.#setStatus({ state: 'ok', webhooks, attempts }, 'ok');
-      logger.info(
+      for (const { source, webhookId, reasons } of webhooks) {
+        for (const [id, reason] of Object.entries(reasons)) {
+          if (reason !== 'disabled') continue;
+          logger.warn(
+            { source, disabledWebhookId: id, webhookId },
+            `our Unipile ${source} webhook ${id} was found disabled on the provider; recreated it as ${webhookId}`,
+          );
+        }
+      }
+      // A check that found everything in place says so at debug level only.
+      const unchanged = recheck && webhooks.every((webhook) => webhook.action === 'reused');
+      logger[unchanged ? 'debug' : 'info'](
         { webhooks, requestUrl: wanted[0]?.requestUrl, attempts },
         `registered with Unipile: ${webhooks.map((w) => `${w.source} ${w.action}`).join(', ')}`,
       );
+      if (this.#options.recheckMs) this.#schedule(wanted, this.#options.recheckMs);
     } catch (error) {
       if (this.#abort.signal.aborted) return;
       const transient = isTransientProviderError(error);

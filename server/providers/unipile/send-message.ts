@@ -7,6 +7,8 @@ export interface SendMessageInput {
   accountId: string;
   text: string;
   quoteId?: string | null;
+  /** Files to send, each as an `attachments` part. Default none. */
+  attachments?: readonly { filename: string; mimetype: string; content: Uint8Array }[];
 }
 
 /**
@@ -77,6 +79,11 @@ export class UnipileMessaging {
     form.append('text', input.text);
     form.append('account_id', input.accountId);
     if (input.quoteId) form.append('quote_id', input.quoteId);
+    for (const file of input.attachments ?? []) {
+      // The bytes are the driver's own Buffer, never shared memory: no copy is needed.
+      const content = file.content as Uint8Array<ArrayBuffer>;
+      form.append('attachments', new Blob([content], { type: file.mimetype }), file.filename);
+    }
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     let status: number;
     let body: unknown;

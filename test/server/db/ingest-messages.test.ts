@@ -13,7 +13,6 @@ import {
   type InboundEventRow,
   ingestMessages,
   ingestReceived,
-  isPlaceholderFilled,
   type ReceivedMessage,
 } from '../../../server/db/ingest-messages.js';
 import { applyMessageChange } from '../../../server/db/messages.js';
@@ -94,20 +93,23 @@ describe.each(testDatabaseKinds())('hookline_ingest_messages on %s', (kind) => {
     const first = await ingest(drizzle, { messages: [message] });
     const again = await ingest(drizzle, { messages: [{ ...message, text: 'changed' }] });
 
-    expect(first.stored).toEqual([
-      expect.objectContaining({
+    expect(first.newMessages).toEqual([
+      {
         accountId: 'acc_1',
         id: 'm1',
-        chatId: 'chat_1',
-        text: odd,
-        isSender: false,
-        attachments: [{ id: 'a1', sticker: false }],
-        reactions: [],
-        sentAt: new Date('2026-11-20T10:00:00.000Z'),
-        editedAt: null,
-      }),
+        data: {
+          accountId: 'acc_1',
+          chatId: 'chat_1',
+          messageId: 'm1',
+          text: odd,
+          sender: message.sender,
+          isSender: false,
+          attachments: [{ id: 'a1', sticker: false }],
+          sentAt: '2026-11-20T10:00:00.000Z',
+        },
+      },
     ]);
-    expect(again).toEqual({ newKeys: new Set(), stored: [] });
+    expect(again).toEqual({ newKeys: new Set(), newMessages: [] });
     const [row] = await drizzle.select().from(messages);
     expect(row).toMatchObject({ text: odd, state: 'received', extra: { folder: ['INBOX'] } });
   });
@@ -119,9 +121,14 @@ describe.each(testDatabaseKinds())('hookline_ingest_messages on %s', (kind) => {
     await transaction(drizzle, (tx) =>
       applyMessageChange(tx, key, { kind: 'edited', text: 'edited first', at: editedAt }),
     );
-    const { stored } = await ingest(drizzle, { messages: [received('m2')] });
+    const { newMessages } = await ingest(drizzle, { messages: [received('m2')] });
 
-    expect(stored).toEqual([expect.objectContaining({ id: 'm2', text: 'edited first', editedAt })]);
+    expect(newMessages).toEqual([
+      expect.objectContaining({
+        id: 'm2',
+        data: expect.objectContaining({ text: 'edited first', editedAt: editedAt.toISOString() }),
+      }),
+    ]);
   });
 
   it('bumps each chat once per batch: unread adds up, the latest message is the preview', async () => {
@@ -176,15 +183,7 @@ describe.each(testDatabaseKinds())('hookline_ingest_messages on %s', (kind) => {
   });
 
   describe('in one statement (hookline_ingest_received)', () => {
-    /** One realtime envelope per message, named after it, as the caller builds them. */
-    const envelopesOf = (batch: ReceivedMessage[]) => ({
-      realtime: batch.map((message) => ({
-        accountId: message.accountId,
-        type: 'message:new',
-        data: { messageId: message.id },
-      })),
-      outboundType: 'message.received',
-    });
+    const types = { realtime: 'message:new', outbound: 'message.received' };
     const receivedBatch = (batch: ReceivedMessage[]) => ({
       inbound: batch.map((message) => body(message.dedupeKey, message.id)),
       accounts: [],
@@ -207,10 +206,10 @@ describe.each(testDatabaseKinds())('hookline_ingest_messages on %s', (kind) => {
       const { db: drizzle } = db.current.database;
       const from = await lastSeq();
       const first = [received('r1'), received('r2')];
-      const outcome = await ingestReceived(drizzle, receivedBatch(first), envelopesOf(first));
+      const outcome = await ingestReceived(drizzle, receivedBatch(first), types);
       // r2 again (a provider retry) next to a new one: r2 is neither stored nor published twice.
       const second = [received('r2'), received('r3')];
-      const again = await ingestReceived(drizzle, receivedBatch(second), envelopesOf(second));
+      const again = await ingestReceived(drizzle, receivedBatch(second), types);
 
       expect([...outcome.newKeys].sort()).toEqual(['key_r1', 'key_r2']);
       expect(outcome).toMatchObject({ deliveries: 0, realtimeSeq: expect.any(Number) });
@@ -225,9 +224,9 @@ describe.each(testDatabaseKinds())('hookline_ingest_messages on %s', (kind) => {
         .values({ id: 'ep_1', url: 'https://example.com/', secretEncrypted: 'x', maxAttempts: 3 });
       try {
         const first = [received('o1'), received('o2')];
-        const outcome = await ingestReceived(drizzle, receivedBatch(first), envelopesOf(first));
+        const outcome = await ingestReceived(drizzle, receivedBatch(first), types);
         const second = [received('o2'), received('o3')];
-        const again = await ingestReceived(drizzle, receivedBatch(second), envelopesOf(second));
+        const again = await ingestReceived(drizzle, receivedBatch(second), types);
 
         expect(outcome.deliveries).toBe(2);
         expect(again.deliveries).toBe(1);
@@ -237,7 +236,7 @@ describe.each(testDatabaseKinds())('hookline_ingest_messages on %s', (kind) => {
           ['o1', 'o2', 'o3'].map((id) => ({
             type: 'message.received',
             timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
-            data: { messageId: id },
+            data: expect.objectContaining({ messageId: id, chatId: 'chat_1' }),
           })),
         );
         for (const row of queued) {
@@ -252,26 +251,30 @@ describe.each(testDatabaseKinds())('hookline_ingest_messages on %s', (kind) => {
       }
     });
 
-    it('declines a batch that fills in a placeholder, writing nothing', async () => {
+    it('fills in a placeholder like any new message, publishing the merged state', async () => {
       const { db: drizzle } = db.current.database;
+      const editedAt = new Date('2026-11-20T10:05:00.000Z');
       await transaction(drizzle, (tx) =>
         applyMessageChange(
           tx,
           { accountId: 'acc_1', messageId: 'p1', chatId: 'chat_1' },
-          { kind: 'read', at: new Date() },
+          { kind: 'edited', text: 'edited first', at: editedAt },
         ),
       );
       const from = await lastSeq();
       const batch = [received('p0'), received('p1')];
 
-      const declined = await ingestReceived(drizzle, receivedBatch(batch), envelopesOf(batch)).catch(
-        (error: unknown) => error,
-      );
+      const outcome = await ingestReceived(drizzle, receivedBatch(batch), types);
 
-      expect(isPlaceholderFilled(declined)).toBe(true);
-      const stored = await drizzle.select().from(inboundEvents).where(eq(inboundEvents.rawBody, 'p0'));
-      expect(stored).toEqual([]);
-      expect(await published(from)).toEqual([]);
+      expect([...outcome.newKeys].sort()).toEqual(['key_p0', 'key_p1']);
+      expect(await published(from)).toEqual(['p0', 'p1']);
+      const [event] = await drizzle.select().from(realtimeEvents).orderBy(desc(realtimeEvents.seq)).limit(1);
+      expect(event).toMatchObject({
+        type: 'message:new',
+        data: { messageId: 'p1', text: 'edited first', editedAt: editedAt.toISOString() },
+      });
+      const [chat] = await drizzle.select().from(chats).where(eq(chats.id, 'chat_1'));
+      expect(chat?.lastMessagePreview).toBe('edited first');
     });
   });
 });

@@ -16,6 +16,7 @@ const EXPECTED_TABLES = [
   'messages',
   'outbound_pauses',
   'realtime_events',
+  'send_attachments',
   'send_requests',
   'sends',
   'sync_accounts',

@@ -156,6 +156,17 @@ describe.each(testDatabaseKinds())('credentials before the body on %s', (kind) =
     ['POST', UNIPILE_WEBHOOK_PATH],
   ];
 
+  it('answers 401 to a malformed multipart send without credentials, not 400', async () => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/chats/chat_x/messages',
+      headers: { 'content-type': 'multipart/form-data; boundary=b' },
+      payload: '--b\r\nbroken',
+    });
+    expect(response.statusCode).toBe(401);
+    expect(response.json().error.code).toBe('HL_ERR_UNAUTHORIZED');
+  });
+
   it.each(routes)('%s %s answers 401 to malformed JSON without credentials, not 400', async (method, url) => {
     const response = await t.app.inject({
       method: method as 'POST',
@@ -167,30 +178,36 @@ describe.each(testDatabaseKinds())('credentials before the body on %s', (kind) =
     expect(response.json().error.code).toBe('HL_ERR_UNAUTHORIZED');
   });
 
-  it('answers 401 before an unauthenticated body has even arrived, and closes the connection', async () => {
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = t.app.server.address() as AddressInfo;
-    const answer = await new Promise<{ status: number; connection: string | undefined }>(
-      (resolve, reject) => {
-        const request = httpRequest({
-          host: '127.0.0.1',
-          port,
-          method: 'POST',
-          path: '/api/endpoints',
-          headers: { 'content-type': 'application/json', 'content-length': 800_000 },
-        });
-        request.on('response', (response) => {
-          resolve({ status: response.statusCode ?? 0, connection: response.headers.connection });
-          response.resume();
-          request.destroy();
-        });
-        request.on('error', reject);
-        // The first kilobyte of a promised 800 KB: the rest never comes.
-        request.write('{"url":"'.padEnd(1024, 'a'));
-      },
-    );
-    expect(answer).toEqual({ status: 401, connection: 'close' });
-  });
+  it.each([
+    ['a JSON body', '/api/endpoints', 'application/json', 800_000],
+    ['a multipart send', '/api/chats/chat_x/messages', 'multipart/form-data; boundary=b', 20_000_000],
+  ])(
+    'answers 401 before an unauthenticated %s has even arrived, and closes the connection',
+    async (_name, path, type, length) => {
+      if (!t.app.server.listening) await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = t.app.server.address() as AddressInfo;
+      const answer = await new Promise<{ status: number; connection: string | undefined }>(
+        (resolve, reject) => {
+          const request = httpRequest({
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path,
+            headers: { 'content-type': type, 'content-length': length },
+          });
+          request.on('response', (response) => {
+            resolve({ status: response.statusCode ?? 0, connection: response.headers.connection });
+            response.resume();
+            request.destroy();
+          });
+          request.on('error', reject);
+          // The first kilobyte of the promised body: the rest never comes.
+          request.write('{"url":"'.padEnd(1024, 'a'));
+        },
+      );
+      expect(answer).toEqual({ status: 401, connection: 'close' });
+    },
+  );
 
   it('limits management bodies to 64 KiB and keeps 1 MiB for the provider’s webhooks', async () => {
     const big = JSON.stringify({ url: 'https://hooks.example.com/x', description: 'd'.repeat(70 * 1024) });

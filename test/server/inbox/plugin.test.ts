@@ -20,9 +20,13 @@ describe('the inbox page', () => {
     expect(response.body.length).toBeGreaterThan(1000);
   });
 
-  it('serves the stylesheet', async () => {
+  it("serves the stylesheets as one: the page's first, the conversation's after", async () => {
     const response = await t.app.inject({ method: 'GET', url: '/inbox.css' });
     expect(response.statusCode).toBe(200);
-    expect(response.body).toContain('.chat-list');
+    expect(response.headers['content-type']).toContain('text/css');
+    const page = response.body.indexOf('.chat-list');
+    const conversation = response.body.indexOf('.attachment');
+    expect(page).toBeGreaterThanOrEqual(0);
+    expect(conversation).toBeGreaterThan(page);
   });
 });

@@ -75,6 +75,12 @@ describe.each(testDatabaseKinds().slice(0, 1))('the OpenAPI document (%s)', (kin
     );
   });
 
+  it('describes the send route as JSON or multipart/form-data, with its 413', async () => {
+    const sendRoute = (await document()).paths['/api/chats/{chatId}/messages']!.post!;
+    expect(Object.keys(sendRoute.requestBody!.content)).toEqual(['application/json', 'multipart/form-data']);
+    expect(Object.keys(sendRoute.responses)).toEqual(expect.arrayContaining(['202', '413']));
+  });
+
   it('serves the API reference page and its assets itself, from no CDN', async () => {
     const page = await t.app.inject({ method: 'GET', url: `${API_DOCS_PREFIX}/` });
     expect(page.statusCode).toBe(200);

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
 import { queryRows } from '../../../server/db/rows.js';
 import { type FakeAccount, fakeAccount, messageReceived } from '../../../tools/fake-unipile/payloads.js';
@@ -29,7 +29,11 @@ export interface SendHarness {
  * A fake provider and a listening gateway on one test database; the fake delivers its echoes to
  * the gateway's webhook route, as a registered webhook would.
  */
-export function useSendHarness(kind: TestDatabaseKind, env: Record<string, string> = {}): SendHarness {
+export function useSendHarness(
+  kind: TestDatabaseKind,
+  env: Record<string, string> = {},
+  logger?: FastifyBaseLogger,
+): SendHarness {
   const db = useTestDatabase(kind);
   let app: FastifyInstance | undefined;
   let fake: FakeUnipile | undefined;
@@ -37,6 +41,7 @@ export function useSendHarness(kind: TestDatabaseKind, env: Record<string, strin
     fake = await startFakeUnipile();
     app = await buildTestApp(db.current.database, {
       env: { UNIPILE_DSN: fake.url, UNIPILE_API_KEY: fake.apiKey, ...SEND_TEST_ENV, ...env },
+      ...(logger ? { logger } : {}),
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const port = (app.server.address() as AddressInfo).port;

@@ -103,4 +103,69 @@ describe.each(testDatabaseKinds())('sync engine on %s', (kind) => {
     expect((await findSyncRun(db.current.database.db, later.id))?.status).toBe('done');
     expect((await findSyncAccount(db.current.database.db, account.id))?.watermark).toEqual(before);
   });
+  it('answers an explicit since over an interrupted run with a new window from the earlier start', async () => {
+    const account = fakeAccount();
+    const old = messageReceived({ account, timestamp: new Date(Date.now() - 3 * 3_600_000) });
+    fake.history.record(old);
+    for (let index = 0; index < 6; index++) {
+      fake.history.record(
+        messageReceived({ account, timestamp: new Date(Date.now() - (index + 1) * 60_000) }),
+      );
+    }
+    const first = engine({
+      onPage: () => {
+        void first.stop();
+      },
+    });
+    const interrupted = await first.start(account.id, { trigger: 'api' });
+    await first.idle();
+    const windowFrom = (await findSyncRun(db.current.database.db, interrupted.id))!.windowFrom;
+
+    // A since after the interrupted window's start: the new window still covers what it had left.
+    const second = engine();
+    const started = await second.start(account.id, {
+      trigger: 'api',
+      since: new Date(Date.now() - 3_600_000),
+    });
+    expect(started.started).toBe(true);
+    expect(started.id).not.toBe(interrupted.id);
+    await second.idle();
+    expect(await findSyncRun(db.current.database.db, interrupted.id)).toMatchObject({
+      status: 'failed',
+      error: { code: 'HL_ERR_CONFLICT', details: { reason: 'superseded_by_since' } },
+    });
+    expect(await findSyncRun(db.current.database.db, started.id)).toMatchObject({
+      status: 'done',
+      windowFrom,
+      newMessages: 4,
+      duplicates: 3,
+    });
+    expect(await read.message(db.current.database, account.id, old.message_id)).toBeDefined();
+  });
+
+  it('starts an explicit since earlier than the interrupted window there', async () => {
+    const account = fakeAccount();
+    for (let index = 0; index < 6; index++) {
+      fake.history.record(
+        messageReceived({ account, timestamp: new Date(Date.now() - (index + 1) * 60_000) }),
+      );
+    }
+    const first = engine({
+      onPage: () => {
+        void first.stop();
+      },
+    });
+    const interrupted = await first.start(account.id, { trigger: 'api' });
+    await first.idle();
+    const since = new Date(Date.now() - 48 * 3_600_000);
+    const second = engine();
+    const started = await second.start(account.id, { trigger: 'api', since });
+    await second.idle();
+    expect((await findSyncRun(db.current.database.db, interrupted.id))?.status).toBe('failed');
+    expect(await findSyncRun(db.current.database.db, started.id)).toMatchObject({
+      status: 'done',
+      windowFrom: since,
+      newMessages: 3,
+    });
+  });
 });

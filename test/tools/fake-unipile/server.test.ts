@@ -1,7 +1,12 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { accountStatus, messageReceived } from '../../../tools/fake-unipile/payloads.js';
+import {
+  accountStatus,
+  fakeAccount,
+  fakeAttendee,
+  messageReceived,
+} from '../../../tools/fake-unipile/payloads.js';
 import { type FakeUnipile, startFakeUnipile } from '../../../tools/fake-unipile/server.js';
 
 const API_KEY = 'fake-server-test-key';
@@ -131,6 +136,29 @@ describe('the fake Unipile provider', () => {
     expect((await api('/webhooks')).status).toBe(200);
   });
 
+  it('lists header keys without their values, and stops delivering to a webhook once disabled', async () => {
+    const receiver = await startReceiver();
+    try {
+      const webhook = fake.addWebhook({
+        source: 'messaging',
+        request_url: receiver.url,
+        headers: [{ key: 'Unipile-Auth', value: 'inbound-secret' }],
+      });
+      const listed = (await (await api('/webhooks')).json()) as { items: Record<string, unknown>[] };
+      expect(listed.items[0]).toMatchObject({ headers: [{ key: 'Unipile-Auth' }] });
+      expect(JSON.stringify(listed)).not.toContain('inbound-secret');
+
+      const disabled = await fetch(`${fake.url}/_fake/webhooks/${webhook.id}/disable`, { method: 'POST' });
+      expect(await disabled.json()).toEqual({ ok: true });
+      expect(fake.state.webhooks[0]).toMatchObject({ enabled: false });
+      expect(await fake.deliver(messageReceived())).toEqual([]);
+      expect(receiver.received).toEqual([]);
+      expect(fake.disableWebhook('wh_unknown')).toBe(false);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('delivers to every webhook of the payload source with its registered headers, retrying non-200', async () => {
     const receiver = await startReceiver();
     try {
@@ -202,6 +230,77 @@ describe('the fake Unipile provider', () => {
       });
       expect(await response.json()).toMatchObject({ deliveries: [{ acknowledged: true, attempts: [200] }] });
       expect(receiver.received[0]?.body).toMatchObject({ message: 'hello from curl' });
+    } finally {
+      await receiver.close();
+    }
+  });
+  it('streams realistic conversations through its control endpoint, and lists them in its REST history', async () => {
+    const receiver = await startReceiver();
+    try {
+      fake.addWebhook({ name: 'ours', source: 'messaging', request_url: receiver.url });
+      fake.addWebhook({ name: 'ours-status', source: 'account_status', request_url: receiver.url });
+      const stream = async (body: unknown) =>
+        (await fetch(`${fake.url}/_fake/traffic`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then((response) => response.json())) as { sent: number; acknowledged: number; byKind: object };
+      expect(await stream({ count: 20, seed: 9 })).toMatchObject({ sent: 20, acknowledged: 20 });
+      expect(await stream({ count: 10 })).toMatchObject({ sent: 10, acknowledged: 10 });
+      const bodies = receiver.received.map((entry) => entry.body as Record<string, unknown>);
+      expect(bodies).toHaveLength(30);
+      expect(bodies.some((body) => 'AccountStatus' in body)).toBe(true);
+      const received = bodies.filter((body) => body.event === 'message_received');
+      const accountId = received[0]!.account_id as string;
+      const listed = (await (await api(`/messages?account_id=${accountId}&limit=250`)).json()) as {
+        items: { id: string }[];
+      };
+      const ofAccount = new Set(
+        received.filter((body) => body.account_id === accountId).map((body) => body.message_id),
+      );
+      expect(new Set(listed.items.map((item) => item.id))).toEqual(ofAccount);
+    } finally {
+      await receiver.close();
+    }
+  });
+  it('describes a chat it delivered in the echo of a send, and leaves an unknown chat undescribed', async () => {
+    const receiver = await startReceiver();
+    try {
+      fake.addWebhook({ name: 'ours', source: 'messaging', request_url: receiver.url });
+      const account = fakeAccount('LINKEDIN');
+      const people = [fakeAttendee('LINKEDIN', 'Priyanka Shah')];
+      await fake.deliver(
+        messageReceived({ account, chatId: 'chat_known', sender: people[0], attendees: people }),
+      );
+      const reply = async (chatId: string) => {
+        const form = new FormData();
+        form.set('text', `reply in ${chatId}`);
+        form.set('account_id', account.id);
+        // fetch sets the multipart content type (with its boundary) itself.
+        const response = await fetch(`${fake.url}/api/v1/chats/${chatId}/messages`, {
+          method: 'POST',
+          body: form,
+          headers: { 'x-api-key': API_KEY },
+        });
+        expect(response.status).toBe(201);
+        const text = `reply in ${chatId}`;
+        await expect
+          .poll(() =>
+            receiver.received.find((entry) => (entry.body as { message?: string }).message === text),
+          )
+          .toBeDefined();
+        return receiver.received.find((entry) => (entry.body as { message?: string }).message === text)!
+          .body as Record<string, unknown>;
+      };
+      const known = await reply('chat_known');
+      expect(known).toMatchObject({ account_type: 'LINKEDIN', is_sender: true, is_group: 0 });
+      expect(
+        (known.attendees as { attendee_name: string }[]).map((attendee) => attendee.attendee_name),
+      ).toEqual(['Me', 'Priyanka Shah']);
+      const unknown = await reply('chat_unknown');
+      expect(unknown).not.toHaveProperty('account_type');
+      expect(unknown).not.toHaveProperty('is_group');
+      expect(unknown.attendees).toEqual([]);
     } finally {
       await receiver.close();
     }

@@ -81,8 +81,11 @@ describe('provider registration at startup', () => {
       ['account_status', 'created'],
     ]);
     expect(fake.state.webhooks.map((webhook) => [webhook.name, webhook.request_url])).toEqual([
-      ['hookline:test:messaging', `https://hooks.example.com${INGEST}`],
-      ['hookline:test:account_status', `https://hooks.example.com${INGEST}`],
+      [expect.stringMatching(/^hookline:test:[0-9a-f]{12}:messaging$/), `https://hooks.example.com${INGEST}`],
+      [
+        expect.stringMatching(/^hookline:test:[0-9a-f]{12}:account_status$/),
+        `https://hooks.example.com${INGEST}`,
+      ],
     ]);
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.json()).toMatchObject({ checks: { registration: { ok: true, state: 'ok' } } });
@@ -271,6 +274,20 @@ describe('provider registration at startup', () => {
     await registered(leaving);
     await leaving.close();
     expect(fake.state.webhooks).toEqual([foreign]);
+  });
+
+  it('a restart recreates ours found disabled, and says so in the log', async () => {
+    const first = await start(await build());
+    const [messaging] = (await registered(first)).webhooks!;
+    await first.close();
+    fake.disableWebhook(messaging!.webhookId);
+    const second = await start(await build());
+    const status = await registered(second);
+    expect(status.webhooks?.map((result) => result.action)).toEqual(['replaced', 'reused']);
+    expect(fake.state.webhooks.every((webhook) => webhook.enabled)).toBe(true);
+    expect(
+      logLines.some((line) => line.includes('found disabled') && line.includes(messaging!.webhookId)),
+    ).toBe(true);
   });
 
   it('no log line of this file carries the API key, a wrong key, the ngrok token or the inbound secret', () => {

@@ -38,4 +38,44 @@ describe('RegistrationLoop', () => {
       await fake.close();
     }
   });
+  it('checks again once registered, recreating a webhook the provider disabled meanwhile', async () => {
+    const fake = await startFakeUnipile({ apiKey: 'loop-test-key' });
+    const client = new UnipileClient({ dsn: fake.url, apiKey: 'loop-test-key', timeoutMs: 2000 });
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: 'info',
+      destination: { write: (line: string) => lines.push(line) },
+    });
+    const loop = new RegistrationLoop({ client, logger, retryMinMs: 10, retryMaxMs: 10, recheckMs: 50 });
+    try {
+      loop.start(
+        desiredWebhooks({ baseUrl: 'https://a.example', inboundSecret: 'secret', instance: 'test' }),
+      );
+      await vi.waitFor(() => expect(loop.status.state).toBe('ok'), { timeout: 10_000, interval: 5 });
+      const [messaging] = loop.status.webhooks!;
+      await vi.waitFor(() => expect(loop.status.attempts).toBeGreaterThan(2), {
+        timeout: 10_000,
+        interval: 5,
+      });
+      // Checks that find everything in place create nothing and log nothing at info level.
+      expect(fake.state.operations.filter((op) => op.op === 'create')).toHaveLength(2);
+      expect(lines.filter((line) => line.includes('registered with Unipile'))).toHaveLength(1);
+
+      fake.disableWebhook(messaging!.webhookId);
+      await vi.waitFor(() => expect(fake.state.webhooks.every((webhook) => webhook.enabled)).toBe(true), {
+        timeout: 10_000,
+        interval: 5,
+      });
+      expect(fake.state.webhooks.map((webhook) => webhook.id)).not.toContain(messaging!.webhookId);
+      await vi.waitFor(() =>
+        expect(
+          lines.some((line) => line.includes('found disabled') && line.includes(messaging!.webhookId)),
+        ).toBe(true),
+      );
+    } finally {
+      await loop.stop();
+      await client.close();
+      await fake.close();
+    }
+  });
 });
