@@ -182,7 +182,7 @@ const envSchema = z
     SEND_TIMEOUT_MS: integer(15_000, 50, 120_000),
     /** How long a claimed send stays owned by its worker; must exceed the timeout. Default 60000 ms. */
     SEND_LEASE_MS: integer(60_000, 100, 3_600_000),
-    /** Polling fallback for due sends, retries and lookups. Default 1000 ms. */
+    /** Fallback claim round (lost NOTIFYs, retries and lookups coming due) and expired-attempt check. Default 1000 ms. */
     SEND_POLL_INTERVAL_MS: integer(1000, 10, 60_000),
     /** First retry delay after a 429 or a connection refused (doubles each time, up to 5 min). Default 1000 ms. */
     SEND_RETRY_MIN_MS: integer(1000, 10, 600_000),

@@ -1,11 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Database } from './database.js';
+import { Notifications } from './notifications.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The database this app runs on (a Postgres server, or the embedded cluster). */
     database: Database;
+    /** The instance's one LISTEN connection: features subscribe to their channels. */
+    notifications: Notifications;
   }
 }
 
@@ -15,14 +18,25 @@ export interface DatabasePluginOptions {
   closeOnShutdown: boolean;
 }
 
+/**
+ * The database, and its LISTEN connection: started once the app is ready (features subscribe
+ * while they register) and stopped when it closes, after the features have stopped.
+ */
 export const databasePlugin = fp<DatabasePluginOptions>(
   async (app: FastifyInstance, options) => {
     app.decorate('database', options.database);
-    if (options.closeOnShutdown) {
-      app.addHook('onClose', async () => {
-        await options.database.close();
-      });
-    }
+    const log = app.log.child({ concern: 'database' });
+    const notifications = new Notifications({
+      connection: options.database.pool.options,
+      onError: (error, retryInMs) =>
+        log.warn({ err: error, retryInMs }, 'LISTEN connection failed; polling until it is back'),
+    });
+    app.decorate('notifications', notifications);
+    app.addHook('onReady', async () => notifications.start());
+    app.addHook('onClose', async () => {
+      await notifications.stop();
+      if (options.closeOnShutdown) await options.database.close();
+    });
   },
   { name: 'hookline-database' },
 );

@@ -62,44 +62,28 @@ export async function findSendRequest(
   return row;
 }
 
-/**
- * Records the answer given under an `Idempotency-Key`; false when a concurrent request already
- * holds the key (the caller rolls back and replays that one). An expired key is taken over.
- */
-export async function recordSendRequest(
-  tx: Tx,
-  row: { accountId: string; key: string; localId: string; response: unknown },
-  ttlHours: number,
-): Promise<boolean> {
-  const inserted = await queryRows<{ key: string }>(
-    tx,
-    sql`insert into send_requests (account_id, key, local_id, response)
-      values (${row.accountId}, ${row.key}, ${row.localId}, ${JSON.stringify(row.response)}::jsonb)
-      on conflict (account_id, key) do update set local_id = excluded.local_id,
-        response = excluded.response, created_at = now()
-      where send_requests.created_at <= now() - ${ttlHours}::int * interval '1 hour'
-      returning key`,
-  );
-  return inserted.length === 1;
-}
-
-/** A send the worker now owns: `claimed` to be sent, or `unknown` to be looked up. */
+/** A send the worker now owns: `sending` (attempt recorded: send it) or `unknown` (look it up). */
 export interface ClaimedSend {
   localId: string;
   accountId: string;
   chatId: string;
   text: string;
   quoteId: string | null;
-  /** `claimed` (send it) or `unknown` (look it up). */
-  status: 'claimed' | 'unknown';
+  /** `sending` (send it) or `unknown` (look it up). */
+  status: 'sending' | 'unknown';
+  /** Attempts recorded, this one included. */
   attempts: number;
   attemptStartedAt: Date | null;
+  /** Whether files wait in `send_attachments` to go with it. */
+  hasAttachments: boolean;
 }
 
 /**
- * Claims due sends with `FOR UPDATE SKIP LOCKED`: queued ones (and claimed ones whose worker died
- * before recording an attempt, which never reached the provider) to send, and unknown ones whose
- * lookup is due. The lease end goes to `next_attempt_at`, so an abandoned claim is due again.
+ * Claims due sends with `FOR UPDATE SKIP LOCKED` and, for queued ones, records the attempt in
+ * the same statement: they come back `sending`, committed BEFORE the worker writes the request,
+ * so from here on a crash or an expired lease means "maybe sent" (docs/sending.md). Unknown
+ * sends whose lookup is due come back `unknown`. The lease end goes to `next_attempt_at`, so an
+ * abandoned lookup is due again.
  */
 export async function claimDueSends(
   executor: Executor,
@@ -111,45 +95,28 @@ export async function claimDueSends(
     sql`
       with picked as (
         select local_id from sends
-        where status in ('queued', 'claimed', 'unknown') and next_attempt_at <= now()
+        where status in ('queued', 'unknown') and next_attempt_at <= now()
         order by next_attempt_at
         limit ${limit}::int
         for update skip locked
       )
       update sends s set
-        status = case when s.status = 'unknown' then 'unknown' else 'claimed' end,
+        status = case when s.status = 'unknown' then 'unknown' else 'sending' end,
+        attempts = case when s.status = 'unknown' then s.attempts else s.attempts + 1 end,
+        attempt_started_at = case when s.status = 'unknown' then s.attempt_started_at else now() end,
         next_attempt_at = now() + ${leaseMs}::int * interval '1 millisecond',
         lease_expires_at = now() + ${leaseMs}::int * interval '1 millisecond',
         updated_at = now()
       from picked where s.local_id = picked.local_id
       returning s.local_id as "localId", s.account_id as "accountId", s.chat_id as "chatId", s.text,
-        s.quote_id as "quoteId", s.status, s.attempts, s.attempt_started_at as "attemptStartedAt"`,
+        s.quote_id as "quoteId", s.status, s.attempts, s.attempt_started_at as "attemptStartedAt",
+        exists (select from send_attachments a where a.local_id = s.local_id) as "hasAttachments"`,
   );
   return rows.map((row) => ({
     ...row,
     attempts: Number(row.attempts),
     attemptStartedAt: row.attemptStartedAt === null ? null : new Date(row.attemptStartedAt),
   }));
-}
-
-/**
- * Records the attempt BEFORE the request is written: from here on, a crash or an expired lease
- * means "maybe sent". False when the claim was lost (the lease expired and someone else has it).
- */
-export async function recordSendAttempt(
-  executor: Executor,
-  localId: string,
-  leaseMs: number,
-): Promise<boolean> {
-  const rows = await queryRows<{ localId: string }>(
-    executor,
-    sql`update sends set status = 'sending', attempts = attempts + 1, attempt_started_at = now(),
-        lease_expires_at = now() + ${leaseMs}::int * interval '1 millisecond',
-        next_attempt_at = now() + ${leaseMs}::int * interval '1 millisecond', updated_at = now()
-      where local_id = ${localId} and status = 'claimed'
-      returning local_id as "localId"`,
-  );
-  return rows.length === 1;
 }
 
 /** Locks a send row for a state change (waits for a concurrent settle to finish). */
@@ -273,4 +240,12 @@ export async function messageIdTaken(executor: Executor, accountId: string, id: 
     .from(messages)
     .where(and(eq(messages.accountId, accountId), eq(messages.id, id), sql`${messages.localId} is not null`));
   return rows.length > 0;
+}
+
+/** NOTIFY channel that wakes the send workers of every instance when sends are queued. */
+export const SENDS_CHANNEL = 'hookline_sends';
+
+/** Wakes every instance's send worker once the transaction commits (LISTEN on {@link SENDS_CHANNEL}). */
+export async function notifySendsQueued(executor: Executor): Promise<void> {
+  await executor.execute(sql`select pg_notify(${SENDS_CHANNEL}, '')`);
 }

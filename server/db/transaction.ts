@@ -1,7 +1,7 @@
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import type { Db, Tx } from './database.js';
-import { isDatabaseUnavailable } from './unavailable.js';
+import { isDatabaseUnavailable, isTransactionConflict } from './unavailable.js';
 
 /**
  * Runs `work` in a transaction. Every transaction in Hookline goes through here, not through
@@ -23,5 +23,19 @@ export async function transaction<T>(db: Db, work: (tx: Tx) => Promise<T>): Prom
     throw error;
   } finally {
     connection.release(broken);
+  }
+}
+
+/**
+ * Runs `attempt` again (up to `tries` times in all, default 3) while it fails with a transaction
+ * conflict (deadlock, serialization failure): the work lost a race and can succeed at once.
+ */
+export async function withConflictRetry<T>(attempt: () => Promise<T>, tries = 3): Promise<T> {
+  for (let tried = 1; ; tried++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (tried >= tries || !isTransactionConflict(error)) throw error;
+    }
   }
 }

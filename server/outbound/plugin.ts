@@ -3,7 +3,6 @@ import fp from 'fastify-plugin';
 import type { Db } from '../db/database.js';
 import { countBacklog } from '../db/deliveries.js';
 import { listEndpointsWithPlainHeaders, replaceEndpointHeaders } from '../db/endpoints.js';
-import { NotificationListener } from '../db/listener.js';
 import { DELIVERIES_CHANNEL } from '../db/outboxes.js';
 import { HooklineError } from '../errors.js';
 import type { AttemptContext } from './attempt.js';
@@ -104,20 +103,13 @@ export const outboundPlugin = fp<OutboundPluginOptions>(
             if (change.deliveries) worker.wake();
           }),
         );
-        const listener = new NotificationListener({
-          connection: app.database.pool.options,
-          channel: DELIVERIES_CHANNEL,
-          onNotification: () => worker.wake(),
-          // Notifications sent while disconnected are lost: look for due deliveries at once.
-          onListening: () => worker.wake(),
-          onError: (error, retryInMs) =>
-            attempts.log.warn(
-              { err: error, retryInMs },
-              'outbound LISTEN connection failed; polling until it is back',
-            ),
-        });
-        listener.start();
-        stopWaking.push(() => listener.stop());
+        stopWaking.push(
+          app.notifications.subscribe(DELIVERIES_CHANNEL, {
+            onNotification: () => worker.wake(),
+            // Notifications sent while disconnected are lost: look for due deliveries at once.
+            onListening: () => worker.wake(),
+          }),
+        );
         worker.start();
       });
     }

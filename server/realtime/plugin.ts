@@ -1,7 +1,7 @@
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { LISTENER_APPLICATION_NAME, NotificationListener } from '../db/listener.js';
+import { LISTENER_APPLICATION_NAME } from '../db/notifications.js';
 import { REALTIME_CHANNEL } from '../db/outboxes.js';
 import { readCommittedRealtimeSeq, readRealtimeEventsAfter } from '../db/realtime-reads.js';
 import { onSocketError } from './close-codes.js';
@@ -83,29 +83,23 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     const unsubscribe = app.changes.subscribe((change) => {
       if (change.realtimeSeq !== undefined) feed.wake(change.realtimeSeq);
     });
-    const listener = new NotificationListener({
-      connection: app.database.pool.options,
-      channel: REALTIME_CHANNEL,
+    const unlisten = app.notifications.subscribe(REALTIME_CHANNEL, {
       onNotification: (payload) => feed.wake(payload ? Number(payload) : undefined),
       onListening: () => {
         log.debug({ applicationName: LISTENER_APPLICATION_NAME }, 'listening for realtime events');
         feed.wake();
       },
-      onError: (error, retryInMs) => {
-        metrics.listenerReconnects.inc();
-        log.warn({ err: error, retryInMs }, 'realtime LISTEN connection lost; reconnecting');
-      },
+      onError: () => metrics.listenerReconnects.inc(),
     });
     app.addReadinessCheck('realtime-listener', {
       critical: false,
       run: () =>
-        listener.listening ? { ok: true, state: 'listening' } : { ok: false, state: 'reconnecting' },
+        app.notifications.listening ? { ok: true, state: 'listening' } : { ok: false, state: 'reconnecting' },
     });
 
     let stopPruner: (() => Promise<void>) | undefined;
     const timers: NodeJS.Timeout[] = [];
     app.addHook('onReady', async () => {
-      listener.start();
       timers.push(
         setInterval(() => feed.wake(), config.REALTIME_POLL_INTERVAL_MS),
         setInterval(
@@ -124,8 +118,9 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     });
     app.addHook('onClose', async () => {
       unsubscribe();
+      unlisten();
       for (const timer of timers) clearInterval(timer);
-      await Promise.all([listener.stop(), stopPruner?.(), feed.idle()]);
+      await Promise.all([stopPruner?.(), feed.idle()]);
     });
   },
   { name: 'hookline-realtime', dependencies: ['hookline-database', 'hookline-metrics', 'hookline-api-auth'] },

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { SENDS_CHANNEL } from '../db/sends.js';
 import { HooklineError } from '../errors.js';
 import { UnipileMessaging } from '../providers/unipile/index.js';
+import { SendEnqueuer } from './enqueue.js';
 import { sendRoutes } from './routes.js';
 import { SendWorker } from './worker.js';
 
@@ -49,7 +51,14 @@ export const sendPlugin = fp<SendPluginOptions>(
           })
         : undefined;
 
+    const enqueuer = new SendEnqueuer({
+      db: app.database.db,
+      changes: app.changes,
+      idempotencyHours: config.SEND_IDEMPOTENCY_HOURS,
+      wake: () => worker?.wake(),
+    });
     await app.register(sendRoutes, {
+      enqueuer,
       apiToken: options.apiToken,
       realtimeJwtSecret: options.realtimeJwtSecret,
       canReachProvider: messaging !== undefined,
@@ -73,10 +82,23 @@ export const sendPlugin = fp<SendPluginOptions>(
             },
     });
     if (worker) {
+      // Sends queued on another instance: its NOTIFY wakes this worker (and after a gap in the
+      // LISTEN connection, a claim round picks up whatever was queued meanwhile).
+      const unlisten = app.notifications.subscribe(SENDS_CHANNEL, {
+        onNotification: () => worker.wake(),
+        onListening: () => worker.wake(),
+      });
       app.addHook('onReady', async () => worker.start());
-      app.addHook('preClose', () => worker.stop());
+      app.addHook('preClose', async () => {
+        unlisten();
+        await worker.stop();
+      });
     }
-    app.addHook('onClose', async () => messaging?.close());
+    app.addHook('onClose', async () => {
+      // Before the database plugin's onClose (hooks run in reverse): every accepted send is stored.
+      await enqueuer.drain();
+      await messaging?.close();
+    });
   },
   { name: 'hookline-send', dependencies: ['hookline-database'] },
 );

@@ -2,24 +2,23 @@ import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { listAccounts } from '../db/account-list.js';
-import { findChats } from '../db/chats.js';
-import { insertSendAttachments, type SendAttachmentFile } from '../db/send-attachments.js';
+import type { SendAttachmentFile } from '../db/send-attachments.js';
 import {
   findSendRequest,
   findSentMessage,
-  insertSend,
   lockSend,
-  recordSendRequest,
+  notifySendsQueued,
   setMessageSendStatus,
   updateSend,
 } from '../db/sends.js';
 import { transaction } from '../db/transaction.js';
 import { HooklineError } from '../errors.js';
-import { Envelopes, publishEnvelopes, sentMessageData } from '../events/index.js';
+import { sentMessageData } from '../events/index.js';
 import { bearerToken } from '../http/api-auth.js';
 import { secretMatcher } from '../http/safe-equal.js';
 import { verifyRealtimeToken } from '../realtime/index.js';
 import { type AttachmentLimits, attachmentMetadata, readMultipartSend } from './attachments.js';
+import type { SendEnqueuer } from './enqueue.js';
 import { chatParams, idempotencyKey, retryParams, sendBody, sendRouteSchemas } from './route-schemas.js';
 import { publishStatuses } from './settle.js';
 
@@ -32,14 +31,13 @@ export interface SendRoutesOptions {
   /** Null when UNIPILE_DSN / UNIPILE_API_KEY are unset: sending then answers 503. */
   canReachProvider: boolean;
   idempotencyHours: number;
+  /** Stores sends (group commit). */
+  enqueuer: SendEnqueuer;
   /** What one send may upload (SEND_ATTACHMENT_* settings). */
   attachments: AttachmentLimits;
   /** Tells this instance's worker that a send is queued. */
   wake: () => void;
 }
-
-/** Rolls back a send whose Idempotency-Key a concurrent request took first. */
-class KeyTaken extends Error {}
 
 /**
  * `POST /api/chats/:chatId/messages` (send), its retry route and `GET /api/accounts`, for the API
@@ -124,40 +122,25 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
         const first = await findSendRequest(app.database.db, body.accountId, key, options.idempotencyHours);
         if (first) return reply.status(202).header('idempotent-replayed', 'true').send(first.response);
       }
-      const [chat] = await findChats(app.database.db, chatId, { accountId: body.accountId });
-      if (!chat)
-        throw new HooklineError('HL_ERR_NOT_FOUND', `No chat ${chatId} in account ${body.accountId}`);
       const localId = `lm_${randomUUID().replaceAll('-', '')}`;
-      try {
-        const { response, published } = await transaction(app.database.db, async (tx) => {
-          const message = await insertSend(tx, {
-            localId,
-            accountId: body.accountId,
-            chatId,
-            text: body.text,
-            quoteId: body.quoteId ?? null,
-            attachments: attachmentMetadata(files),
-          });
-          await insertSendAttachments(tx, localId, files);
-          const data = sentMessageData(message);
-          if (key) {
-            const recorded = { accountId: body.accountId, key, localId, response: data };
-            if (!(await recordSendRequest(tx, recorded, options.idempotencyHours))) throw new KeyTaken();
-          }
-          // Sockets see the pending message at once; subscribers hear of it as `message.sent`.
-          const envelopes = new Envelopes();
-          envelopes.addRealtime('message:new', body.accountId, data);
-          return { response: data, published: await publishEnvelopes(tx, envelopes) };
-        });
-        app.changes.emit(published);
-        options.wake();
-        return reply.status(202).send(response);
-      } catch (error) {
-        if (!(error instanceof KeyTaken) || !key) throw error;
-        const first = await findSendRequest(app.database.db, body.accountId, key, options.idempotencyHours);
-        if (!first) throw new HooklineError('HL_ERR_CONFLICT', 'Idempotency-Key in use; retry');
-        return reply.status(202).header('idempotent-replayed', 'true').send(first.response);
-      }
+      const result = await options.enqueuer.submit({
+        localId,
+        accountId: body.accountId,
+        chatId,
+        text: body.text,
+        quoteId: body.quoteId ?? null,
+        attachments: attachmentMetadata(files),
+        files,
+        ...(key ? { key } : {}),
+      });
+      if (result.kind === 'queued') return reply.status(202).send(result.response);
+      if (result.kind === 'failed') throw result.error;
+      if (result.kind === 'no-chat' || !key)
+        throw new HooklineError('HL_ERR_NOT_FOUND', `No chat ${chatId} in account ${body.accountId}`);
+      // A concurrent request took the key first: replay its answer.
+      const first = await findSendRequest(app.database.db, body.accountId, key, options.idempotencyHours);
+      if (!first) throw new HooklineError('HL_ERR_CONFLICT', 'Idempotency-Key in use; retry');
+      return reply.status(202).header('idempotent-replayed', 'true').send(first.response);
     },
   );
 
@@ -193,6 +176,7 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
         });
         const message = await setMessageSendStatus(tx, localId, 'pending');
         if (!message) return undefined;
+        await notifySendsQueued(tx);
         return { message, published: await publishStatuses(tx, [{ message }]) };
       });
       if (!result) throw new HooklineError('HL_ERR_CONFLICT', 'Only a failed send can be retried');

@@ -2,7 +2,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Tx } from '../db/database.js';
 import type { MessageRecord } from '../db/messages.js';
 import { deleteSendAttachments } from '../db/send-attachments.js';
-import { assignProviderId, lockSend, type SendRow, setMessageSendStatus, updateSend } from '../db/sends.js';
+import { findSentMessages, lockSends, type SentRow, settleSentRows } from '../db/send-batches.js';
+import { assignProviderId, type SendRow, setMessageSendStatus, updateSend } from '../db/sends.js';
 import { transaction } from '../db/transaction.js';
 import {
   Envelopes,
@@ -71,59 +72,165 @@ export type SendTransition =
   | { to: 'unknown'; error: string; statusCode: number | null; lookupAt: Date }
   | { to: 'queued'; error: string | null; statusCode: number | null; at: Date };
 
+/** A transition the worker asks for, applied only while the send is in one of `expected`. */
+export interface TransitionRequest {
+  localId: string;
+  transition: SendTransition;
+  /** The statuses the send may be in for the transition to apply (an echo may have won the race). */
+  expected: readonly string[];
+}
+
 /**
- * Applies a transition to a send unless it settled meanwhile (an echo may have won the race).
- * A `failed` send's uploaded files are dropped: a failed send is not sent again by the queue.
- * @param expected the statuses the send may be in for the transition to apply.
+ * Applies several sends' transitions in one transaction (the worker's group commit), publishing
+ * the status changes once, last. The common batch, every send answered `201`, is one statement
+ * that re-checks each status as it locks the row; any other batch locks its rows first.
  * @param log where a 201 naming another id than the echo that settled the send is reported.
  * Default: not reported.
  */
-export async function transitionSend(
+export async function applyTransitions(
   db: Db,
-  localId: string,
-  transition: SendTransition,
-  expected: readonly string[],
+  requests: readonly TransitionRequest[],
   log?: FastifyBaseLogger,
-): Promise<Published | undefined> {
+): Promise<Published> {
   return transaction(db, async (tx) => {
-    const send = await lockSend(tx, localId);
-    if (send && log && transition.to === 'sent') reportIdMismatch(log, send, transition.providerId);
-    if (!send || !expected.includes(send.status)) return undefined;
-    switch (transition.to) {
-      case 'sent': {
-        const change = await settleSentLocked(tx, send, transition.providerId, transition.settledBy);
-        return change ? publishStatuses(tx, [change]) : { deliveries: 0 };
-      }
-      case 'failed':
-      case 'unknown': {
-        await updateSend(tx, localId, {
-          status: transition.to,
-          lastError: transition.error,
-          lastStatusCode: transition.statusCode,
-          leaseExpiresAt: null,
-          ...(transition.to === 'unknown' ? { nextAttemptAt: transition.lookupAt } : {}),
-        });
-        if (transition.to === 'failed') await deleteSendAttachments(tx, localId);
-        const message = await setMessageSendStatus(tx, localId, transition.to);
-        return message ? publishStatuses(tx, [{ message, error: transition.error }]) : { deliveries: 0 };
-      }
-      case 'queued': {
-        await updateSend(tx, localId, {
-          status: 'queued',
-          lastError: transition.error,
-          lastStatusCode: transition.statusCode,
-          leaseExpiresAt: null,
-          nextAttemptAt: transition.at,
-        });
-        if (send.status === 'unknown') {
-          // The lookup showed the message was never sent: it is pending again.
-          const message = await setMessageSendStatus(tx, localId, 'pending');
-          return message ? publishStatuses(tx, [{ message }]) : { deliveries: 0 };
-        }
-        return { deliveries: 0 };
-      }
-    }
+    const sentOnly = sentRows(requests);
+    const changes = sentOnly
+      ? await settleSent(tx, sentOnly, log)
+      : await applyLockedBatch(tx, requests, log);
+    return changes.length > 0 ? publishStatuses(tx, changes) : { deliveries: 0 };
   });
+}
+
+/** The batch as `sent` rows, when every transition is to `sent`, once per send and provider id. */
+function sentRows(requests: readonly TransitionRequest[]): SentRow[] | undefined {
+  const rows: SentRow[] = [];
+  const seen = new Set<string>();
+  for (const { localId, transition, expected } of requests) {
+    if (transition.to !== 'sent' || seen.has(localId) || seen.has(`id\n${transition.providerId}`))
+      return undefined;
+    seen.add(localId).add(`id\n${transition.providerId}`);
+    rows.push({
+      localId,
+      providerId: transition.providerId,
+      settledBy: transition.settledBy,
+      expected,
+    });
+  }
+  return rows;
+}
+
+/** Locks the batch's rows, then applies each transition whose send is still in an expected status. */
+async function applyLockedBatch(
+  tx: Tx,
+  requests: readonly TransitionRequest[],
+  log: FastifyBaseLogger | undefined,
+): Promise<StatusChange[]> {
+  const locked = await lockSends(
+    tx,
+    requests.map((request) => request.localId),
+  );
+  const rows = new Map(locked.map((row) => [row.localId, row]));
+  const changes: StatusChange[] = [];
+  const sent: SentRow[] = [];
+  const taken = new Set<string>();
+  for (const { localId, transition, expected } of requests) {
+    const send = rows.get(localId);
+    if (send && log && transition.to === 'sent') reportIdMismatch(log, send, transition.providerId);
+    if (!send || !expected.includes(send.status)) continue;
+    rows.set(localId, { ...send, status: transition.to });
+    const providerKey = transition.to === 'sent' ? `${send.accountId}\n${transition.providerId}` : '';
+    if (transition.to === 'sent' && !taken.has(providerKey)) {
+      taken.add(providerKey);
+      sent.push({
+        localId,
+        providerId: transition.providerId,
+        settledBy: transition.settledBy,
+        expected: [send.status],
+      });
+      continue;
+    }
+    const change = await applyLocked(tx, send, transition);
+    if (change) changes.push(change);
+  }
+  changes.push(...(await settleSent(tx, sent, undefined)));
+  return changes;
+}
+
+/**
+ * Settles open sends as `sent` (their files dropped): in one statement, but for messages the echo
+ * stored first.
+ */
+async function settleSent(
+  tx: Tx,
+  sent: readonly SentRow[],
+  log: FastifyBaseLogger | undefined,
+): Promise<StatusChange[]> {
+  const { settled, moved } = await settleSentRows(tx, sent);
+  const unsettled = sent.filter((row) => !settled.has(row.localId));
+  if (log && unsettled.length > 0) {
+    // Settled meanwhile (by the echo, usually): a 201 naming another id is worth a warning.
+    const rows = await lockSends(
+      tx,
+      unsettled.map((row) => row.localId),
+    );
+    for (const send of rows) reportIdMismatch(log, send, providerIdOf(sent, send.localId));
+  }
+  const settledBy = new Map(sent.map((row) => [row.localId, row.settledBy as SettledBy]));
+  const messages = await findSentMessages(tx, [...settled]);
+  const changes: StatusChange[] = messages
+    .filter((message) => moved.has(message.localId ?? ''))
+    .map((message) => ({ message, settledBy: settledBy.get(message.localId ?? '') }));
+  for (const message of messages) {
+    if (moved.has(message.localId ?? '') || !message.localId) continue;
+    // The echo stored this provider id as a message of its own first: merge the two.
+    const { localId, accountId } = message;
+    const merged = await assignProviderId(tx, { localId, accountId }, providerIdOf(sent, localId));
+    if (merged) changes.push({ message: merged, settledBy: settledBy.get(message.localId) });
+  }
+  return changes;
+}
+
+const providerIdOf = (sent: readonly SentRow[], localId: string) =>
+  sent.find((row) => row.localId === localId)?.providerId ?? '';
+
+/** Applies one transition to a locked send; returns the status change to publish, if any. */
+async function applyLocked(
+  tx: Tx,
+  send: SendRow,
+  transition: SendTransition,
+): Promise<StatusChange | undefined> {
+  const localId = send.localId;
+  switch (transition.to) {
+    case 'sent':
+      return settleSentLocked(tx, send, transition.providerId, transition.settledBy);
+    case 'failed':
+    case 'unknown': {
+      await updateSend(tx, localId, {
+        status: transition.to,
+        lastError: transition.error,
+        lastStatusCode: transition.statusCode,
+        leaseExpiresAt: null,
+        ...(transition.to === 'unknown' ? { nextAttemptAt: transition.lookupAt } : {}),
+      });
+      // A failed send is not sent again by the queue: its uploaded files go.
+      if (transition.to === 'failed') await deleteSendAttachments(tx, localId);
+      const message = await setMessageSendStatus(tx, localId, transition.to);
+      return message ? { message, error: transition.error } : undefined;
+    }
+    case 'queued': {
+      await updateSend(tx, localId, {
+        status: 'queued',
+        lastError: transition.error,
+        lastStatusCode: transition.statusCode,
+        leaseExpiresAt: null,
+        nextAttemptAt: transition.at,
+      });
+      if (send.status !== 'unknown') return undefined;
+      // The lookup showed the message was never sent: it is pending again.
+      const message = await setMessageSendStatus(tx, localId, 'pending');
+      return message ? { message } : undefined;
+    }
+  }
 }
 
 /**

@@ -2,19 +2,27 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ChangeSignal } from '../db/change-signal.js';
 import type { Db } from '../db/database.js';
 import type { Published } from '../db/outboxes.js';
-import { loadSendAttachments } from '../db/send-attachments.js';
+import { loadSendAttachments, type SendAttachmentFile } from '../db/send-attachments.js';
 import {
   type ClaimedSend,
   claimDueSends,
   lockExpiredAttempts,
   messageIdTaken,
-  recordSendAttempt,
   setMessageSendStatus,
   updateSend,
 } from '../db/sends.js';
-import { transaction } from '../db/transaction.js';
+import { transaction, withConflictRetry } from '../db/transaction.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { SendOutcome, UnipileMessaging } from '../providers/unipile/index.js';
-import { publishStatuses, type SendTransition, type StatusChange, transitionSend } from './settle.js';
+import { GroupCommitter } from '../shared/group-commit.js';
+import { QueueWorker } from '../shared/queue-worker.js';
+import {
+  applyTransitions,
+  publishStatuses,
+  type SendTransition,
+  type StatusChange,
+  type TransitionRequest,
+} from './settle.js';
 
 export interface SendWorkerOptions {
   db: Db;
@@ -40,70 +48,58 @@ const RETRY_MAX_MS = 5 * 60_000;
 const LOOKUP_SKEW_MS = 60_000;
 
 /**
- * The send queue's worker (docs/sending.md): claims due sends (SKIP LOCKED), records each attempt
- * before writing it, and turns the provider's answer into a transition. Sends whose attempt was
- * recorded but whose lease expired become `unknown`, and unknown ones are settled by a lookup of
- * the chat's recent messages, resent only when the lookup shows they were not sent.
+ * The send queue's worker (docs/sending.md), on the shared queue loop: a claim records each
+ * attempt before the request is written, and the provider's answers are applied by a group
+ * commit, several sends per transaction. Sends whose attempt was recorded but whose lease expired
+ * become `unknown`, and unknown ones are settled by a lookup of the chat's recent messages,
+ * resent only when the lookup shows they were not sent.
  */
 export class SendWorker {
   readonly #options: SendWorkerOptions;
-  readonly #running = new Set<Promise<void>>();
-  readonly #abort = new AbortController();
-  #timer: NodeJS.Timeout | undefined;
-  #claiming = false;
-  #again = false;
-  #stopped = true;
+  readonly #queue: QueueWorker<ClaimedSend>;
+  readonly #settles: GroupCommitter<TransitionRequest, void>;
 
   constructor(options: SendWorkerOptions) {
     this.#options = options;
+    this.#queue = new QueueWorker<ClaimedSend>({
+      concurrency: options.concurrency,
+      pollIntervalMs: options.pollIntervalMs,
+      claim: (limit) => claimDueSends(options.db, limit, options.leaseMs),
+      run: (send, signal) => (send.status === 'unknown' ? this.#lookUp(send) : this.#send(send, signal)),
+      onPoll: () => this.#expireAttempts(),
+      onError: (error, send) =>
+        send
+          ? options.log.error({ err: error, localId: send.localId }, 'send step failed')
+          : options.log.warn({ err: error }, 'send claim failed; retrying on the next poll'),
+    });
+    this.#settles = new GroupCommitter<TransitionRequest, void>({
+      flush: async (requests) => {
+        await this.#apply(requests);
+        return requests.map(() => undefined);
+      },
+      maxBatchSize: 100,
+    });
   }
 
+  /** Starts polling and claiming. */
   start(): void {
-    this.#stopped = false;
-    this.#timer = setInterval(() => this.wake(), this.#options.pollIntervalMs);
-    this.wake();
+    this.#queue.start();
   }
 
   /** Asks for a claim round soon (calls during a round coalesce). */
   wake(): void {
-    if (this.#stopped) return;
-    if (this.#claiming) {
-      this.#again = true;
-      return;
-    }
-    void this.#round();
+    this.#queue.wake();
   }
 
   /** Stops claiming and abandons requests in flight: their leases expire, as after a crash. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearInterval(this.#timer);
-    this.#abort.abort();
-    await Promise.allSettled([...this.#running]);
+    await this.#queue.stop();
+    await this.#settles.drain();
   }
 
+  /** Sends and lookups in flight. */
   get inFlightCount(): number {
-    return this.#running.size;
-  }
-
-  async #round(): Promise<void> {
-    this.#claiming = true;
-    try {
-      await this.#expireAttempts();
-      do {
-        this.#again = false;
-        const free = this.#options.concurrency - this.#running.size;
-        if (free <= 0) return;
-        const claimed = await claimDueSends(this.#options.db, free, this.#options.leaseMs);
-        for (const send of claimed) this.#launch(send);
-        if (claimed.length === free) this.#again = true;
-      } while (this.#again && !this.#stopped);
-    } catch (error) {
-      if (!this.#stopped)
-        this.#options.log.warn({ err: error }, 'send claim failed; retrying on the next poll');
-    } finally {
-      this.#claiming = false;
-    }
+    return this.#queue.inFlightCount;
   }
 
   /** Attempts recorded whose lease ran out with no outcome: maybe sent, so `unknown`. */
@@ -123,34 +119,53 @@ export class SendWorker {
     this.#emit(published);
   }
 
-  #launch(send: ClaimedSend): void {
-    const work = send.status === 'unknown' ? this.#lookUp(send) : this.#send(send);
-    const task = work
-      .catch((error: unknown) => {
-        if (!this.#stopped)
-          this.#options.log.error({ err: error, localId: send.localId }, 'send step failed');
-      })
-      .finally(() => {
-        this.#running.delete(task);
-        setImmediate(() => this.wake());
-      });
-    this.#running.add(task);
+  /**
+   * Applies a batch of outcomes; when it fails for another reason than an outage, each is applied
+   * on its own, so that one bad row does not leave its neighbours to expire into `unknown`.
+   */
+  async #apply(requests: TransitionRequest[]): Promise<void> {
+    try {
+      this.#emit(
+        await withConflictRetry(() => applyTransitions(this.#options.db, requests, this.#options.log)),
+      );
+    } catch (error) {
+      if (requests.length === 1 || isDatabaseUnavailable(error)) throw error;
+      for (const request of requests) {
+        await this.#apply([request]).catch((failed: unknown) =>
+          this.#options.log.error(
+            { err: failed, localId: request.localId },
+            'send outcome could not be recorded',
+          ),
+        );
+      }
+    }
   }
 
-  async #send(send: ClaimedSend): Promise<void> {
-    // Loaded before the attempt is recorded: a failed load leaves the send "never sent".
-    const attachments = await loadSendAttachments(this.#options.db, send.localId);
-    if (!(await recordSendAttempt(this.#options.db, send.localId, this.#options.leaseMs))) return;
+  /** A claimed send: its attempt is already recorded, so the request may be written. */
+  async #send(send: ClaimedSend, signal: AbortSignal): Promise<void> {
+    let attachments: SendAttachmentFile[] = [];
+    if (send.hasAttachments) {
+      try {
+        attachments = await loadSendAttachments(this.#options.db, send.localId);
+      } catch (error) {
+        // Nothing was written: queued again with backoff, as after a refused connection.
+        this.#options.log.warn({ err: error, localId: send.localId }, "loading a send's files failed");
+        const transition = this.#transition(
+          { kind: 'not-sent', reason: 'its files could not be loaded' },
+          send.attempts,
+        );
+        await this.#settles.submit({ localId: send.localId, transition, expected: ['sending'] });
+        return;
+      }
+    }
     const outcome = await this.#options.messaging.send(
       { chatId: send.chatId, accountId: send.accountId, text: send.text, quoteId: send.quoteId, attachments },
-      this.#abort.signal,
+      signal,
     );
     // Stopping abandons the attempt as a crash would: the lease expiry makes it unknown.
-    if (this.#stopped) return;
-    const transition = this.#transition(outcome, send.attempts + 1);
-    this.#emit(
-      await transitionSend(this.#options.db, send.localId, transition, ['sending'], this.#options.log),
-    );
+    if (this.#queue.stopped) return;
+    const transition = this.#transition(outcome, send.attempts);
+    await this.#settles.submit({ localId: send.localId, transition, expected: ['sending'] });
   }
 
   #transition(outcome: SendOutcome, attempts: number): SendTransition {
@@ -204,7 +219,7 @@ export class SendWorker {
     const transition: SendTransition = found
       ? { to: 'sent', providerId: found, settledBy: 'lookup' }
       : { to: 'queued', error: 'the lookup showed it was not sent', statusCode: null, at: new Date() };
-    this.#emit(await transitionSend(this.#options.db, send.localId, transition, ['unknown']));
+    await this.#settles.submit({ localId: send.localId, transition, expected: ['unknown'] });
   }
 
   #emit(published: Published | undefined): void {

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as schema from '../../../drizzle/schema.js';
 import { type Database, openDatabase } from '../../../server/db/database.js';
-import { LISTENER_APPLICATION_NAME } from '../../../server/db/listener.js';
+import { LISTENER_APPLICATION_NAME } from '../../../server/db/notifications.js';
 import { publishToOutboxes, REALTIME_CHANNEL } from '../../../server/db/outboxes.js';
 import type { RealtimeEventRow } from '../../../server/db/realtime-reads.js';
 import { queryRows } from '../../../server/db/rows.js';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { queryRows } from '../../../server/db/rows.js';
 import { insertSend } from '../../../server/db/sends.js';
 import { transaction } from '../../../server/db/transaction.js';
 import { fakeAccount, messageReceived } from '../../../tools/fake-unipile/payloads.js';
@@ -39,6 +40,37 @@ describe.each(testDatabaseKinds())('send routes on %s', (kind) => {
     const third = await send(t.app, chatId, { accountId: account.id, text: 'only once' }, headers);
     expect(third.json().localId).toBe(first.json().localId);
     expect(t.fake.sends.received.filter((request) => request.text === 'only once')).toHaveLength(1);
+  });
+
+  it('stores sends that arrive together once each: racing requests with one key store one message, the chat shows the last', async () => {
+    const { account, chatId } = await openChat(t.app);
+    const headers = { ...apiAuth, 'idempotency-key': `key-${randomUUID()}` };
+    // Injected in one turn of the event loop, so they share the store's transactions.
+    const keyed = await Promise.all(
+      Array.from({ length: 4 }, () => send(t.app, chatId, { accountId: account.id, text: 'raced' }, headers)),
+    );
+    const plain = await Promise.all(
+      ['one', 'two', 'three'].map((text) => send(t.app, chatId, { accountId: account.id, text })),
+    );
+    for (const response of [...keyed, ...plain]) expect(response.statusCode).toBe(202);
+    const localIds = new Set(keyed.map((response) => response.json().localId));
+    expect(localIds.size).toBe(1);
+    expect(keyed.filter((response) => response.headers['idempotent-replayed'] === 'true')).toHaveLength(3);
+    for (const response of keyed) expect(response.json()).toEqual(keyed[0]?.json());
+    for (const response of plain) await waitForStatus(t.app, chatId, response.json().localId, 'sent');
+    await waitForStatus(t.app, chatId, [...localIds][0] as string, 'sent');
+    expect(t.fake.sends.received.filter((request) => request.text === 'raced')).toHaveLength(1);
+    // The chat's last message is one of the batch's, under its provider id once sent.
+    const [chat] = await queryRows<{ preview: string; lastId: string; messageId: string }>(
+      t.app.database.db,
+      sql`select c.last_message_preview as preview, c.last_message_id as "lastId", m.id as "messageId"
+        from chats c join messages m on m.account_id = c.account_id and m.chat_id = c.id
+          and m.text = c.last_message_preview and m.local_id is not null
+        where c.account_id = ${account.id} and c.id = ${chatId}`,
+    );
+    expect(['one', 'two', 'three']).toContain(chat?.preview);
+    expect(chat?.lastId).toBe(chat?.messageId);
+    expect(chat?.lastId.startsWith('lm_')).toBe(false);
   });
 
   it('lets a connection token send only with the send scope, and only for its accounts', async () => {
@@ -103,26 +135,29 @@ describe.each(testDatabaseKinds())('send routes on %s', (kind) => {
     expect(ids).toEqual(expect.arrayContaining([account.id, other.account.id]));
   });
 
-  it('tells never-sent from maybe-sent after a crash: an expired claim is resent, an expired attempt is unknown first', async () => {
+  it('tells never-sent from maybe-sent after a crash: a queued send is sent, an expired attempt is unknown first', async () => {
     const { account, chatId } = await openChat(t.app);
-    const claimed = `lm_${randomUUID().replaceAll('-', '')}`;
+    const queued = `lm_${randomUUID().replaceAll('-', '')}`;
     const attempted = `lm_${randomUUID().replaceAll('-', '')}`;
     await transaction(t.app.database.db, async (tx) => {
       for (const [localId, text] of [
-        [claimed, 'claimed then crashed'],
+        [queued, 'queued then crashed'],
         [attempted, 'attempted then crashed'],
       ] as const) {
         await insertSend(tx, { localId, accountId: account.id, chatId, text, quoteId: null });
       }
-      await tx.execute(sql`update sends set status = 'claimed', next_attempt_at = now() - interval '1 second',
-        lease_expires_at = now() - interval '1 second' where local_id = ${claimed}`);
+      // A claim records the attempt in the same statement, so a send is either still queued
+      // (never written to the provider) or sending (maybe sent).
+      await tx.execute(
+        sql`update sends set next_attempt_at = now() - interval '1 second' where local_id = ${queued}`,
+      );
       await tx.execute(sql`update sends set status = 'sending', attempts = 1, attempt_started_at = now(),
         next_attempt_at = now() + interval '1 hour', lease_expires_at = now() - interval '1 second'
         where local_id = ${attempted}`);
     });
-    await waitForStatus(t.app, chatId, claimed, 'sent');
+    await waitForStatus(t.app, chatId, queued, 'sent');
     await waitForStatus(t.app, chatId, attempted, 'sent');
-    expect(await publishedStatuses(t.app, claimed)).toEqual(['sent']);
+    expect(await publishedStatuses(t.app, queued)).toEqual(['sent']);
     // The lookup found nothing at the provider, so only then was it sent again.
     expect(await publishedStatuses(t.app, attempted)).toEqual(['unknown', 'pending', 'sent']);
     expect(t.fake.sends.received.filter((request) => request.text.endsWith('then crashed'))).toHaveLength(2);
