@@ -155,16 +155,6 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
         throw new HooklineError('HL_ERR_NOT_FOUND', `No sent message ${localId}`);
       requireSend(who, stored.accountId);
       requireProvider();
-      if (
-        stored.sendStatus === 'failed' &&
-        Array.isArray(stored.attachments) &&
-        stored.attachments.length > 0
-      ) {
-        throw new HooklineError(
-          'HL_ERR_CONFLICT',
-          'Its attachments were dropped when it failed: send it again with them',
-        );
-      }
       const result = await transaction(app.database.db, async (tx) => {
         const send = await lockSend(tx, localId);
         if (send?.status !== 'failed') return undefined;

@@ -212,8 +212,6 @@ async function applyLocked(
         leaseExpiresAt: null,
         ...(transition.to === 'unknown' ? { nextAttemptAt: transition.lookupAt } : {}),
       });
-      // A failed send is not sent again by the queue: its uploaded files go.
-      if (transition.to === 'failed') await deleteSendAttachments(tx, localId);
       const message = await setMessageSendStatus(tx, localId, transition.to);
       return message ? { message, error: transition.error } : undefined;
     }

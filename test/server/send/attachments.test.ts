@@ -165,7 +165,7 @@ describe.each(testDatabaseKinds())('send attachments on %s', (kind) => {
     }
   });
 
-  it('drops the files of a refused send, and a retry of it answers 409', async () => {
+  it('keeps the files of a refused send, and its retry sends them', async () => {
     const { account, chatId } = await openChat(t.app);
     t.fake.sends.next('refuse');
     const accepted = await sendForm(t.app, chatId, { accountId: account.id, text: 'refused file' }, [
@@ -173,14 +173,17 @@ describe.each(testDatabaseKinds())('send attachments on %s', (kind) => {
     ]);
     const { localId } = accepted.json();
     await waitForStatus(t.app, chatId, localId, 'failed');
-    expect(await storedFiles(t.app, localId)).toEqual([]);
+    expect(await storedFiles(t.app, localId)).toHaveLength(1);
     const retry = await t.app.inject({
       method: 'POST',
       url: `/api/chats/${chatId}/messages/${localId}/retry`,
       headers: apiAuth,
     });
-    expect(retry.statusCode).toBe(409);
-    expect(retry.json().error.code).toBe('HL_ERR_CONFLICT');
+    expect(retry.statusCode).toBe(202);
+    await waitForStatus(t.app, chatId, localId, 'sent');
+    const sent = t.fake.sends.received.filter((request) => request.text === 'refused file');
+    expect(sent.map((request) => request.attachments.map((file) => file.bytes.length))).toEqual([[10], [10]]);
+    expect(await storedFiles(t.app, localId)).toEqual([]);
   });
 
   it('replays a repeated Idempotency-Key for a multipart send and sends once', async () => {
