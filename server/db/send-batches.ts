@@ -139,7 +139,7 @@ export async function setSendKeyResponses(
 }
 
 /**
- * Stores a batch of new sends whose chat exists, as `insertSend` does one: in one statement the
+ * Stores a batch of new sends whose chat exists: in one statement the
  * queue rows, each chat's last message moved to the batch's newest in it, and the NOTIFY on
  * {@link SENDS_CHANNEL} that wakes every instance's worker at commit; then their messages,
  * `pending` under their local ids. A send whose chat does not exist is not stored.

@@ -17,35 +17,6 @@ export interface NewSend {
   attachments?: readonly object[];
 }
 
-/**
- * Stores a new send: the queue row and its message, `pending`, under the local id, and moves the
- * chat's last message to it. Returns the message row.
- */
-export async function insertSend(tx: Tx, { attachments = [], ...send }: NewSend): Promise<MessageRecord> {
-  await tx.insert(sends).values({ ...send, status: 'queued' });
-  const [message] = await tx
-    .insert(messages)
-    .values({
-      accountId: send.accountId,
-      id: send.localId,
-      chatId: send.chatId,
-      state: 'received',
-      text: send.text,
-      isSender: true,
-      sentAt: sql`now()`,
-      localId: send.localId,
-      sendStatus: 'pending',
-      attachments,
-      ...(send.quoteId ? { quoted: { id: send.quoteId } } : {}),
-    })
-    .returning();
-  await tx.execute(sql`
-    update chats set last_message_at = now(), last_message_id = ${send.localId},
-      last_message_preview = hookline_message_preview(${send.text}, '[]'::jsonb), updated_at = now()
-    where account_id = ${send.accountId} and id = ${send.chatId}`);
-  return message!;
-}
-
 /** The first answer given under an `Idempotency-Key` within `ttlHours`, if any. */
 export async function findSendRequest(
   executor: Executor,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../../server/db/rows.js';
-import { insertSend } from '../../../server/db/sends.js';
+import { insertSends } from '../../../server/db/send-batches.js';
 import { transaction } from '../../../server/db/transaction.js';
 import { applyTransitions } from '../../../server/send/settle.js';
 import { fakeAccount, messageReceived } from '../../../tools/fake-unipile/payloads.js';
@@ -17,7 +17,7 @@ describe.each(testDatabaseKinds())('applying send outcomes in batches on %s', (k
   async function attemptedSend(accountId: string, chatId: string, text: string): Promise<string> {
     const localId = `lm_${randomUUID().replaceAll('-', '')}`;
     await transaction(t.app.database.db, async (tx) => {
-      await insertSend(tx, { localId, accountId, chatId, text, quoteId: null });
+      await insertSends(tx, [{ localId, accountId, chatId, text, quoteId: null }]);
       await tx.execute(sql`update sends set status = 'sending', attempts = 1, attempt_started_at = now(),
         next_attempt_at = now() + interval '1 hour', lease_expires_at = now() + interval '1 hour'
         where local_id = ${localId}`);
