@@ -2,6 +2,7 @@ import { asc, inArray } from 'drizzle-orm';
 import { accounts } from '../../drizzle/schema.js';
 import type { Executor } from './database.js';
 
+/** A row of `accounts`, as drizzle reads it. */
 export type AccountRecord = typeof accounts.$inferSelect;
 
 /** Accounts by id, all of them or those in `accountIds` (an empty list gives none). */

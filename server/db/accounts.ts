@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { accounts } from '../../drizzle/schema.js';
 import type { Tx } from './database.js';
 
+/** An account as a webhook names it: upserted before its events are stored. */
 export interface AccountSeen {
   id: string;
   provider: string;
@@ -9,6 +10,7 @@ export interface AccountSeen {
   userId: string | null;
 }
 
+/** The account's last stored status and when it arrived, read under the row lock to dedupe repeats. */
 export interface LockedAccountStatus {
   status: string | null;
   statusReceivedAt: Date | null;
@@ -25,6 +27,7 @@ export async function lockAccountStatus(tx: Tx, account: AccountSeen): Promise<L
   return row ?? { status: null, statusReceivedAt: null };
 }
 
+/** Stores an account's new status, stamped now; a null `accountType` keeps the stored one. */
 export async function updateAccountStatus(
   tx: Tx,
   accountId: string,

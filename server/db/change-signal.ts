@@ -6,6 +6,7 @@ export interface CommittedChange {
   deliveries?: number;
 }
 
+/** A subscriber of {@link ChangeSignal}, called synchronously after each commit; a throw is ignored. */
 export type ChangeListener = (change: CommittedChange) => void;
 
 /**

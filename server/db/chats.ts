@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { chats } from '../../drizzle/schema.js';
 import type { Executor, Tx } from './database.js';
 
+/** A row of `chats`, as drizzle reads it. */
 export type ChatRecord = typeof chats.$inferSelect;
 
 /** Keyset position in the chat list: the last row of the previous page. */
@@ -11,6 +12,7 @@ export interface ChatCursor {
   id: string;
 }
 
+/** One page of the chat list, newest activity first. */
 export interface ListChatsQuery {
   limit: number;
   accountId?: string;

@@ -4,6 +4,7 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg
 import pg from 'pg';
 import * as schema from '../../drizzle/schema.js';
 
+/** The drizzle schema (drizzle/schema.ts), which types every query. */
 export type Schema = typeof schema;
 
 /** The drizzle handle every query function takes. */
@@ -15,6 +16,7 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema>;
  */
 export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
 
+/** Either handle: a query function taking this runs alone or inside the caller's transaction. */
 export type Executor = Db | Tx;
 
 /** What Hookline needs from its database: a Postgres server, embedded or not. */
@@ -27,6 +29,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** How to reach an external Postgres server (DATABASE_URL). */
 export interface PostgresOptions {
   /** Accepted for callers that name the engine; Postgres is the only one. */
   kind?: 'postgres';

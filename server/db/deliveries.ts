@@ -4,7 +4,9 @@ import type { Executor } from './database.js';
 import type { EndpointRow } from './endpoints.js';
 import { queryRows } from './rows.js';
 
+/** A row of `deliveries`: one event owed to one endpoint. */
 export type DeliveryRow = typeof deliveries.$inferSelect;
+/** A row of `delivery_attempts`: the log of one HTTP request made for a delivery. */
 export type DeliveryAttemptRow = typeof deliveryAttempts.$inferSelect;
 
 /** What sending to an endpoint needs, read with the claim so a send costs no extra query. */
@@ -86,9 +88,11 @@ function toClaimed(row: ClaimedRow): ClaimedDelivery {
 /** Statuses a worker may claim once `next_attempt_at` is due (for `delivering`, the lease end). */
 const CLAIMABLE = sql`('pending', 'failed', 'delivering')`;
 
+/** What one claim round may take, given this worker's budgets per endpoint. */
 export interface ClaimOptions {
   /** Most deliveries to claim. */
   limit: number;
+  /** How long the claim holds the rows before another worker may take them back. */
   leaseMs: number;
   /** Most requests in flight to one endpoint. */
   perEndpoint: number;

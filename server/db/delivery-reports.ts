@@ -23,6 +23,7 @@ export function listEndpointDeliveries(
     .limit(options.limit);
 }
 
+/** One delivery by id, or undefined. */
 export async function findDelivery(executor: Executor, id: number): Promise<DeliveryRow | undefined> {
   const [row] = await executor.select().from(deliveries).where(eq(deliveries.id, id));
   return row;
@@ -70,6 +71,7 @@ export async function requeueFailedDeliveries(
   return rows.length;
 }
 
+/** An endpoint's health for `GET /api/endpoints/:id/stats`. */
 export interface EndpointStats {
   attempts: number;
   succeeded: number;

@@ -2,7 +2,9 @@ import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
 import { endpoints } from '../../drizzle/schema.js';
 import type { Executor } from './database.js';
 
+/** A row of `endpoints`, as drizzle reads it. */
 export type EndpointRow = typeof endpoints.$inferSelect;
+/** The columns of a new endpoint; also the shape of a partial update. */
 export type NewEndpointRow = typeof endpoints.$inferInsert;
 
 /** Advisory lock serialising endpoint creation, so the cap check and the insert cannot interleave. */
@@ -39,6 +41,7 @@ export function listEndpoints(
     .limit(options.limit);
 }
 
+/** One endpoint by id, or undefined. */
 export async function findEndpoint(executor: Executor, id: string): Promise<EndpointRow | undefined> {
   const [row] = await executor.select().from(endpoints).where(eq(endpoints.id, id));
   return row;

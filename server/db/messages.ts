@@ -2,6 +2,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import { messages } from '../../drizzle/schema.js';
 import type { Executor, Tx } from './database.js';
 
+/** A row of `messages`, as drizzle reads it. */
 export type MessageRecord = typeof messages.$inferSelect;
 /**
  * What ingest reads back from a write: the columns envelopes carry (server/events/data.ts).
@@ -23,8 +24,10 @@ const messageStateColumns = {
   readAt: messages.readAt,
   deliveredAt: messages.deliveredAt,
 };
+/** The columns a write returns: what a message envelope needs. */
 export type MessageState = Pick<MessageRecord, keyof typeof messageStateColumns>;
 
+/** Identifies the message a follow-up event is about, in its account and chat. */
 export interface MessageKey {
   accountId: string;
   messageId: string;
@@ -133,6 +136,7 @@ export interface MessageCursor {
   id: string;
 }
 
+/** One page of a chat's messages, older than `before` when given. */
 export interface ListChatMessagesQuery {
   accountId: string;
   chatId: string;

@@ -17,6 +17,7 @@ export interface NotificationHandler {
   onError?(error: unknown, retryInMs: number): void;
 }
 
+/** How the LISTEN connection connects, reports failures and backs off. */
 export interface NotificationsOptions {
   /** Connection settings of the app's pool (`pool.options`): the listener connects the same way. */
   connection: pg.ClientConfig;

@@ -18,6 +18,7 @@ export interface QueueCounts {
   deliveredPerSecond: number;
 }
 
+/** The queue of one endpoint, with whether it is paused or disabled. */
 export interface EndpointQueue extends QueueCounts {
   endpointId: string;
   paused: boolean;

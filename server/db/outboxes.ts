@@ -11,6 +11,7 @@ export const DELIVERIES_CHANNEL = 'hookline_deliveries';
 /** Advisory lock that orders the tails of concurrent ingest transactions. */
 export const REALTIME_APPEND_LOCK = 0x686c7274; // "hlrt"
 
+/** One realtime event to append for WebSocket subscribers. */
 export interface RealtimeEventInput {
   accountId: string;
   /** `message:new`, `message:updated`, `message:deleted`, `chat:read`, `account:status`. */
@@ -30,11 +31,13 @@ export interface DeliveryInput {
   payload: unknown;
 }
 
+/** What one transaction owes its outboxes: outbound deliveries and realtime events. */
 export interface OutboxWrites {
   outbound?: DeliveryInput[];
   realtime?: RealtimeEventInput[];
 }
 
+/** What {@link publishToOutboxes} wrote, for the in-process wake-up. */
 export interface Published {
   /** Deliveries enqueued, across all matching endpoints. */
   deliveries: number;

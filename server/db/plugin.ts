@@ -12,6 +12,7 @@ declare module 'fastify' {
   }
 }
 
+/** The database the app runs on, and whether the app closes it. */
 export interface DatabasePluginOptions {
   database: Database;
   /** Close the database when the app closes. False when a caller (a test) shares it. */

@@ -82,6 +82,7 @@ export async function readOldestRealtimeSeq(executor: Executor): Promise<number 
   return row?.oldest == null ? null : Number(row.oldest);
 }
 
+/** Which realtime events to keep: any within the age limit, and always the newest `keepCount`. */
 export interface RealtimeRetention {
   /** Events created before this are pruned. */
   olderThan: Date;

@@ -4,6 +4,7 @@ import type { Executor, Tx } from './database.js';
 import type { MessageRecord } from './messages.js';
 import { queryRows } from './rows.js';
 
+/** A row of `sends`: one outgoing message and its state. */
 export type SendRow = typeof sends.$inferSelect;
 
 /** What the send route stores. */

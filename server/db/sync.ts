@@ -3,7 +3,9 @@ import { chats, messages, syncAccounts, syncRuns } from '../../drizzle/schema.js
 import type { Executor, Tx } from './database.js';
 import { queryRows } from './rows.js';
 
+/** A row of `sync_runs`: one backfill of one account over a time window. */
 export type SyncRunRecord = typeof syncRuns.$inferSelect;
+/** A row of `sync_accounts`: an account's sync lease, watermark and current run. */
 export type SyncAccountRecord = typeof syncAccounts.$inferSelect;
 
 /**
@@ -41,6 +43,7 @@ export async function releaseSyncLease(db: Executor, accountId: string, owner: s
     .where(and(eq(syncAccounts.accountId, accountId), eq(syncAccounts.leaseOwner, owner)));
 }
 
+/** An account's sync row, or undefined when it was never synced. */
 export async function findSyncAccount(
   db: Executor,
   accountId: string,
@@ -77,6 +80,7 @@ export async function createSyncRun(
   return row!;
 }
 
+/** One sync run by id, or undefined. */
 export async function findSyncRun(db: Executor, id: string): Promise<SyncRunRecord | undefined> {
   const [row] = await db.select().from(syncRuns).where(eq(syncRuns.id, id));
   return row;
@@ -90,6 +94,7 @@ export async function joinSyncGroup(db: Executor, runId: string, groupId: string
     .where(and(eq(syncRuns.id, runId), isNull(syncRuns.groupId)));
 }
 
+/** The runs of one sync request for every account, by account id. */
 export function findSyncRunsOfGroup(db: Executor, groupId: string): Promise<SyncRunRecord[]> {
   return db.select().from(syncRuns).where(eq(syncRuns.groupId, groupId)).orderBy(syncRuns.accountId);
 }

@@ -9,6 +9,7 @@ export const EMBEDDED_DATABASE_NAME = 'hookline';
 /** The cluster's directory inside DATA_DIR. */
 export const embeddedClusterDirectory = (dataDir: string) => join(dataDir, 'postgres');
 
+/** Options of the embedded cluster, used when DATABASE_URL is unset; pool options as for Postgres. */
 export interface EmbeddedDatabaseOptions extends Omit<PostgresOptions, 'url' | 'kind'> {
   /** DATA_DIR: the cluster lives in its `postgres` folder. */
   dataDir: string;
