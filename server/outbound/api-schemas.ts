@@ -34,6 +34,7 @@ const endpointFields = {
   retrySchedule: retryScheduleSeconds.nullable(),
 };
 
+/** `POST /api/endpoints` body: only `url` is required; unknown fields are refused. */
 export const createEndpointBody = z.strictObject({
   url: endpointFields.url,
   description: endpointFields.description.optional(),
@@ -48,26 +49,34 @@ export const createEndpointBody = z.strictObject({
   retrySchedule: endpointFields.retrySchedule.optional(),
 });
 
+/** `PATCH /api/endpoints/:id` body: any subset of the create fields. */
 export const updateEndpointBody = createEndpointBody.partial();
 
+/** `:id` of the `/api/endpoints/:id` routes. */
 export const endpointIdParams = z.object({ id: z.string().min(1).max(100) });
 
+/** `:id` of the `/api/deliveries/:id` routes: a positive integer. */
 export const deliveryIdParams = z.object({ id: z.coerce.number().int().positive() });
 
 const limit = z.coerce.number().int().min(1).max(200).default(50);
 
+/** `GET /api/endpoints` query: `limit` 1–200 (default 50), `cursor` the last id of the previous page. */
 export const listEndpointsQuery = z.object({ cursor: z.string().max(100).optional(), limit });
 
+/** The states of a delivery, from queued to delivered or out of attempts. */
 export const DELIVERY_STATUSES = ['pending', 'delivering', 'succeeded', 'failed', 'dead'] as const;
 
+/** Query of `GET /api/endpoints/:id/deliveries`: `status`, `cursor` (older ids), `limit` (default 50). */
 export const listDeliveriesQuery = z.object({
   status: z.enum(DELIVERY_STATUSES).optional(),
   cursor: z.coerce.number().int().positive().optional(),
   limit,
 });
 
+/** `GET /api/endpoints/:id/stats` query: `since`, default 24 hours ago. */
 export const statsQuery = z.object({ since: storableDatetime({ offset: true }).optional() });
 
+/** `POST /api/endpoints/:id/recover` body: failed and dead deliveries created since `since` are re-queued. */
 export const recoverBody = z.strictObject({ since: storableDatetime({ offset: true }) });
 
 const isoDate = z.iso.datetime({ offset: true });
@@ -103,11 +112,13 @@ export const endpointWithSecretResponse = endpointResponse.extend({
   secret: z.string().startsWith('whsec_'),
 });
 
+/** A page of endpoints; `nextCursor` is null on the last page. */
 export const endpointPageResponse = z.object({
   data: z.array(endpointResponse),
   nextCursor: z.string().nullable(),
 });
 
+/** A delivery as the API shows it; `nextAttemptAt` only while one is scheduled. */
 export const deliveryResponse = z.object({
   id: z.number(),
   webhookId: z.string(),
@@ -123,11 +134,13 @@ export const deliveryResponse = z.object({
   updatedAt: isoDate,
 });
 
+/** A page of deliveries, newest first; `nextCursor` is null on the last page. */
 export const deliveryPageResponse = z.object({
   data: z.array(deliveryResponse),
   nextCursor: z.number().nullable(),
 });
 
+/** One logged HTTP attempt of a delivery. */
 export const attemptResponse = z.object({
   id: z.number(),
   deliveryId: z.number(),
@@ -138,8 +151,10 @@ export const attemptResponse = z.object({
   responseBodyExcerpt: z.string().nullable(),
 });
 
+/** `POST /api/endpoints/:id/test`: the test event's attempt, and its delivery as it then is. */
 export const testResponse = z.object({ attempt: attemptResponse, delivery: deliveryResponse.nullable() });
 
+/** `GET /api/endpoints/:id/stats`: an endpoint's health since `since`. */
 export const statsResponse = z.object({
   since: isoDate,
   /** Share of attempts since `since` that got a 2xx; null without attempts. */
@@ -154,8 +169,10 @@ export const statsResponse = z.object({
     .nullable(),
 });
 
+/** `POST /api/endpoints/:id/recover`: how many deliveries went back to the queue. */
 export const recoverResponse = z.object({ requeued: z.number() });
 
+/** `GET /api/event-types`: every outbound event type with its JSON schema and an example. */
 export const eventTypesResponse = z.object({
   data: z.array(
     z.object({
@@ -169,6 +186,7 @@ export const eventTypesResponse = z.object({
 
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
 
+/** An endpoint row as the API shows it; the previous secret's expiry only while the overlap lasts. */
 export function endpointView(row: EndpointRow): z.infer<typeof endpointResponse> {
   const overlapActive = row.previousSecretExpiresAt && row.previousSecretExpiresAt.getTime() > Date.now();
   return endpointResponse.parse({
@@ -193,6 +211,7 @@ export function endpointView(row: EndpointRow): z.infer<typeof endpointResponse>
   });
 }
 
+/** A delivery row as the API shows it. */
 export function deliveryView(row: DeliveryRow): z.infer<typeof deliveryResponse> {
   const waiting = row.status === 'pending' || row.status === 'failed';
   return deliveryResponse.parse({
@@ -211,6 +230,7 @@ export function deliveryView(row: DeliveryRow): z.infer<typeof deliveryResponse>
   });
 }
 
+/** An attempt row as the API shows it. */
 export function attemptView(row: DeliveryAttemptRow): z.infer<typeof attemptResponse> {
   return attemptResponse.parse({ ...row, attemptedAt: row.attemptedAt.toISOString() });
 }

@@ -10,6 +10,7 @@ import { GroupCommitter } from '../shared/group-commit.js';
 import type { OutboundMetrics } from './metrics.js';
 import { operationalEvents } from './operational-events.js';
 
+/** What the attempt recorder writes with, and how it batches (OUTBOUND_* settings). */
 export interface AttemptRecorderOptions {
   db: Db;
   /** How long an endpoint may fail before it is disabled (OUTBOUND_DISABLE_AFTER_MS). */
@@ -35,6 +36,7 @@ export interface AttemptToRecord {
   gone: boolean;
 }
 
+/** What recording one attempt did. */
 export interface RecordedOutcome {
   /** The logged attempt, or undefined when the delivery was deleted while it was sent. */
   attempt: DeliveryAttemptRow | undefined;

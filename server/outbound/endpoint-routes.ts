@@ -32,6 +32,7 @@ function newEndpointId(): string {
   return `ep_${Date.now().toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;
 }
 
+/** The `HL_ERR_NOT_FOUND` error of an unknown endpoint id. */
 export function endpointNotFound(id: string): HooklineError {
   return new HooklineError('HL_ERR_NOT_FOUND', `No endpoint ${id}`, { details: { id } });
 }

@@ -16,6 +16,7 @@ const SEALED = 'hlenc:';
  */
 export const MASKED_HEADER_VALUE = '********';
 
+/** Custom headers by name; values sealed at rest, plain when sent. */
 export type HeaderMap = Record<string, string>;
 
 /** Whether a stored value is sealed; a plain one is from before encryption at rest. */

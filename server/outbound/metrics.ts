@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
+/** How an attempt ended for its delivery: delivered, to be retried, or out of attempts. */
 export type AttemptOutcome = 'succeeded' | 'retry' | 'dead';
 
 /** Outbound metrics on the app's registry. */

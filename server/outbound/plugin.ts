@@ -17,6 +17,7 @@ import { WebhookSender } from './sender.js';
 import type { OutboundService } from './service.js';
 import { DeliveryWorker } from './worker.js';
 
+/** The outbound feature's key; everything else comes from `app.config`. */
 export interface OutboundPluginOptions {
   /** 32-byte AES-256-GCM key for endpoint secrets (ENCRYPTION_KEY). */
   encryptionKey: Buffer;

@@ -9,6 +9,7 @@ export const bulkRetryBody = z.strictObject({
   endpointId: z.string().min(1).max(100).optional(),
 });
 
+/** `POST /api/deliveries/retry`: how many deliveries went back to the queue. */
 export const bulkRetryResponse = z.object({ requeued: z.number() });
 
 const isoDate = z.iso.datetime({ offset: true });

@@ -6,6 +6,7 @@ import { guardedLookup, isForbiddenAddress } from './address-guard.js';
 /** Most of a response body kept in the attempt log. */
 export const BODY_EXCERPT_BYTES = 4096;
 
+/** How one webhook request ended, for the attempt log and the retry decision. */
 export interface SendResult {
   /** HTTP status, or null when no response arrived (refused, timeout, network error). */
   statusCode: number | null;
@@ -15,9 +16,11 @@ export interface SendResult {
   bodyExcerpt: string | null;
   /** The `Retry-After` header, when the response had one. */
   retryAfter?: string;
+  /** Time from sending the request to the end of the body excerpt (or the failure). */
   durationMs: number;
 }
 
+/** How the webhook sender reaches endpoints. */
 export interface WebhookSenderOptions {
   /** Whole-request budget: connect, headers and the body excerpt. */
   timeoutMs: number;

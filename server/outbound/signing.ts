@@ -44,6 +44,7 @@ export function signatureHeader(
 
 /** The endpoint signature schemes (docs/webhooks.md, "Signature schemes"). */
 export const SIGNATURE_SCHEMES = ['standard-webhooks', 'hmac-sha256-hex'] as const;
+/** One endpoint signature scheme: `standard-webhooks` (default) or `hmac-sha256-hex`. */
 export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
 
 /** The header `hmac-sha256-hex` uses unless the endpoint names another: GitHub's. */

@@ -3,6 +3,7 @@ import { QueueWorker } from '../shared/queue-worker.js';
 import { type AttemptContext, attemptDelivery } from './attempt.js';
 import { SendAborted } from './sender.js';
 
+/** The delivery worker's budgets and timings (OUTBOUND_* settings). */
 export interface DeliveryWorkerOptions {
   /** Requests in flight in this worker, all endpoints together. */
   concurrency: number;
