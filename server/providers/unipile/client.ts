@@ -44,6 +44,7 @@ export interface ProviderProblem {
   operation: string;
 }
 
+/** How {@link UnipileClient} reaches the provider. */
 export interface UnipileClientOptions {
   /** `UNIPILE_DSN`: `host:port`, or a full URL for a local fake (see {@link unipileBaseUrl}). */
   dsn: string;

@@ -18,6 +18,7 @@ declare module 'fastify' {
   }
 }
 
+/** The secret registered webhooks send, and how a public URL is found without WEBHOOK_BASE_URL. */
 export interface RegistrationPluginOptions {
   /** The `Unipile-Auth` value registered webhooks must send (`Secrets.inboundSecret`). */
   inboundSecret: string;

@@ -15,8 +15,10 @@ import {
  * provider-side hiccup. `ok`: our webhooks are in place.
  */
 export type RegistrationState = 'disabled' | 'pending' | 'ok' | 'failed';
+/** Every registration state, for the state gauge (one series each). */
 export const REGISTRATION_STATES: readonly RegistrationState[] = ['disabled', 'pending', 'ok', 'failed'];
 
+/** What `GET /readyz` and the metrics show of webhook registration. */
 export interface RegistrationStatus {
   state: RegistrationState;
   /** Why the state is not `ok`, for humans. Never a secret. */
@@ -27,6 +29,7 @@ export interface RegistrationStatus {
   attempts: number;
 }
 
+/** What the registration loop calls, and its retry timings. */
 export interface RegistrationLoopOptions {
   client: UnipileClient;
   logger: FastifyBaseLogger;

@@ -38,6 +38,7 @@ export interface MessagePage {
   cursor: string | null;
 }
 
+/** An account of `GET /accounts`; `sources` are its messaging connections and their status. */
 export interface RestAccount {
   id: string;
   type?: string;
@@ -46,6 +47,7 @@ export interface RestAccount {
   [field: string]: unknown;
 }
 
+/** A chat of `GET /chats/{id}`; fields Hookline does not read are kept. */
 export interface RestChat {
   id: string;
   account_id?: string;
@@ -57,6 +59,7 @@ export interface RestChat {
   [field: string]: unknown;
 }
 
+/** A chat attendee of `GET /chats/{id}/attendees`; `is_self` marks the account's own user. */
 export interface RestAttendee {
   id: string;
   provider_id?: string | null;
@@ -66,17 +69,20 @@ export interface RestAttendee {
   [field: string]: unknown;
 }
 
+/** One page of an account's messages in a time window, newest first. */
 export interface ListMessagesQuery {
   accountId: string;
   /** Exclusive lower bound. */
   after?: Date;
   /** Exclusive upper bound. */
   before?: Date;
+  /** The previous page's `cursor`; absent or null for the first page. */
   cursor?: string | null;
   /** 1-250. */
   limit: number;
 }
 
+/** How {@link UnipileRestClient} reaches the provider and retries. */
 export interface UnipileRestClientOptions {
   /** `UNIPILE_DSN` (see unipileBaseUrl). */
   dsn: string;

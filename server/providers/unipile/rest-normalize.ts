@@ -46,6 +46,7 @@ export interface RestState {
   reactions: Map<string, string>;
 }
 
+/** Reads the seen, edited, deleted and reaction state of a REST message (reactions keyed by sender). */
 export function restState(message: RestMessage): RestState {
   const reactions = new Map<string, string>();
   for (const reaction of Array.isArray(message.reactions) ? message.reactions : []) {

@@ -34,6 +34,7 @@ export interface ChatMessageSeen {
   timestamp: string | null;
 }
 
+/** How {@link UnipileMessaging} reaches the provider. */
 export interface UnipileMessagingOptions {
   /** `UNIPILE_DSN`. */
   dsn: string;

@@ -49,6 +49,7 @@ const text = z.preprocess(
 );
 const optionalText = tolerant(text);
 
+/** A chat attendee or sender in a messaging webhook; every field optional (`tolerant`). */
 export const attendeeSchema = z.looseObject({
   attendee_id: tolerant(identifier),
   attendee_name: optionalText,
@@ -75,6 +76,7 @@ export const attachmentSchema = z.looseObject({
   sticker: tolerant(booleanish),
   unavailable: tolerant(booleanish),
 });
+/** An attachment as the webhook sent it, fields it could not read set to null. */
 export type RawAttachment = z.output<typeof attachmentSchema>;
 
 /**
@@ -96,6 +98,7 @@ const folderSchema = z
   .catch(null)
   .transform((value) => (value == null ? [] : Array.isArray(value) ? value : [value]));
 
+/** The messaging webhook events Hookline stores; any other `event` is ignored. */
 export const MESSAGING_EVENT_TYPES = [
   'message_received',
   'message_read',
@@ -104,9 +107,11 @@ export const MESSAGING_EVENT_TYPES = [
   'message_deleted',
   'message_delivered',
 ] as const;
+/** One of {@link MESSAGING_EVENT_TYPES}. */
 export type MessagingEventType = (typeof MESSAGING_EVENT_TYPES)[number];
 const MESSAGING_EVENTS: ReadonlySet<unknown> = new Set(MESSAGING_EVENT_TYPES);
 
+/** A messaging webhook body: `event`, `account_id`, `chat_id`, `message_id` required, the rest tolerant. */
 export const messagingWebhookSchema = z.looseObject({
   event: z.enum(MESSAGING_EVENT_TYPES),
   account_id: identifier,
@@ -141,8 +146,10 @@ export const messagingWebhookSchema = z.looseObject({
   subject: optionalText,
   folder: folderSchema,
 });
+/** A messaging webhook as parsed. */
 export type MessagingWebhook = z.output<typeof messagingWebhookSchema>;
 
+/** The account status messages Unipile documents; an unknown one is still accepted. */
 export const ACCOUNT_STATUS_MESSAGES = [
   'OK',
   'ERROR',
@@ -155,6 +162,7 @@ export const ACCOUNT_STATUS_MESSAGES = [
   'SYNC_SUCCESS',
 ] as const;
 
+/** An account status webhook body: `AccountStatus` with the account and its status message. */
 export const accountStatusWebhookSchema = z.looseObject({
   AccountStatus: z.looseObject({
     account_id: identifier,
@@ -163,6 +171,7 @@ export const accountStatusWebhookSchema = z.looseObject({
     message: z.string().trim().min(1).max(100),
   }),
 });
+/** An account status webhook as parsed. */
 export type AccountStatusWebhook = z.output<typeof accountStatusWebhookSchema>;
 
 /** A body from a Unipile source Hookline does not handle (email, users, hosted-auth callbacks…). */
@@ -171,11 +180,13 @@ export interface IgnoredWebhook {
   source: string;
 }
 
+/** A webhook body classified by {@link parseUnipileWebhook}. */
 export type UnipileWebhook =
   | { kind: 'messaging'; payload: MessagingWebhook }
   | { kind: 'account_status'; payload: AccountStatusWebhook }
   | { kind: 'ignored'; payload: IgnoredWebhook };
 
+/** The outcome of {@link parseUnipileWebhook}: a classified webhook, or why the body was refused. */
 export type WebhookParseResult =
   | { ok: true; webhook: UnipileWebhook }
   | { ok: false; issues: z.core.$ZodIssue[] };
