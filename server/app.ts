@@ -35,6 +35,7 @@ declare module 'fastify' {
   }
 }
 
+/** What `buildApp` needs: the validated config and secrets, and what tests may inject in their place. */
 export interface BuildAppOptions {
   /** Validated environment (see server/config.ts). */
   config: Config;

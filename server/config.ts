@@ -225,6 +225,7 @@ export const GENERATED_SECRETS = [
   'REALTIME_JWT_SECRET',
   'ENCRYPTION_KEY',
 ] as const;
+/** The name of one generated secret, as its environment variable. */
 export type SecretName = (typeof GENERATED_SECRETS)[number];
 
 /**

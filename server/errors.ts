@@ -23,8 +23,10 @@ export const ERROR_STATUS = {
   HL_ERR_UNAVAILABLE: 503,
 } as const;
 
+/** A stable `HL_ERR_*` code, each mapped to its HTTP status by {@link ERROR_STATUS}. */
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/** What a {@link HooklineError} may carry besides its code and message. */
 export interface HooklineErrorOptions {
   /** Extra machine-readable context returned to the client as `error.details`. Never secrets. */
   details?: unknown;
@@ -34,6 +36,7 @@ export interface HooklineErrorOptions {
   statusCode?: number;
 }
 
+/** The one error type routes throw: the error handler answers its status with {@link errorBody}. */
 export class HooklineError extends Error {
   readonly code: ErrorCode;
   readonly statusCode: number;
@@ -53,6 +56,7 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: unknown };
 }
 
+/** The response body of an error: code, message and, when given, details (never the cause). */
 export function errorBody(error: HooklineError): ErrorBody {
   return {
     error: {

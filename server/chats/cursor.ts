@@ -10,6 +10,7 @@ export function encodeCursor(position: unknown): string {
   return Buffer.from(JSON.stringify(position)).toString('base64url');
 }
 
+/** Decodes an {@link encodeCursor} cursor to `schema`'s shape: undefined without one, a 400 if malformed. */
 export function decodeCursor<T>(cursor: string | undefined, schema: z.ZodType<T>): T | undefined {
   if (cursor === undefined) return undefined;
   try {
@@ -25,6 +26,7 @@ export function decodeCursor<T>(cursor: string | undefined, schema: z.ZodType<T>
   }
 }
 
+/** Query of a list route: `limit` 1–100 (default 50), an opaque `cursor`, an optional `accountId`. */
 export const pageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().max(1000).optional(),

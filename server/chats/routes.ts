@@ -18,17 +18,18 @@ const chatCursorSchema = z.object({
 });
 const messageCursorSchema = z.object({ sentAt: storableDatetime(), id: z.string() });
 
-/**
- * The inbox read model (API token required): chats by last message with unread counts, a
- * chat's messages newest first, and marking a chat read. Pagination is keyset-based, so pages
- * stay consistent while new messages arrive.
- */
+/** The secrets the inbox routes accept: the API token, and the key of browsers' connection tokens. */
 export interface ChatsRoutesOptions {
   apiToken: string;
   /** Verifies browsers' connection tokens, which scope reads to their accounts. */
   realtimeJwtSecret: string;
 }
 
+/**
+ * The inbox read model (API token required): chats by last message with unread counts, a
+ * chat's messages newest first, and marking a chat read. Pagination is keyset-based, so pages
+ * stay consistent while new messages arrive.
+ */
 export async function chatsRoutes(app: FastifyInstance, options: ChatsRoutesOptions): Promise<void> {
   app.decorateRequest('readScope', null);
   app.addHook('onRequest', readerAuth(app, options.apiToken, options.realtimeJwtSecret));

@@ -13,6 +13,7 @@ declare module 'fastify' {
   }
 }
 
+/** The secret of the management routes. */
 export interface ApiAuthOptions {
   /** The API_TOKEN management routes require. */
   apiToken: string;
@@ -45,6 +46,7 @@ export function requireBearerSecret(
   };
 }
 
+/** Decorates the app with `requireApiToken`, the hook that guards `/api/*` management routes. */
 export const apiAuthPlugin = fp<ApiAuthOptions>(
   async (app: FastifyInstance, options) => {
     app.decorate(

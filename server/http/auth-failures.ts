@@ -18,6 +18,7 @@ declare module 'fastify' {
   }
 }
 
+/** How many failed authentications a client address may make before `HL_ERR_AUTH_RATE_LIMITED`. */
 export interface AuthFailuresOptions {
   /** Failures one client address may make per window. */
   limit: number;

@@ -39,15 +39,19 @@ export type IngestItem =
       source: string;
     };
 
+/** How ingest took one item: stored, already stored, refused as invalid, or from an unhandled source. */
 export type ItemResult = 'accepted' | 'duplicate' | 'rejected' | 'ignored';
 
+/** What a batch's transaction did: one result per item, and what it owes the outboxes. */
 export interface BatchOutcome extends Published {
   results: ItemResult[];
   /** Accounts whose details the batch wrote (see KnownAccounts). */
   accountsWritten: AccountSeen[];
 }
 
+/** The provider and dedupe settings a batch is applied with. */
 export interface ApplyOptions {
+  /** The provider the items came from, stored on each inbound event row. */
   provider: string;
   /** An identical account status within this many seconds of the last one is a duplicate. */
   statusDedupeSeconds: number;

@@ -31,6 +31,7 @@ function withStatusDescriptions<T extends { paths?: object }>(document: T): T {
   return document;
 }
 
+/** What the OpenAPI document must know beyond the route schemas. */
 export interface OpenapiPluginOptions {
   /** The header the provider's webhook sends INBOUND_SECRET in (ProviderWebhook.authHeader). */
   webhookAuthHeader: string;

@@ -20,6 +20,7 @@ export const REDACTED_PATHS = [
   '*.token',
 ];
 
+/** How the app logs (LOG_LEVEL, LOG_FORMAT). */
 export interface LoggerConfig {
   /** pino level. Default `info`. */
   level?: string;

@@ -11,6 +11,7 @@ declare module 'fastify' {
   }
 }
 
+/** Who may read `GET /metrics`. */
 export interface MetricsOptions {
   /** When set, `GET /metrics` requires `Authorization: Bearer <token>` (METRICS_TOKEN). Default: open. */
   token?: string;

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { errorBody, HooklineError } from '../errors.js';
 import { opsRouteSchemas } from './route-schemas.js';
 
+/** What one readiness check found. */
 export interface CheckResult {
   ok: boolean;
   /** Short state for humans and dashboards, e.g. `ok`, `pending`, `failed`. */
@@ -15,6 +16,7 @@ export interface CheckResult {
   reason?: string;
 }
 
+/** A named check `GET /readyz` runs, added by the feature that owns the dependency. */
 export interface ReadinessCheck {
   /** Whether a failure makes the instance unready (503). Informational checks only report. */
   critical: boolean;
@@ -28,6 +30,7 @@ declare module 'fastify' {
   }
 }
 
+/** How `GET /readyz` runs its checks. */
 export interface ReadinessOptions {
   /** How long one check may take before it counts as failed. Default 2000 ms. */
   checkTimeoutMs?: number;

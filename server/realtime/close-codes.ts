@@ -24,6 +24,7 @@ export const CLOSE_CODES = {
   rateLimited: { code: 4429, reason: 'too many client frames' },
 } as const;
 
+/** Why Hookline closes a realtime socket: a key of {@link CLOSE_CODES}. */
 export type CloseReason = keyof typeof CLOSE_CODES;
 
 /**

@@ -9,6 +9,7 @@ export interface PreparedEvent {
   createdAt: Date;
 }
 
+/** Serializes an event row into its envelope frame, once for every socket. */
 export function prepareEvent(row: RealtimeEventRow): PreparedEvent {
   const envelope = { type: row.type, seq: row.seq, ts: row.createdAt.toISOString(), data: row.data };
   return {

@@ -1,5 +1,6 @@
 import type { RealtimeEventRow } from '../db/realtime-reads.js';
 
+/** How the feed reads committed events and hands them to the hub. */
 export interface RealtimeFeedOptions {
   /** Reads up to `limit` events with `seq > afterSeq`, in `seq` order. */
   read(afterSeq: number, limit: number): Promise<RealtimeEventRow[]>;

@@ -10,6 +10,7 @@ export interface RealtimeMetrics {
   listenerReconnects: Counter;
 }
 
+/** Registers the realtime metrics on the app's registry. */
 export function createRealtimeMetrics(registry: Registry): RealtimeMetrics {
   return {
     connections: new Gauge({

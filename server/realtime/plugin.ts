@@ -13,6 +13,7 @@ import { runSession } from './session.js';
 import { registerSocketRoute } from './socket-route.js';
 import { registerTokenRoute } from './token-route.js';
 
+/** The key realtime connection tokens are verified with; the rest comes from `app.config`. */
 export interface RealtimePluginOptions {
   /** HS256 key of connection tokens (`secrets.realtimeJwtSecret`). */
   jwtSecret: string;

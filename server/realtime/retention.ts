@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.js';
 import { pruneRealtimeEventsBatch } from '../db/realtime-reads.js';
 
+/** Realtime retention (REALTIME_RETENTION_*): what to prune and how often. */
 export interface RetentionOptions {
   db: Db;
   log: FastifyBaseLogger;
@@ -9,6 +10,7 @@ export interface RetentionOptions {
   maxAgeHours: number;
   /** The newest this many events are kept whatever their age. */
   maxCount: number;
+  /** Time between prune rounds (REALTIME_PRUNE_INTERVAL_MS); a round still running skips one. */
   intervalMs: number;
 }
 

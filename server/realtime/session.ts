@@ -13,6 +13,7 @@ import type { RealtimeHub } from './hub.js';
 import { Subscriber, type SubscriberEvents, type SubscriberLimits } from './subscriber.js';
 import type { RealtimeGrant, RealtimeScope } from './tokens.js';
 
+/** What a connection's session shares with the rest of the realtime feature. */
 export interface SessionContext {
   db: Db;
   hub: RealtimeHub;

@@ -6,7 +6,9 @@ import { HooklineError } from '../errors.js';
 import { socketRouteSchema } from './route-schemas.js';
 import { type RealtimeGrant, verifyRealtimeToken } from './tokens.js';
 
+/** What the socket route hands accepted connections to. */
 export interface SocketRouteOptions {
+  /** HS256 key the `token` query parameter is verified with. */
   jwtSecret: string;
   /** Handles an `error` on an accepted socket. */
   onSocketError(socket: WebSocket, error: Error): void;

@@ -4,6 +4,7 @@ import { PONG_FRAME, type PreparedEvent } from './envelope.js';
 import { FrameRateLimit } from './frame-rate.js';
 import type { RealtimeGrant } from './tokens.js';
 
+/** When a subscriber's socket is closed for its own behaviour (REALTIME_* settings). */
 export interface SubscriberLimits {
   /**
    * Unsent bytes (ws `bufferedAmount`, or live events held during a replay) above which the socket
@@ -19,6 +20,7 @@ export interface SubscriberLimits {
   clientFramesPerSecond: number;
 }
 
+/** Hooks the subscriber calls for metrics. */
 export interface SubscriberEvents {
   /** Called once per envelope written. */
   onSent(): void;

@@ -22,6 +22,7 @@ export interface RealtimeGrant {
 
 /** Token scopes: `read` (sockets and the read API) and `send` (send replies for its accounts). */
 export const TOKEN_SCOPES = ['read', 'send'] as const;
+/** One scope of a connection token. */
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
 /**

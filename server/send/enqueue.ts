@@ -25,6 +25,7 @@ export type EnqueueResult =
   | { kind: 'key-taken' }
   | { kind: 'failed'; error: unknown };
 
+/** What the send enqueuer writes with, and whom it wakes. */
 export interface SendEnqueuerOptions {
   db: Db;
   changes: ChangeSignal;

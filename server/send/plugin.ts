@@ -7,6 +7,7 @@ import { SendEnqueuer } from './enqueue.js';
 import { sendRoutes } from './routes.js';
 import { SendWorker } from './worker.js';
 
+/** The secrets the send routes check; the rest comes from `app.config`. */
 export interface SendPluginOptions {
   apiToken: string;
   realtimeJwtSecret: string;

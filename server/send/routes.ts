@@ -25,6 +25,7 @@ import { publishStatuses } from './settle.js';
 /** Who is calling: every account (API token), or some accounts with the token's scopes. */
 type Caller = { kind: 'all' } | { kind: 'token'; accountIds: ReadonlySet<string> | 'all'; canSend: boolean };
 
+/** What the send routes check and store with. */
 export interface SendRoutesOptions {
   apiToken: string;
   realtimeJwtSecret: string;

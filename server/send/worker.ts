@@ -24,6 +24,7 @@ import {
   type TransitionRequest,
 } from './settle.js';
 
+/** What the send worker calls, and its budgets (SEND_* settings). */
 export interface SendWorkerOptions {
   db: Db;
   messaging: UnipileMessaging;

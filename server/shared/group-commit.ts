@@ -1,5 +1,6 @@
 import { HooklineError } from '../errors.js';
 
+/** How a {@link GroupCommitter} batches items into commits. */
 export interface GroupCommitOptions<Item, Result> {
   /**
    * Commits a batch, returning one result per item in order. Throwing fails every item of the

@@ -31,6 +31,7 @@ export interface PageRun {
   leaseMs: number;
 }
 
+/** What committing one sync page did: message counts for the run, and what it owes the outboxes. */
 export interface AppliedPage extends Published {
   newMessages: number;
   duplicates: number;

@@ -9,6 +9,7 @@ import { fetchChatDetails, hasAttendees } from './chat-details.js';
 /** How one background fill ended (the `result` label of its metric). */
 export type ChatFillResult = 'filled' | 'known' | 'not_found' | 'failed';
 
+/** What the chat filler reads with, and its bounds. */
 export interface ChatFillerOptions {
   client: UnipileRestClient;
   database: Database;

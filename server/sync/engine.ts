@@ -28,6 +28,7 @@ import { ChatDetailsCache } from './chat-details.js';
 /** What started a sync: shown on the run. */
 export type SyncTrigger = 'startup' | 'interval' | 'status' | 'api';
 
+/** What the sync engine reads and writes with, its lease, and the windows and pages it asks for. */
 export interface SyncEngineOptions {
   database: Database;
   client: UnipileRestClient;
@@ -47,6 +48,7 @@ export interface SyncEngineOptions {
   onPage?: (run: SyncRunRecord, page: AppliedPage) => void;
 }
 
+/** How one account's sync run starts. */
 export interface StartOptions {
   trigger: SyncTrigger;
   /**
@@ -55,6 +57,7 @@ export interface StartOptions {
    * starts at the earlier of `since` and that run's start.
    */
   since?: Date;
+  /** The request for every account this run counts into, if any. */
   groupId?: string;
 }
 

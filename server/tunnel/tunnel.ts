@@ -11,6 +11,7 @@ export interface Tunnel {
   open(port: number): Promise<OpenTunnel>;
 }
 
+/** A tunnel once open: its public URL, and how to close it. */
 export interface OpenTunnel {
   /** Public base URL, e.g. `https://abcd-1-2-3-4.ngrok-free.app`, without a trailing slash. */
   url: string;
