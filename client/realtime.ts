@@ -22,6 +22,7 @@ const ReconnectingWebSocket = ((ReconnectingWebSocketModule as unknown as { defa
 /** The constructor of a WebSocket: the browser's, or `ws` in Node. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;
 
+/** How the realtime client connects, authenticates and detects a dead connection. */
 export interface RealtimeClientOptions {
   /**
    * Absolute ws(s) URL of the gateway's socket, e.g. `wss://hooks.example.com/ws/messages`, or a
@@ -47,6 +48,7 @@ export interface RealtimeClientOptions {
   heartbeatTimeoutMs?: number;
 }
 
+/** A running realtime connection, made by {@link createRealtimeClient}. */
 export interface RealtimeClient {
   /** Subscribes to an envelope type, `event` (every envelope), `status`, `hello` or `reset`. */
   on<K extends keyof RealtimeEvents>(type: K, handler: (payload: RealtimeEvents[K]) => void): () => void;

@@ -26,6 +26,7 @@ export interface TokenRefresherOptions {
   fetch?: typeof fetch;
 }
 
+/** Keeps a connection token fresh, made by {@link createTokenRefresher}. */
 export interface TokenRefresher {
   /** The newest token: pass it as `getToken: () => refresher.current()` to the realtime client. */
   current(): string;

@@ -42,6 +42,7 @@ export interface ScriptLine {
   file?: FakeFile;
 }
 
+/** One scripted chat of the cast: its account, people, opening lines and tone. */
 export interface CastChat {
   account: FakeAccount;
   chatId: string;

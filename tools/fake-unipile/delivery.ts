@@ -15,6 +15,7 @@ export interface DeliveryOptions {
 /** One attempt's outcome: the HTTP status, or why there was none. */
 export type AttemptOutcome = number | 'timeout' | 'error';
 
+/** How delivering one webhook to one URL went, over all its attempts. */
 export interface DeliveryResult {
   url: string;
   /** Whether some attempt got exactly 200. */

@@ -12,11 +12,15 @@ import {
 
 /** The event types Unipile sends, as the gateway's schema accepts them. */
 export const MESSAGING_EVENTS = MESSAGING_EVENT_TYPES;
+/** One of {@link MESSAGING_EVENTS}. */
 export type MessagingEvent = (typeof MESSAGING_EVENTS)[number];
 
+/** The account status messages Unipile sends, as the gateway's schema lists them. */
 export const ACCOUNT_STATUSES = ACCOUNT_STATUS_MESSAGES;
+/** One of {@link ACCOUNT_STATUSES}. */
 export type AccountStatusMessage = (typeof ACCOUNT_STATUSES)[number];
 
+/** A chat attendee or sender as messaging webhooks carry it. */
 export interface UnipileAttendee {
   attendee_id: string;
   attendee_name: string;
@@ -41,6 +45,7 @@ export interface UnipileMessagingPayload {
   [field: string]: unknown;
 }
 
+/** An account status webhook body. */
 export interface UnipileAccountStatusPayload {
   AccountStatus: { account_id: string; account_type: string; message: AccountStatusMessage };
 }
@@ -54,12 +59,14 @@ export interface FakeAccount {
 
 const shortId = () => randomUUID().replace(/-/g, '').slice(0, 22);
 
+/** A fake account of the given network (default WhatsApp), with a user id in that network's format. */
 export function fakeAccount(type: FakeAccount['type'] = 'WHATSAPP', id = `acc_${shortId()}`): FakeAccount {
   const userId =
     type === 'WHATSAPP' ? `3361${Math.floor(Math.random() * 1e7)}@s.whatsapp.net` : `ACoAA${shortId()}`;
   return { id, type, userId };
 }
 
+/** A fake chat attendee of the given network (default WhatsApp), with a provider id in its format. */
 export function fakeAttendee(type: FakeAccount['type'] = 'WHATSAPP', name = 'Ada Lovelace'): UnipileAttendee {
   const providerId =
     type === 'WHATSAPP' ? `3362${Math.floor(Math.random() * 1e7)}@s.whatsapp.net` : `ACoAB${shortId()}`;
@@ -98,6 +105,7 @@ export function fakeAttachment(options: AttachmentOptions = {}): Record<string, 
   };
 }
 
+/** What a fake message body is built from; absent ids are generated, an absent account or sender made up. */
 export interface MessagePayloadOptions {
   account?: FakeAccount;
   chatId?: string;
@@ -190,6 +198,7 @@ export function followUp(
   return { ...base, ...overrides };
 }
 
+/** An account status webhook body for an account (default type WHATSAPP). */
 export function accountStatus(
   accountId: string,
   message: AccountStatusMessage,

@@ -22,11 +22,13 @@ import {
   type UnipileMessagingPayload,
 } from './payloads.js';
 
+/** A webhook body the traffic generator sends. */
 export type TrafficPayload = UnipileMessagingPayload | UnipileAccountStatusPayload;
 
 /** Why a payload is in the stream, for summaries and tests. */
 export type TrafficKind = 'message' | 'follow-up' | 'duplicate' | 'out-of-order' | 'account-status';
 
+/** One webhook of the traffic stream, and why it is there. */
 export interface TrafficItem {
   kind: TrafficKind;
   payload: TrafficPayload;

@@ -47,6 +47,7 @@ export interface FakeSentMessage {
 /** Largest send request the fake reads (the gateway's own limits are far below it). */
 const SEND_BODY_LIMIT_BYTES = 512 * 1024 * 1024;
 
+/** How the fake's send endpoint echoes accepted sends as webhooks. */
 export interface FakeSendsOptions {
   /** Delivers a webhook to the registered gateway (the fake's `deliver`). */
   deliver: (payload: UnipileMessagingPayload) => Promise<unknown>;
@@ -64,6 +65,7 @@ export interface EchoChat {
   isGroup: boolean;
 }
 
+/** The fake's send endpoint: what it received and accepted, and how the next sends behave. */
 export interface FakeSends {
   /** Every message accepted, in order. */
   readonly sent: FakeSentMessage[];

@@ -41,6 +41,7 @@ export interface FakeUnipileOptions {
   listHeaderValues?: boolean;
 }
 
+/** A webhook registered on the fake, in the shape `GET /webhooks` answers. */
 export interface FakeWebhook {
   id: string;
   name: string;
@@ -63,18 +64,22 @@ export interface FakeOperation {
   requestUrl: string;
 }
 
+/** A delivery of a webhook body to one registered webhook. */
 export interface FakeDelivery extends DeliveryResult {
   webhookId: string;
 }
 
+/** What the fake has seen and holds, for tests to assert on. */
 export interface FakeUnipileState {
   /** Live webhooks, in creation order. */
   readonly webhooks: FakeWebhook[];
+  /** Every webhook create and delete, in order. */
   readonly operations: FakeOperation[];
   /** API calls received (method and path), for counting pages. */
   readonly requests: { method: string; path: string }[];
 }
 
+/** A running fake Unipile: its URL and key, and the controls tests steer it with. */
 export interface FakeUnipile {
   /** Base URL, e.g. `http://127.0.0.1:4010`: what `UNIPILE_DSN` should be. */
   readonly url: string;
@@ -118,6 +123,7 @@ function decodeCursor(cursor: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/** Starts the fake Unipile API (webhooks, REST reads and sends) on a real HTTP port. */
 export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promise<FakeUnipile> {
   const apiKey = options.apiKey ?? 'fake-unipile-key';
   const pageSize = options.pageSize ?? 100;

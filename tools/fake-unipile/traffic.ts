@@ -3,6 +3,7 @@ import { seededRandom } from './cast.js';
 import { type DeliveryOptions, type DeliveryResult, deliverWithRetries } from './delivery.js';
 import { type TrafficItem, type TrafficKind, TrafficScenario } from './scenario.js';
 
+/** Where synthetic webhook traffic goes, how fast and how much. */
 export interface TrafficOptions {
   /** Gateway base URL, e.g. `http://127.0.0.1:3000`. */
   target: string;
@@ -28,6 +29,7 @@ export interface TrafficOptions {
   onResult?: (item: TrafficItem, result: DeliveryResult) => void;
 }
 
+/** What a traffic run sent and how the gateway answered. */
 export interface TrafficSummary {
   /** Webhooks sent (each counted once, however many attempts it took). */
   sent: number;
