@@ -21,6 +21,7 @@ import { startFakeUnipile } from '../../tools/fake-unipile/server.js';
 import { apiAuth, TEST_SECRETS } from '../support/app.js';
 import { createPostgresTestDatabase, ensurePostgresTemplate } from '../support/postgres-admin.js';
 import { startChildServer } from './support/child-server.js';
+import { cpuMeter } from './support/cpu.js';
 import { BENCH_DATABASE_URL } from './support/database-url.js';
 
 const { values } = parseArgs({
@@ -90,9 +91,13 @@ async function main() {
     await opened.body.dump();
     const chatId = opening.chat_id;
 
+    const processes = { bench: process.pid, gateway: gateway.child.pid ?? 0 };
     fake.sends.setEcho(false);
+    const bareCpu = cpuMeter(processes);
     const bare = await bareLoop(fake.url, fake.apiKey, `bare_${randomUUID()}`, account.id);
+    const bareSpent = bareCpu.stop();
     fake.sends.setEcho(true, 50);
+    const gatewayCpu = cpuMeter(processes);
 
     const agent = new Agent({ connections: CONCURRENCY });
     const started = performance.now();
@@ -115,6 +120,7 @@ async function main() {
     // Every echo ingested: each reply is one message, never two.
     const echoes = () => count(sql`select count(*) as n from inbound_events where raw_body like '%"reply %'`);
     while ((await echoes()) < SENDS) await sleep(50);
+    const gatewaySpent = gatewayCpu.stop();
     const messages = await count(
       sql`select count(*) as n from messages where chat_id = ${chatId} and text like 'reply %'`,
     );
@@ -134,6 +140,12 @@ async function main() {
         .map((row) => `${row.settled_by}=${row.n}`)
         .join(', ')}`,
     );
+    const perSend = (spent: Record<string, number>) =>
+      Object.entries(spent)
+        .map(([name, ms]) => `${name} ${((1000 * ms) / SENDS).toFixed(0)}`)
+        .join(', ');
+    console.log(`  CPU µs per send, bare loop: ${perSend(bareSpent)}`);
+    console.log(`  CPU µs per send, through the gateway (echoes included): ${perSend(gatewaySpent)}`);
   } finally {
     await gateway.stop();
     await fake.close();
