@@ -247,8 +247,9 @@ export const deliveryAttempts = pgTable(
 
 /**
  * The send queue: one row per message a user sent through Hookline (docs/sending.md). Claimed
- * with `FOR UPDATE SKIP LOCKED` like deliveries. `status`: `queued`, `claimed` (leased, nothing
- * written yet), `sending` (the attempt is recorded and the request may have been written),
+ * with `FOR UPDATE SKIP LOCKED` like deliveries; the claim records the attempt in the same
+ * statement. `status`: `queued` (never written to the provider), `sending` (the attempt is
+ * recorded and the request may have been written),
  * `sent`, `failed` (refused, not retried) or `unknown` (maybe sent: settled by the echo or a
  * lookup, never resent blindly).
  */
@@ -278,7 +279,7 @@ export const sends = pgTable(
   (table) => [
     index('sends_due_idx')
       .on(table.nextAttemptAt)
-      .where(sql`${table.status} in ('queued', 'claimed', 'sending', 'unknown')`),
+      .where(sql`${table.status} in ('queued', 'sending', 'unknown')`),
     index('sends_open_chat_idx')
       .on(table.accountId, table.chatId, table.createdAt)
       .where(sql`${table.status} in ('sending', 'unknown')`),
