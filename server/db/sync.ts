@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { chats, messages, syncAccounts, syncRuns } from '../../drizzle/schema.js';
 import type { Executor, Tx } from './database.js';
 import { queryRows } from './rows.js';
@@ -169,17 +169,6 @@ export async function finishSyncRun(db: Executor, run: SyncRunRecord, error?: un
         ),
       ),
     );
-}
-
-/** The latest run of an account, if any. */
-export async function latestSyncRun(db: Executor, accountId: string): Promise<SyncRunRecord | undefined> {
-  const [row] = await db
-    .select()
-    .from(syncRuns)
-    .where(eq(syncRuns.accountId, accountId))
-    .orderBy(desc(syncRuns.startedAt))
-    .limit(1);
-  return row;
 }
 
 /** The chats of `chatIds` Hookline already has, with their attendees. */

@@ -40,6 +40,3 @@ export const OPERATIONAL_EVENT_TYPES = [
  * catalog entry does not compile.
  */
 export type OutboundType = (typeof EVENT_TYPES)[RealtimeType] | (typeof OUTBOUND_ONLY_TYPES)[number];
-
-/** One of OPERATIONAL_EVENT_TYPES. */
-export type OperationalType = (typeof OPERATIONAL_EVENT_TYPES)[number];

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  ACCOUNT_STATUS_MESSAGES,
-  MESSAGING_EVENT_TYPES,
-} from '../../server/providers/unipile/webhook-schema.js';
+import { MESSAGE_EVENT_TYPES } from '../../server/providers/events.js';
+import { ACCOUNT_STATUS_MESSAGES } from '../../server/providers/unipile/webhook-schema.js';
 
 /**
  * Realistic Unipile (API v1) webhook bodies, for the fake provider, tests and benchmarks. Shapes
@@ -11,7 +9,7 @@ import {
  */
 
 /** The event types Unipile sends, as the gateway's schema accepts them. */
-export const MESSAGING_EVENTS = MESSAGING_EVENT_TYPES;
+export const MESSAGING_EVENTS = MESSAGE_EVENT_TYPES;
 /** One of {@link MESSAGING_EVENTS}. */
 export type MessagingEvent = (typeof MESSAGING_EVENTS)[number];
 

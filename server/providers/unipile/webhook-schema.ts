@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MESSAGE_EVENT_TYPES } from '../events.js';
 
 /**
  * Unipile webhook bodies as they really arrive. Payloads differ across providers and across
@@ -98,22 +99,15 @@ const folderSchema = z
   .catch(null)
   .transform((value) => (value == null ? [] : Array.isArray(value) ? value : [value]));
 
-/** The messaging webhook events Hookline stores; any other `event` is ignored. */
-export const MESSAGING_EVENT_TYPES = [
-  'message_received',
-  'message_read',
-  'message_reaction',
-  'message_edited',
-  'message_deleted',
-  'message_delivered',
-] as const;
-/** One of {@link MESSAGING_EVENT_TYPES}. */
-export type MessagingEventType = (typeof MESSAGING_EVENT_TYPES)[number];
-const MESSAGING_EVENTS: ReadonlySet<unknown> = new Set(MESSAGING_EVENT_TYPES);
+/**
+ * The messaging webhook events Hookline stores; any other `event` is ignored. Unipile names them
+ * as Hookline's neutral events are named, so the one list serves both.
+ */
+const MESSAGING_EVENTS: ReadonlySet<unknown> = new Set(MESSAGE_EVENT_TYPES);
 
 /** A messaging webhook body: `event`, `account_id`, `chat_id`, `message_id` required, the rest tolerant. */
 export const messagingWebhookSchema = z.looseObject({
-  event: z.enum(MESSAGING_EVENT_TYPES),
+  event: z.enum(MESSAGE_EVENT_TYPES),
   account_id: identifier,
   account_type: optionalText,
   account_info: tolerant(

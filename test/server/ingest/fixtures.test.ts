@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MESSAGE_EVENT_TYPES } from '../../../server/providers/events.js';
 import { apiAuth, useTestApp } from '../../support/app.js';
 import { testDatabaseKinds } from '../../support/databases.js';
 import { read } from '../../support/db-read.js';
@@ -13,14 +14,7 @@ const fixtures = readdirSync(FIXTURES_DIR)
   .sort()
   .map((name) => ({ name, raw: readFileSync(join(FIXTURES_DIR, name), 'utf8') }));
 
-const MESSAGING = new Set([
-  'message_received',
-  'message_read',
-  'message_reaction',
-  'message_edited',
-  'message_deleted',
-  'message_delivered',
-]);
+const MESSAGING = new Set<string>(MESSAGE_EVENT_TYPES);
 
 /** What the gateway answers each fixture: a status, a messaging event, or an ignored source. */
 function expectedAnswer(body: Record<string, unknown>) {
