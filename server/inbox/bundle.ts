@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import type { BuildOptions } from 'esbuild';
 
 /**
  * The inbox page's files: client/inbox in the source tree (`npm start`), dist/client/inbox in a
@@ -17,22 +18,26 @@ export const INBOX_STYLESHEETS = ['inbox.css', 'messages.css'] as const;
 export const INBOX_SCRIPT = 'inbox.js';
 
 /**
+ * How the page's script is bundled for the browser: client/inbox/main.ts with the realtime client
+ * it imports, as one ES2022 module held in memory. Tests that bundle it another way start here.
+ */
+export const INBOX_BUNDLE_OPTIONS = {
+  entryPoints: [`${INBOX_DIR}main.ts`],
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['es2022'],
+  write: false,
+  logLevel: 'silent',
+} satisfies BuildOptions;
+
+/**
  * Bundles client/inbox/main.ts (and the realtime client it imports) for the browser with esbuild,
  * a development dependency: only a source checkout ever calls this.
  */
 export async function bundleInbox(): Promise<string> {
   const { build } = await import('esbuild');
-  const result = await build({
-    entryPoints: [`${INBOX_DIR}main.ts`],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: ['es2022'],
-    minify: true,
-    sourcemap: 'inline',
-    write: false,
-    logLevel: 'silent',
-  });
+  const result = await build({ ...INBOX_BUNDLE_OPTIONS, minify: true, sourcemap: 'inline' });
   const output = result.outputFiles[0];
   if (!output) throw new Error('esbuild produced no output for the inbox');
   return output.text;

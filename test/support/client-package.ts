@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { INBOX_DIR } from '../../server/inbox/bundle.js';
+import { INBOX_BUNDLE_OPTIONS } from '../../server/inbox/bundle.js';
 import { run } from './processes.js';
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -63,14 +63,8 @@ export async function installPackedClient(): Promise<PackedClient> {
  */
 export async function bundleInboxWithPackedClient(client: PackedClient): Promise<string> {
   const result = await build({
-    entryPoints: [`${INBOX_DIR}main.ts`],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: ['es2022'],
-    write: false,
+    ...INBOX_BUNDLE_OPTIONS,
     metafile: true,
-    logLevel: 'silent',
     plugins: [
       {
         name: 'packed-client',
