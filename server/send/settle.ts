@@ -166,6 +166,7 @@ async function settleSent(
   log: FastifyBaseLogger | undefined,
 ): Promise<StatusChange[]> {
   const { settled, moved } = await settleSentRows(tx, sent);
+  const providerIds = new Map(sent.map((row) => [row.localId, row.providerId]));
   const unsettled = sent.filter((row) => !settled.has(row.localId));
   if (log && unsettled.length > 0) {
     // Settled meanwhile (by the echo, usually): a 201 naming another id is worth a warning.
@@ -173,7 +174,7 @@ async function settleSent(
       tx,
       unsettled.map((row) => row.localId),
     );
-    for (const send of rows) reportIdMismatch(log, send, providerIdOf(sent, send.localId));
+    for (const send of rows) reportIdMismatch(log, send, providerIds.get(send.localId) ?? '');
   }
   const settledBy = new Map(sent.map((row) => [row.localId, row.settledBy as SettledBy]));
   const messages = await findSentMessages(tx, [...settled]);
@@ -184,14 +185,11 @@ async function settleSent(
     if (moved.has(message.localId ?? '') || !message.localId) continue;
     // The echo stored this provider id as a message of its own first: merge the two.
     const { localId, accountId } = message;
-    const merged = await assignProviderId(tx, { localId, accountId }, providerIdOf(sent, localId));
+    const merged = await assignProviderId(tx, { localId, accountId }, providerIds.get(localId) ?? '');
     if (merged) changes.push({ message: merged, settledBy: settledBy.get(message.localId) });
   }
   return changes;
 }
-
-const providerIdOf = (sent: readonly SentRow[], localId: string) =>
-  sent.find((row) => row.localId === localId)?.providerId ?? '';
 
 /** Applies one transition to a locked send; returns the status change to publish, if any. */
 async function applyLocked(
