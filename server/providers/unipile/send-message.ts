@@ -1,4 +1,5 @@
-import { type Agent, FormData, request, errors as undiciErrors } from 'undici';
+import { type Agent, request, errors as undiciErrors } from 'undici';
+import { type MultipartPart, multipartBody } from '../../shared/multipart.js';
 import { unipileAgent, unipileBaseUrl } from './client.js';
 
 /** What a send asks of Unipile `POST /chats/{chat_id}/messages`. */
@@ -58,8 +59,8 @@ const BEFORE_WRITE = new Set([
 
 /**
  * Sending through Unipile API v1: multipart `POST /chats/{chat_id}/messages` and the chat's
- * recent messages for settling an ambiguous send. undici sets the multipart Content-Type with
- * its boundary from the FormData body; setting it by hand would lose the boundary.
+ * recent messages for settling an ambiguous send. The multipart body is encoded in one buffer
+ * (server/shared/multipart.ts), and its Content-Type header carries the boundary.
  */
 export class UnipileMessaging {
   readonly baseUrl: string;
@@ -76,15 +77,20 @@ export class UnipileMessaging {
 
   /** Sends one message; never throws for a provider or network failure (see {@link SendOutcome}). */
   async send(input: SendMessageInput, signal?: AbortSignal): Promise<SendOutcome> {
-    const form = new FormData();
-    form.append('text', input.text);
-    form.append('account_id', input.accountId);
-    if (input.quoteId) form.append('quote_id', input.quoteId);
+    const parts: MultipartPart[] = [
+      { name: 'text', value: input.text },
+      { name: 'account_id', value: input.accountId },
+    ];
+    if (input.quoteId) parts.push({ name: 'quote_id', value: input.quoteId });
     for (const file of input.attachments ?? []) {
-      // The bytes are the driver's own Buffer, never shared memory: no copy is needed.
-      const content = file.content as Uint8Array<ArrayBuffer>;
-      form.append('attachments', new Blob([content], { type: file.mimetype }), file.filename);
+      parts.push({
+        name: 'attachments',
+        filename: file.filename,
+        contentType: file.mimetype,
+        content: file.content,
+      });
     }
+    const form = multipartBody(parts);
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     let status: number;
     let body: unknown;
@@ -94,8 +100,8 @@ export class UnipileMessaging {
         method: 'POST',
         dispatcher: this.#agent,
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-        headers: { accept: 'application/json', 'x-api-key': this.#apiKey },
-        body: form,
+        headers: { accept: 'application/json', 'content-type': form.contentType, 'x-api-key': this.#apiKey },
+        body: form.body,
       });
       status = response.statusCode;
       const header = response.headers['retry-after'];
