@@ -1,7 +1,8 @@
 import { boolean, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 /*
- * The rows of the JSON parameters `hookline_ingest_received` reads with `json_to_recordset`:
+ * The rows of the JSON parameters the SQL functions (`hookline_ingest_received`,
+ * `hookline_settle_sent`) read with `json_to_recordset`:
  * records, not stored tables (drizzle-kit only reads drizzle/schema.ts). Each key is the SQL
  * column's name, so a row built as `$inferSelect` is the JSON the function reads, and
  * test/server/db/ingest-parameters.test.ts fails when a function file's column list and these
@@ -54,9 +55,23 @@ export const messageRecord = pgTable('received', {
   preview: text('preview'),
 });
 
+/** One send of `p_sent` (hookline_settle_sent) to settle as `sent`. */
+export const sentRecord = pgTable('sent', {
+  /** Position in the batch, from 0: the order its changes are published in. */
+  ord: integer('ord').notNull(),
+  local_id: text('local_id').notNull(),
+  provider_id: text('provider_id').notNull(),
+  /** `response`, `echo` or `lookup`. */
+  settled_by: text('settled_by').notNull(),
+  /** The statuses the send may be in for it to be settled. */
+  expected: text('expected').array().notNull(),
+});
+
 /** A row of `p_inbound`, every key present (a missing or extra one fails the typecheck). */
 export type InboundRecord = typeof inboundRecord.$inferSelect;
 /** A row of `p_accounts`, every key present. */
 export type AccountRecord = typeof accountRecord.$inferSelect;
 /** A row of `p_messages`, every key present. */
 export type MessageRecord = typeof messageRecord.$inferSelect;
+/** A row of `p_sent`, every key present. */
+export type SentRecord = typeof sentRecord.$inferSelect;

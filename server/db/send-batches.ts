@@ -1,7 +1,15 @@
 import { inArray, sql } from 'drizzle-orm';
 import { messages, sends } from '../../drizzle/schema.js';
 import type { Executor, Tx } from './database.js';
+import type { SentRecord } from './ingest-parameters.js';
 import type { MessageRecord } from './messages.js';
+import {
+  DELIVERIES_CHANNEL,
+  type Published,
+  published,
+  REALTIME_APPEND_LOCK,
+  REALTIME_CHANNEL,
+} from './outboxes.js';
 import { queryRows } from './rows.js';
 import { type NewSend, SENDS_CHANNEL, type SendRow } from './sends.js';
 
@@ -27,64 +35,47 @@ export interface SentRow {
   expected: readonly string[];
 }
 
-/**
- * Settles sends as `sent` in one statement, each only while its status is one of its `expected`
- * (the UPDATE locks the row and re-checks, so an echo that settled it first wins): the send row
- * takes its provider id, its message takes that id as its own, the chat's last message follows,
- * and its uploaded files are dropped. A message whose provider id is already stored (the echo was ingested as a message of
- * its own first) is left for `assignProviderId`, which merges the two.
- *
- * @returns the local ids settled, and among them those whose message took the provider id here.
- */
-export async function settleSentRows(
-  tx: Tx,
-  rows: readonly SentRow[],
-): Promise<{ settled: Set<string>; moved: Set<string> }> {
-  if (rows.length === 0) return { settled: new Set(), moved: new Set() };
-  const result = await queryRows<{ localId: string; moved: boolean }>(
-    tx,
-    sql`
-      with v as (
-        select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-          as v("localId" text, "providerId" text, "settledBy" text, expected jsonb)
-      ), settled as (
-        update sends s set status = 'sent', provider_message_id = v."providerId",
-          settled_by = v."settledBy", lease_expires_at = null, last_error = null, updated_at = now()
-        from v
-        where s.local_id = v."localId" and s.status in (select jsonb_array_elements_text(v.expected))
-        returning s.local_id, s.account_id, v."providerId" as provider_id
-      ), moved as (
-        update messages m set id = settled.provider_id, send_status = 'sent', updated_at = now()
-        from settled
-        where m.local_id = settled.local_id
-          and not exists (select from messages e where e.account_id = settled.account_id and e.id = settled.provider_id)
-        returning m.local_id, m.account_id, m.id
-      ), chats_moved as (
-        update chats c set last_message_id = moved.id
-        from moved where c.account_id = moved.account_id and c.last_message_id = moved.local_id
-      ), files_dropped as (
-        delete from send_attachments a using settled where a.local_id = settled.local_id
-      )
-      select settled.local_id as "localId",
-        exists (select from moved where moved.local_id = settled.local_id) as moved
-      from settled`,
-  );
-  return {
-    settled: new Set(result.map((row) => row.localId)),
-    moved: new Set(result.filter((row) => row.moved).map((row) => row.localId)),
-  };
+/** The envelope types {@link settleSent} publishes under. */
+export interface SettleTypes {
+  /** The realtime envelope `type` of the status change (`message:updated`). */
+  realtime: string;
+  /** The Standard Webhooks `type` of a sent message (`message.sent`). */
+  outbound: string;
 }
 
-/** The messages of these local ids. */
-export async function findSentMessages(
+/**
+ * Settles sends as `sent` and publishes the changes in one call (`hookline_settle_sent`): each
+ * send only while its status is one of its `expected` (an echo that settled it first wins), its
+ * message under the provider's id (merged with the echo's when the echo stored it first), the
+ * chat's last message following, its files dropped. Run on the pool it is its own transaction;
+ * in one, it must be the last statement (it publishes, see publishToOutboxes).
+ *
+ * @returns the local ids settled, and what was published.
+ */
+export async function settleSent(
   executor: Executor,
-  localIds: readonly string[],
-): Promise<MessageRecord[]> {
-  if (localIds.length === 0) return [];
-  return executor
-    .select()
-    .from(messages)
-    .where(inArray(messages.localId, [...localIds]));
+  rows: readonly SentRow[],
+  types: SettleTypes,
+): Promise<{ settled: Set<string>; published: Published }> {
+  if (rows.length === 0) return { settled: new Set(), published: { deliveries: 0 } };
+  const sent: SentRecord[] = rows.map((row, ord) => ({
+    ord,
+    local_id: row.localId,
+    provider_id: row.providerId,
+    settled_by: row.settledBy,
+    expected: [...row.expected],
+  }));
+  const [row] = await queryRows<{
+    result: { settled: string[]; deliveries: number; realtimeSeq: number | string | null };
+  }>(
+    executor,
+    sql`select hookline_settle_sent(${JSON.stringify(sent)}::json, ${types.realtime}, ${types.outbound},
+      ${REALTIME_APPEND_LOCK}, ${REALTIME_CHANNEL}, ${DELIVERIES_CHANNEL}) as result`,
+  );
+  return {
+    settled: new Set(row?.result.settled ?? []),
+    published: published(row?.result.deliveries, row?.result.realtimeSeq),
+  };
 }
 
 /** The chats of these (account, chat) pairs that exist, as `accountId\nchatId` keys. */

@@ -2,13 +2,15 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Tx } from '../db/database.js';
 import type { MessageRecord } from '../db/messages.js';
 import { deleteSendAttachments } from '../db/send-attachments.js';
-import { findSentMessages, lockSends, type SentRow, settleSentRows } from '../db/send-batches.js';
+import { lockSends, type SentRow, settleSent } from '../db/send-batches.js';
 import { assignProviderId, type SendRow, setMessageSendStatus, updateSend } from '../db/sends.js';
 import { transaction } from '../db/transaction.js';
 import {
   Envelopes,
+  type OutboundType,
   type Published,
   publishEnvelopes,
+  type RealtimeType,
   type SettledBy,
   sendStatusData,
   sentMessageData,
@@ -81,9 +83,10 @@ export interface TransitionRequest {
 }
 
 /**
- * Applies several sends' transitions in one transaction (the worker's group commit), publishing
- * the status changes once, last. The common batch, every send answered `201`, is one statement
- * that re-checks each status as it locks the row; any other batch locks its rows first.
+ * Applies several sends' transitions (the worker's group commit), publishing the status changes
+ * once, last. The common batch, every send answered `201`, is one call that is its own
+ * transaction and re-checks each status as it locks the row; any other batch is a transaction
+ * that locks its rows first.
  * @param log where a 201 naming another id than the echo that settled the send is reported.
  * Default: not reported.
  */
@@ -92,14 +95,24 @@ export async function applyTransitions(
   requests: readonly TransitionRequest[],
   log?: FastifyBaseLogger,
 ): Promise<Published> {
-  return transaction(db, async (tx) => {
-    const sentOnly = sentRows(requests);
-    const changes = sentOnly
-      ? await settleSent(tx, sentOnly, log)
-      : await applyLockedBatch(tx, requests, log);
-    return changes.length > 0 ? publishStatuses(tx, changes) : { deliveries: 0 };
-  });
+  const sentOnly = sentRows(requests);
+  if (!sentOnly) return transaction(db, (tx) => applyLockedBatch(tx, requests, log));
+  const { settled, published } = await settleSent(db, sentOnly, SENT_TYPES);
+  const unsettled = sentOnly.filter((row) => !settled.has(row.localId));
+  if (log && unsettled.length > 0) {
+    // Settled meanwhile (by the echo, usually): a 201 naming another id is worth a warning.
+    const providerIds = new Map(unsettled.map((row) => [row.localId, row.providerId]));
+    const rows = await transaction(db, (tx) => lockSends(tx, [...providerIds.keys()]));
+    for (const send of rows) reportIdMismatch(log, send, providerIds.get(send.localId) ?? '');
+  }
+  return published;
 }
+
+/** The types a settle to `sent` publishes under. */
+const SENT_TYPES = { realtime: 'message:updated', outbound: 'message.sent' } as const satisfies {
+  realtime: RealtimeType;
+  outbound: OutboundType;
+};
 
 /** The batch as `sent` rows, when every transition is to `sent`, once per send and provider id. */
 function sentRows(requests: readonly TransitionRequest[]): SentRow[] | undefined {
@@ -119,12 +132,15 @@ function sentRows(requests: readonly TransitionRequest[]): SentRow[] | undefined
   return rows;
 }
 
-/** Locks the batch's rows, then applies each transition whose send is still in an expected status. */
+/**
+ * Locks the batch's rows, then applies each transition whose send is still in an expected
+ * status; the other changes are published first, then the sends settled as `sent` by one call.
+ */
 async function applyLockedBatch(
   tx: Tx,
   requests: readonly TransitionRequest[],
   log: FastifyBaseLogger | undefined,
-): Promise<StatusChange[]> {
+): Promise<Published> {
   const locked = await lockSends(
     tx,
     requests.map((request) => request.localId),
@@ -152,43 +168,11 @@ async function applyLockedBatch(
     const change = await applyLocked(tx, send, transition);
     if (change) changes.push(change);
   }
-  changes.push(...(await settleSent(tx, sent, undefined)));
-  return changes;
-}
-
-/**
- * Settles open sends as `sent` (their files dropped): in one statement, but for messages the echo
- * stored first.
- */
-async function settleSent(
-  tx: Tx,
-  sent: readonly SentRow[],
-  log: FastifyBaseLogger | undefined,
-): Promise<StatusChange[]> {
-  const { settled, moved } = await settleSentRows(tx, sent);
-  const providerIds = new Map(sent.map((row) => [row.localId, row.providerId]));
-  const unsettled = sent.filter((row) => !settled.has(row.localId));
-  if (log && unsettled.length > 0) {
-    // Settled meanwhile (by the echo, usually): a 201 naming another id is worth a warning.
-    const rows = await lockSends(
-      tx,
-      unsettled.map((row) => row.localId),
-    );
-    for (const send of rows) reportIdMismatch(log, send, providerIds.get(send.localId) ?? '');
-  }
-  const settledBy = new Map(sent.map((row) => [row.localId, row.settledBy as SettledBy]));
-  const messages = await findSentMessages(tx, [...settled]);
-  const changes: StatusChange[] = messages
-    .filter((message) => moved.has(message.localId ?? ''))
-    .map((message) => ({ message, settledBy: settledBy.get(message.localId ?? '') }));
-  for (const message of messages) {
-    if (moved.has(message.localId ?? '') || !message.localId) continue;
-    // The echo stored this provider id as a message of its own first: merge the two.
-    const { localId, accountId } = message;
-    const merged = await assignProviderId(tx, { localId, accountId }, providerIds.get(localId) ?? '');
-    if (merged) changes.push({ message: merged, settledBy: settledBy.get(message.localId) });
-  }
-  return changes;
+  const first = changes.length > 0 ? await publishStatuses(tx, changes) : { deliveries: 0 };
+  const { published } = await settleSent(tx, sent, SENT_TYPES);
+  const deliveries = first.deliveries + published.deliveries;
+  const realtimeSeq = published.realtimeSeq ?? first.realtimeSeq;
+  return realtimeSeq === undefined ? { deliveries } : { deliveries, realtimeSeq };
 }
 
 /** Applies one transition to a locked send; returns the status change to publish, if any. */

@@ -2,7 +2,12 @@ import { getTableColumns } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
 import { ingestParameters } from '../../../server/db/ingest-messages.js';
-import { accountRecord, inboundRecord, messageRecord } from '../../../server/db/ingest-parameters.js';
+import {
+  accountRecord,
+  inboundRecord,
+  messageRecord,
+  sentRecord,
+} from '../../../server/db/ingest-parameters.js';
 import { outboxRows } from '../../../server/db/outboxes.js';
 import { functionSources, normalizeSql, recordsetUses } from '../../support/sql-functions.js';
 
@@ -11,6 +16,7 @@ const RECORDS: Record<string, PgTable> = {
   p_inbound: inboundRecord,
   p_accounts: accountRecord,
   p_messages: messageRecord,
+  p_sent: sentRecord,
 };
 
 const columnsOf = (record: PgTable) =>

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { deliveries, endpoints, messages, realtimeEvents } from '../../../drizzle/schema.js';
 import { queryRows } from '../../../server/db/rows.js';
 import { insertSends } from '../../../server/db/send-batches.js';
 import { transaction } from '../../../server/db/transaction.js';
+import { sendStatusData, sentMessageData, webhookBody } from '../../../server/events/index.js';
 import { applyTransitions } from '../../../server/send/settle.js';
 import { fakeAccount, messageReceived } from '../../../tools/fake-unipile/payloads.js';
 import { testDatabaseKinds } from '../../support/databases.js';
@@ -14,10 +16,15 @@ describe.each(testDatabaseKinds())('applying send outcomes in batches on %s', (k
   const t = useSendHarness(kind);
 
   /** A send whose attempt is recorded and whose lease is far off, so that only the test settles it. */
-  async function attemptedSend(accountId: string, chatId: string, text: string): Promise<string> {
+  async function attemptedSend(
+    accountId: string,
+    chatId: string,
+    text: string,
+    attachments: object[] = [],
+  ): Promise<string> {
     const localId = `lm_${randomUUID().replaceAll('-', '')}`;
     await transaction(t.app.database.db, async (tx) => {
-      await insertSends(tx, [{ localId, accountId, chatId, text, quoteId: null }]);
+      await insertSends(tx, [{ localId, accountId, chatId, text, quoteId: null, attachments }]);
       await tx.execute(sql`update sends set status = 'sending', attempts = 1, attempt_started_at = now(),
         next_attempt_at = now() + interval '1 hour', lease_expires_at = now() + interval '1 hour'
         where local_id = ${localId}`);
@@ -73,4 +80,77 @@ describe.each(testDatabaseKinds())('applying send outcomes in batches on %s', (k
     expect((await sendRow(t.app, plain))?.settled_by).toBe('response');
     expect((await sendRow(t.app, settledMeanwhile))?.settled_by).toBeNull();
   });
+
+  it('publishes, built in SQL, the envelopes sendStatusData and sentMessageData describe', async () => {
+    const { db } = t.app.database;
+    const account = fakeAccount();
+    const opening = messageReceived({ account });
+    await postWebhook(t.app, opening);
+    const chatId = opening.chat_id;
+    const file = { name: 'a.pdf', type: 'application/pdf', size: 3 };
+    const settles = [
+      { text: 'plain', settledBy: 'response' as const },
+      { text: `quote " backslash \\ emoji 🙂 newline \n ${'x'.repeat(300)}`, settledBy: 'lookup' as const },
+      { text: 'with a file', settledBy: 'echo' as const, attachments: [file] },
+    ];
+    const localIds: string[] = [];
+    for (const settle of settles) {
+      localIds.push(await attemptedSend(account.id, chatId, settle.text, settle.attachments));
+    }
+    // An endpoint that refuses connections: the deliveries stay queued for the test to read.
+    const endpointId = `ep_${randomUUID().slice(0, 8)}`;
+    await db.insert(endpoints).values({
+      id: endpointId,
+      url: 'http://127.0.0.1:9/',
+      secretEncrypted: 'x',
+      maxAttempts: 1,
+      accountIds: [account.id],
+    });
+
+    await applyTransitions(
+      db,
+      settles.map((settle, index) => ({
+        localId: localIds[index]!,
+        transition: { to: 'sent', providerId: `msg_sql_${index}`, settledBy: settle.settledBy },
+        expected: ['sending'],
+      })),
+    );
+    await db.update(endpoints).set({ enabled: false }).where(eq(endpoints.id, endpointId));
+
+    const stored = new Map(
+      (await db.select().from(messages).where(inArray(messages.localId, localIds))).map((row) => [
+        row.localId,
+        row,
+      ]),
+    );
+    const updates = (await db.select().from(realtimeEvents).orderBy(asc(realtimeEvents.seq))).filter(
+      (event) =>
+        event.type === 'message:updated' && localIds.includes((event.data as { localId: string }).localId),
+    );
+    const sent = await db
+      .select()
+      .from(deliveries)
+      .where(and(eq(deliveries.endpointId, endpointId), eq(deliveries.eventType, 'message.sent')))
+      .orderBy(asc(deliveries.id));
+
+    expect(updates.map((event) => (event.data as { localId: string }).localId)).toEqual(localIds);
+    expect(sent).toHaveLength(settles.length);
+    for (const [index, localId] of localIds.entries()) {
+      const message = stored.get(localId)!;
+      expect(updates[index]?.data).toEqual(asJson(sendStatusData(message)));
+      const payload = sent[index]?.payload as { type: string; timestamp: string; data: unknown };
+      expect(payload).toEqual(
+        asJson(
+          webhookBody(
+            'message.sent',
+            { ...sentMessageData(message), settledBy: settles[index]!.settledBy },
+            new Date(payload.timestamp),
+          ),
+        ),
+      );
+    }
+  });
 });
+
+/** What a TypeScript value becomes as JSON, as both outboxes store it. */
+const asJson = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
