@@ -1,8 +1,7 @@
 import { inArray, sql } from 'drizzle-orm';
-import { messages, sends } from '../../drizzle/schema.js';
+import { sends } from '../../drizzle/schema.js';
 import type { Executor, Tx } from './database.js';
-import type { SentRecord } from './ingest-parameters.js';
-import type { MessageRecord } from './messages.js';
+import type { SendRecord, SentRecord } from './ingest-parameters.js';
 import {
   DELIVERIES_CHANNEL,
   type Published,
@@ -129,72 +128,59 @@ export async function setSendKeyResponses(
     where r.local_id = v."localId"`);
 }
 
+/** A send {@link storeSends} stored: its account, and the `data` of its `message:new`. */
+export interface StoredSend {
+  localId: string;
+  accountId: string;
+  /** sentMessageData's object for the stored message, as Postgres built it. */
+  data: Record<string, unknown>;
+}
+
+/** How {@link storeSends} publishes. */
+export interface StoreOptions {
+  /** Publish the `message:new`s in the call, which is then the transaction's last statement. */
+  publish: boolean;
+  /** The realtime envelope `type` (`message:new`). */
+  realtimeType: string;
+}
+
 /**
- * Stores a batch of new sends whose chat exists: in one statement the
- * queue rows, each chat's last message moved to the batch's newest in it, and the NOTIFY on
- * {@link SENDS_CHANNEL} that wakes every instance's worker at commit; then their messages,
- * `pending` under their local ids. A send whose chat does not exist is not stored.
+ * Stores a batch of new sends whose chat exists in one call (`hookline_store_sends`): their
+ * queue rows, each chat's last message moved to the batch's newest in it, their messages,
+ * `pending` under their local ids, and the NOTIFY on {@link SENDS_CHANNEL} that wakes every
+ * instance's worker at commit. A send whose chat does not exist is not stored. With `publish`,
+ * the `message:new`s are published too (on the pool, the call is its own transaction);
+ * without, the caller publishes them last.
  *
- * @returns the message rows stored, in batch order.
+ * @returns the sends stored, in batch order, and what was published.
  */
-export async function insertSends(tx: Tx, batch: readonly NewSend[]): Promise<MessageRecord[]> {
-  if (batch.length === 0) return [];
-  const rows = batch.map(({ localId, accountId, chatId, text, quoteId }) => ({
-    localId,
-    accountId,
-    chatId,
-    text,
-    quoteId,
+export async function storeSends(
+  executor: Executor,
+  batch: readonly NewSend[],
+  options: StoreOptions,
+): Promise<{ stored: StoredSend[]; published: Published }> {
+  if (batch.length === 0) return { stored: [], published: { deliveries: 0 } };
+  const sends: SendRecord[] = batch.map((send, ord) => ({
+    ord,
+    local_id: send.localId,
+    account_id: send.accountId,
+    chat_id: send.chatId,
+    text: send.text,
+    quote_id: send.quoteId,
+    attachments: send.attachments ?? [],
   }));
-  const queued = await queryRows<{ localId: string }>(
-    tx,
-    sql`
-      with v as (
-        select * from rows from (
-          jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-            as ("localId" text, "accountId" text, "chatId" text, text text, "quoteId" text)
-        ) with ordinality as v("localId", "accountId", "chatId", text, "quoteId", n)
-      ), stored as (
-        insert into sends (local_id, account_id, chat_id, text, quote_id, status)
-        select v."localId", v."accountId", v."chatId", v.text, v."quoteId", 'queued'
-        from v join chats c on c.account_id = v."accountId" and c.id = v."chatId"
-        returning local_id, account_id, chat_id, text
-      ), newest as (
-        -- One row per chat (an UPDATE … FROM matching a row twice would pick either).
-        select distinct on (stored.account_id, stored.chat_id) stored.*
-        from stored join v on v."localId" = stored.local_id
-        order by stored.account_id, stored.chat_id, v.n desc
-      ), chats_moved as (
-        update chats c set last_message_at = now(), last_message_id = newest.local_id,
-          last_message_preview = hookline_message_preview(newest.text, '[]'::jsonb), updated_at = now()
-        from newest where c.account_id = newest.account_id and c.id = newest.chat_id
-      )
-      -- NOTIFY queues one notification per transaction for equal channel and payload.
-      select local_id as "localId", pg_notify(${SENDS_CHANNEL}, '') from stored`,
+  const [row] = await queryRows<{
+    result: { stored: StoredSend[]; deliveries?: number; realtimeSeq?: number | string | null };
+  }>(
+    executor,
+    sql`select hookline_store_sends(${JSON.stringify(sends)}::json, ${options.publish},
+      ${options.realtimeType}, ${REALTIME_APPEND_LOCK}, ${REALTIME_CHANNEL}, ${DELIVERIES_CHANNEL},
+      ${SENDS_CHANNEL}) as result`,
   );
-  const stored = new Set(queued.map((row) => row.localId));
-  const kept = batch.filter((send) => stored.has(send.localId));
-  if (kept.length === 0) return [];
-  const inserted = await tx
-    .insert(messages)
-    .values(
-      kept.map((send) => ({
-        accountId: send.accountId,
-        id: send.localId,
-        chatId: send.chatId,
-        state: 'received',
-        text: send.text,
-        isSender: true,
-        sentAt: sql`now()`,
-        localId: send.localId,
-        sendStatus: 'pending',
-        attachments: send.attachments ?? [],
-        quoted: send.quoteId ? { id: send.quoteId } : null,
-      })),
-    )
-    .returning();
-  const byLocalId = new Map(inserted.map((message) => [message.localId, message]));
-  return kept.map((send) => byLocalId.get(send.localId) as MessageRecord);
+  return {
+    stored: row?.result.stored ?? [],
+    published: published(row?.result.deliveries, row?.result.realtimeSeq),
+  };
 }
 
 /** An echo's identity, as a send matches it (see `lockEchoCandidate`). */

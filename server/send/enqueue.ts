@@ -1,11 +1,23 @@
 import type { ChangeSignal } from '../db/change-signal.js';
-import type { Db } from '../db/database.js';
+import type { Db, Tx } from '../db/database.js';
 import { insertSendAttachments, type SendAttachmentFile } from '../db/send-attachments.js';
-import { existingChats, insertSends, setSendKeyResponses, takeSendKeys } from '../db/send-batches.js';
+import {
+  existingChats,
+  type StoredSend,
+  setSendKeyResponses,
+  storeSends,
+  takeSendKeys,
+} from '../db/send-batches.js';
 import type { NewSend } from '../db/sends.js';
 import { transaction, withConflictRetry } from '../db/transaction.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
-import { Envelopes, publishEnvelopes, sentMessageData } from '../events/index.js';
+import {
+  Envelopes,
+  type NewMessageData,
+  type Published,
+  publishEnvelopes,
+  type RealtimeType,
+} from '../events/index.js';
 import { GroupCommitter } from '../shared/group-commit.js';
 
 /** A send the route accepted, with its `Idempotency-Key` if it came with one. */
@@ -20,7 +32,7 @@ export interface EnqueueRequest extends NewSend {
  * on its own (its batch was stored without it).
  */
 export type EnqueueResult =
-  | { kind: 'queued'; response: ReturnType<typeof sentMessageData> }
+  | { kind: 'queued'; response: NewMessageData }
   | { kind: 'no-chat' }
   | { kind: 'key-taken' }
   | { kind: 'failed'; error: unknown };
@@ -85,58 +97,25 @@ export class SendEnqueuer {
     }
   }
 
+  /**
+   * A batch without keys or files is one call, its own transaction; any other batch takes its
+   * keys first and stores its files, in one transaction that publishes last.
+   */
   async #store(requests: EnqueueRequest[]): Promise<EnqueueResult[]> {
-    const { published, stored, chats } = await transaction(this.#options.db, async (tx) => {
-      // Keys are taken first, so that a request whose key is taken stores nothing; that needs to
-      // know the chats first, so that a request for no chat takes no key. Without keys, the
-      // insert itself keeps only sends whose chat exists.
-      const keyedRequests = requests.filter((request) => request.key);
-      const chats = keyedRequests.length > 0 ? await existingChats(tx, keyedRequests) : undefined;
-      // A key asked for twice in one batch: the first request takes it, the other replays it.
-      const keyed = new Map<string, EnqueueRequest>();
-      for (const request of keyedRequests) {
-        const id = key(request.accountId, request.key as string);
-        if (chats?.has(key(request.accountId, request.chatId)) && !keyed.has(id)) keyed.set(id, request);
-      }
-      const keysTaken = await takeSendKeys(
-        tx,
-        [...keyed.values()].map((request) => ({
-          accountId: request.accountId,
-          key: request.key as string,
-          localId: request.localId,
-        })),
-        this.#options.idempotencyHours,
-      );
-      const messages = await insertSends(
-        tx,
-        requests.filter((request) => !request.key || keysTaken.has(request.localId)),
-      );
-      const responses = new Map(messages.map((message) => [message.localId, sentMessageData(message)]));
-      for (const request of requests) {
-        if (request.files?.length && responses.has(request.localId))
-          await insertSendAttachments(tx, request.localId, request.files);
-      }
-      if (messages.length === 0) return { published: undefined, stored: responses, chats };
-      await setSendKeyResponses(
-        tx,
-        [...keysTaken]
-          .filter((localId) => responses.has(localId))
-          .map((localId) => ({ localId, response: responses.get(localId) })),
-      );
-      // Sockets see the pending messages at once; subscribers hear of each as `message.sent`.
-      const envelopes = new Envelopes();
-      for (const message of messages) {
-        const data = responses.get(message.localId);
-        if (data) envelopes.addRealtime('message:new', message.accountId, data);
-      }
-      return { published: await publishEnvelopes(tx, envelopes), stored: responses, chats };
-    });
-    if (published) {
+    const plain = requests.every((request) => !request.key && !request.files?.length);
+    const { stored, published, chats } = plain
+      ? {
+          ...(await storeSends(this.#options.db, requests, { publish: true, realtimeType: NEW_MESSAGE })),
+          chats: undefined,
+        }
+      : await transaction(this.#options.db, (tx) => this.#storeKeyed(tx, requests));
+    if (stored.length > 0) {
       this.#options.changes.emit(published);
       this.#options.wake();
     }
+    const responses = new Map(stored.map((send) => [send.localId, send.data as unknown as NewMessageData]));
     return requests.map((request): EnqueueResult => {
-      const response = stored.get(request.localId);
+      const response = responses.get(request.localId);
       if (response) return { kind: 'queued', response };
       // Not stored: a keyed request whose chat exists lost its key; any other had no chat.
       return request.key && chats?.has(key(request.accountId, request.chatId))
@@ -144,4 +123,53 @@ export class SendEnqueuer {
         : { kind: 'no-chat' };
     });
   }
+
+  async #storeKeyed(
+    tx: Tx,
+    requests: EnqueueRequest[],
+  ): Promise<{ stored: StoredSend[]; published: Published; chats: Set<string> }> {
+    // Keys are taken first, so that a request whose key is taken stores nothing; that needs to
+    // know the chats first, so that a request for no chat takes no key.
+    const keyedRequests = requests.filter((request) => request.key);
+    const chats = await existingChats(tx, keyedRequests);
+    // A key asked for twice in one batch: the first request takes it, the other replays it.
+    const keyed = new Map<string, EnqueueRequest>();
+    for (const request of keyedRequests) {
+      const id = key(request.accountId, request.key as string);
+      if (chats.has(key(request.accountId, request.chatId)) && !keyed.has(id)) keyed.set(id, request);
+    }
+    const keysTaken = await takeSendKeys(
+      tx,
+      [...keyed.values()].map((request) => ({
+        accountId: request.accountId,
+        key: request.key as string,
+        localId: request.localId,
+      })),
+      this.#options.idempotencyHours,
+    );
+    const { stored } = await storeSends(
+      tx,
+      requests.filter((request) => !request.key || keysTaken.has(request.localId)),
+      { publish: false, realtimeType: NEW_MESSAGE },
+    );
+    const storedIds = new Set(stored.map((send) => send.localId));
+    for (const request of requests) {
+      if (request.files?.length && storedIds.has(request.localId))
+        await insertSendAttachments(tx, request.localId, request.files);
+    }
+    await setSendKeyResponses(
+      tx,
+      stored
+        .filter((send) => keysTaken.has(send.localId))
+        .map((send) => ({ localId: send.localId, response: send.data })),
+    );
+    // Sockets see the pending messages at once, published last.
+    const envelopes = new Envelopes();
+    for (const send of stored)
+      envelopes.addRealtime('message:new', send.accountId, send.data as unknown as NewMessageData);
+    return { stored, published: await publishEnvelopes(tx, envelopes), chats };
+  }
 }
+
+/** The realtime type of a stored send's message (subscribers hear of it as `message.sent`). */
+const NEW_MESSAGE = 'message:new' satisfies RealtimeType;

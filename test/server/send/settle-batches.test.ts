@@ -3,7 +3,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { deliveries, endpoints, messages, realtimeEvents } from '../../../drizzle/schema.js';
 import { queryRows } from '../../../server/db/rows.js';
-import { insertSends } from '../../../server/db/send-batches.js';
+import { storeSends } from '../../../server/db/send-batches.js';
 import { transaction } from '../../../server/db/transaction.js';
 import { sendStatusData, sentMessageData, webhookBody } from '../../../server/events/index.js';
 import { applyTransitions } from '../../../server/send/settle.js';
@@ -24,7 +24,10 @@ describe.each(testDatabaseKinds())('applying send outcomes in batches on %s', (k
   ): Promise<string> {
     const localId = `lm_${randomUUID().replaceAll('-', '')}`;
     await transaction(t.app.database.db, async (tx) => {
-      await insertSends(tx, [{ localId, accountId, chatId, text, quoteId: null, attachments }]);
+      await storeSends(tx, [{ localId, accountId, chatId, text, quoteId: null, attachments }], {
+        publish: false,
+        realtimeType: 'message:new',
+      });
       await tx.execute(sql`update sends set status = 'sending', attempts = 1, attempt_started_at = now(),
         next_attempt_at = now() + interval '1 hour', lease_expires_at = now() + interval '1 hour'
         where local_id = ${localId}`);
