@@ -26,6 +26,15 @@ export async function lockSends(tx: Tx, localIds: readonly string[]): Promise<Se
     .for('update');
 }
 
+/** The send rows of these local ids, unlocked (to report on, not to change). */
+export async function findSends(executor: Executor, localIds: readonly string[]): Promise<SendRow[]> {
+  if (localIds.length === 0) return [];
+  return executor
+    .select()
+    .from(sends)
+    .where(inArray(sends.localId, [...localIds]));
+}
+
 /** One send to settle as `sent` with the provider's id, if it is still in one of `expected`. */
 export interface SentRow {
   localId: string;

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Tx } from '../db/database.js';
 import type { MessageRecord } from '../db/messages.js';
 import { deleteSendAttachments } from '../db/send-attachments.js';
-import { lockSends, type SentRow, settleSent } from '../db/send-batches.js';
+import { findSends, lockSends, type SentRow, settleSent } from '../db/send-batches.js';
 import { assignProviderId, type SendRow, setMessageSendStatus, updateSend } from '../db/sends.js';
 import { transaction } from '../db/transaction.js';
 import {
@@ -102,8 +102,8 @@ export async function applyTransitions(
   if (log && unsettled.length > 0) {
     // Settled meanwhile (by the echo, usually): a 201 naming another id is worth a warning.
     const providerIds = new Map(unsettled.map((row) => [row.localId, row.providerId]));
-    const rows = await transaction(db, (tx) => lockSends(tx, [...providerIds.keys()]));
-    for (const send of rows) reportIdMismatch(log, send, providerIds.get(send.localId) ?? '');
+    for (const send of await findSends(db, [...providerIds.keys()]))
+      reportIdMismatch(log, send, providerIds.get(send.localId) ?? '');
   }
   return published;
 }
