@@ -7,17 +7,21 @@
 -- 2. Its message takes the provider's id. When the echo already stored that id as a message of its
 --    own, that message takes the local id and status and the local row goes: one message either
 --    way. The chat's last message follows.
--- 3. Publishes, in p_sent order, a `message:updated` with the new status for sockets
+-- 3. Builds, in p_sent order, a `message:updated` with the new status for sockets
 --    (sendStatusData in server/events/data.ts) and, when an endpoint is enabled, a `message.sent`
 --    for subscribers (sentMessageData with `settledBy`), each with a webhook id as
 --    server/shared/ids.ts makes them. test/server/send/settle-batches.test.ts compares both with the
 --    TypeScript builders.
+-- 4. With p_publish (the last statement of its transaction), publishes them. Without it (a
+--    transaction with more to publish), returns them as hookline_publish_envelopes takes them,
+--    for the caller to publish last.
 --
 -- The envelope types, lock key and channel names come from the caller, so that the TypeScript
--- constants stay their only definition. Returns { "settled": [local ids], "deliveries",
--- "realtimeSeq" }.
+-- constants stay their only definition. Returns { "settled": [local ids] } and, with p_publish,
+-- { "deliveries", "realtimeSeq" }, else { "realtime": [...], "outbound": [...] }.
 CREATE OR REPLACE FUNCTION hookline_settle_sent(
   p_sent json,
+  p_publish boolean,
   p_realtime_type text,
   p_outbound_type text,
   p_realtime_lock bigint,
@@ -55,7 +59,8 @@ BEGIN
   FROM settled;
 
   IF cardinality(v_local_ids) = 0 THEN
-    RETURN json_build_object('settled', '[]'::json, 'deliveries', 0, 'realtimeSeq', NULL);
+    RETURN json_build_object('settled', '[]'::json, 'deliveries', 0, 'realtimeSeq', NULL,
+      'realtime', '[]'::json, 'outbound', '[]'::json);
   END IF;
 
   -- The echo stored the provider's id first: the local row goes, and the echo's takes its place.
@@ -104,6 +109,10 @@ BEGIN
     JOIN messages AS message ON message.local_id = settled.local_id;
   END IF;
 
+  IF NOT p_publish THEN
+    RETURN json_build_object('settled', to_json(v_local_ids), 'realtime', v_realtime,
+      'outbound', v_outbound);
+  END IF;
   SELECT deliveries, realtime_seq INTO v_published
   FROM hookline_publish_envelopes(
     v_outbound, v_realtime, p_realtime_lock, p_realtime_channel, p_deliveries_channel);

@@ -43,8 +43,3 @@ export async function loadSendAttachments(
     .where(eq(sendAttachments.localId, localId))
     .orderBy(asc(sendAttachments.position));
 }
-
-/** Drops a send's files once it settled (`sent` or `failed`): they are never sent again. */
-export async function deleteSendAttachments(tx: Tx, localId: string): Promise<void> {
-  await tx.delete(sendAttachments).where(eq(sendAttachments.localId, localId));
-}

@@ -4,6 +4,7 @@ import type { Executor, Tx } from './database.js';
 import type { SendRecord, SentRecord } from './ingest-parameters.js';
 import {
   DELIVERIES_CHANNEL,
+  type OutboxWrites,
   type Published,
   published,
   REALTIME_APPEND_LOCK,
@@ -43,29 +44,45 @@ export interface SentRow {
   expected: readonly string[];
 }
 
-/** The envelope types {@link settleSent} publishes under. */
-export interface SettleTypes {
+/** How {@link settleSent} publishes. */
+export interface SettleOptions {
+  /** Publish the changes in the call, which is then the transaction's last statement. */
+  publish: boolean;
   /** The realtime envelope `type` of the status change (`message:updated`). */
-  realtime: string;
+  realtimeType: string;
   /** The Standard Webhooks `type` of a sent message (`message.sent`). */
-  outbound: string;
+  outboundType: string;
+}
+
+/** What {@link settleSent} did: the sends settled, and what it published or left to publish. */
+export interface Settled {
+  /** Local ids of the sends settled (those still in an expected status). */
+  settled: Set<string>;
+  /** With `publish`: what was published. */
+  published: Published;
+  /** Without `publish`: the changes, for the caller to publish last. */
+  unpublished: Required<OutboxWrites>;
 }
 
 /**
- * Settles sends as `sent` and publishes the changes in one call (`hookline_settle_sent`): each
- * send only while its status is one of its `expected` (an echo that settled it first wins), its
- * message under the provider's id (merged with the echo's when the echo stored it first), the
- * chat's last message following, its files dropped. Run on the pool it is its own transaction;
- * in one, it must be the last statement (it publishes, see publishToOutboxes).
- *
- * @returns the local ids settled, and what was published.
+ * Settles sends as `sent` in one call (`hookline_settle_sent`): each send only while its status
+ * is one of its `expected` (an echo that settled it first wins), its message under the provider's
+ * id (merged with the echo's when the echo stored it first), the chat's last message following,
+ * its files dropped; and the `message:updated` and `message.sent` of each, built from the rows.
+ * With `publish`, they are published (on the pool the call is its own transaction; in one, it
+ * must be the last statement, see publishToOutboxes); without, they are returned.
  */
 export async function settleSent(
   executor: Executor,
   rows: readonly SentRow[],
-  types: SettleTypes,
-): Promise<{ settled: Set<string>; published: Published }> {
-  if (rows.length === 0) return { settled: new Set(), published: { deliveries: 0 } };
+  options: SettleOptions,
+): Promise<Settled> {
+  const result: Settled = {
+    settled: new Set(),
+    published: { deliveries: 0 },
+    unpublished: { realtime: [], outbound: [] },
+  };
+  if (rows.length === 0) return result;
   const sent: SentRecord[] = rows.map((row, ord) => ({
     ord,
     local_id: row.localId,
@@ -74,16 +91,36 @@ export async function settleSent(
     expected: [...row.expected],
   }));
   const [row] = await queryRows<{
-    result: { settled: string[]; deliveries: number; realtimeSeq: number | string | null };
+    result: {
+      settled: string[];
+      deliveries?: number;
+      realtimeSeq?: number | string | null;
+      realtime?: { account_id: string; type: string; data: unknown }[];
+      outbound?: { type: string; account_id: string; webhook_id: string; payload: unknown }[];
+    };
   }>(
     executor,
-    sql`select hookline_settle_sent(${JSON.stringify(sent)}::json, ${types.realtime}, ${types.outbound},
-      ${REALTIME_APPEND_LOCK}, ${REALTIME_CHANNEL}, ${DELIVERIES_CHANNEL}) as result`,
+    sql`select hookline_settle_sent(${JSON.stringify(sent)}::json, ${options.publish},
+      ${options.realtimeType}, ${options.outboundType}, ${REALTIME_APPEND_LOCK}, ${REALTIME_CHANNEL},
+      ${DELIVERIES_CHANNEL}) as result`,
   );
-  return {
-    settled: new Set(row?.result.settled ?? []),
-    published: published(row?.result.deliveries, row?.result.realtimeSeq),
+  const answer = row?.result;
+  result.settled = new Set(answer?.settled ?? []);
+  result.published = published(answer?.deliveries, answer?.realtimeSeq);
+  result.unpublished = {
+    realtime: (answer?.realtime ?? []).map((event) => ({
+      accountId: event.account_id,
+      type: event.type,
+      data: event.data,
+    })),
+    outbound: (answer?.outbound ?? []).map((event) => ({
+      type: event.type,
+      accountId: event.account_id,
+      webhookId: event.webhook_id,
+      payload: event.payload,
+    })),
   };
+  return result;
 }
 
 /** The chats of these (account, chat) pairs that exist, as `accountId\nchatId` keys. */

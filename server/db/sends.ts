@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, notInArray, sql } from 'drizzle-orm';
 import { messages, sends } from '../../drizzle/schema.js';
 import type { Executor, Tx } from './database.js';
 import type { MessageRecord } from './messages.js';
@@ -109,13 +109,15 @@ export async function lockExpiredAttempts(tx: Tx, limit: number): Promise<SendRo
 
 /**
  * The oldest open send (attempt recorded, not settled) that an echo in `chatId` from the account
- * with the same text may be, created within `windowSeconds`: locked, so that the worker's own
- * outcome and the echo settle one after the other. An echo whose id is already stored matches nothing.
+ * with the same text may be, created within `windowSeconds`, but for the `picked` local ids
+ * (matched to other echoes of the same transaction): locked, so that the worker's own outcome
+ * and the echo settle one after the other. An echo whose id is already stored matches nothing.
  */
 export async function lockEchoCandidate(
   tx: Tx,
   echo: { accountId: string; chatId: string; text: string; messageId: string },
   windowSeconds: number,
+  picked: readonly string[] = [],
 ): Promise<SendRow | undefined> {
   const [row] = await tx
     .select()
@@ -127,6 +129,7 @@ export async function lockEchoCandidate(
         sql`${sends.status} in ('sending', 'unknown')`,
         eq(sends.text, echo.text),
         sql`${sends.createdAt} > now() - ${windowSeconds}::int * interval '1 second'`,
+        picked.length > 0 ? notInArray(sends.localId, [...picked]) : undefined,
         // An echo whose id is already stored (the 201 came first) is that message's, not another's.
         sql`not exists (select from messages m where m.account_id = ${echo.accountId} and m.id = ${echo.messageId})`,
       ),
@@ -160,39 +163,6 @@ export async function setMessageSendStatus(
     .set({ sendStatus: status, updatedAt: sql`now()` })
     .where(eq(messages.localId, localId))
     .returning();
-  return row;
-}
-
-/**
- * Gives the message of `localId` the provider's id, once. When the echo already stored that id
- * as a message of its own, that message takes the local id and status and the local row goes:
- * one message either way. The chat's last message follows.
- */
-export async function assignProviderId(
-  tx: Tx,
-  send: { localId: string; accountId: string },
-  providerId: string,
-): Promise<MessageRecord | undefined> {
-  const [existing] = await tx
-    .select({ id: messages.id, localId: messages.localId })
-    .from(messages)
-    .where(and(eq(messages.accountId, send.accountId), eq(messages.id, providerId)));
-  if (existing && existing.localId !== send.localId) {
-    await tx.delete(messages).where(eq(messages.localId, send.localId));
-  }
-  const [row] = existing
-    ? await tx
-        .update(messages)
-        .set({ localId: send.localId, sendStatus: 'sent', updatedAt: sql`now()` })
-        .where(and(eq(messages.accountId, send.accountId), eq(messages.id, providerId)))
-        .returning()
-    : await tx
-        .update(messages)
-        .set({ id: providerId, sendStatus: 'sent', updatedAt: sql`now()` })
-        .where(eq(messages.localId, send.localId))
-        .returning();
-  await tx.execute(sql`update chats set last_message_id = ${providerId}
-    where account_id = ${send.accountId} and last_message_id = ${send.localId}`);
   return row;
 }
 

@@ -1,6 +1,7 @@
 import type { Tx } from '../db/database.js';
 import {
   type DeliveryInput,
+  type OutboxWrites,
   type Published,
   publishToOutboxes,
   type RealtimeEventInput,
@@ -85,10 +86,12 @@ export class Envelopes {
 /**
  * Writes a transaction's envelopes to both outboxes in one statement, which must be the
  * transaction's last (see publishToOutboxes).
+ * @param built outbox rows a SQL function built in the same transaction, published after the
+ * envelopes. Default none.
  */
-export function publishEnvelopes(tx: Tx, envelopes: Envelopes): Promise<Published> {
+export function publishEnvelopes(tx: Tx, envelopes: Envelopes, built: OutboxWrites = {}): Promise<Published> {
   return publishToOutboxes(tx, {
-    outbound: outboundDeliveries(envelopes.outbound),
-    realtime: envelopes.realtime,
+    outbound: [...outboundDeliveries(envelopes.outbound), ...(built.outbound ?? [])],
+    realtime: [...envelopes.realtime, ...(built.realtime ?? [])],
   });
 }

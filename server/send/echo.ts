@@ -1,9 +1,9 @@
 import type { Db } from '../db/database.js';
 import type { Published } from '../db/outboxes.js';
-import { echoesWithOpenSends } from '../db/send-batches.js';
+import { echoesWithOpenSends, type SentRow, settleSent } from '../db/send-batches.js';
 import { lockEchoCandidate } from '../db/sends.js';
 import { transaction } from '../db/transaction.js';
-import { publishStatuses, type StatusChange, settleSentLocked } from './settle.js';
+import { SENT_TYPES } from './settle.js';
 
 /**
  * A `message_received` the account itself sent, which may be the echo of a send: ingest finds
@@ -32,14 +32,24 @@ export async function settleEchoes(
   const open = await echoesWithOpenSends(db, echoes, windowSeconds);
   if (open.size === 0) return { deliveries: 0 };
   return transaction(db, async (tx) => {
-    const changes: StatusChange[] = [];
+    const matched: SentRow[] = [];
+    const taken = new Set<string>();
     for (const echo of echoes.filter((_, index) => open.has(index))) {
-      const send = await lockEchoCandidate(tx, echo, windowSeconds);
+      // The same echo twice matches once; each send matches one echo.
+      if (taken.has(`${echo.accountId}\n${echo.messageId}`)) continue;
+      const picked = matched.map((row) => row.localId);
+      const send = await lockEchoCandidate(tx, echo, windowSeconds, picked);
       if (!send) continue;
-      const change = await settleSentLocked(tx, send, echo.messageId, 'echo');
-      if (change) changes.push(change);
+      taken.add(`${echo.accountId}\n${echo.messageId}`);
+      matched.push({
+        localId: send.localId,
+        providerId: echo.messageId,
+        settledBy: 'echo',
+        expected: [send.status],
+      });
     }
-    // Published last, once: the realtime append lock is taken only after every row lock.
-    return changes.length > 0 ? publishStatuses(tx, changes) : { deliveries: 0 };
+    // Settled and published last, once: the realtime append lock is taken only after every row lock.
+    const { published } = await settleSent(tx, matched, { ...SENT_TYPES, publish: true });
+    return published;
   });
 }

@@ -1,9 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Tx } from '../db/database.js';
 import type { MessageRecord } from '../db/messages.js';
-import { deleteSendAttachments } from '../db/send-attachments.js';
+import type { OutboxWrites } from '../db/outboxes.js';
 import { findSends, lockSends, type SentRow, settleSent } from '../db/send-batches.js';
-import { assignProviderId, type SendRow, setMessageSendStatus, updateSend } from '../db/sends.js';
+import { type SendRow, setMessageSendStatus, updateSend } from '../db/sends.js';
 import { transaction } from '../db/transaction.js';
 import {
   Envelopes,
@@ -13,59 +13,36 @@ import {
   type RealtimeType,
   type SettledBy,
   sendStatusData,
-  sentMessageData,
 } from '../events/index.js';
 
-/** One status change to publish. */
+/** One status change to publish: a send that is not (or no longer) on its way to `sent`. */
 export interface StatusChange {
   message: MessageRecord;
   error?: string | null;
-  settledBy?: SettledBy;
 }
 
 /**
- * Publishes status changes: `message:updated` for sockets, and `message.sent` for subscribers
- * once sent. Must be the transaction's last statement (see publishToOutboxes).
+ * Publishes status changes as `message:updated` for sockets, then any changes a SQL function
+ * built in the same transaction (sends settled as `sent`). Must be the transaction's last
+ * statement (see publishToOutboxes).
  */
-export function publishStatuses(tx: Tx, changes: readonly StatusChange[]): Promise<Published> {
+export function publishStatuses(
+  tx: Tx,
+  changes: readonly StatusChange[],
+  built: OutboxWrites = {},
+): Promise<Published> {
   const envelopes = new Envelopes();
   for (const { message, error } of changes) {
     envelopes.addRealtime('message:updated', message.accountId, sendStatusData(message, error));
   }
-  for (const { message, settledBy } of changes) {
-    if (message.sendStatus !== 'sent') continue;
-    envelopes.addOutbound('message.sent', message.accountId, {
-      ...sentMessageData(message),
-      settledBy: settledBy ?? 'response',
-    });
-  }
-  return publishEnvelopes(tx, envelopes);
+  return publishEnvelopes(tx, envelopes, built);
 }
 
-/**
- * Settles a locked, open send as `sent` with the provider's id: the message takes the id (one
- * message, even when the echo stored it first) and its uploaded files are dropped; the caller
- * publishes the change. A send already settled is left alone: whichever of the 201, the echo and
- * the lookup comes first wins.
- */
-export async function settleSentLocked(
-  tx: Tx,
-  send: SendRow,
-  providerId: string,
-  settledBy: SettledBy,
-): Promise<StatusChange | undefined> {
-  if (send.status === 'sent' || send.status === 'failed') return undefined;
-  await updateSend(tx, send.localId, {
-    status: 'sent',
-    providerMessageId: providerId,
-    settledBy,
-    leaseExpiresAt: null,
-    lastError: null,
-  });
-  await deleteSendAttachments(tx, send.localId);
-  const message = await assignProviderId(tx, send, providerId);
-  return message ? { message, settledBy } : undefined;
-}
+/** The types a settle to `sent` publishes under. */
+export const SENT_TYPES = {
+  realtimeType: 'message:updated',
+  outboundType: 'message.sent',
+} as const satisfies { realtimeType: RealtimeType; outboundType: OutboundType };
 
 /** What the worker learned about one send, applied in one transaction. */
 export type SendTransition =
@@ -97,7 +74,7 @@ export async function applyTransitions(
 ): Promise<Published> {
   const sentOnly = sentRows(requests);
   if (!sentOnly) return transaction(db, (tx) => applyLockedBatch(tx, requests, log));
-  const { settled, published } = await settleSent(db, sentOnly, SENT_TYPES);
+  const { settled, published } = await settleSent(db, sentOnly, { ...SENT_TYPES, publish: true });
   const unsettled = sentOnly.filter((row) => !settled.has(row.localId));
   if (log && unsettled.length > 0) {
     // Settled meanwhile (by the echo, usually): a 201 naming another id is worth a warning.
@@ -107,12 +84,6 @@ export async function applyTransitions(
   }
   return published;
 }
-
-/** The types a settle to `sent` publishes under. */
-const SENT_TYPES = { realtime: 'message:updated', outbound: 'message.sent' } as const satisfies {
-  realtime: RealtimeType;
-  outbound: OutboundType;
-};
 
 /** The batch as `sent` rows, when every transition is to `sent`, once per send and provider id. */
 function sentRows(requests: readonly TransitionRequest[]): SentRow[] | undefined {
@@ -134,7 +105,9 @@ function sentRows(requests: readonly TransitionRequest[]): SentRow[] | undefined
 
 /**
  * Locks the batch's rows, then applies each transition whose send is still in an expected
- * status; the other changes are published first, then the sends settled as `sent` by one call.
+ * status, and publishes every change once, last. Sends settled as `sent` go through
+ * `hookline_settle_sent`, in rounds in which each provider id appears once: a provider id named
+ * by two sends of one batch settles the second after the first, which merges the two messages.
  */
 async function applyLockedBatch(
   tx: Tx,
@@ -147,44 +120,50 @@ async function applyLockedBatch(
   );
   const rows = new Map(locked.map((row) => [row.localId, row]));
   const changes: StatusChange[] = [];
-  const sent: SentRow[] = [];
-  const taken = new Set<string>();
+  const rounds: { keys: Set<string>; rows: SentRow[] }[] = [];
   for (const { localId, transition, expected } of requests) {
     const send = rows.get(localId);
     if (send && log && transition.to === 'sent') reportIdMismatch(log, send, transition.providerId);
     if (!send || !expected.includes(send.status)) continue;
     rows.set(localId, { ...send, status: transition.to });
-    const providerKey = transition.to === 'sent' ? `${send.accountId}\n${transition.providerId}` : '';
-    if (transition.to === 'sent' && !taken.has(providerKey)) {
-      taken.add(providerKey);
-      sent.push({
-        localId,
-        providerId: transition.providerId,
-        settledBy: transition.settledBy,
-        expected: [send.status],
-      });
+    if (transition.to !== 'sent') {
+      const change = await applyLocked(tx, send, transition);
+      if (change) changes.push(change);
       continue;
     }
-    const change = await applyLocked(tx, send, transition);
-    if (change) changes.push(change);
+    const providerKey = `${send.accountId}\n${transition.providerId}`;
+    let round = rounds.find((candidate) => !candidate.keys.has(providerKey));
+    if (!round) {
+      round = { keys: new Set(), rows: [] };
+      rounds.push(round);
+    }
+    round.keys.add(providerKey);
+    round.rows.push({
+      localId,
+      providerId: transition.providerId,
+      settledBy: transition.settledBy,
+      expected: [send.status],
+    });
   }
-  const first = changes.length > 0 ? await publishStatuses(tx, changes) : { deliveries: 0 };
-  const { published } = await settleSent(tx, sent, SENT_TYPES);
-  const deliveries = first.deliveries + published.deliveries;
-  const realtimeSeq = published.realtimeSeq ?? first.realtimeSeq;
-  return realtimeSeq === undefined ? { deliveries } : { deliveries, realtimeSeq };
+  const built: Required<OutboxWrites> = { realtime: [], outbound: [] };
+  for (const round of rounds) {
+    const { unpublished } = await settleSent(tx, round.rows, { ...SENT_TYPES, publish: false });
+    built.realtime.push(...unpublished.realtime);
+    built.outbound.push(...unpublished.outbound);
+  }
+  return changes.length > 0 || built.realtime.length > 0 || built.outbound.length > 0
+    ? publishStatuses(tx, changes, built)
+    : { deliveries: 0 };
 }
 
 /** Applies one transition to a locked send; returns the status change to publish, if any. */
 async function applyLocked(
   tx: Tx,
   send: SendRow,
-  transition: SendTransition,
+  transition: Exclude<SendTransition, { to: 'sent' }>,
 ): Promise<StatusChange | undefined> {
   const localId = send.localId;
   switch (transition.to) {
-    case 'sent':
-      return settleSentLocked(tx, send, transition.providerId, transition.settledBy);
     case 'failed':
     case 'unknown': {
       await updateSend(tx, localId, {

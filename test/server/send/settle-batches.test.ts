@@ -6,6 +6,7 @@ import { queryRows } from '../../../server/db/rows.js';
 import { storeSends } from '../../../server/db/send-batches.js';
 import { transaction } from '../../../server/db/transaction.js';
 import { sendStatusData, sentMessageData, webhookBody } from '../../../server/events/index.js';
+import { settleEchoes } from '../../../server/send/index.js';
 import { applyTransitions } from '../../../server/send/settle.js';
 import { fakeAccount, messageReceived } from '../../../tools/fake-unipile/payloads.js';
 import { testDatabaseKinds } from '../../support/databases.js';
@@ -39,7 +40,7 @@ describe.each(testDatabaseKinds())('applying send outcomes in batches on %s', (k
     queryRows<{ id: string; localId: string | null; sendStatus: string | null; text: string }>(
       t.app.database.db,
       sql`select id, local_id as "localId", send_status as "sendStatus", text from messages
-        where chat_id = ${chatId} and is_sender order by text`,
+        where chat_id = ${chatId} and is_sender order by text, id`,
     );
 
   it('settles a batch of 201s in one go, merges a message the echo stored first, and leaves a send settled meanwhile alone', async () => {
@@ -82,6 +83,61 @@ describe.each(testDatabaseKinds())('applying send outcomes in batches on %s', (k
     ]);
     expect((await sendRow(t.app, plain))?.settled_by).toBe('response');
     expect((await sendRow(t.app, settledMeanwhile))?.settled_by).toBeNull();
+  });
+
+  it('applies a mixed batch in one transaction: a refusal, and a provider id named by two sends settles both into one message', async () => {
+    const account = fakeAccount();
+    const opening = messageReceived({ account });
+    await postWebhook(t.app, opening);
+    const chatId = opening.chat_id;
+    const first = await attemptedSend(account.id, chatId, 'first');
+    const second = await attemptedSend(account.id, chatId, 'second');
+    const refused = await attemptedSend(account.id, chatId, 'refused');
+
+    await applyTransitions(t.app.database.db, [
+      {
+        localId: first,
+        transition: { to: 'sent', providerId: 'msg_twice', settledBy: 'response' },
+        expected: ['sending'],
+      },
+      {
+        localId: second,
+        transition: { to: 'sent', providerId: 'msg_twice', settledBy: 'response' },
+        expected: ['sending'],
+      },
+      {
+        localId: refused,
+        transition: { to: 'failed', error: 'cant_send_message', statusCode: 422 },
+        expected: ['sending'],
+      },
+    ]);
+
+    expect(await messagesOf(chatId)).toEqual([
+      { id: 'msg_twice', localId: second, sendStatus: 'sent', text: 'first' },
+      { id: refused, localId: refused, sendStatus: 'failed', text: 'refused' },
+    ]);
+    expect((await sendRow(t.app, first))?.status).toBe('sent');
+    expect((await sendRow(t.app, second))?.status).toBe('sent');
+    expect((await sendRow(t.app, refused))?.status).toBe('failed');
+  });
+
+  it('matches a batch of alike echoes to alike sends oldest first, one each, and the same echo twice once', async () => {
+    const account = fakeAccount();
+    const opening = messageReceived({ account });
+    await postWebhook(t.app, opening);
+    const chatId = opening.chat_id;
+    const older = await attemptedSend(account.id, chatId, 'alike');
+    const newer = await attemptedSend(account.id, chatId, 'alike');
+    const echo = (messageId: string) => ({ accountId: account.id, chatId, messageId, text: 'alike' });
+
+    await settleEchoes(t.app.database.db, [echo('msg_echo_1'), echo('msg_echo_1'), echo('msg_echo_2')], 300);
+
+    expect(await messagesOf(chatId)).toEqual([
+      { id: 'msg_echo_1', localId: older, sendStatus: 'sent', text: 'alike' },
+      { id: 'msg_echo_2', localId: newer, sendStatus: 'sent', text: 'alike' },
+    ]);
+    expect((await sendRow(t.app, older))?.settled_by).toBe('echo');
+    expect((await sendRow(t.app, newer))?.settled_by).toBe('echo');
   });
 
   it('publishes, built in SQL, the envelopes sendStatusData and sentMessageData describe', async () => {
