@@ -8,10 +8,10 @@ import { transaction } from '../../../server/db/transaction.js';
 import { sendStatusData, sentMessageData, webhookBody } from '../../../server/events/index.js';
 import { settleEchoes } from '../../../server/send/index.js';
 import { applyTransitions } from '../../../server/send/settle.js';
-import { fakeAccount, messageReceived } from '../../../tools/fake-unipile/payloads.js';
+import { messageReceived } from '../../../tools/fake-unipile/payloads.js';
 import { testDatabaseKinds } from '../../support/databases.js';
 import { postWebhook } from '../../support/webhooks.js';
-import { sendRow, useSendHarness } from './support.js';
+import { openChat, sendRow, useSendHarness } from './support.js';
 
 describe.each(testDatabaseKinds())('applying send outcomes in batches on %s', (kind) => {
   const t = useSendHarness(kind);
@@ -44,10 +44,7 @@ describe.each(testDatabaseKinds())('applying send outcomes in batches on %s', (k
     );
 
   it('settles a batch of 201s in one go, merges a message the echo stored first, and leaves a send settled meanwhile alone', async () => {
-    const account = fakeAccount();
-    const opening = messageReceived({ account });
-    await postWebhook(t.app, opening);
-    const chatId = opening.chat_id;
+    const { account, chatId } = await openChat(t.app);
     const plain = await attemptedSend(account.id, chatId, 'plain');
     const echoedFirst = await attemptedSend(account.id, chatId, 'echoed first');
     const settledMeanwhile = await attemptedSend(account.id, chatId, 'settled meanwhile');
@@ -86,10 +83,7 @@ describe.each(testDatabaseKinds())('applying send outcomes in batches on %s', (k
   });
 
   it('applies a mixed batch in one transaction: a refusal, and a provider id named by two sends settles both into one message', async () => {
-    const account = fakeAccount();
-    const opening = messageReceived({ account });
-    await postWebhook(t.app, opening);
-    const chatId = opening.chat_id;
+    const { account, chatId } = await openChat(t.app);
     const first = await attemptedSend(account.id, chatId, 'first');
     const second = await attemptedSend(account.id, chatId, 'second');
     const refused = await attemptedSend(account.id, chatId, 'refused');
@@ -122,10 +116,7 @@ describe.each(testDatabaseKinds())('applying send outcomes in batches on %s', (k
   });
 
   it('matches a batch of alike echoes to alike sends oldest first, one each, and the same echo twice once', async () => {
-    const account = fakeAccount();
-    const opening = messageReceived({ account });
-    await postWebhook(t.app, opening);
-    const chatId = opening.chat_id;
+    const { account, chatId } = await openChat(t.app);
     const older = await attemptedSend(account.id, chatId, 'alike');
     const newer = await attemptedSend(account.id, chatId, 'alike');
     const echo = (messageId: string) => ({ accountId: account.id, chatId, messageId, text: 'alike' });
@@ -142,10 +133,7 @@ describe.each(testDatabaseKinds())('applying send outcomes in batches on %s', (k
 
   it('publishes, built in SQL, the envelopes sendStatusData and sentMessageData describe', async () => {
     const { db } = t.app.database;
-    const account = fakeAccount();
-    const opening = messageReceived({ account });
-    await postWebhook(t.app, opening);
-    const chatId = opening.chat_id;
+    const { account, chatId } = await openChat(t.app);
     const file = { name: 'a.pdf', type: 'application/pdf', size: 3 };
     const settles = [
       { text: 'plain', settledBy: 'response' as const },
