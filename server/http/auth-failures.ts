@@ -46,7 +46,7 @@ export const authFailuresPlugin = fp<AuthFailuresOptions>(
     app.decorate(
       'rejectCredentials',
       async (request: FastifyRequest, reply: FastifyReply, unauthorized: HooklineError): Promise<never> => {
-        closeIfBodyLarge(request, reply);
+        closeIfBodyPending(request, reply);
         const counted = await countFailure(request);
         if (!counted.isAllowed && counted.isExceeded) {
           request.log.debug({ ip: request.ip }, 'authentication failures over the limit');
@@ -65,22 +65,11 @@ export const authFailuresPlugin = fp<AuthFailuresOptions>(
 );
 
 /**
- * The most of a refused request's unread body that Node reads and discards after the answer, to
- * keep the connection: the largest body a route accepts without a file (the webhooks' limit).
+ * A refused request whose body was never read: closing the connection after the answer spares
+ * Node reading (and discarding) the rest of it to keep the connection alive.
  */
-const REFUSED_BODY_DRAIN_BYTES = 1024 * 1024;
-
-/**
- * A refused request whose body was never read. A body of at most
- * {@link REFUSED_BODY_DRAIN_BYTES} is read and discarded after the answer (Node does so to keep
- * the connection), so a client still writing it reads the answer: closing a socket with unread
- * data makes the kernel reset the connection, and the reset can reach the client before it reads
- * the answer. A larger body, or one of unannounced length, is not worth reading: the connection
- * closes after the answer.
- */
-function closeIfBodyLarge(request: FastifyRequest, reply: FastifyReply): void {
+function closeIfBodyPending(request: FastifyRequest, reply: FastifyReply): void {
   const { headers } = request;
   const length = Number(headers['content-length'] ?? 0);
-  if (headers['transfer-encoding'] !== undefined || !(length <= REFUSED_BODY_DRAIN_BYTES))
-    reply.header('connection', 'close');
+  if (headers['transfer-encoding'] !== undefined || length > 0) reply.header('connection', 'close');
 }
