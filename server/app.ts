@@ -11,6 +11,7 @@ import { apiAuthPlugin } from './http/api-auth.js';
 import { authFailuresPlugin } from './http/auth-failures.js';
 import { closeOnShutdownPlugin } from './http/close-on-shutdown.js';
 import { clientErrorHandler, errorHandlerPlugin, frameworkErrorHandler } from './http/error-handler.js';
+import { lingeringClosePlugin } from './http/lingering-close.js';
 import { rejectNulPlugin } from './http/reject-nul.js';
 import { httpServerTimeouts } from './http/server-timeouts.js';
 import { trustProxyOption } from './http/trust-proxy.js';
@@ -107,6 +108,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(openapiPlugin, { webhookAuthHeader: unipileWebhook.authHeader });
   await app.register(errorHandlerPlugin);
   await app.register(closeOnShutdownPlugin);
+  await app.register(lingeringClosePlugin);
   await app.register(rejectNulPlugin);
   await app.register(databasePlugin, { database, closeOnShutdown: !options.database });
   await app.register(authFailuresPlugin, {

@@ -25,7 +25,7 @@ describePostgres('unauthenticated large bodies', () => {
   });
 
   describe('against one gateway', () => {
-    it('refuses every body unread, with the event loop free throughout', async () => {
+    it('refuses every body without parsing it, with the event loop free throughout', async () => {
       const g = gateway!;
       const metrics = () => fetch(`${g.url}/metrics`).then((response) => response.text());
       // The same window with no burst, for comparison on a machine that may be busy with other work.
