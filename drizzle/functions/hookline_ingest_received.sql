@@ -6,10 +6,9 @@
 -- 3. Builds each stored message's `message:new` envelope from the row as stored (merged with a
 --    placeholder or fresh), in arrival order (hookline_new_message_data).
 -- 4. With p_publish (a batch of only new messages, whose one statement this is), publishes them:
---    the realtime rows, and when an endpoint is enabled the outbound ones, under p_outbound_type,
---    each with a webhook id as server/outbound/webhook-id.ts makes them (`msg_` and the 32 hex
---    digits of a random UUID) and the statement's clock time. Without it (a batch with other
---    statements in its transaction), returns them for the caller to publish last, after its own.
+--    the realtime rows, and when an endpoint is enabled the outbound ones, under p_outbound_type
+--    (hookline_outbound_rows). Without it (a batch with other statements in its transaction),
+--    returns them for the caller to publish last, after its own.
 --
 -- The envelope types, lock key and channel names come from the caller, so that the TypeScript
 -- constants stay their only definition.
@@ -34,7 +33,6 @@ DECLARE
   v_ords integer[];
   v_realtime jsonb;
   v_outbound jsonb := '[]';
-  v_timestamp text;
   v_published record;
 BEGIN
   v_new_keys := hookline_record_bodies(p_bodies, p_inbound);
@@ -54,16 +52,7 @@ BEGIN
   END IF;
 
   IF jsonb_array_length(v_realtime) > 0 AND EXISTS (SELECT 1 FROM endpoints WHERE enabled) THEN
-    v_timestamp := to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
-    SELECT jsonb_agg(jsonb_build_object(
-        'type', p_outbound_type,
-        'account_id', envelope.value->>'account_id',
-        'webhook_id', 'msg_' || replace(gen_random_uuid()::text, '-', ''),
-        'payload', jsonb_build_object(
-          'type', p_outbound_type, 'timestamp', v_timestamp, 'data', envelope.value->'data'))
-      ORDER BY envelope.ord)
-    INTO v_outbound
-    FROM jsonb_array_elements(v_realtime) WITH ORDINALITY AS envelope(value, ord);
+    v_outbound := hookline_outbound_rows(v_realtime, p_outbound_type);
   END IF;
 
   SELECT deliveries, realtime_seq INTO v_published

@@ -9,9 +9,8 @@
 --    way. The chat's last message follows.
 -- 3. Builds, in p_sent order, a `message:updated` with the new status for sockets
 --    (sendStatusData in server/events/data.ts) and, when an endpoint is enabled, a `message.sent`
---    for subscribers (sentMessageData with `settledBy`), each with a webhook id as
---    server/shared/ids.ts makes them. test/server/send/settle-batches.test.ts compares both with the
---    TypeScript builders.
+--    for subscribers (sentMessageData with `settledBy`; hookline_outbound_rows).
+--    test/server/send/settle-batches.test.ts compares both with the TypeScript builders.
 -- 4. With p_publish (the last statement of its transaction), publishes them. Without it (a
 --    transaction with more to publish), returns them as hookline_publish_envelopes takes them,
 --    for the caller to publish last.
@@ -35,9 +34,10 @@ DECLARE
   v_account_ids text[];
   v_provider_ids text[];
   v_settled_by text[];
+  v_endpoints boolean;
   v_realtime jsonb;
+  v_sent jsonb;
   v_outbound jsonb := '[]';
-  v_timestamp text;
   v_published record;
 BEGIN
   WITH sent AS (
@@ -80,33 +80,29 @@ BEGIN
   FROM unnest(v_local_ids, v_account_ids, v_provider_ids) AS settled(local_id, account_id, provider_id)
   WHERE chat.account_id = settled.account_id AND chat.last_message_id = settled.local_id;
 
+  -- One pass over the messages; the `message.sent` data only when an endpoint may want it.
+  v_endpoints := EXISTS (SELECT 1 FROM endpoints WHERE enabled);
   SELECT coalesce(jsonb_agg(jsonb_build_object(
       'account_id', message.account_id,
       'type', p_realtime_type,
       'data', jsonb_build_object('accountId', message.account_id, 'chatId', message.chat_id,
-        'messageId', CASE WHEN message.id = message.local_id THEN NULL ELSE message.id END,
-        'change', 'status', 'localId', message.local_id,
-        'status', message.send_status, 'text', message.text)) ORDER BY settled.ord), '[]')
-  INTO v_realtime
-  FROM unnest(v_ords, v_local_ids) AS settled(ord, local_id)
-  JOIN messages AS message ON message.local_id = settled.local_id;
-
-  IF EXISTS (SELECT 1 FROM endpoints WHERE enabled) THEN
-    v_timestamp := to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
-    SELECT coalesce(jsonb_agg(jsonb_build_object(
-        'type', p_outbound_type,
-        'account_id', message.account_id,
-        'webhook_id', 'msg_' || replace(gen_random_uuid()::text, '-', ''),
-        'payload', jsonb_build_object('type', p_outbound_type, 'timestamp', v_timestamp,
-          'data', hookline_new_message_data(message.account_id, message.chat_id,
-              CASE WHEN message.id = message.local_id THEN NULL ELSE message.id END,
-              message.text, message.sender, message.is_sender, message.attachments, message.sent_at,
-              message.edited_at, message.deleted_at)
-            || jsonb_build_object('localId', message.local_id, 'status', message.send_status,
-              'settledBy', settled.settled_by))) ORDER BY settled.ord), '[]')
-    INTO v_outbound
-    FROM unnest(v_ords, v_local_ids, v_settled_by) AS settled(ord, local_id, settled_by)
-    JOIN messages AS message ON message.local_id = settled.local_id;
+        'messageId', shown.message_id, 'change', 'status', 'localId', message.local_id,
+        'status', message.send_status, 'text', message.text)) ORDER BY settled.ord), '[]'),
+    coalesce(jsonb_agg(jsonb_build_object(
+      'account_id', message.account_id,
+      'data', hookline_new_message_data(message.account_id, message.chat_id, shown.message_id,
+          message.text, message.sender, message.is_sender, message.attachments, message.sent_at,
+          message.edited_at, message.deleted_at)
+        || jsonb_build_object('localId', message.local_id, 'status', message.send_status,
+          'settledBy', settled.settled_by)) ORDER BY settled.ord) FILTER (WHERE v_endpoints), '[]')
+  INTO v_realtime, v_sent
+  FROM unnest(v_ords, v_local_ids, v_settled_by) AS settled(ord, local_id, settled_by)
+  JOIN messages AS message ON message.local_id = settled.local_id
+  CROSS JOIN LATERAL (
+    SELECT CASE WHEN message.id = message.local_id THEN NULL ELSE message.id END AS message_id
+  ) AS shown;
+  IF v_endpoints THEN
+    v_outbound := hookline_outbound_rows(v_sent, p_outbound_type);
   END IF;
 
   IF NOT p_publish THEN

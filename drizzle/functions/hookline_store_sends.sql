@@ -56,14 +56,18 @@ BEGIN
     RETURNING account_id, chat_id, local_id, text, attachments, sent_at
   )
   SELECT coalesce(jsonb_agg(jsonb_build_object(
-      'localId', stored.local_id,
-      'accountId', stored.account_id,
-      'data', hookline_new_message_data(stored.account_id, stored.chat_id, NULL, stored.text, NULL,
-          true, stored.attachments, stored.sent_at, NULL, NULL)
-        || jsonb_build_object('localId', stored.local_id, 'status', 'pending'))
+      'localId', stored.local_id, 'accountId', stored.account_id, 'data', built.data)
+      ORDER BY batch.ord), '[]'),
+    coalesce(jsonb_agg(jsonb_build_object(
+      'account_id', stored.account_id, 'type', p_realtime_type, 'data', built.data)
       ORDER BY batch.ord), '[]')
-  INTO v_stored
-  FROM stored JOIN batch ON batch.local_id = stored.local_id;
+  INTO v_stored, v_realtime
+  FROM stored JOIN batch ON batch.local_id = stored.local_id
+  CROSS JOIN LATERAL (
+    SELECT hookline_new_message_data(stored.account_id, stored.chat_id, NULL, stored.text, NULL,
+        true, stored.attachments, stored.sent_at, NULL, NULL)
+      || jsonb_build_object('localId', stored.local_id, 'status', 'pending') AS data
+  ) AS built;
 
   IF jsonb_array_length(v_stored) = 0 THEN
     RETURN json_build_object('stored', '[]'::json, 'deliveries', 0, 'realtimeSeq', NULL);
@@ -73,10 +77,6 @@ BEGIN
     RETURN json_build_object('stored', v_stored);
   END IF;
 
-  SELECT jsonb_agg(jsonb_build_object('account_id', stored.value->>'accountId', 'type', p_realtime_type,
-      'data', stored.value->'data') ORDER BY stored.ord)
-  INTO v_realtime
-  FROM jsonb_array_elements(v_stored) WITH ORDINALITY AS stored(value, ord);
   SELECT deliveries, realtime_seq INTO v_published
   FROM hookline_publish_envelopes(
     '[]'::jsonb, v_realtime, p_realtime_lock, p_realtime_channel, p_deliveries_channel);

@@ -77,12 +77,8 @@ export async function settleSent(
   rows: readonly SentRow[],
   options: SettleOptions,
 ): Promise<Settled> {
-  const result: Settled = {
-    settled: new Set(),
-    published: { deliveries: 0 },
-    unpublished: { realtime: [], outbound: [] },
-  };
-  if (rows.length === 0) return result;
+  if (rows.length === 0)
+    return { settled: new Set(), published: { deliveries: 0 }, unpublished: { realtime: [], outbound: [] } };
   const sent: SentRecord[] = rows.map((row, ord) => ({
     ord,
     local_id: row.localId,
@@ -105,22 +101,24 @@ export async function settleSent(
       ${DELIVERIES_CHANNEL}) as result`,
   );
   const answer = row?.result;
-  result.settled = new Set(answer?.settled ?? []);
-  result.published = published(answer?.deliveries, answer?.realtimeSeq);
-  result.unpublished = {
-    realtime: (answer?.realtime ?? []).map((event) => ({
-      accountId: event.account_id,
-      type: event.type,
-      data: event.data,
-    })),
-    outbound: (answer?.outbound ?? []).map((event) => ({
-      type: event.type,
-      accountId: event.account_id,
-      webhookId: event.webhook_id,
-      payload: event.payload,
-    })),
+  return {
+    settled: new Set(answer?.settled ?? []),
+    published: published(answer?.deliveries, answer?.realtimeSeq),
+    // The rows as hookline_publish_envelopes takes them, as the inputs outboxRows turns back into them.
+    unpublished: {
+      realtime: (answer?.realtime ?? []).map((event) => ({
+        accountId: event.account_id,
+        type: event.type,
+        data: event.data,
+      })),
+      outbound: (answer?.outbound ?? []).map((event) => ({
+        type: event.type,
+        accountId: event.account_id,
+        webhookId: event.webhook_id,
+        payload: event.payload,
+      })),
+    },
   };
-  return result;
 }
 
 /** The chats of these (account, chat) pairs that exist, as `accountId\nchatId` keys. */
