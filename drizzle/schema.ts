@@ -283,6 +283,10 @@ export const sends = pgTable(
     index('sends_open_chat_idx')
       .on(table.accountId, table.chatId, table.createdAt)
       .where(sql`${table.status} in ('sending', 'unknown')`),
+    // SEND_MAX_PENDING_PER_ACCOUNT counts these.
+    index('sends_open_account_idx')
+      .on(table.accountId)
+      .where(sql`${table.status} in ('queued', 'sending', 'unknown')`),
   ],
 );
 
@@ -367,3 +371,40 @@ export const syncRuns = pgTable(
     index('sync_runs_group_idx').on(table.groupId),
   ],
 );
+
+/**
+ * Realtime sessions (docs/realtime.md, "Sessions"): every connection token carries the id of one
+ * (`sid`), and a refreshed token never outlives it. Revoking one (`revoked_at`) makes all of its
+ * tokens fail on every instance. `account_ids` null: every account (inbox login sessions).
+ */
+export const realtimeSessions = pgTable(
+  'realtime_sessions',
+  {
+    id: text('id').primaryKey(),
+    accountIds: text('account_ids').array(),
+    scopes: text('scopes').array().notNull(),
+    /** How it was opened: `api` (POST /api/realtime/tokens) or `login` (an inbox login code). */
+    origin: text('origin').notNull(),
+    createdAt: createdAt(),
+    expiresAt: at('expires_at').notNull(),
+    revokedAt: at('revoked_at'),
+  },
+  (table) => [index('realtime_sessions_expires_idx').on(table.expiresAt)],
+);
+
+/** Single-use inbox login codes (docs/security.md): only their SHA-256 is kept. */
+export const loginCodes = pgTable('login_codes', {
+  codeHash: text('code_hash').primaryKey(),
+  createdAt: createdAt(),
+  expiresAt: at('expires_at').notNull(),
+  usedAt: at('used_at'),
+});
+
+/**
+ * Send budgets (docs/sending.md, "Budgets"), one row per session or account: the theoretical
+ * arrival time of the next send (GCRA). A row whose time has passed is as good as none.
+ */
+export const sendBudgets = pgTable('send_budgets', {
+  key: text('key').primaryKey(),
+  nextAt: at('next_at').notNull(),
+});

@@ -22,7 +22,7 @@ import { metricsPlugin } from './ops/metrics.js';
 import { readinessPlugin } from './ops/readiness.js';
 import { outboundPlugin } from './outbound/plugin.js';
 import { registrationPlugin, unipileWebhook } from './providers/unipile/index.js';
-import { realtimePlugin } from './realtime/index.js';
+import { realtimePlugin, sessionsPlugin } from './realtime/index.js';
 import type { Secrets } from './secrets.js';
 import { sendPlugin } from './send/index.js';
 import { syncPlugin } from './sync/plugin.js';
@@ -140,17 +140,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     echoMatchSeconds: options.config.SEND_ECHO_MATCH_SECONDS,
   });
 
-  await app.register(chatsRoutes, {
-    apiToken: options.secrets.apiToken,
-    realtimeJwtSecret: options.secrets.realtimeJwtSecret,
-  });
+  await app.register(sessionsPlugin, { jwtSecret: options.secrets.realtimeJwtSecret });
+  await app.register(chatsRoutes, { apiToken: options.secrets.apiToken });
   await app.register(inboxRoutes);
-  await app.register(realtimePlugin, { jwtSecret: options.secrets.realtimeJwtSecret });
+  await app.register(realtimePlugin);
   await app.register(outboundPlugin, { encryptionKey: options.secrets.encryptionKey });
-  await app.register(sendPlugin, {
-    apiToken: options.secrets.apiToken,
-    realtimeJwtSecret: options.secrets.realtimeJwtSecret,
-  });
+  await app.register(sendPlugin, { apiToken: options.secrets.apiToken });
 
   app.addReadinessCheck('database', {
     critical: true,

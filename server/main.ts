@@ -3,7 +3,8 @@ import { readConfigFromEnv } from './config.js';
 import { embeddedClusterDirectory } from './db/embedded/open.js';
 import { HooklineError } from './errors.js';
 import { createLogger } from './ops/logger.js';
-import { DEV_TOKEN_TTL_SECONDS, inboxUrl, isLoopbackHost } from './realtime/tokens.js';
+import { issueLoginCode, LOGIN_CODE_TTL_SECONDS, loginUrl } from './realtime/login.js';
+import { isLoopbackHost } from './realtime/tokens.js';
 import { resolveSecrets } from './secrets.js';
 
 /**
@@ -54,14 +55,16 @@ async function main(): Promise<void> {
     ? 'postgres'
     : `embedded Postgres in ${embeddedClusterDirectory(config.DATA_DIR)}`;
   logger.info({ address, database }, `Hookline listening on ${address}`);
-  const inbox = await inboxUrl(address, config.HOST, secrets.realtimeJwtSecret);
   if (isLoopbackHost(config.HOST)) {
+    // A single-use code, not a credential: once the page has used it, this line opens nothing.
+    const { code } = await issueLoginCode(app);
     logger.info(
-      `Inbox: ${inbox} (token valid ${DEV_TOKEN_TTL_SECONDS / 60} minutes; the open page renews it)`,
+      `Inbox: ${loginUrl(address, code)} (single-use login link, valid ${LOGIN_CODE_TTL_SECONDS / 60} minutes; ` +
+        'a new one: npm run inbox-link)',
     );
   } else {
     logger.info(
-      `Inbox: ${inbox}?token=<connection token> (mint one: POST ${new URL('/api/realtime/tokens', address)} ` +
+      `Inbox: ${new URL('/', address)}?token=<connection token> (mint one: POST ${new URL('/api/realtime/tokens', address)} ` +
         `with Authorization: Bearer <API_TOKEN> and {"accountIds":[…]})`,
     );
   }

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HooklineError } from '../errors.js';
 import { bearerToken } from '../http/api-auth.js';
 import { secretMatcher } from '../http/safe-equal.js';
-import { type RealtimeScope, verifyRealtimeToken } from '../realtime/index.js';
+import type { RealtimeScope } from '../realtime/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -17,7 +17,7 @@ declare module 'fastify' {
  * browser thus loads its first page with the same token its socket uses, and never sees
  * API_TOKEN. An `onRequest` hook: credentials are checked before any body is read.
  */
-export function readerAuth(app: FastifyInstance, apiToken: string, realtimeJwtSecret: string) {
+export function readerAuth(app: FastifyInstance, apiToken: string) {
   const isApiToken = secretMatcher(apiToken);
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const presented = bearerToken(request);
@@ -37,7 +37,7 @@ export function readerAuth(app: FastifyInstance, apiToken: string, realtimeJwtSe
       return;
     }
     try {
-      request.readScope = (await verifyRealtimeToken(realtimeJwtSecret, presented)).scope;
+      request.readScope = (await app.realtimeSessions.verify(presented)).scope;
     } catch (error) {
       if (!(error instanceof HooklineError)) throw error;
       await app.rejectCredentials(request, reply, error);

@@ -18,11 +18,9 @@ const chatCursorSchema = z.object({
 });
 const messageCursorSchema = z.object({ sentAt: storableDatetime(), id: z.string() });
 
-/** The secrets the inbox routes accept: the API token, and the key of browsers' connection tokens. */
+/** The secret the inbox routes accept besides connection tokens (app.realtimeSessions verifies those). */
 export interface ChatsRoutesOptions {
   apiToken: string;
-  /** Verifies browsers' connection tokens, which scope reads to their accounts. */
-  realtimeJwtSecret: string;
 }
 
 /**
@@ -32,7 +30,7 @@ export interface ChatsRoutesOptions {
  */
 export async function chatsRoutes(app: FastifyInstance, options: ChatsRoutesOptions): Promise<void> {
   app.decorateRequest('readScope', null);
-  app.addHook('onRequest', readerAuth(app, options.apiToken, options.realtimeJwtSecret));
+  app.addHook('onRequest', readerAuth(app, options.apiToken));
 
   app.get('/api/chats', { schema: chatsRouteSchemas.listChats }, async (request) => {
     const query = pageQuerySchema.parse(request.query);

@@ -68,7 +68,7 @@ export const authFailuresPlugin = fp<AuthFailuresOptions>(
  * A refused request whose body was never read: closing the connection after the answer spares
  * Node reading (and discarding) the rest of it to keep the connection alive.
  */
-function closeIfBodyPending(request: FastifyRequest, reply: FastifyReply): void {
+export function closeIfBodyPending(request: FastifyRequest, reply: FastifyReply): void {
   const { headers } = request;
   const length = Number(headers['content-length'] ?? 0);
   if (headers['transfer-encoding'] !== undefined || length > 0) reply.header('connection', 'close');

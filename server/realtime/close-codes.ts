@@ -4,8 +4,8 @@ import type { WebSocket } from 'ws';
 /**
  * Every way Hookline ends a realtime socket, in one place (docs/realtime.md, "Close codes").
  * Refusals before the upgrade are plain HTTP errors instead (see the same page): 400 bad `since`,
- * 401 missing/forged/expired token, 403 Origin not allowed, 426 not a WebSocket request,
- * 429 too many connections for one token, 503 shutting down.
+ * 401 missing/forged/expired token or revoked session, 403 Origin not allowed, 426 not a WebSocket request,
+ * 429 too many connections for one session, 503 shutting down.
  */
 export const CLOSE_CODES = {
   /** The server is shutting down: reconnect (to another instance) with `since`. */
@@ -18,6 +18,8 @@ export const CLOSE_CODES = {
   slowConsumer: { code: 1013, reason: 'slow consumer' },
   /** The connection token expired while connected: mint a new one and reconnect with `since`. */
   tokenExpired: { code: 4001, reason: 'token expired' },
+  /** The token's session was revoked (DELETE /api/realtime/sessions/:id): do not reconnect with it. */
+  sessionRevoked: { code: 4003, reason: 'session revoked' },
   /** More unknown or malformed client frames than allowed. */
   unknownFrame: { code: 4400, reason: 'unknown client frame' },
   /** Client frames (pings included) beyond the per-socket rate limit: reconnect with backoff. */

@@ -102,6 +102,13 @@ export class RealtimeHub {
     subscriber.ping();
   }
 
+  /** Closes every socket of a revoked session with 4003. */
+  closeSession(sessionId: string): void {
+    for (const subscriber of this.#all) {
+      if (subscriber.grant.session?.id === sessionId) subscriber.close('sessionRevoked');
+    }
+  }
+
   /** Closes every socket, for shutdown. */
   closeAll(): void {
     for (const subscriber of this.#all) subscriber.close('shutdown');

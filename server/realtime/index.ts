@@ -1,6 +1,8 @@
 /**
- * The realtime feature's public entry (docs/realtime.md): the WebSocket plugin for app.ts, and
- * connection tokens, which the read and send routes also accept as credentials.
+ * The realtime feature's public entry (docs/realtime.md): the WebSocket plugin for app.ts, the
+ * sessions plugin whose `app.realtimeSessions` verifies connection tokens, which the read and
+ * send routes also accept as credentials.
  */
 export { realtimePlugin } from './plugin.js';
-export { type RealtimeScope, verifyRealtimeToken } from './tokens.js';
+export { sessionsPlugin } from './sessions-plugin.js';
+export type { RealtimeGrant, RealtimeScope } from './tokens.js';

@@ -13,12 +13,6 @@ import { runSession } from './session.js';
 import { registerSocketRoute } from './socket-route.js';
 import { registerTokenRoute } from './token-route.js';
 
-/** The key realtime connection tokens are verified with; the rest comes from `app.config`. */
-export interface RealtimePluginOptions {
-  /** HS256 key of connection tokens (`secrets.realtimeJwtSecret`). */
-  jwtSecret: string;
-}
-
 /** Rows per read, live and replay. */
 const PAGE_SIZE = 500;
 /** Heartbeat timer ticks per interval, each visiting that share of the sockets (0.5 s at 25 s). */
@@ -29,8 +23,8 @@ const HEARTBEAT_SLICES = 50;
  * committed events per instance woken in-process, by LISTEN on Postgres, and by a poll, the
  * heartbeat, retention pruning, and shutdown with 1001.
  */
-export const realtimePlugin = fp<RealtimePluginOptions>(
-  async (app: FastifyInstance, options) => {
+export const realtimePlugin = fp(
+  async (app: FastifyInstance) => {
     const config = app.config;
     const { db } = app.database;
     const metrics = createRealtimeMetrics(app.metrics);
@@ -74,9 +68,10 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
       errorHandler: (error, socket, request) => onSocketError(socket, error, request.log),
     });
 
-    registerTokenRoute(app, options.jwtSecret);
+    registerTokenRoute(app);
+    const stopClosingRevoked = app.realtimeSessions.onRevoked((sessionId) => hub.closeSession(sessionId));
     registerSocketRoute(app, {
-      jwtSecret: options.jwtSecret,
+      verify: (token) => app.realtimeSessions.verify(token),
       onSocketError: (socket, error) => onSocketError(socket, error, log),
       onConnection: (socket, grant, since) => void runSession(sessionContext, socket, grant, since),
     });
@@ -120,9 +115,18 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     app.addHook('onClose', async () => {
       unsubscribe();
       unlisten();
+      stopClosingRevoked();
       for (const timer of timers) clearInterval(timer);
       await Promise.all([stopPruner?.(), feed.idle()]);
     });
   },
-  { name: 'hookline-realtime', dependencies: ['hookline-database', 'hookline-metrics', 'hookline-api-auth'] },
+  {
+    name: 'hookline-realtime',
+    dependencies: [
+      'hookline-database',
+      'hookline-metrics',
+      'hookline-api-auth',
+      'hookline-realtime-sessions',
+    ],
+  },
 );

@@ -4,12 +4,12 @@ import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { HooklineError } from '../errors.js';
 import { socketRouteSchema } from './route-schemas.js';
-import { type RealtimeGrant, verifyRealtimeToken } from './tokens.js';
+import type { RealtimeGrant } from './tokens.js';
 
 /** What the socket route hands accepted connections to. */
 export interface SocketRouteOptions {
-  /** HS256 key the `token` query parameter is verified with. */
-  jwtSecret: string;
+  /** Verifies the `token` query parameter (signature, expiry, revocation). */
+  verify(token: string | undefined): Promise<RealtimeGrant>;
   /** Handles an `error` on an accepted socket. */
   onSocketError(socket: WebSocket, error: Error): void;
   /** Runs an accepted, upgraded connection. */
@@ -50,13 +50,15 @@ export function registerSocketRoute(app: FastifyInstance, options: SocketRouteOp
     IncomingMessage,
     { grant: RealtimeGrant; since: number | undefined; response: ServerResponse }
   >();
-  const openPerToken = new Map<string, number>();
-  const maxPerToken = app.config.REALTIME_MAX_CONNECTIONS_PER_TOKEN;
+  // Counted per session, so refreshed successors of one token share the cap; a token minted
+  // before sessions existed counts on its own.
+  const openPerSession = new Map<string, number>();
+  const maxPerSession = app.config.REALTIME_MAX_CONNECTIONS_PER_TOKEN;
 
-  const release = (tokenId: string) => {
-    const count = (openPerToken.get(tokenId) ?? 1) - 1;
-    if (count <= 0) openPerToken.delete(tokenId);
-    else openPerToken.set(tokenId, count);
+  const release = (key: string) => {
+    const count = (openPerSession.get(key) ?? 1) - 1;
+    if (count <= 0) openPerSession.delete(key);
+    else openPerSession.set(key, count);
   };
 
   app.route({
@@ -76,22 +78,23 @@ export function registerSocketRoute(app: FastifyInstance, options: SocketRouteOp
       }
       let grant: RealtimeGrant;
       try {
-        grant = await verifyRealtimeToken(options.jwtSecret, query.data.token);
+        grant = await options.verify(query.data.token);
       } catch (error) {
         if (!(error instanceof HooklineError)) throw error;
         return app.rejectCredentials(request, reply, error);
       }
       if (!request.ws) return;
-      const open = openPerToken.get(grant.tokenId) ?? 0;
-      if (open >= maxPerToken) {
-        throw new HooklineError('HL_ERR_RATE_LIMITED', 'Too many open connections for this token', {
-          details: { limit: maxPerToken },
+      const key = grant.session?.id ?? grant.tokenId;
+      const open = openPerSession.get(key) ?? 0;
+      if (open >= maxPerSession) {
+        throw new HooklineError('HL_ERR_RATE_LIMITED', 'Too many open connections for this session', {
+          details: { limit: maxPerSession },
         });
       }
       // Reserved now, released when the TCP connection ends however it ends (refused upgrade,
       // close, terminate), so concurrent upgrades cannot overshoot and nothing leaks.
-      openPerToken.set(grant.tokenId, open + 1);
-      request.raw.socket.once('close', () => release(grant.tokenId));
+      openPerSession.set(key, open + 1);
+      request.raw.socket.once('close', () => release(key));
       accepted.set(request.raw, { grant, since: query.data.since, response: reply.raw });
     },
     handler: async () => {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { HooklineError } from '../errors.js';
 import { bearerToken } from '../http/api-auth.js';
 import { refreshRouteSchema, tokenRouteSchema } from './route-schemas.js';
-import { mintRealtimeToken, refreshRealtimeToken, TOKEN_SCOPES, verifyRealtimeToken } from './tokens.js';
+import { TOKEN_SCOPES } from './tokens.js';
 
 /** Most accounts one connection token may cover. */
 export const MAX_TOKEN_ACCOUNTS = 100;
@@ -11,26 +11,38 @@ export const MAX_TOKEN_ACCOUNTS = 100;
 /** Where `POST /api/realtime/tokens/refresh` lives; a valid connection token is its credential. */
 export const TOKEN_REFRESH_PATH = '/api/realtime/tokens/refresh';
 
-function tokenRequestSchema(maxTtlSeconds: number) {
+/** A new session's default length: a day. */
+const DEFAULT_SESSION_TTL_SECONDS = 86_400;
+
+function tokenRequestSchema(maxTtlSeconds: number, maxSessionSeconds: number) {
   return z.strictObject({
     accountIds: z.array(z.string().trim().min(1).max(200)).min(1).max(MAX_TOKEN_ACCOUNTS),
     ttlSeconds: z.number().int().min(60).max(maxTtlSeconds).default(3600),
     scopes: z.array(z.enum(TOKEN_SCOPES)).min(1).max(TOKEN_SCOPES.length).default(['read']),
+    sessionTtlSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(maxSessionSeconds)
+      .default(Math.min(DEFAULT_SESSION_TTL_SECONDS, maxSessionSeconds)),
   });
 }
 
 /**
  * `POST /api/realtime/tokens`: what a host app's backend calls for its signed-in user, then hands
- * the token to the browser. Answers `{ token, expiresAt, accountIds, scopes }`.
+ * the token to the browser. It opens a session (`sessionTtlSeconds`, at most
+ * REALTIME_SESSION_MAX_SECONDS) and answers its first token:
+ * `{ token, expiresAt, sessionId, sessionExpiresAt, accountIds, scopes }`.
  *
  * `POST /api/realtime/tokens/refresh` with `Authorization: Bearer <connection token>`: the token
- * mints its successor (same claims, fresh expiry), so a page that holds one keeps working without
- * going back to the host app. Answers `{ token, expiresAt, accountIds }` (`accountIds` null for
- * an all-accounts dev token).
+ * mints its successor (same claims and session, fresh expiry never past the session's end), so a
+ * page that holds one keeps working without going back to the host app. Answers
+ * `{ token, expiresAt, sessionId, sessionExpiresAt, accountIds }` (`accountIds` null for an
+ * all-accounts inbox login token).
  */
-export function registerTokenRoute(app: FastifyInstance, jwtSecret: string): void {
+export function registerTokenRoute(app: FastifyInstance): void {
   const maxTtlSeconds = app.config.REALTIME_TOKEN_MAX_TTL_SECONDS;
-  const schema = tokenRequestSchema(maxTtlSeconds);
+  const schema = tokenRequestSchema(maxTtlSeconds, app.config.REALTIME_SESSION_MAX_SECONDS);
   app.post(
     '/api/realtime/tokens',
     { schema: tokenRouteSchema(schema), onRequest: app.requireApiToken },
@@ -38,14 +50,27 @@ export function registerTokenRoute(app: FastifyInstance, jwtSecret: string): voi
       const body = schema.parse(request.body);
       const accountIds = [...new Set(body.accountIds)];
       const scopes = [...new Set(body.scopes)];
-      const { token, expiresAt } = await mintRealtimeToken(jwtSecret, accountIds, body.ttlSeconds, scopes);
-      return reply.status(200).send({ token, expiresAt: expiresAt.toISOString(), accountIds, scopes });
+      const session = await app.realtimeSessions.create({
+        accountIds,
+        scopes,
+        ttlSeconds: body.ttlSeconds,
+        sessionTtlSeconds: body.sessionTtlSeconds,
+        origin: 'api',
+      });
+      return reply.status(200).send({
+        token: session.token,
+        expiresAt: session.expiresAt.toISOString(),
+        sessionId: session.sessionId,
+        sessionExpiresAt: session.sessionExpiresAt.toISOString(),
+        accountIds,
+        scopes,
+      });
     },
   );
 
   const requireConnectionToken = async (request: FastifyRequest, reply: FastifyReply) => {
     try {
-      await verifyRealtimeToken(jwtSecret, bearerToken(request));
+      await app.realtimeSessions.verify(bearerToken(request));
     } catch (error) {
       if (!(error instanceof HooklineError)) throw error;
       await app.rejectCredentials(request, reply, error);
@@ -55,14 +80,13 @@ export function registerTokenRoute(app: FastifyInstance, jwtSecret: string): voi
     TOKEN_REFRESH_PATH,
     { schema: refreshRouteSchema, onRequest: requireConnectionToken },
     async (request) => {
-      const { token, expiresAt, grant } = await refreshRealtimeToken(
-        jwtSecret,
-        bearerToken(request),
-        maxTtlSeconds,
-      );
+      const { token, expiresAt, grant } = await app.realtimeSessions.refresh(bearerToken(request));
+      const session = grant.session as NonNullable<typeof grant.session>;
       return {
         token,
         expiresAt: expiresAt.toISOString(),
+        sessionId: session.id,
+        sessionExpiresAt: new Date(session.expiresAt * 1000).toISOString(),
         accountIds: grant.scope.kind === 'accounts' ? [...grant.scope.accountIds] : null,
       };
     },

@@ -12,10 +12,16 @@ export type RealtimeScope = { kind: 'accounts'; accountIds: ReadonlySet<string> 
 /** A verified connection token. */
 export interface RealtimeGrant {
   scope: RealtimeScope;
-  /** The token's `jti`: connections are counted per token with it. */
+  /** The token's `jti`. */
   tokenId: string;
   /** Expiry, in seconds since the epoch. */
   expiresAt: number;
+  /**
+   * The session the token belongs to (`sid`; `expiresAt` in seconds since the epoch): revocation,
+   * connection caps and send budgets count per session. Absent only in tokens minted before
+   * sessions existed, which cannot be refreshed.
+   */
+  session?: { id: string; expiresAt: number };
   /** What the token allows: `read` always, `send` when minted with it (docs/sending.md). Absent: `read`. */
   scopes?: ReadonlySet<TokenScope>;
 }
@@ -29,15 +35,17 @@ export type TokenScope = (typeof TOKEN_SCOPES)[number];
  * `acc` lists the accounts. `all: true` replaces it in the dev token server/main.ts prints: the
  * minting route cannot produce it (its body only takes account ids).
  */
-const scopesClaim = z.array(z.enum(TOKEN_SCOPES)).optional();
+const common = {
+  jti: z.string().min(1),
+  exp: z.number(),
+  scp: z.array(z.enum(TOKEN_SCOPES)).optional(),
+  /** Session id and the session's end (seconds since the epoch): both or neither. */
+  sid: z.string().min(1).optional(),
+  sxp: z.number().optional(),
+};
 const claimsSchema = z.union([
-  z.object({
-    acc: z.array(z.string().min(1)).min(1),
-    jti: z.string().min(1),
-    exp: z.number(),
-    scp: scopesClaim,
-  }),
-  z.object({ all: z.literal(true), jti: z.string().min(1), exp: z.number(), scp: scopesClaim }),
+  z.object({ acc: z.array(z.string().min(1)).min(1), ...common }),
+  z.object({ all: z.literal(true), ...common }),
 ]);
 
 function key(secret: string): Uint8Array {
@@ -46,7 +54,9 @@ function key(secret: string): Uint8Array {
 
 async function sign(secret: string, claims: Record<string, unknown>, ttlSeconds: number) {
   const issuedAt = Math.floor(Date.now() / 1000);
-  const expiresAt = issuedAt + ttlSeconds;
+  // A token never outlives its session.
+  const sessionEnd = typeof claims.sxp === 'number' ? claims.sxp : Number.POSITIVE_INFINITY;
+  const expiresAt = Math.min(issuedAt + ttlSeconds, sessionEnd);
   const token = await new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer(ISSUER)
@@ -58,19 +68,37 @@ async function sign(secret: string, claims: Record<string, unknown>, ttlSeconds:
   return { token, expiresAt: new Date(expiresAt * 1000) };
 }
 
-/** Mints a token scoped to `accountIds`, valid for `ttlSeconds`, with `scopes` (default `['read']`). */
+/** The session a token is minted in: its id and its end. */
+export interface TokenSession {
+  id: string;
+  expiresAt: Date;
+}
+
+function sessionClaims(session: TokenSession | undefined): Record<string, unknown> {
+  return session ? { sid: session.id, sxp: Math.floor(session.expiresAt.getTime() / 1000) } : {};
+}
+
+/**
+ * Mints a token scoped to `accountIds`, valid for `ttlSeconds` (never past the session's end),
+ * with `scopes` (default `['read']`).
+ */
 export function mintRealtimeToken(
   secret: string,
   accountIds: readonly string[],
   ttlSeconds: number,
   scopes: readonly TokenScope[] = ['read'],
+  session?: TokenSession,
 ) {
-  return sign(secret, { acc: [...new Set(accountIds)], scp: [...new Set(scopes)] }, ttlSeconds);
+  return sign(
+    secret,
+    { acc: [...new Set(accountIds)], scp: [...new Set(scopes)], ...sessionClaims(session) },
+    ttlSeconds,
+  );
 }
 
-/** Mints the all-accounts development token server/main.ts prints in the inbox URL (it may send). */
-export function mintDevRealtimeToken(secret: string, ttlSeconds: number) {
-  return sign(secret, { all: true, scp: ['read', 'send'] }, ttlSeconds);
+/** Mints an all-accounts token that may send: an inbox login session's (server/realtime/login.ts). */
+export function mintDevRealtimeToken(secret: string, ttlSeconds: number, session?: TokenSession) {
+  return sign(secret, { all: true, scp: ['read', 'send'], ...sessionClaims(session) }, ttlSeconds);
 }
 
 /** Claims every token has, set by {@link sign}; a successor gets fresh ones. */
@@ -109,12 +137,22 @@ async function verify(secret: string, token: string | undefined): Promise<Verifi
       details: { reason: 'invalid' },
     });
   }
-  const { jti, exp, scp } = claims.data;
+  const { jti, exp, scp, sid, sxp } = claims.data;
   const scope: RealtimeScope =
     'acc' in claims.data ? { kind: 'accounts', accountIds: new Set(claims.data.acc) } : { kind: 'all' };
   // A token minted before scopes existed reads only.
   const scopes = new Set<TokenScope>(['read', ...(scp ?? [])]);
-  return { grant: { scope, tokenId: jti, expiresAt: exp, scopes }, payload };
+  const grant: RealtimeGrant = { scope, tokenId: jti, expiresAt: exp, scopes };
+  if (sid !== undefined && sxp !== undefined) {
+    // A token's expiry never passes its session's; this holds even if a signer got it wrong.
+    if (sxp <= Date.now() / 1000) {
+      throw new HooklineError('HL_ERR_UNAUTHORIZED', 'The session of this token has ended', {
+        details: { reason: 'expired' },
+      });
+    }
+    grant.session = { id: sid, expiresAt: sxp };
+  }
+  return { grant, payload };
 }
 
 /**
@@ -126,41 +164,41 @@ export async function verifyRealtimeToken(secret: string, token: string | undefi
 }
 
 /**
- * Mints the successor of a valid token: every claim it has (accounts, `all`, scopes) kept, a new
- * `jti`, and a fresh expiry as far ahead as the original lifetime (`exp - iat`), clamped to
- * 60 s..`maxTtlSeconds`. Throws like {@link verifyRealtimeToken} for an invalid or expired one.
+ * Mints the successor of a valid token: every claim it has (accounts, `all`, scopes, session)
+ * kept, a new `jti`, and a fresh expiry as far ahead as the original lifetime (`exp - iat`),
+ * clamped to 60 s..`maxTtlSeconds` and never past the session's end. A token without a session
+ * (minted before sessions existed) has no successor. Throws like {@link verifyRealtimeToken} for
+ * an invalid or expired one; `isRevoked` says whether the token's session was revoked.
  */
-export async function refreshRealtimeToken(secret: string, token: string | undefined, maxTtlSeconds: number) {
+export async function refreshRealtimeToken(
+  secret: string,
+  token: string | undefined,
+  maxTtlSeconds: number,
+  isRevoked: (grant: RealtimeGrant) => boolean = () => false,
+) {
   const { grant, payload } = await verify(secret, token);
+  if (!grant.session) {
+    throw new HooklineError('HL_ERR_UNAUTHORIZED', 'This token belongs to no session: mint a new one', {
+      details: { reason: 'no_session' },
+    });
+  }
+  if (isRevoked(grant)) throw sessionRevoked();
   const claims = Object.fromEntries(Object.entries(payload).filter(([name]) => !REGISTERED_CLAIMS.has(name)));
   const lifetime = typeof payload.iat === 'number' ? grant.expiresAt - payload.iat : maxTtlSeconds;
   const ttlSeconds = Math.min(maxTtlSeconds, Math.max(60, lifetime));
   return { ...(await sign(secret, claims, ttlSeconds)), grant };
 }
 
-/**
- * Lifetime of the dev token in the printed inbox URL: minutes, so a log line holding it is stale
- * soon after; the inbox page refreshes it for as long as it stays open.
- */
-export const DEV_TOKEN_TTL_SECONDS = 15 * 60;
+/** The 401 of a token whose session was revoked (`details.reason` `revoked`). */
+export function sessionRevoked(): HooklineError {
+  return new HooklineError('HL_ERR_UNAUTHORIZED', 'The session of this token was revoked', {
+    details: { reason: 'revoked' },
+  });
+}
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 /** Whether HOST only accepts connections from this machine. */
 export function isLoopbackHost(host: string): boolean {
   return LOOPBACK_HOSTS.has(host);
-}
-
-/**
- * The inbox URL server/main.ts prints on start. Only when listening on loopback does it carry an
- * all-accounts dev token, valid {@link DEV_TOKEN_TTL_SECONDS}: on any other address the log line
- * would hand every account's messages to whoever reads the logs, so there the URL has no token
- * (see {@link isLoopbackHost}) and the host app mints scoped tokens instead.
- */
-export async function inboxUrl(listenAddress: string, host: string, secret: string): Promise<string> {
-  const url = new URL('/', listenAddress);
-  if (!isLoopbackHost(host)) return url.toString();
-  const { token } = await mintDevRealtimeToken(secret, DEV_TOKEN_TTL_SECONDS);
-  url.searchParams.set('token', token);
-  return url.toString();
 }

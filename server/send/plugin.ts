@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { pruneSendBookkeeping } from '../db/send-budgets.js';
 import { SENDS_CHANNEL } from '../db/sends.js';
 import { HooklineError } from '../errors.js';
 import { UnipileMessaging } from '../providers/unipile/index.js';
@@ -7,11 +8,13 @@ import { SendEnqueuer } from './enqueue.js';
 import { sendRoutes } from './routes.js';
 import { SendWorker } from './worker.js';
 
-/** The secrets the send routes check; the rest comes from `app.config`. */
+/** The secret the send routes check besides connection tokens; the rest comes from `app.config`. */
 export interface SendPluginOptions {
   apiToken: string;
-  realtimeJwtSecret: string;
 }
+
+/** How often expired idempotency answers and spent budgets are deleted. */
+const PRUNE_INTERVAL_MS = 60_000;
 
 /**
  * Sending through the provider (docs/sending.md): the send routes, and (with UNIPILE_DSN,
@@ -61,7 +64,6 @@ export const sendPlugin = fp<SendPluginOptions>(
     await app.register(sendRoutes, {
       enqueuer,
       apiToken: options.apiToken,
-      realtimeJwtSecret: options.realtimeJwtSecret,
       canReachProvider: messaging !== undefined,
       idempotencyHours: config.SEND_IDEMPOTENCY_HOURS,
       attachments: {
@@ -70,7 +72,25 @@ export const sendPlugin = fp<SendPluginOptions>(
         maxTotalBytes: config.SEND_ATTACHMENTS_MAX_TOTAL_BYTES,
       },
       wake: () => worker?.wake(),
+      budgets: {
+        perSessionPerMinute: config.SEND_RATE_PER_MINUTE,
+        perAccountPerMinute: config.SEND_ACCOUNT_RATE_PER_MINUTE,
+        maxPendingPerAccount: config.SEND_MAX_PENDING_PER_ACCOUNT,
+      },
+      maxUploadsInFlight: config.SEND_MAX_UPLOADS_IN_FLIGHT,
     });
+
+    // Idempotency answers past SEND_IDEMPOTENCY_HOURS replay nothing: they are deleted.
+    const log = app.log.child({ concern: 'send' });
+    const pruner = setInterval(
+      () =>
+        void pruneSendBookkeeping(app.database.db, config.SEND_IDEMPOTENCY_HOURS).catch((error: unknown) =>
+          log.warn({ err: error }, 'pruning send_requests failed; retrying on the next round'),
+        ),
+      PRUNE_INTERVAL_MS,
+    );
+    pruner.unref();
+    app.addHook('onClose', async () => clearInterval(pruner));
 
     app.addReadinessCheck('send', {
       critical: false,
@@ -101,5 +121,5 @@ export const sendPlugin = fp<SendPluginOptions>(
       await messaging?.close();
     });
   },
-  { name: 'hookline-send', dependencies: ['hookline-database'] },
+  { name: 'hookline-send', dependencies: ['hookline-database', 'hookline-realtime-sessions'] },
 );

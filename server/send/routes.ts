@@ -3,6 +3,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { listAccounts } from '../db/account-list.js';
 import type { SendAttachmentFile } from '../db/send-attachments.js';
+import { accountsWithChat } from '../db/send-budgets.js';
 import {
   findSendRequest,
   findSentMessage,
@@ -15,20 +16,26 @@ import { transaction } from '../db/transaction.js';
 import { HooklineError } from '../errors.js';
 import { sentMessageData } from '../events/index.js';
 import { bearerToken } from '../http/api-auth.js';
+import { closeIfBodyPending } from '../http/auth-failures.js';
 import { secretMatcher } from '../http/safe-equal.js';
-import { verifyRealtimeToken } from '../realtime/index.js';
 import { type AttachmentLimits, attachmentMetadata, readMultipartSend } from './attachments.js';
+import { chargeSendBudgets, type SendBudgetLimits } from './budgets.js';
 import type { SendEnqueuer } from './enqueue.js';
 import { chatParams, idempotencyKey, retryParams, sendBody, sendRouteSchemas } from './route-schemas.js';
 import { publishStatuses } from './settle.js';
+import { UploadGate } from './upload-gate.js';
 
-/** Who is calling: every account (API token), or some accounts with the token's scopes. */
-type Caller = { kind: 'all' } | { kind: 'token'; accountIds: ReadonlySet<string> | 'all'; canSend: boolean };
+/**
+ * Who is calling: every account (API token), or some accounts with the token's scopes; a token's
+ * send budget is its session's (`budgetKey`).
+ */
+type Caller =
+  | { kind: 'all' }
+  | { kind: 'token'; accountIds: ReadonlySet<string> | 'all'; canSend: boolean; budgetKey: string };
 
 /** What the send routes check and store with. */
 export interface SendRoutesOptions {
   apiToken: string;
-  realtimeJwtSecret: string;
   /** Null when UNIPILE_DSN / UNIPILE_API_KEY are unset: sending then answers 503. */
   canReachProvider: boolean;
   idempotencyHours: number;
@@ -38,6 +45,10 @@ export interface SendRoutesOptions {
   attachments: AttachmentLimits;
   /** Tells this instance's worker that a send is queued. */
   wake: () => void;
+  /** Send budgets and the per-account queue cap. */
+  budgets: SendBudgetLimits;
+  /** SEND_MAX_UPLOADS_IN_FLIGHT. */
+  maxUploadsInFlight: number;
 }
 
 /**
@@ -52,11 +63,12 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
       throw new HooklineError('HL_ERR_UNAUTHORIZED', 'Missing credentials: Authorization: Bearer <token>');
     }
     if (isApiToken(presented)) return { kind: 'all' };
-    const grant = await verifyRealtimeToken(options.realtimeJwtSecret, presented);
+    const grant = await app.realtimeSessions.verify(presented);
     return {
       kind: 'token',
       accountIds: grant.scope.kind === 'all' ? 'all' : grant.scope.accountIds,
       canSend: grant.scopes?.has('send') ?? false,
+      budgetKey: grant.session?.id ?? grant.tokenId,
     };
   }
   // Credentials are checked in onRequest, before the body is read; a failure counts against the
@@ -75,19 +87,43 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
     if (!who) throw new HooklineError('HL_ERR_UNAUTHORIZED', 'Missing credentials');
     return who;
   }
+  const mayNotSend = () =>
+    new HooklineError('HL_ERR_FORBIDDEN', 'This token may not send: mint it with scopes ["read","send"]');
+  const noChat = () => new HooklineError('HL_ERR_NOT_FOUND', 'No such chat for this token');
   function requireSend(who: Caller, accountId: string): void {
     if (who.kind === 'all') return;
     const covers = who.accountIds === 'all' || who.accountIds.has(accountId);
-    if (!covers) throw new HooklineError('HL_ERR_NOT_FOUND', 'No such chat for this token');
-    if (!who.canSend) {
-      throw new HooklineError(
-        'HL_ERR_FORBIDDEN',
-        'This token may not send: mint it with scopes ["read","send"]',
-      );
-    }
+    if (!covers) throw noChat();
+    if (!who.canSend) throw mayNotSend();
   }
+  // A send is authorised before a byte of its body is read: the token's `send` scope, and that one
+  // of its accounts has the chat (the body's account is checked again once read). Then a
+  // multipart send takes an upload slot. A refusal closes the connection instead of reading on.
+  const uploadGate = new UploadGate(options.maxUploadsInFlight);
+  const authorizeSend = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    await authenticate(request, reply);
+    const who = callerOf(request);
+    try {
+      if (who.kind === 'token') {
+        if (!who.canSend) throw mayNotSend();
+        const { chatId } = chatParams.parse(request.params);
+        const scope = who.accountIds === 'all' ? undefined : [...who.accountIds];
+        if ((await accountsWithChat(app.database.db, chatId, scope)).length === 0) throw noChat();
+      }
+      uploadGate.admit(request, reply);
+    } catch (error) {
+      closeIfBodyPending(request, reply);
+      throw error;
+    }
+  };
+  const chargeBudgets = (reply: FastifyReply, who: Caller, accountId: string) =>
+    chargeSendBudgets(app.database.db, reply, options.budgets, {
+      accountId,
+      sessionKey: who.kind === 'token' ? who.budgetKey : undefined,
+    });
   // Multipart sends only: fields and files are read in preValidation (after onRequest has checked
-  // the credentials), the fields become the body the schema validates, and the files wait here.
+  // the credentials, the scope and the chat), the fields become the body the schema validates,
+  // and the files wait here.
   await app.register(multipart);
   const uploads = new WeakMap<FastifyRequest, SendAttachmentFile[]>();
   const readUpload = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
@@ -111,18 +147,20 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
 
   app.post(
     '/api/chats/:chatId/messages',
-    { schema: sendRouteSchemas.send, onRequest: authenticate, preValidation: readUpload },
+    { schema: sendRouteSchemas.send, onRequest: authorizeSend, preValidation: readUpload },
     async (request, reply) => {
       const { chatId } = chatParams.parse(request.params);
       const body = sendBody.parse(request.body);
       const files = uploads.get(request) ?? [];
       const key = idempotencyKey.parse(request.headers['idempotency-key']);
-      requireSend(callerOf(request), body.accountId);
+      const who = callerOf(request);
+      requireSend(who, body.accountId);
       requireProvider();
       if (key) {
         const first = await findSendRequest(app.database.db, body.accountId, key, options.idempotencyHours);
         if (first) return reply.status(202).header('idempotent-replayed', 'true').send(first.response);
       }
+      await chargeBudgets(reply, who, body.accountId);
       const localId = `lm_${randomUUID().replaceAll('-', '')}`;
       const result = await options.enqueuer.submit({
         localId,
@@ -156,6 +194,7 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
         throw new HooklineError('HL_ERR_NOT_FOUND', `No sent message ${localId}`);
       requireSend(who, stored.accountId);
       requireProvider();
+      await chargeBudgets(reply, who, stored.accountId);
       const result = await transaction(app.database.db, async (tx) => {
         const send = await lockSend(tx, localId);
         if (send?.status !== 'failed') return undefined;

@@ -99,15 +99,17 @@ describe.each(testDatabaseKinds())('POST /api/realtime/tokens/refresh on %s', (k
     expect(grant.scope).toEqual({ kind: 'accounts', accountIds: new Set(['acc-a', 'acc-b']) });
   });
 
-  it('keeps every claim the token has (an all-accounts dev token, scopes)', async () => {
-    const { token: dev } = await mintDevRealtimeToken(secret, 900);
+  it('keeps every claim the token has (an all-accounts inbox token, scopes, session)', async () => {
+    const session = { id: 'ses_claims', expiresAt: new Date(Date.now() + 3_600_000) };
+    const { token: dev } = await mintDevRealtimeToken(secret, 900, session);
     const fromDev = await refresh(dev);
     expect(fromDev.statusCode).toBe(200);
     expect(fromDev.json().accountIds).toBeNull();
     expect(decodeJwt(fromDev.json().token)).toMatchObject({ all: true });
     expect(decodeJwt(fromDev.json().token).acc).toBeUndefined();
 
-    const scoped = await new SignJWT({ acc: ['acc-a'], scopes: ['read', 'send'] })
+    const sxp = Math.floor(session.expiresAt.getTime() / 1000);
+    const scoped = await new SignJWT({ acc: ['acc-a'], scopes: ['read', 'send'], sid: 'ses_claims', sxp })
       .setProtectedHeader({ alg: 'HS256' })
       .setIssuer('hookline')
       .setAudience('hookline:realtime')
@@ -117,7 +119,12 @@ describe.each(testDatabaseKinds())('POST /api/realtime/tokens/refresh on %s', (k
       .sign(new TextEncoder().encode(secret));
     const fromScoped = await refresh(scoped);
     expect(fromScoped.statusCode).toBe(200);
-    expect(decodeJwt(fromScoped.json().token)).toMatchObject({ acc: ['acc-a'], scopes: ['read', 'send'] });
+    expect(decodeJwt(fromScoped.json().token)).toMatchObject({
+      acc: ['acc-a'],
+      scopes: ['read', 'send'],
+      sid: 'ses_claims',
+      sxp,
+    });
   });
 
   it('refuses a missing, forged, expired or API token with 401, body unread', async () => {
