@@ -116,7 +116,13 @@ export class Notifications {
     });
     try {
       await client.connect();
-      if (!(await this.#listenAll(client))) throw new Error('the listener connection ended');
+      // A channel subscribed while the LISTEN was in flight is not in it: LISTEN again until
+      // every channel subscribed so far is (channels are only ever added).
+      let listened: number;
+      do {
+        listened = this.#handlers.size;
+        if (!(await this.#listenAll(client))) throw new Error('the listener connection ended');
+      } while (this.#handlers.size !== listened);
     } catch (error) {
       fail(error);
       return;

@@ -99,7 +99,7 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
   // A send is authorised before a byte of its body is read: the token's `send` scope, and that one
   // of its accounts has the chat (the body's account is checked again once read). Then a
   // multipart send takes an upload slot. A refusal closes the connection instead of reading on.
-  const uploadGate = new UploadGate(options.maxUploadsInFlight);
+  const uploadGate = new UploadGate(options.maxUploadsInFlight, app.metrics);
   const authorizeSend = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     await authenticate(request, reply);
     const who = callerOf(request);

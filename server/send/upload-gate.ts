@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Gauge, type Registry } from 'prom-client';
 import { HooklineError } from '../errors.js';
 import { closeIfBodyPending } from '../http/auth-failures.js';
 
@@ -13,20 +14,22 @@ const RETRY_AFTER_SECONDS = 2;
  */
 export class UploadGate {
   readonly #max: number;
+  readonly #gauge: Gauge;
   #inFlight = 0;
 
-  constructor(max: number) {
+  constructor(max: number, registry: Registry) {
     this.#max = max;
-  }
-
-  /** Uploads being read now. */
-  get inFlight(): number {
-    return this.#inFlight;
+    this.#gauge = new Gauge({
+      name: 'hookline_send_uploads_in_flight',
+      help: 'Multipart sends being read on this instance (at most SEND_MAX_UPLOADS_IN_FLIGHT)',
+      registers: [registry],
+    });
   }
 
   /** Takes a slot for a multipart request, or throws `503 HL_ERR_UNAVAILABLE` with `Retry-After`. */
   admit(request: FastifyRequest, reply: FastifyReply): void {
-    if (!request.isMultipart()) return;
+    // By its Content-Type: @fastify/multipart's isMultipart() only knows once the body is parsed.
+    if (!/^multipart\/form-data\b/i.test(request.headers['content-type'] ?? '')) return;
     if (this.#inFlight >= this.#max) {
       closeIfBodyPending(request, reply);
       reply.header('retry-after', String(RETRY_AFTER_SECONDS));
@@ -34,12 +37,7 @@ export class UploadGate {
         details: { limit: this.#max, retryAfterSeconds: RETRY_AFTER_SECONDS },
       });
     }
-    this.#inFlight++;
-    let released = false;
-    reply.raw.once('close', () => {
-      if (released) return;
-      released = true;
-      this.#inFlight--;
-    });
+    this.#gauge.set(++this.#inFlight);
+    reply.raw.once('close', () => this.#gauge.set(--this.#inFlight));
   }
 }
