@@ -136,18 +136,20 @@ export async function markEndpointFailing(
 }
 
 /**
- * Endpoints with a custom header value not yet encrypted (`hlenc:` prefix, see
- * server/outbound/header-box.ts): rows written before headers were encrypted at rest.
+ * Endpoints with custom headers, with their URL: the startup pass seals and pins any value
+ * written before values were encrypted at rest or pinned to their host (server/outbound/header-box.ts).
  */
-export function listEndpointsWithPlainHeaders(
+export function listEndpointsWithHeaders(
   executor: Executor,
-): Promise<Array<{ id: string; headers: Record<string, string> }>> {
+): Promise<Array<{ id: string; url: string; headers: Record<string, string> }>> {
   return executor
-    .select({ id: endpoints.id, headers: sql<Record<string, string>>`${endpoints.headers}` })
+    .select({
+      id: endpoints.id,
+      url: endpoints.url,
+      headers: sql<Record<string, string>>`${endpoints.headers}`,
+    })
     .from(endpoints)
-    .where(
-      sql`exists (select 1 from jsonb_each_text(${endpoints.headers}) as h where h.value not like 'hlenc:%')`,
-    );
+    .where(sql`${endpoints.headers} <> '{}'::jsonb`);
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Db } from '../db/database.js';
 import type { ClaimedDelivery, DeliveryAttemptRow } from '../db/deliveries.js';
 import type { DeliveryNext } from '../db/delivery-attempts.js';
 import type { AttemptRecorder } from './attempt-recorder.js';
-import { openHeaders } from './header-box.js';
+import { headerHost, openHeaders } from './header-box.js';
 import type { OutboundMetrics } from './metrics.js';
 import { parseRetryAfter, retryDelayMs } from './retry-schedule.js';
 import { decryptSecret } from './secret-box.js';
@@ -55,7 +55,8 @@ export function deliveryHeaders(
 ): Record<string, string> {
   const timestamp = Math.floor(now / 1000);
   const { target } = delivery;
-  const custom = openHeaders(target.headers, key);
+  // Only values given for this URL's host: a header never follows the endpoint elsewhere.
+  const custom = openHeaders(target.headers, key, headerHost(target.url));
   const secrets = signingSecrets(delivery, key, now);
   const common = {
     'content-type': 'application/json',

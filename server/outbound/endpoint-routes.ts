@@ -21,7 +21,7 @@ import {
   updateEndpointBody,
 } from './api-schemas.js';
 import { resolveSignatureSettings } from './endpoint-settings.js';
-import { type HeaderMap, sealIncomingHeaders } from './header-box.js';
+import { type HeaderMap, headerHost, MASKED_HEADER_VALUE, sealIncomingHeaders } from './header-box.js';
 import { outboundRouteSchemas } from './route-schemas.js';
 import { encryptSecret } from './secret-box.js';
 import type { OutboundService } from './service.js';
@@ -35,6 +35,32 @@ function newEndpointId(): string {
 /** The `HL_ERR_NOT_FOUND` error of an unknown endpoint id. */
 export function endpointNotFound(id: string): HooklineError {
   return new HooklineError('HL_ERR_NOT_FOUND', `No endpoint ${id}`, { details: { id } });
+}
+
+/**
+ * A PATCH that moves an endpoint to another host must give its custom headers again (new values,
+ * or `{}` to clear them): stored values were given for the old host, and are never sent to
+ * another (docs/security.md). Otherwise `400 HL_ERR_HEADERS_REQUIRED`.
+ */
+function requireHeadersForNewHost(
+  stored: HeaderMap,
+  oldHost: string,
+  newHost: string,
+  incoming: HeaderMap | undefined,
+): void {
+  if (oldHost === newHost || Object.keys(stored).length === 0) return;
+  const kept =
+    incoming === undefined
+      ? Object.keys(stored)
+      : Object.entries(incoming)
+          .filter(([, value]) => value === MASKED_HEADER_VALUE)
+          .map(([name]) => name);
+  if (kept.length === 0) return;
+  throw new HooklineError(
+    'HL_ERR_HEADERS_REQUIRED',
+    `The URL moves to ${newHost}: give the custom headers again for it (or "headers": {} to clear them)`,
+    { details: { headers: kept } },
+  );
 }
 
 /** Endpoint CRUD and secret rotation under `/api/endpoints`. */
@@ -55,7 +81,7 @@ export async function endpointRoutes(app: FastifyInstance, service: OutboundServ
           description: body.description ?? null,
           eventTypes: body.eventTypes ?? null,
           accountIds: body.accountIds ?? null,
-          headers: sealIncomingHeaders(body.headers ?? {}, {}, service.encryptionKey),
+          headers: sealIncomingHeaders(body.headers ?? {}, {}, service.encryptionKey, headerHost(body.url)),
           maxAttempts: body.maxAttempts ?? service.defaultMaxAttempts,
           rateLimitPerSecond: body.rateLimitPerSecond ?? null,
           enabled: body.enabled ?? true,
@@ -98,12 +124,15 @@ export async function endpointRoutes(app: FastifyInstance, service: OutboundServ
     const { id } = endpointIdParams.parse(request.params);
     const body = updateEndpointBody.parse(request.body);
     if (body.url) await assertEndpointUrlAllowed(new URL(body.url), service.allowPrivateEndpoints);
-    const signs = body.signatureScheme ?? body.signatureHeader ?? body.headers;
+    const signs = body.signatureScheme ?? body.signatureHeader ?? body.headers ?? body.url;
     const existing = signs === undefined ? undefined : await findEndpoint(db(), id);
     if (signs !== undefined && !existing) throw endpointNotFound(id);
+    const host = headerHost(body.url ?? existing?.url ?? 'http://unknown');
+    if (existing)
+      requireHeadersForNewHost(existing.headers as HeaderMap, headerHost(existing.url), host, body.headers);
     const headers =
       body.headers && existing
-        ? sealIncomingHeaders(body.headers, existing.headers as HeaderMap, service.encryptionKey)
+        ? sealIncomingHeaders(body.headers, existing.headers as HeaderMap, service.encryptionKey, host)
         : undefined;
     const patch = existing
       ? { ...body, ...resolveSignatureSettings(body, existing), ...(headers ? { headers } : {}) }

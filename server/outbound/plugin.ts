@@ -2,14 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db } from '../db/database.js';
 import { countBacklog } from '../db/deliveries.js';
-import { listEndpointsWithPlainHeaders, replaceEndpointHeaders } from '../db/endpoints.js';
+import { listEndpointsWithHeaders, replaceEndpointHeaders } from '../db/endpoints.js';
 import { DELIVERIES_CHANNEL } from '../db/outboxes.js';
 import { HooklineError } from '../errors.js';
 import type { AttemptContext } from './attempt.js';
 import { AttemptRecorder } from './attempt-recorder.js';
 import { deliveryRoutes } from './delivery-routes.js';
 import { endpointRoutes } from './endpoint-routes.js';
-import { sealHeaders } from './header-box.js';
+import { headerHost, pinHeaders } from './header-box.js';
 import { OutboundMetrics } from './metrics.js';
 import { queueRoutes } from './queue-routes.js';
 import { parseRetrySchedule } from './retry-schedule.js';
@@ -133,14 +133,17 @@ export const outboundPlugin = fp<OutboundPluginOptions>(
 );
 
 /**
- * Encrypts custom header values stored before they were encrypted at rest. Done by the
- * application at startup because only it holds ENCRYPTION_KEY; idempotent, and safe when several
- * instances start at once (each row is replaced only if unchanged since it was read).
+ * Encrypts custom header values stored before they were encrypted at rest, and pins those stored
+ * before pinning to the endpoint's current host. Done by the application at startup because only
+ * it holds ENCRYPTION_KEY; idempotent, and safe when several instances start at once (each row is
+ * replaced only if unchanged since it was read).
  */
 async function sealPlainHeaders(db: Db, key: Buffer): Promise<number> {
   let sealed = 0;
-  for (const row of await listEndpointsWithPlainHeaders(db)) {
-    if (await replaceEndpointHeaders(db, row.id, row.headers, sealHeaders(row.headers, key))) sealed += 1;
+  for (const row of await listEndpointsWithHeaders(db)) {
+    const pinned = pinHeaders(row.headers, key, headerHost(row.url));
+    const changed = Object.entries(pinned).some(([name, value]) => row.headers[name] !== value);
+    if (changed && (await replaceEndpointHeaders(db, row.id, row.headers, pinned))) sealed += 1;
   }
   return sealed;
 }
