@@ -10,6 +10,7 @@ import { databasePlugin } from './db/plugin.js';
 import { apiAuthPlugin } from './http/api-auth.js';
 import { authFailuresPlugin } from './http/auth-failures.js';
 import { closeOnShutdownPlugin } from './http/close-on-shutdown.js';
+import { connectionCapsPlugin } from './http/connection-caps.js';
 import { clientErrorHandler, errorHandlerPlugin, frameworkErrorHandler } from './http/error-handler.js';
 import { lingeringClosePlugin } from './http/lingering-close.js';
 import { rejectNulPlugin } from './http/reject-nul.js';
@@ -118,6 +119,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(metricsPlugin, {
     ...(options.config.METRICS_TOKEN ? { token: options.config.METRICS_TOKEN } : {}),
   });
+  await app.register(connectionCapsPlugin);
   await app.register(readinessPlugin);
   await app.register(apiAuthPlugin, { apiToken: options.secrets.apiToken });
   await app.register(registrationPlugin, {

@@ -226,6 +226,29 @@ const envSchema = z
     HTTP_MAX_CONNECTIONS: integer(16_000, 1, 1_000_000),
     /** Open TCP connections one client address may hold. Default 1000. */
     HTTP_MAX_CONNECTIONS_PER_ADDRESS: integer(1000, 1, 1_000_000),
+    /**
+     * Origins the inbox page may connect to besides its own (its CSP `connect-src`):
+     * comma-separated http(s)/ws(s) origins. Default unset: only the gateway itself.
+     */
+    INBOX_CONNECT_ORIGINS: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .transform((value) =>
+          value
+            .split(',')
+            .map((origin) => origin.trim().replace(/\/+$/, ''))
+            .filter(Boolean),
+        )
+        .pipe(
+          z.array(
+            z.string().regex(/^(https?|wss?):\/\/[^\s;,']+$/, {
+              error: 'expected origins such as https://gateway.example.com or wss://ws.example.com',
+            }),
+          ),
+        )
+        .optional(),
+    ),
   })
   .refine((env) => env.HTTP_HEADERS_TIMEOUT_MS <= env.HTTP_REQUEST_TIMEOUT_MS, {
     path: ['HTTP_HEADERS_TIMEOUT_MS'],

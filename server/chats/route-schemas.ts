@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { errorResponse, errorResponses, readerSecurity } from '../openapi/schemas.js';
+import { isPathSafeId, PATH_UNSAFE_ID_MESSAGE } from '../shared/path-segment.js';
 import { pageQuerySchema } from './cursor.js';
 
 /** What a request's path names: one chat (its provider id). */
-export const chatParamsSchema = z.object({ chatId: z.string().min(1).max(512) });
+export const chatParamsSchema = z.object({
+  chatId: z.string().min(1).max(512).refine(isPathSafeId, { error: PATH_UNSAFE_ID_MESSAGE }),
+});
 
 /** `POST /api/chats/:chatId/read`: which account's chat, when the id exists in several. */
 export const readBodySchema = z.object({ accountId: z.string().min(1).max(512).optional() }).nullish();

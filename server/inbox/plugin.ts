@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
+import { contentSecurityPolicy, PAGE_HEADERS } from '../shared/security-headers.js';
 import { INBOX_DIR, INBOX_STYLESHEETS, inboxScript } from './bundle.js';
+import { inboxCsp } from './csp.js';
 import { inboxRouteSchemas } from './route-schemas.js';
 
 /**
@@ -14,15 +16,13 @@ export async function inboxRoutes(app: FastifyInstance): Promise<void> {
   const css = async () =>
     (await Promise.all(INBOX_STYLESHEETS.map((file) => readFile(`${INBOX_DIR}${file}`, 'utf8')))).join('\n');
 
-  // The page carries its token in the URL: never let it leak through the Referer header.
-  const headers = { 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' };
+  // The page carries its login code in the URL: never let it leak through the Referer header.
+  const headers = PAGE_HEADERS;
+  const csp = contentSecurityPolicy(inboxCsp(app.config.INBOX_CONNECT_ORIGINS ?? []));
 
   app.get('/', { schema: inboxRouteSchemas.page }, async (_request, reply) =>
     reply
-      .headers({
-        ...headers,
-        'content-security-policy': "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:",
-      })
+      .headers({ ...headers, 'content-security-policy': csp })
       .type('text/html; charset=utf-8')
       .send(await html()),
   );

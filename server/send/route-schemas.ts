@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import { errorResponses, readerSecurity } from '../openapi/schemas.js';
+import { isPathSafeId, PATH_UNSAFE_ID_MESSAGE } from '../shared/path-segment.js';
 
 /** Longest text one send takes (characters). */
 export const MAX_SEND_TEXT = 20_000;
 
-/** The chat a send goes to (its provider id). */
-export const chatParams = z.object({ chatId: z.string().min(1).max(512) });
+/** The chat a send goes to (its provider id): one path segment of the provider's URL. */
+export const chatParams = z.object({
+  chatId: z.string().min(1).max(512).refine(isPathSafeId, { error: PATH_UNSAFE_ID_MESSAGE }),
+});
 
 /** The stored reply a retry re-queues. */
 export const retryParams = chatParams.extend({ localId: z.string().min(1).max(100) });

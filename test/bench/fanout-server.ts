@@ -29,6 +29,9 @@ async function startHookline(databaseUrl: string): Promise<{ port: number; publi
       DATA_DIR: tmpdir(),
       LOG_LEVEL: 'silent',
       REALTIME_MAX_CONNECTIONS_PER_TOKEN: '10000',
+      // Every benchmark socket comes from 127.0.0.1.
+      HTTP_MAX_CONNECTIONS: '100000',
+      HTTP_MAX_CONNECTIONS_PER_ADDRESS: '100000',
       ...tuningKnobs(process.env),
     }),
     secrets: BENCH_SECRETS,

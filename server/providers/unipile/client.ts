@@ -1,5 +1,6 @@
 import { Agent, request, errors as undiciErrors } from 'undici';
 import { HooklineError } from '../../errors.js';
+import { pathSegment } from '../../shared/path-segment.js';
 
 /** One `{key, value}` header Unipile sends with every delivery of a webhook. */
 export interface WebhookHeader {
@@ -135,7 +136,7 @@ export class UnipileClient {
 
   /** `DELETE /webhooks/{id}`; an unknown id is a 404 `HL_ERR_PROVIDER`. */
   async deleteWebhook(id: string, signal?: AbortSignal): Promise<void> {
-    await this.#call('DELETE', `/webhooks/${encodeURIComponent(id)}`, { signal });
+    await this.#call('DELETE', `/webhooks/${pathSegment(id)}`, { signal });
   }
 
   /** Closes the connection pool. */

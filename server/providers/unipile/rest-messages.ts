@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Agent, request } from 'undici';
 import { HooklineError } from '../../errors.js';
 import { backoffDelay } from '../../shared/backoff.js';
+import { pathSegment } from '../../shared/path-segment.js';
 import { type ProviderProblem, unipileAgent, unipileBaseUrl } from './client.js';
 
 /** One reaction of a REST message. */
@@ -149,7 +150,7 @@ export class UnipileRestClient {
 
   /** `GET /chats/{id}`. */
   getChat(chatId: string, signal?: AbortSignal): Promise<RestChat> {
-    return this.#get<RestChat>(`/chats/${encodeURIComponent(chatId)}`, undefined, signal);
+    return this.#get<RestChat>(`/chats/${pathSegment(chatId)}`, undefined, signal);
   }
 
   /** `GET /chats/{id}/attendees`, every page. */
@@ -159,7 +160,7 @@ export class UnipileRestClient {
     do {
       const query = new URLSearchParams({ limit: '250' });
       if (cursor) query.set('cursor', cursor);
-      const path = `/chats/${encodeURIComponent(chatId)}/attendees`;
+      const path = `/chats/${pathSegment(chatId)}/attendees`;
       const page = await this.#get<{ items?: unknown; cursor?: unknown }>(path, query, signal);
       attendees.push(...items<RestAttendee>(page, 'GET /chats/{id}/attendees'));
       cursor = nextCursor(page.cursor, cursor);

@@ -1,5 +1,6 @@
 import { type Agent, request, errors as undiciErrors } from 'undici';
 import { type MultipartPart, multipartBody } from '../../shared/multipart.js';
+import { pathSegment } from '../../shared/path-segment.js';
 import { unipileAgent, unipileBaseUrl } from './client.js';
 
 /** What a send asks of Unipile `POST /chats/{chat_id}/messages`. */
@@ -96,7 +97,7 @@ export class UnipileMessaging {
     let body: unknown;
     let retryAfter: string | undefined;
     try {
-      const response = await request(`${this.baseUrl}/chats/${encodeURIComponent(input.chatId)}/messages`, {
+      const response = await request(`${this.baseUrl}/chats/${pathSegment(input.chatId)}/messages`, {
         method: 'POST',
         dispatcher: this.#agent,
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
@@ -129,7 +130,7 @@ export class UnipileMessaging {
   /** The chat's most recent messages, newest first (`GET /chats/{chat_id}/messages`). */
   async recentMessages(chatId: string, accountId: string, limit = 50): Promise<ChatMessageSeen[]> {
     const query = new URLSearchParams({ limit: String(limit), account_id: accountId });
-    const response = await request(`${this.baseUrl}/chats/${encodeURIComponent(chatId)}/messages?${query}`, {
+    const response = await request(`${this.baseUrl}/chats/${pathSegment(chatId)}/messages?${query}`, {
       method: 'GET',
       dispatcher: this.#agent,
       signal: AbortSignal.timeout(this.#timeoutMs),
