@@ -19,6 +19,9 @@ type ReconnectingWebSocketClass = typeof import('reconnecting-websocket').defaul
 const ReconnectingWebSocket = ((ReconnectingWebSocketModule as unknown as { default?: unknown }).default ??
   ReconnectingWebSocketModule) as ReconnectingWebSocketClass;
 
+/** The close code of a revoked session (docs/realtime.md, "Close codes"). */
+const SESSION_REVOKED = 4003;
+
 /** The constructor of a WebSocket: the browser's, or `ws` in Node. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;
 
@@ -89,6 +92,8 @@ export function createRealtimeClient(options: RealtimeClientOptions): RealtimeCl
     for (const handler of handlers.get(type) ?? []) (handler as (value: RealtimeEvents[K]) => void)(payload);
   };
   const setStatus = (next: ConnectionStatus) => {
+    // Once closed for good, a reconnection the socket had already begun reports nothing more.
+    if (status.state === 'closed' && closed) return;
     status = next;
     emit('status', next);
   };
@@ -160,6 +165,12 @@ export function createRealtimeClient(options: RealtimeClientOptions): RealtimeCl
   socket.addEventListener('open', () => {
     lastActivity = Date.now();
   });
+  // 4003: the session was revoked. Its tokens are refused from now on: reconnecting is pointless.
+  socket.addEventListener('close', (event) => {
+    if (event.code !== SESSION_REVOKED || closed) return;
+    stop();
+    setStatus({ state: 'closed', reason: 'revoked' });
+  });
   socket.addEventListener('message', (event: MessageEvent) => {
     lastActivity = Date.now();
     handleFrame(event.data);
@@ -175,6 +186,12 @@ export function createRealtimeClient(options: RealtimeClientOptions): RealtimeCl
     socket.send(JSON.stringify({ type: 'ping' }));
   }, heartbeatIntervalMs);
 
+  function stop(): void {
+    closed = true;
+    clearInterval(heartbeat);
+    socket.close(1000, 'client closed');
+  }
+
   return {
     on(type, handler) {
       let set = handlers.get(type);
@@ -189,9 +206,7 @@ export function createRealtimeClient(options: RealtimeClientOptions): RealtimeCl
     },
     close() {
       if (closed) return;
-      closed = true;
-      clearInterval(heartbeat);
-      socket.close(1000, 'client closed');
+      stop();
       setStatus({ state: 'closed' });
     },
     get status() {

@@ -102,7 +102,8 @@ export type ConnectionStatus =
   | { state: 'connecting' }
   | { state: 'open' }
   | { state: 'reconnecting'; attempt: number; delayMs: number }
-  | { state: 'closed' };
+  /** Closed for good: by `close()`, or `revoked` when the server closed with 4003 (session revoked). */
+  | { state: 'closed'; reason?: 'revoked' };
 
 /** Everything `client.on` can subscribe to. */
 export type RealtimeEvents = { [K in EnvelopeType]: Envelope<K> } & {

@@ -8,6 +8,7 @@ import {
 import { accountTypeOf, setAccounts, updateAccount } from './accounts.js';
 import { ApiError, type ChatSummary, createApi } from './api.js';
 import { mountComposer } from './composer.js';
+import { forgetToken, loginRefused, obtainToken, rememberToken } from './login.js';
 import {
   appendMessage,
   chatKey,
@@ -23,12 +24,12 @@ import {
 
 /**
  * The inbox page: REST for the first load (and after a reset), the realtime client for
- * everything after. The token comes from the `?token=` link that `npm start` prints; it lives
- * minutes, so the page renews it before it expires and keeps the newest in its address (a reload
- * still works).
+ * everything after. Its session comes from the login link `npm start` or `npm run inbox-link`
+ * prints, or a host app's `?token=` (./login.ts); each token lives minutes, so the page renews it
+ * until the session ends.
  */
-const token = new URLSearchParams(location.search).get('token');
-let currentToken = token ?? '';
+let currentToken = '';
+const NEW_LINK = 'Run <code>npm run inbox-link</code> and open the new link it prints.';
 const chats = new Map<string, ChatSummary>();
 let openKey: string | null = null;
 
@@ -42,9 +43,7 @@ function redraw(): void {
 
 function explain(error: unknown): void {
   if (error instanceof ApiError && error.status === 401) {
-    showNotice(
-      'This link’s token is invalid or has expired. Restart <code>npm start</code> and open the new link it prints.',
-    );
+    showNotice(`This page’s session has ended or was revoked. ${NEW_LINK}`);
   } else {
     showNotice('Could not reach the gateway. It retries on its own; reload to try again now.');
   }
@@ -126,23 +125,20 @@ function keepTokenFresh(initial: string): void {
     token: initial,
     onToken: (next) => {
       currentToken = next;
-      const address = new URL(location.href);
-      address.searchParams.set('token', next);
-      history.replaceState(history.state, '', address);
+      rememberToken(next);
     },
-    onExpired: () =>
-      showNotice(
-        'This page’s token has expired. Restart <code>npm start</code> and open the new link it prints.',
-      ),
+    onExpired: () => {
+      forgetToken();
+      showNotice(`This page’s session has expired. ${NEW_LINK}`);
+    },
   });
 }
 
 function start(realtimeToken: string): void {
   const times = tokenTimes(realtimeToken);
   if (times && times.exp <= Date.now() / 1000) {
-    showNotice(
-      'This link’s token has expired. Restart <code>npm start</code> and open the new link it prints.',
-    );
+    forgetToken();
+    showNotice(`This page’s session has expired. ${NEW_LINK}`);
     showConnection('closed', 'Offline');
     return;
   }
@@ -155,8 +151,13 @@ function start(realtimeToken: string): void {
   realtime.on('status', (status) => {
     clearInterval(countdown);
     if (status.state === 'open') showConnection('open', 'Live');
-    else if (status.state === 'closed') showConnection('closed', 'Offline');
-    else if (status.state === 'connecting') showConnection('connecting', 'Connecting…');
+    else if (status.state === 'closed') {
+      showConnection('closed', 'Offline');
+      if (status.reason === 'revoked') {
+        forgetToken();
+        showNotice(`This page’s session was revoked. ${NEW_LINK}`);
+      }
+    } else if (status.state === 'connecting') showConnection('connecting', 'Connecting…');
     else {
       const until = Date.now() + status.delayMs;
       const tick = () =>
@@ -223,10 +224,14 @@ document.getElementById('back')?.addEventListener('click', () => {
   redraw();
 });
 
-if (token) start(token);
-else {
-  showConnection('closed', 'Offline');
-  showNotice(
-    'No token in the address. Open the link that <code>npm start</code> prints, or mint one with <code>POST /api/realtime/tokens</code> and add <code>?token=…</code>.',
-  );
-}
+void obtainToken().then((token) => {
+  if (token) {
+    currentToken = token;
+    start(token);
+  } else if (!loginRefused()) {
+    showConnection('closed', 'Offline');
+    showNotice(
+      `Not signed in: open the link <code>npm start</code> prints, or get a new one. ${NEW_LINK} (A host app can mint a token with <code>POST /api/realtime/tokens</code> and add <code>?token=…</code>.)`,
+    );
+  }
+}, explain);
