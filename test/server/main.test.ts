@@ -54,6 +54,34 @@ async function startGateway(env: Record<string, string>): Promise<Started> {
   return { child, url, output: () => output };
 }
 
+/** Exchanges an inbox login code on a running gateway. */
+async function login(url: string, code: string): Promise<{ status: number; token: string | undefined }> {
+  const response = await fetch(`${url}/api/realtime/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code }),
+  });
+  const body = (await response.json()) as { token?: string };
+  return { status: response.status, token: body.token };
+}
+
+/** Runs a tools/ script as `npm run` does, and collects its exit code and stdout. */
+async function runTool(
+  script: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout?.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, stdout };
+}
+
 function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
   return new Promise((resolve) => {
     child.once('exit', (code) => resolve(code));
@@ -199,7 +227,7 @@ describe('server/main.ts as a process', () => {
     expect(stderr).toContain('PORT:');
   });
   it(
-    'prints an inbox URL whose dev token opens a socket for every account',
+    'prints a single-use inbox login link (no token), and npm run inbox-link prints a fresh one',
     async () => {
       const dataDir = await mkdtemp(join(tmpdir(), 'hookline-inbox-'));
       const gateway = await startGateway({ DATA_DIR: dataDir });
@@ -208,18 +236,28 @@ describe('server/main.ts as a process', () => {
           () => /Inbox: (http:\/\/[^\s"]+)/.exec(gateway.output())?.[1],
           'the inbox line',
         );
-        const token = new URL(inbox).searchParams.get('token');
-        const claims = decodeJwt(token ?? '');
-        expect(claims).toMatchObject({ all: true });
-        // Logs are shipped and kept: the token in them is short-lived, minutes not a day.
-        expect(claims.exp! - claims.iat!).toBeLessThanOrEqual(15 * 60);
-        const socket = new WebSocket(`${gateway.url.replace('http', 'ws')}/ws/messages?token=${token}`);
+        // Logs are shipped and kept: the line holds a code that works once, never a token.
+        expect(new URL(inbox).searchParams.has('token')).toBe(false);
+        expect(gateway.output()).not.toMatch(/ey[A-Za-z0-9_-]{10,}\./);
+        const code = new URL(inbox).searchParams.get('code') ?? '';
+        const first = await login(gateway.url, code);
+        expect(first.status).toBe(200);
+        expect(decodeJwt(first.token ?? '')).toMatchObject({ all: true });
+        const socket = new WebSocket(`${gateway.url.replace('http', 'ws')}/ws/messages?token=${first.token}`);
         const hello = await new Promise<string>((resolve, reject) => {
           socket.once('message', (data) => resolve(data.toString()));
           socket.once('error', reject);
         });
         expect(JSON.parse(hello)).toMatchObject({ type: 'hello' });
         socket.close();
+        expect((await login(gateway.url, code)).status).toBe(401);
+
+        // A fresh link for the running gateway, through its API token (from DATA_DIR's secrets).
+        const port = new URL(gateway.url).port;
+        const printed = await runTool('tools/inbox-link.ts', { DATA_DIR: dataDir, PORT: port });
+        expect(printed.code).toBe(0);
+        const link = /(http:\/\/\S+)/.exec(printed.stdout)?.[1] ?? '';
+        expect((await login(gateway.url, new URL(link).searchParams.get('code') ?? '')).status).toBe(200);
       } finally {
         expect(await stop(gateway.child)).toBe(0);
       }
@@ -239,9 +277,10 @@ describe('server/main.ts as a process', () => {
         HTTP_HEADERS_TIMEOUT_MS: '600000',
       });
       const port = Number(new URL(gateway.url).port);
-      const token = new URL(
+      const code = new URL(
         await waitFor(() => /Inbox: (http:\/\/[^\s"]+)/.exec(gateway.output())?.[1], 'the inbox line'),
-      ).searchParams.get('token');
+      ).searchParams.get('code');
+      const { token } = await login(gateway.url, code ?? '');
       const stalled = await Promise.all([
         openStalledRequest(
           port,
