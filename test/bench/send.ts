@@ -75,6 +75,9 @@ async function main() {
     UNIPILE_API_KEY: fake.apiKey,
     SEND_CONCURRENCY: String(CONCURRENCY),
     SEND_POLL_INTERVAL_MS: '200',
+    // The benchmark measures throughput, not the budgets that protect a provider account.
+    SEND_ACCOUNT_RATE_PER_MINUTE: '1000000',
+    SEND_MAX_PENDING_PER_ACCOUNT: '10000000',
   });
   try {
     fake.addWebhook({
