@@ -78,14 +78,14 @@ export function readApiAttacks(target: () => Target): void {
   it('answers odd chat ids with 404 or 400, never 500', async () => {
     const t = target();
     const notFound = [
-      '..%2F..%2Fetc%2Fpasswd',
       encodeURIComponent('💬\u202Echat'),
       encodeURIComponent("'; drop table chats; --"),
       encodeURIComponent('$1'),
       'a'.repeat(512),
       '%20',
     ];
-    const invalid = ['%00', '%E0', '%ED%A0%80', '%C0%AF'];
+    // A "/" in an id would walk the provider's path: refused (400).
+    const invalid = ['%00', '%E0', '%ED%A0%80', '%C0%AF', '..%2F..%2Fetc%2Fpasswd'];
     for (const chatId of notFound) {
       await t.tally.http({
         path: `/api/chats/${chatId}/messages`,
