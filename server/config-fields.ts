@@ -61,3 +61,27 @@ export const encryptionKey = z.preprocess(
     })
     .optional(),
 );
+
+/**
+ * Comma-separated http(s) or ws(s) origins (`https://app.example.com,wss://ws.example.com`),
+ * trailing slashes removed; unset when empty.
+ */
+export const originList = z.preprocess(
+  emptyAsUndefined,
+  z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim().replace(/\/+$/, ''))
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.string().regex(/^(https?|wss?):\/\/[^\s;,']+$/, {
+          error: 'expected origins such as https://gateway.example.com or wss://ws.example.com',
+        }),
+      ),
+    )
+    .optional(),
+);

@@ -7,6 +7,7 @@ import {
   integer,
   operatorSecret,
   optionalString,
+  originList,
   postgresUrl,
 } from './config-fields.js';
 import { HooklineError } from './errors.js';
@@ -209,46 +210,23 @@ const envSchema = z
     UNIPILE_SYNC_OVERLAP_SECONDS: integer(600, 0, 86_400),
     /** Messages asked per `GET /messages` page (the provider allows 1-250). Default 100. */
     UNIPILE_SYNC_PAGE_SIZE: integer(100, 1, 250),
-    // sessions, send budgets and connection caps (issue 30, docs/security.md)
-    /** Longest session a connection token and its refreshed successors can belong to. Default 604800 (7 days). */
+    // sessions, send budgets and connection caps (issue 30, docs/security.md; defaults in docs/configuration.md)
+    /** Longest session a connection token and its refreshed successors can belong to (s). */
     REALTIME_SESSION_MAX_SECONDS: integer(604_800, 60, 31_536_000),
-    /** Length of an inbox login session (at most REALTIME_SESSION_MAX_SECONDS). Default 43200 (12 hours). */
+    /** Length of an inbox login session (s), at most REALTIME_SESSION_MAX_SECONDS. */
     INBOX_SESSION_SECONDS: integer(43_200, 60, 31_536_000),
-    /** Sends one session may make per minute (429 beyond). Default 60. */
+    /** Origins the inbox page may connect to besides its own (its CSP `connect-src`). */
+    INBOX_CONNECT_ORIGINS: originList,
+    /** Sends per minute: one session's, one account's (429 beyond). */
     SEND_RATE_PER_MINUTE: integer(60, 1, 1_000_000),
-    /** Sends one account may make per minute, whoever asks (429 beyond). Default 300. */
     SEND_ACCOUNT_RATE_PER_MINUTE: integer(300, 1, 1_000_000),
-    /** Sends of one account waiting for the provider (429 beyond). Default 1000. */
+    /** Sends of one account waiting for the provider (429 beyond). */
     SEND_MAX_PENDING_PER_ACCOUNT: integer(1000, 1, 10_000_000),
-    /** Multipart sends being read at once on this instance (503 beyond). Default 8. */
+    /** Multipart sends read at once on this instance (503 beyond). */
     SEND_MAX_UPLOADS_IN_FLIGHT: integer(8, 1, 10_000),
-    /** Open TCP connections this instance accepts in all. Default 16000. */
+    /** Open TCP connections: in all, and per peer address (closed on arrival beyond). */
     HTTP_MAX_CONNECTIONS: integer(16_000, 1, 1_000_000),
-    /** Open TCP connections one client address may hold. Default 1000. */
     HTTP_MAX_CONNECTIONS_PER_ADDRESS: integer(1000, 1, 1_000_000),
-    /**
-     * Origins the inbox page may connect to besides its own (its CSP `connect-src`):
-     * comma-separated http(s)/ws(s) origins. Default unset: only the gateway itself.
-     */
-    INBOX_CONNECT_ORIGINS: z.preprocess(
-      emptyAsUndefined,
-      z
-        .string()
-        .transform((value) =>
-          value
-            .split(',')
-            .map((origin) => origin.trim().replace(/\/+$/, ''))
-            .filter(Boolean),
-        )
-        .pipe(
-          z.array(
-            z.string().regex(/^(https?|wss?):\/\/[^\s;,']+$/, {
-              error: 'expected origins such as https://gateway.example.com or wss://ws.example.com',
-            }),
-          ),
-        )
-        .optional(),
-    ),
   })
   .refine((env) => env.HTTP_HEADERS_TIMEOUT_MS <= env.HTTP_REQUEST_TIMEOUT_MS, {
     path: ['HTTP_HEADERS_TIMEOUT_MS'],
