@@ -11,7 +11,9 @@ export const chatParams = z.object({
 });
 
 /** The stored reply a retry re-queues. */
-export const retryParams = chatParams.extend({ localId: z.string().min(1).max(100) });
+export const retryParams = chatParams.extend({
+  localId: z.string().min(1).max(100).refine(isPathSafeId, { error: PATH_UNSAFE_ID_MESSAGE }),
+});
 
 /** `POST /api/chats/:chatId/messages`. */
 export const sendBody = z.strictObject({
