@@ -1,8 +1,12 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import { buildApp } from './app.js';
-import { readConfigFromEnv } from './config.js';
+import { type Config, readConfigFromEnv } from './config.js';
 import { embeddedClusterDirectory } from './db/embedded/open.js';
-import { HooklineError } from './errors.js';
+import { HooklineError, startupFailureLine } from './errors.js';
 import { createLogger } from './ops/logger.js';
+import { assertPortAvailable, listenStartupError } from './ops/startup-errors.js';
+import { checkUnipileKey } from './providers/unipile/index.js';
 import { DEV_TOKEN_TTL_SECONDS, inboxUrl, isLoopbackHost } from './realtime/tokens.js';
 import { resolveSecrets } from './secrets.js';
 
@@ -19,11 +23,39 @@ async function main(): Promise<void> {
     level: config.LOG_LEVEL,
     format: config.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),
   });
+  let app: FastifyInstance | undefined;
+  try {
+    app = await start(config, logger, (built) => {
+      app = built;
+    });
+  } catch (error) {
+    // Nothing is left running: closing the app stops the embedded Postgres it started.
+    await app?.close().catch(() => {});
+    exitOnStartupFailure(error, logger);
+  }
+}
+
+/**
+ * Checks what can be checked before the database starts (the port, the provider key), builds the
+ * app, installs the signal handlers and listens. `onBuilt` hands the app over as soon as it exists,
+ * so a failed `listen` can close it.
+ */
+async function start(
+  config: Config,
+  logger: Logger,
+  onBuilt: (app: FastifyInstance) => void,
+): Promise<FastifyInstance> {
+  await assertPortAvailable(config.PORT, config.HOST);
+  const key = await checkUnipileKey(config);
+  if (key.state === 'unverified') {
+    logger.warn({ reason: key.reason }, 'could not check UNIPILE_API_KEY at start-up; registration retries');
+  }
   const { secrets, generated, file } = await resolveSecrets(config);
   if (generated.length > 0)
     logger.info({ generated, file }, 'generated secrets on first start (values not logged)');
 
   const app = await buildApp({ config, secrets, logger });
+  onBuilt(app);
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) {
@@ -49,11 +81,19 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
-  const address = await app.listen({ port: config.PORT, host: config.HOST });
   const database = config.DATABASE_URL
     ? 'postgres'
     : `embedded Postgres in ${embeddedClusterDirectory(config.DATA_DIR)}`;
-  logger.info({ address, database }, `Hookline listening on ${address}`);
+  // Fastify logs the listening line itself (once per address): it is given Hookline's text.
+  const address = await app
+    .listen({
+      port: config.PORT,
+      host: config.HOST,
+      listenTextResolver: (at) => `Hookline listening on ${at} (${database})`,
+    })
+    .catch((error: unknown) => {
+      throw listenStartupError(error, config.PORT, config.HOST) ?? error;
+    });
   const inbox = await inboxUrl(address, config.HOST, secrets.realtimeJwtSecret);
   if (isLoopbackHost(config.HOST)) {
     logger.info(
@@ -65,15 +105,18 @@ async function main(): Promise<void> {
         `with Authorization: Bearer <API_TOKEN> and {"accountIds":[…]})`,
     );
   }
+  return app;
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof HooklineError && error.code === 'HL_ERR_CONFIG') {
-    process.stderr.write(`hookline: ${error.message}\n`);
-  } else {
-    process.stderr.write(
-      `hookline: failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
-    );
-  }
+/**
+ * The one handler of a failed start: one line on stderr naming the setting and the fix, and exit
+ * 1. The cause of a known failure goes to the debug log; anything else is a bug, logged whole.
+ */
+function exitOnStartupFailure(error: unknown, logger?: Logger): never {
+  if (error instanceof HooklineError) logger?.debug({ err: error.cause ?? error }, 'start-up failed');
+  else logger?.error({ err: error }, 'start-up failed');
+  process.stderr.write(`hookline: ${startupFailureLine(error)}\n`);
   process.exit(1);
-});
+}
+
+main().catch((error: unknown) => exitOnStartupFailure(error));
