@@ -84,13 +84,16 @@ async function start(
   const database = config.DATABASE_URL
     ? 'postgres'
     : `embedded Postgres in ${embeddedClusterDirectory(config.DATA_DIR)}`;
-  // Fastify logs the listening line itself (once per address): it is given Hookline's text.
+  // Fastify logs a line per address itself (every interface's for 0.0.0.0): it is given
+  // Hookline's text, so "listening" is said once and the other addresses follow it.
+  let listening = false;
+  const listenText = (at: string) => {
+    const text = listening ? `also reachable at ${at}` : `Hookline listening on ${at} (${database})`;
+    listening = true;
+    return text;
+  };
   const address = await app
-    .listen({
-      port: config.PORT,
-      host: config.HOST,
-      listenTextResolver: (at) => `Hookline listening on ${at} (${database})`,
-    })
+    .listen({ port: config.PORT, host: config.HOST, listenTextResolver: listenText })
     .catch((error: unknown) => {
       throw listenStartupError(error, config.PORT, config.HOST) ?? error;
     });
