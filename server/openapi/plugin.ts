@@ -83,7 +83,17 @@ export const openapiPlugin = fp<OpenapiPluginOptions>(
       transformObject: (document) =>
         withStatusDescriptions('openapiObject' in document ? document.openapiObject : document.swaggerObject),
     });
-    await app.register(swaggerUi, { routePrefix: API_DOCS_PREFIX });
+    await app.register(swaggerUi, {
+      routePrefix: API_DOCS_PREFIX,
+      // One document at one address: the page reads /openapi.json (Swagger UI's `urls` replaces
+      // the `./json` the plugin would point it at), and the plugin's own copy redirects there.
+      uiConfig: { urls: [{ url: OPENAPI_PATH, name: 'Hookline' }] },
+      uiHooks: {
+        onRequest: async (request, reply) => {
+          if (request.routeOptions.url === `${API_DOCS_PREFIX}/json`) return reply.redirect(OPENAPI_PATH, 301);
+        },
+      },
+    });
 
     app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
   },
