@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPostmasterFile } from '../../server/db/embedded/postmaster.js';
 import { type FakeUnipile, startFakeUnipile } from '../../tools/fake-unipile/server.js';
 import { requireTestDatabaseUrl } from '../support/databases.js';
+import { startGatewayProcess, stopProcess } from '../support/processes.js';
 
 /** Start-ups that must fail fast with one line naming the setting and its fix (docs/operations.md). */
 
@@ -102,4 +103,19 @@ describe('server/main.ts start-up errors', () => {
     expect(result.stderr).not.toContain('a-wrong-key');
     expect(await readPostmasterFile(join(result.dataDir, 'postgres'))).toBeUndefined();
   });
+});
+
+describe('server/main.ts listening', () => {
+  it('says "listening" once, on every interface too', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'hookline-once-'));
+    const gateway = await startGatewayProcess(['--import', 'tsx', 'server/main.ts'], {
+      env: { DATA_DIR: dataDir, HOST: '0.0.0.0' },
+    });
+    try {
+      const lines = gateway.output().split('\n');
+      expect(lines.filter((line) => /listening/i.test(line))).toHaveLength(1);
+    } finally {
+      expect(await stopProcess(gateway.child)).toBe(0);
+    }
+  }, 120_000);
 });

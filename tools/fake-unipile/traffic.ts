@@ -112,6 +112,9 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficSummar
       }
       if (dispatched < total) await wait(10);
     }
+    // The last webhook is due a step before the end: the run still lasts its duration, so the
+    // rate it reports is the rate asked for.
+    await wait(Math.max(0, options.durationSeconds * 1000 - (Date.now() - started)));
     await Promise.all(inFlight);
   } finally {
     await dispatcher.close();
@@ -122,7 +125,9 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficSummar
 
 /** The summary as a few human lines. */
 export function formatSummary(summary: TrafficSummary): string {
-  const rate = summary.elapsedMs > 0 ? Math.round((summary.sent / summary.elapsedMs) * 1000) : 0;
+  const perSecond = summary.elapsedMs > 0 ? (summary.sent / summary.elapsedMs) * 1000 : 0;
+  // Low rates keep a decimal: 0.5/s is not 1/s.
+  const rate = perSecond < 10 ? perSecond.toFixed(1) : perSecond.toFixed(0);
   const entries = (record: Record<string, number | undefined>) =>
     Object.entries(record)
       .map(([key, count]) => `${key}=${count}`)
