@@ -90,7 +90,8 @@ export const openapiPlugin = fp<OpenapiPluginOptions>(
       uiConfig: { urls: [{ url: OPENAPI_PATH, name: 'Hookline' }] },
       uiHooks: {
         onRequest: async (request, reply) => {
-          if (request.routeOptions.url === `${API_DOCS_PREFIX}/json`) return reply.redirect(OPENAPI_PATH, 301);
+          if (request.routeOptions.url === `${API_DOCS_PREFIX}/json`)
+            return reply.redirect(OPENAPI_PATH, 301);
         },
       },
     });
