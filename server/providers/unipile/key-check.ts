@@ -33,7 +33,6 @@ export async function checkUnipileKey(
     dsn: config.UNIPILE_DSN,
     apiKey: config.UNIPILE_API_KEY,
     timeoutMs: Math.min(config.UNIPILE_TIMEOUT_MS, KEY_CHECK_TIMEOUT_MS),
-    pageSize: 1,
   });
   try {
     await client.listWebhooks();
