@@ -23,39 +23,13 @@ async function main(): Promise<void> {
     level: config.LOG_LEVEL,
     format: config.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),
   });
-  let app: FastifyInstance | undefined;
-  try {
-    app = await start(config, logger, (built) => {
-      app = built;
-    });
-  } catch (error) {
-    // Nothing is left running: closing the app stops the embedded Postgres it started.
-    await app?.close().catch(() => {});
-    exitOnStartupFailure(error, logger);
-  }
-}
-
-/**
- * Checks what can be checked before the database starts (the port, the provider key), builds the
- * app, installs the signal handlers and listens. `onBuilt` hands the app over as soon as it exists,
- * so a failed `listen` can close it.
- */
-async function start(
-  config: Config,
-  logger: Logger,
-  onBuilt: (app: FastifyInstance) => void,
-): Promise<FastifyInstance> {
-  await assertPortAvailable(config.PORT, config.HOST);
-  const key = await checkUnipileKey(config);
-  if (key.state === 'unverified') {
-    logger.warn({ reason: key.reason }, 'could not check UNIPILE_API_KEY at start-up; registration retries');
-  }
+  startupLogger = logger;
+  await checkBeforeStarting(config, logger);
   const { secrets, generated, file } = await resolveSecrets(config);
   if (generated.length > 0)
     logger.info({ generated, file }, 'generated secrets on first start (values not logged)');
 
   const app = await buildApp({ config, secrets, logger });
-  onBuilt(app);
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) {
@@ -81,22 +55,7 @@ async function start(
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
-  const database = config.DATABASE_URL
-    ? 'postgres'
-    : `embedded Postgres in ${embeddedClusterDirectory(config.DATA_DIR)}`;
-  // Fastify logs a line per address itself (every interface's for 0.0.0.0): it is given
-  // Hookline's text, so "listening" is said once and the other addresses follow it.
-  let listening = false;
-  const listenText = (at: string) => {
-    const text = listening ? `also reachable at ${at}` : `Hookline listening on ${at} (${database})`;
-    listening = true;
-    return text;
-  };
-  const address = await app
-    .listen({ port: config.PORT, host: config.HOST, listenTextResolver: listenText })
-    .catch((error: unknown) => {
-      throw listenStartupError(error, config.PORT, config.HOST) ?? error;
-    });
+  const address = await listen(app, config);
   const inbox = await inboxUrl(address, config.HOST, secrets.realtimeJwtSecret);
   if (isLoopbackHost(config.HOST)) {
     logger.info(
@@ -108,18 +67,57 @@ async function start(
         `with Authorization: Bearer <API_TOKEN> and {"accountIds":[…]})`,
     );
   }
-  return app;
+}
+
+/** The process logger once it exists: a failed start logs its cause there. */
+let startupLogger: Logger | undefined;
+
+/**
+ * What can be checked before the database starts, so a start that cannot succeed starts nothing:
+ * PORT is free, and the provider accepts UNIPILE_API_KEY.
+ */
+async function checkBeforeStarting(config: Config, logger: Logger): Promise<void> {
+  await assertPortAvailable(config.PORT, config.HOST);
+  const key = await checkUnipileKey(config);
+  if (key.state === 'unverified') {
+    logger.warn({ reason: key.reason }, 'could not check UNIPILE_API_KEY at start-up; registration retries');
+  }
+}
+
+/**
+ * Listens, logging "listening" once: fastify logs a line per address (every interface's for
+ * 0.0.0.0) with the text it is given, so the other addresses follow the first. A failed listen
+ * closes the app (stopping the embedded Postgres) and says which setting to change.
+ */
+async function listen(app: FastifyInstance, config: Config): Promise<string> {
+  const database = config.DATABASE_URL
+    ? 'postgres'
+    : `embedded Postgres in ${embeddedClusterDirectory(config.DATA_DIR)}`;
+  let said = false;
+  const listenTextResolver = (address: string) => {
+    const text = said ? `also reachable at ${address}` : `Hookline listening on ${address} (${database})`;
+    said = true;
+    return text;
+  };
+  try {
+    return await app.listen({ port: config.PORT, host: config.HOST, listenTextResolver });
+  } catch (error) {
+    await app.close().catch(() => {});
+    throw listenStartupError(error, config.PORT, config.HOST) ?? error;
+  }
 }
 
 /**
  * The one handler of a failed start: one line on stderr naming the setting and the fix, and exit
  * 1. The cause of a known failure goes to the debug log; anything else is a bug, logged whole.
+ * What had started was stopped on the way: a database that cannot be migrated is closed
+ * (openConfiguredDatabase), and a failed `listen` closes the app.
  */
-function exitOnStartupFailure(error: unknown, logger?: Logger): never {
-  if (error instanceof HooklineError) logger?.debug({ err: error.cause ?? error }, 'start-up failed');
-  else logger?.error({ err: error }, 'start-up failed');
+function exitOnStartupFailure(error: unknown): never {
+  if (error instanceof HooklineError) startupLogger?.debug({ err: error.cause ?? error }, 'start-up failed');
+  else startupLogger?.error({ err: error }, 'start-up failed');
   process.stderr.write(`hookline: ${startupFailureLine(error)}\n`);
   process.exit(1);
 }
 
-main().catch((error: unknown) => exitOnStartupFailure(error));
+main().catch(exitOnStartupFailure);
