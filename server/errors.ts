@@ -29,6 +29,7 @@ export const ERROR_STATUS = {
   HL_ERR_DATABASE_AUTH: 500,
   HL_ERR_PROVIDER_KEY_MISSING: 500,
   HL_ERR_PROVIDER_KEY_REFUSED: 500,
+  HL_ERR_DATA_DIR: 500,
 } as const;
 
 /** A stable `HL_ERR_*` code, each mapped to its HTTP status by {@link ERROR_STATUS}. */

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
-import { type Config, readConfigFromEnv } from './config.js';
+import { type Config, GENERATED_SECRETS, readConfigFromEnv } from './config.js';
 import { embeddedClusterDirectory } from './db/embedded/open.js';
 import { HooklineError, startupFailureLine } from './errors.js';
 import { createLogger } from './ops/logger.js';
-import { assertPortAvailable, listenStartupError } from './ops/startup-errors.js';
+import { assertDataDirWritable, assertPortAvailable, listenStartupError } from './ops/startup-errors.js';
 import { checkUnipileKey } from './providers/unipile/index.js';
 import { DEV_TOKEN_TTL_SECONDS, inboxUrl, isLoopbackHost } from './realtime/tokens.js';
 import { resolveSecrets } from './secrets.js';
@@ -74,10 +74,14 @@ let startupLogger: Logger | undefined;
 
 /**
  * What can be checked before the database starts, so a start that cannot succeed starts nothing:
- * PORT is free, and the provider accepts UNIPILE_API_KEY.
+ * PORT is free, DATA_DIR is writable when it is used (the embedded Postgres, generated secrets),
+ * and the provider accepts UNIPILE_API_KEY.
  */
 async function checkBeforeStarting(config: Config, logger: Logger): Promise<void> {
   await assertPortAvailable(config.PORT, config.HOST);
+  if (!config.DATABASE_URL || GENERATED_SECRETS.some((name) => !config[name])) {
+    await assertDataDirWritable(config.DATA_DIR);
+  }
   const key = await checkUnipileKey(config);
   if (key.state === 'unverified') {
     logger.warn({ reason: key.reason }, 'could not check UNIPILE_API_KEY at start-up; registration retries');

@@ -1,4 +1,6 @@
+import { access, constants, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import { StartupError } from '../errors.js';
 import { redactUrl } from '../shared/redact.js';
 
@@ -120,4 +122,40 @@ export function databaseStartupError(error: unknown, url: string): StartupError 
     });
   }
   return undefined;
+}
+
+/**
+ * What a failure to create or write DATA_DIR means for the operator (a bind mount owned by
+ * another user is the usual one in containers), or undefined for any other failure.
+ */
+export function dataDirStartupError(error: unknown, dataDir: string): StartupError | undefined {
+  const code = codeOf(error);
+  const path = resolve(dataDir);
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new StartupError('HL_ERR_DATA_DIR', {
+      setting: 'DATA_DIR',
+      problem: `${path} is not writable by this process (uid ${process.getuid?.() ?? '?'}${code === 'EROFS' ? ', read-only file system' : ''})`,
+      fix: 'give it to that user (chown; the container image runs as uid 1000), or set DATA_DIR to a writable directory',
+      cause: error,
+    });
+  }
+  if (code === 'ENOTDIR' || code === 'EEXIST') {
+    return new StartupError('HL_ERR_DATA_DIR', {
+      setting: 'DATA_DIR',
+      problem: `${path} is not a directory, or lies under a file`,
+      fix: 'set DATA_DIR to a directory (it is created when missing)',
+      cause: error,
+    });
+  }
+  return undefined;
+}
+
+/** Creates DATA_DIR when missing and checks this process may write in it, before anything starts. */
+export async function assertDataDirWritable(dataDir: string): Promise<void> {
+  try {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await access(dataDir, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw dataDirStartupError(error, dataDir) ?? error;
+  }
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +89,14 @@ describe('server/main.ts start-up errors', () => {
     const result = await runGateway({ PORT: '0', DATABASE_URL: url.toString() });
     expectOneLine(result, 'HL_ERR_DATABASE_MISSING', 'DATABASE_URL');
     expect(result.stderr).toContain(`hookline_missing_${process.pid}`);
+  });
+
+  it('names DATA_DIR when it cannot be made', async () => {
+    // A path under a regular file: no user, root included, can make it.
+    const file = join(await mkdtemp(join(tmpdir(), 'hookline-file-')), 'not-a-directory');
+    await writeFile(file, '');
+    const result = await runGateway({ PORT: '0', DATA_DIR: join(file, 'data') });
+    expectOneLine(result, 'HL_ERR_DATA_DIR', 'DATA_DIR');
   });
 
   it('refuses UNIPILE_DSN without UNIPILE_API_KEY', async () => {

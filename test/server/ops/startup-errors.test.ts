@@ -4,6 +4,7 @@ import { StartupError } from '../../../server/errors.js';
 import {
   assertPortAvailable,
   databaseStartupError,
+  dataDirStartupError,
   listenStartupError,
 } from '../../../server/ops/startup-errors.js';
 
@@ -59,5 +60,15 @@ describe('start-up errors', () => {
       expect(found?.message).toContain('db.internal:6543');
     }
     expect(databaseStartupError(failure('42P01'), url)).toBeUndefined();
+  });
+
+  it('names DATA_DIR when it cannot be written or is no directory', () => {
+    for (const code of ['EACCES', 'EPERM', 'EROFS', 'ENOTDIR']) {
+      expect(dataDirStartupError(failure(code), '/data'), code).toMatchObject({
+        code: 'HL_ERR_DATA_DIR',
+        setting: 'DATA_DIR',
+      });
+    }
+    expect(dataDirStartupError(failure('ENOSPC'), '/data')).toBeUndefined();
   });
 });
