@@ -91,6 +91,9 @@ if $local_base; then
 fi
 
 echo "== $tag ($engine build -f Containerfile)"
-$engine build "${format[@]}" "${build_args[@]}" -f Containerfile -t "$tag" .
+if ! $engine build "${format[@]}" "${build_args[@]}" -f Containerfile -t "$tag" .; then
+  $local_base || echo "image: the build failed; where no image registry is reachable (pulling the Node base fails), run npm run image -- --local-base" >&2
+  exit 1
+fi
 size="$($engine image inspect "$tag" --format '{{.Size}}')"
 echo "built $tag: $((size / 1000000)) MB"
