@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { readConfigFromEnv } from '../server/config.js';
-import { HooklineError, startupFailureLine } from '../server/errors.js';
+import { ERROR_STATUS, type ErrorCode, HooklineError, startupFailureLine } from '../server/errors.js';
 import { resolveSecrets } from '../server/secrets.js';
 import { progressLine, type SyncProgress, summaryLine } from './sync-progress.js';
 
@@ -54,10 +54,9 @@ function refused(status: number, body: Record<string, unknown>): HooklineError {
       'UNIPILE_DSN: the gateway has no provider to sync from: start it with UNIPILE_DSN and UNIPILE_API_KEY',
     );
   }
-  return new HooklineError(
-    'HL_ERR_PROVIDER',
-    `sync not started: ${error?.code ?? status} ${error?.message ?? ''}`.trim(),
-  );
+  // Anything else is the gateway's own answer (an invalid --since, say): its message and code.
+  const code = error?.code && error.code in ERROR_STATUS ? (error.code as ErrorCode) : 'HL_ERR_INTERNAL';
+  return new HooklineError(code, `the gateway answered ${status}: ${error?.message ?? 'no error body'}`);
 }
 
 function options() {

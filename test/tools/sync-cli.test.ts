@@ -90,6 +90,13 @@ describe('npm run sync', () => {
     expect(result.stderr).toContain(`127.0.0.1:${port}`);
   });
 
+  it("passes on the gateway's refusal with its code, in one line", async () => {
+    const result = await runSync(['--url', url, '--account', account.id, '--since', 'yesterday']);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain('(HL_ERR_INVALID_REQUEST)');
+  });
+
   it('shows pages as they are read and closes with the totals, elapsed time and rate', async () => {
     const result = await runSync(['--url', url, '--account', account.id]);
     expect(result.code, result.stderr).toBe(0);
