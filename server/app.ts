@@ -21,6 +21,7 @@ import { ingestPlugin } from './ingest/index.js';
 import { openapiPlugin } from './openapi/plugin.js';
 import { metricsPlugin } from './ops/metrics.js';
 import { readinessPlugin } from './ops/readiness.js';
+import { databaseStartupError } from './ops/startup-errors.js';
 import { outboundPlugin } from './outbound/plugin.js';
 import { registrationPlugin, unipileWebhook } from './providers/unipile/index.js';
 import { realtimePlugin, sessionsPlugin } from './realtime/index.js';
@@ -60,8 +61,19 @@ export interface BuildAppOptions {
   tunnel?: Tunnel;
 }
 
-/** Opens the database `config` names and applies pending migrations. */
+/**
+ * Opens the database `config` names and applies pending migrations. A DATABASE_URL that cannot be
+ * used (refused, unreachable, no such database, wrong password) is a `StartupError` saying so.
+ */
 export async function openConfiguredDatabase(config: Config, logger?: FastifyBaseLogger): Promise<Database> {
+  try {
+    return await openAndMigrate(config, logger);
+  } catch (error) {
+    throw (config.DATABASE_URL && databaseStartupError(error, config.DATABASE_URL)) || error;
+  }
+}
+
+async function openAndMigrate(config: Config, logger?: FastifyBaseLogger): Promise<Database> {
   const poolOptions = {
     poolSize: config.DATABASE_POOL_SIZE,
     onPoolError: (error: Error) => logger?.warn({ err: error }, 'idle database connection failed'),

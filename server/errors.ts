@@ -22,6 +22,15 @@ export const ERROR_STATUS = {
   HL_ERR_INTERNAL: 500,
   HL_ERR_PROVIDER: 502,
   HL_ERR_UNAVAILABLE: 503,
+  // Start-up failures (StartupError): the process prints one line and exits 1; never an answer.
+  HL_ERR_PORT_IN_USE: 500,
+  HL_ERR_LISTEN: 500,
+  HL_ERR_DATABASE_UNREACHABLE: 500,
+  HL_ERR_DATABASE_MISSING: 500,
+  HL_ERR_DATABASE_AUTH: 500,
+  HL_ERR_PROVIDER_KEY_MISSING: 500,
+  HL_ERR_PROVIDER_KEY_REFUSED: 500,
+  HL_ERR_DATA_DIR: 500,
 } as const;
 
 /** A stable `HL_ERR_*` code, each mapped to its HTTP status by {@link ERROR_STATUS}. */
@@ -66,4 +75,36 @@ export function errorBody(error: HooklineError): ErrorBody {
       ...(error.details === undefined ? {} : { details: error.details }),
     },
   };
+}
+
+/** What a {@link StartupError} says: the setting at fault, what is wrong, and what to do. */
+export interface StartupProblem {
+  /** The environment variable (or command-line option) to look at, e.g. `PORT`. */
+  setting: string;
+  /** What is wrong, e.g. `3000 is in use on 127.0.0.1`. */
+  problem: string;
+  /** What to do about it, e.g. `stop what listens there, or set PORT to a free port`. */
+  fix: string;
+  /** The underlying error, for the debug log only. */
+  cause?: unknown;
+}
+
+/**
+ * A start-up failure the operator can fix. The process prints it as one line,
+ * `<setting>: <problem>: <fix> (<code>)`, logs the cause at debug level and exits 1.
+ */
+export class StartupError extends HooklineError {
+  readonly setting: string;
+
+  constructor(code: ErrorCode, { setting, problem, fix, cause }: StartupProblem) {
+    super(code, `${setting}: ${problem}: ${fix}`, { cause, details: { setting } });
+    this.name = 'StartupError';
+    this.setting = setting;
+  }
+}
+
+/** The one line a failed start prints: the message and code of a HooklineError, or a bug's message. */
+export function startupFailureLine(error: unknown): string {
+  if (error instanceof HooklineError) return `${error.message} (${error.code})`;
+  return `failed to start: ${error instanceof Error ? error.message : String(error)}`;
 }

@@ -96,10 +96,14 @@ export const openapiPlugin = fp<OpenapiPluginOptions>(
           .replaceAll(' validator.swagger.io', '')
           .replaceAll(' https:', '')
           .replace(/\s*upgrade-insecure-requests;?/, ''),
+      // One document at one address: the page reads /openapi.json (Swagger UI's `urls` replaces
+      // the `./json` the plugin would point it at), and the plugin's own copy redirects there.
+      uiConfig: { urls: [{ url: OPENAPI_PATH, name: 'Hookline' }] },
       uiHooks: {
-        onRequest: (_request, reply, done) => {
+        onRequest: async (request, reply) => {
           reply.headers(PAGE_HEADERS);
-          done();
+          if (request.routeOptions.url === `${API_DOCS_PREFIX}/json`)
+            return reply.redirect(OPENAPI_PATH, 301);
         },
       },
     });

@@ -14,11 +14,20 @@ async function main(): Promise<void> {
       'retry-delay-ms': { type: 'string', default: '1000' },
     },
   });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`--port: expected a port number from 0 to 65535, got ${values.port}`);
+  }
   const fake = await startFakeUnipile({
-    port: Number(values.port),
+    port,
     apiKey: values['api-key'],
     pageSize: Number(values['page-size']),
     delivery: { retryDelayMs: Number(values['retry-delay-ms']) },
+  }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    throw new Error(
+      `--port: ${port} is already in use on 127.0.0.1 (another dev:provider?): stop it, or pass --port with a free port and point UNIPILE_DSN at it (HL_ERR_PORT_IN_USE)`,
+    );
   });
   process.stdout.write(
     [
@@ -42,6 +51,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
+// One line, no stack: what is wrong and what to do.
 main().catch((error: unknown) => {
   process.stderr.write(`dev:provider: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);

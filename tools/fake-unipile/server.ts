@@ -109,6 +109,9 @@ export interface FakeUnipile {
 
 const SOURCES = new Set(['messaging', 'account_status', 'email', 'email_tracking', 'users']);
 
+/** The most webhooks one `POST /_fake/traffic` sends; a larger count is refused with 400. */
+export const MAX_TRAFFIC_COUNT = 5000;
+
 function problem(reply: FastifyReply, request: FastifyRequest, status: number, type: string, title: string) {
   const detail = `${title} (fake Unipile)`;
   return reply.status(status).send({ title, detail, instance: request.url, type, status });
@@ -303,10 +306,20 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
   });
   // Conversations go on across requests: each call continues the same stream, unless it is given a seed.
   let conversations = new TrafficScenario();
-  app.post('/_fake/traffic', async (request) => {
+  app.post('/_fake/traffic', async (request, reply) => {
     const body = (request.body ?? {}) as { count?: number; seed?: number };
+    const count = Number(body.count ?? 50);
+    // A count it would not send in full is refused, not quietly cut.
+    if (!Number.isInteger(count) || count < 0 || count > MAX_TRAFFIC_COUNT) {
+      return problem(
+        reply,
+        request,
+        400,
+        'errors/invalid_parameters',
+        `count must be a whole number from 0 to ${MAX_TRAFFIC_COUNT} (send more with several calls)`,
+      );
+    }
     if (body.seed !== undefined) conversations = new TrafficScenario(seededRandom(Number(body.seed)));
-    const count = Math.min(Math.max(Math.floor(Number(body.count ?? 50)) || 0, 0), 5000);
     const byKind: Partial<Record<TrafficKind, number>> = {};
     let acknowledged = 0;
     for (let index = 0; index < count; index++) {

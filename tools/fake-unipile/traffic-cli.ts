@@ -56,6 +56,9 @@ async function main(): Promise<void> {
   const secret = values.secret ?? (await secretFrom(values['data-dir']));
   const rate = positive('rate', values.rate);
   const duration = positive('duration', values.duration);
+  if (Math.round(rate * duration) < 1) {
+    throw new Error(`--rate ${rate} for --duration ${duration} s sends no webhook: raise either`);
+  }
   const seed = values.seed === undefined ? Math.floor(Math.random() * 1e9) : positive('seed', values.seed);
   process.stdout.write(
     `sending ${Math.round(rate * duration)} webhooks to ${values.target} at ${rate}/s (seed ${seed})\n`,

@@ -1,6 +1,7 @@
 import { Agent } from 'undici';
 import { seededRandom } from './cast.js';
 import { type DeliveryOptions, type DeliveryResult, deliverWithRetries } from './delivery.js';
+import { TrafficPacer } from './pacer.js';
 import { type TrafficItem, type TrafficKind, TrafficScenario } from './scenario.js';
 
 /** Where synthetic webhook traffic goes, how fast and how much. */
@@ -19,7 +20,10 @@ export interface TrafficOptions {
   delivery?: Omit<DeliveryOptions, 'dispatcher'>;
   /** Most webhooks in flight at once (each with its retries). Default 256. */
   concurrency?: number;
-  /** Chance per 10 ms tick of a burst that pulls the next rate/10 (at least 10) webhooks forward. Default 0.01. */
+  /**
+   * Chance per 10 ms tick, while on schedule, of a burst that pulls the next rate/10 (at least 2)
+   * webhooks forward; the schedule then waits them out (tools/fake-unipile/pacer.ts). Default 0.01.
+   */
   burstChance?: number;
   /** Source of randomness. Default: seeded with `seed` when given, else Math.random. */
   random?: () => number;
@@ -54,8 +58,15 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficSummar
   const scenario = new TrafficScenario(random);
   const concurrency = options.concurrency ?? 256;
   const total = Math.max(0, Math.round(options.rate * options.durationSeconds));
-  const burstSize = Math.max(10, Math.round(options.rate / 10));
-  const burstChance = options.burstChance ?? 0.01;
+  // Its own stream: a seeded run replays the same webhooks however the timer ticks.
+  const pacerRandom =
+    options.random ?? (options.seed === undefined ? Math.random : seededRandom(options.seed + 1));
+  const pacer = new TrafficPacer({
+    rate: options.rate,
+    total,
+    burstChance: options.burstChance ?? 0.01,
+    random: pacerRandom,
+  });
   const url = `${options.target.replace(/\/+$/, '')}${options.path ?? '/api/webhooks/unipile/messages'}`;
   const headers = { 'content-type': 'application/json', 'unipile-auth': options.secret };
   const dispatcher = new Agent({ connections: concurrency, keepAliveTimeout: 10_000 });
@@ -91,12 +102,9 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficSummar
 
   const started = Date.now();
   let dispatched = 0;
-  let scheduled = 0;
   try {
     while (dispatched < total) {
-      const elapsedSeconds = (Date.now() - started) / 1000;
-      scheduled = Math.max(scheduled, Math.min(total, Math.floor(elapsedSeconds * options.rate) + 1));
-      if (random() < burstChance) scheduled = Math.min(total, scheduled + burstSize);
+      const scheduled = pacer.due((Date.now() - started) / 1000);
       while (dispatched < scheduled) {
         if (inFlight.size >= concurrency) await Promise.race(inFlight);
         send(scenario.next());
@@ -104,6 +112,9 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficSummar
       }
       if (dispatched < total) await wait(10);
     }
+    // The last webhook is due a step before the end: the run still lasts its duration, so the
+    // rate it reports is the rate asked for.
+    await wait(Math.max(0, options.durationSeconds * 1000 - (Date.now() - started)));
     await Promise.all(inFlight);
   } finally {
     await dispatcher.close();
@@ -114,7 +125,9 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficSummar
 
 /** The summary as a few human lines. */
 export function formatSummary(summary: TrafficSummary): string {
-  const rate = summary.elapsedMs > 0 ? Math.round((summary.sent / summary.elapsedMs) * 1000) : 0;
+  const perSecond = summary.elapsedMs > 0 ? (summary.sent / summary.elapsedMs) * 1000 : 0;
+  // Low rates keep a decimal: 0.5/s is not 1/s.
+  const rate = perSecond < 10 ? perSecond.toFixed(1) : perSecond.toFixed(0);
   const entries = (record: Record<string, number | undefined>) =>
     Object.entries(record)
       .map(([key, count]) => `${key}=${count}`)

@@ -3,6 +3,7 @@
  * folder (payload schemas, normalisers, HTTP clients) is reached only through these exports.
  */
 export { isTransientProviderError } from './client.js';
+export { checkUnipileKey, type UnipileKeyCheck } from './key-check.js';
 export { registrationPlugin } from './plugin.js';
 export {
   providerAuthFailure,

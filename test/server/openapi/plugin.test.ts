@@ -91,6 +91,17 @@ describe.each(testDatabaseKinds().slice(0, 1))('the OpenAPI document (%s)', (kin
     });
     expect(script.statusCode).toBe(200);
   });
+
+  it('points the reference page at /openapi.json, the one address of the document', async () => {
+    const initializer = await t.app.inject({
+      method: 'GET',
+      url: `${API_DOCS_PREFIX}/static/swagger-initializer.js`,
+    });
+    expect(initializer.body).toContain(JSON.stringify(OPENAPI_PATH));
+    const json = await t.app.inject({ method: 'GET', url: `${API_DOCS_PREFIX}/json` });
+    expect(json.statusCode).toBe(301);
+    expect(json.headers.location).toBe(OPENAPI_PATH);
+  });
 });
 
 describe('a route without a schema', () => {

@@ -7,7 +7,7 @@ import {
   fakeAttendee,
   messageReceived,
 } from '../../../tools/fake-unipile/payloads.js';
-import { type FakeUnipile, startFakeUnipile } from '../../../tools/fake-unipile/server.js';
+import { type FakeUnipile, MAX_TRAFFIC_COUNT, startFakeUnipile } from '../../../tools/fake-unipile/server.js';
 
 const API_KEY = 'fake-server-test-key';
 
@@ -261,6 +261,17 @@ describe('the fake Unipile provider', () => {
       expect(new Set(listed.items.map((item) => item.id))).toEqual(ofAccount);
     } finally {
       await receiver.close();
+    }
+  });
+  it('refuses a traffic count it would not send in full, instead of cutting it', async () => {
+    for (const count of [MAX_TRAFFIC_COUNT + 1, -1, 2.5, 'many']) {
+      const response = await fetch(`${fake.url}/_fake/traffic`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ count }),
+      });
+      expect(response.status, String(count)).toBe(400);
+      expect(((await response.json()) as { type: string }).type).toBe('errors/invalid_parameters');
     }
   });
   it('describes a chat it delivered in the echo of a send, and leaves an unknown chat undescribed', async () => {
