@@ -22,6 +22,7 @@ import { metricsPlugin } from './ops/metrics.js';
 import { readinessPlugin } from './ops/readiness.js';
 import { outboundPlugin } from './outbound/plugin.js';
 import { registrationPlugin, unipileWebhook } from './providers/unipile/index.js';
+import { readStatusPlugin } from './read-status/index.js';
 import { realtimePlugin } from './realtime/index.js';
 import type { Secrets } from './secrets.js';
 import { sendPlugin } from './send/index.js';
@@ -140,6 +141,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     echoMatchSeconds: options.config.SEND_ECHO_MATCH_SECONDS,
   });
 
+  await app.register(readStatusPlugin);
   await app.register(chatsRoutes, {
     apiToken: options.secrets.apiToken,
     realtimeJwtSecret: options.secrets.realtimeJwtSecret,

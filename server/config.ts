@@ -209,6 +209,9 @@ const envSchema = z
     UNIPILE_SYNC_OVERLAP_SECONDS: integer(600, 0, 86_400),
     /** Messages asked per `GET /messages` page (the provider allows 1-250). Default 100. */
     UNIPILE_SYNC_PAGE_SIZE: integer(100, 1, 250),
+    // the inbox's attachment downloads (docs/api.md, "Attachments")
+    /** Largest attachment `GET /api/messages/:id/attachments/:id` streams, in bytes (413 above). Default 52428800 (50 MiB). */
+    ATTACHMENT_DOWNLOAD_MAX_BYTES: integer(50 * 1024 * 1024, 1, 1024 * 1024 * 1024),
   })
   .refine((env) => env.HTTP_HEADERS_TIMEOUT_MS <= env.HTTP_REQUEST_TIMEOUT_MS, {
     path: ['HTTP_HEADERS_TIMEOUT_MS'],

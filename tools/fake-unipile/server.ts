@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { seededRandom } from './cast.js';
+import { createFakeChatReads, type FakeChatReads } from './chat-reads.js';
 import { type DeliveryOptions, type DeliveryResult, deliverWithRetries } from './delivery.js';
+import { createFakeFiles, type FakeFiles } from './files.js';
 import {
   type MessagePayloadOptions,
   messageReceived,
@@ -104,6 +106,10 @@ export interface FakeUnipile {
   readonly history: FakeRestHistory;
   /** While true, webhooks are recorded in the REST history but never delivered (a lost delivery). */
   dropWebhooks(drop: boolean): void;
+  /** Attachment downloads (`GET /messages/{id}/attachments/{attachment_id}`): files to serve, requests seen. */
+  readonly files: FakeFiles;
+  /** `PATCH /chats/{id}` (setReadStatus): calls received, failures to inject. */
+  readonly chatReads: FakeChatReads;
   close(): Promise<void>;
 }
 
@@ -202,6 +208,8 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
       };
     },
   });
+  const files = createFakeFiles();
+  const chatReads = createFakeChatReads();
   const app = Fastify({ logger: false });
   // Tolerates clients that send a JSON content type on a DELETE without a body.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -227,6 +235,8 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
       });
 
       sends.routes(api);
+      files.routes(api);
+      chatReads.routes(api);
 
       api.post('/webhooks', async (request, reply) => {
         const body = (request.body ?? {}) as Partial<FakeWebhook>;
@@ -290,6 +300,7 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     return { ok: true, failures };
   });
   sends.controlRoutes(app);
+  files.controlRoutes(app);
   app.post('/_fake/latency', async (request) => {
     latencyMs = Number((request.body as { ms?: number } | undefined)?.ms ?? 0);
     return { ok: true, latencyMs };
@@ -355,6 +366,8 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     dropWebhooks: (drop) => {
       dropping = drop;
     },
+    files,
+    chatReads,
     close: () => {
       sends.release();
       return app.close();
