@@ -15,6 +15,7 @@ const EXPECTED_TABLES = [
   'inbound_events',
   'messages',
   'outbound_pauses',
+  'read_marks',
   'realtime_events',
   'send_attachments',
   'send_requests',
