@@ -21,7 +21,8 @@ export async function inboxRoutes(app: FastifyInstance): Promise<void> {
     reply
       .headers({
         ...headers,
-        'content-security-policy': "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:",
+        'content-security-policy':
+          "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:",
       })
       .type('text/html; charset=utf-8')
       .send(await html()),
