@@ -1,8 +1,9 @@
 import { inArray, type SQL, sql } from 'drizzle-orm';
 import { CHAT_SEARCH_DOCUMENT } from '../../drizzle/schema.js';
 import type { ChatRecord } from './chats.js';
-import type { Executor } from './database.js';
+import type { Db, Executor } from './database.js';
 import { queryRows } from './rows.js';
+import { transaction } from './transaction.js';
 
 /**
  * Full-text search over the read model (docs/api.md, "Search"): messages by their stored
@@ -59,9 +60,11 @@ function scopeCondition(column: SQL, scope: SearchScope): SQL {
 /**
  * Messages matching `text`, best first (`ts_rank_cd`, then newest), `limit` of them after
  * `after`. The ranking runs over the index's matches only; snippets are made for the page alone.
+ * JIT compilation is off for it: a common word's plan costs enough to trigger it, and compiling
+ * took longer than the query itself (docs/performance.md, "Search").
  */
 export function searchMessages(
-  db: Executor,
+  db: Db,
   text: string,
   scope: SearchScope,
   limit: number,
@@ -70,9 +73,11 @@ export function searchMessages(
   const position = after
     ? sql`and (rank, sent_key, account_id, id) < (${after.rank}::real, ${after.sentAt}::timestamptz, ${after.accountId}, ${after.id})`
     : sql``;
-  return queryRows<MessageHit>(
-    db,
-    sql`
+  return transaction(db, async (tx) => {
+    await tx.execute(sql`set local jit = off`);
+    return queryRows<MessageHit>(
+      tx,
+      sql`
       with q as (select ${query(text)} as query),
       ranked as (
         select m.account_id, m.id, m.chat_id, m.sent_at,
@@ -100,7 +105,8 @@ export function searchMessages(
       join messages m on m.account_id = p.account_id and m.id = p.id
       left join chats c on c.account_id = p.account_id and c.id = p.chat_id
       order by p.rank desc, p.sent_key desc, p.account_id desc, p.id desc`,
-  );
+    );
+  });
 }
 
 /** Chats whose subject or attendee names match `text`, best first, at most `limit`. */
