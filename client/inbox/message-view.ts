@@ -193,6 +193,16 @@ export function showSendStatus(
     line.append(' ', retry);
   } else if (details.error) {
     line.textContent = `${words} (${details.error})`;
+  } else if (status === 'pending') {
+    // The queue keeps trying while the provider is down: say so rather than spin in silence.
+    setTimeout(() => {
+      if (line.isConnected && item.dataset.status === 'pending') {
+        line.textContent = 'sending… the provider has not confirmed yet; the gateway keeps trying';
+      }
+    }, PENDING_HINT_MS);
   }
   item.append(line);
 }
+
+/** How long a reply may stay `pending` before its line explains the wait. */
+const PENDING_HINT_MS = 10_000;

@@ -84,4 +84,30 @@ describeBrowser('the inbox connection in Chromium', () => {
     await expect.poll(() => browser.page.title()).toMatch(/^\(\d+\) Hookline inbox$/);
     expect(before).not.toBe(await browser.page.title());
   });
+
+  it('blames an unreachable gateway, not the token, for a failed send, and drops the notice once live', async () => {
+    await postWebhook(app, messageReceived({ account, chatId: 'chat_down', text: 'are you there?' }));
+    const { token } = await mintRealtimeToken(TEST_SECRETS.realtimeJwtSecret, [account.id], 3600, [
+      'read',
+      'send',
+    ]);
+    await browser.page.goto(`${baseUrl}/?token=${token}`);
+    await browser.page.locator('#chat-list button[data-chat-id="chat_down"]').click();
+    await browser.page.locator('#messages .message', { hasText: 'are you there?' }).waitFor();
+    await app.close();
+    await browser.page.locator('#composer-text').fill('sent while down');
+    await browser.page.locator('#composer-text').press('Enter');
+    const notice = browser.page.locator('#notice');
+    await notice.locator('xpath=self::*[not(@hidden)]').waitFor();
+    expect(await notice.getAttribute('data-transient')).toBe('true');
+    expect(await browser.page.locator('#composer-text').inputValue()).toBe('sent while down');
+    await listen();
+    // Reconnect now, unless the backoff got there first.
+    await browser.page
+      .locator('#reconnect-now:visible')
+      .click({ timeout: 2000 })
+      .catch(() => {});
+    await browser.page.locator('#connection[data-state="open"]').waitFor({ timeout: 40_000 });
+    await notice.waitFor({ state: 'hidden' });
+  }, 60_000);
 });
