@@ -1,11 +1,11 @@
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildApp } from '../../server/app.js';
 import { queryRows } from '../../server/db/rows.js';
 import { mintRealtimeToken } from '../../server/realtime/tokens.js';
 import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { type FakeUnipile, startFakeUnipile } from '../../tools/fake-unipile/server.js';
-import { buildApp } from '../../server/app.js';
 import { buildTestApp, TEST_SECRETS, testConfig } from '../support/app.js';
 import { describeBrowser, useBrowserPage } from '../support/browser.js';
 import { useTestDatabase } from '../support/databases.js';
