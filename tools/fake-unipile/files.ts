@@ -22,6 +22,11 @@ export interface FakeFiles {
   put(messageId: string, attachmentId: string, file: FakeFile): void;
   /** Every download asked for (`messageId/attachmentId`), in order. */
   readonly requested: string[];
+  /**
+   * Gives each image a delivered message lists and the fake holds no file for a generated
+   * picture (a flat colour from its id), so thumbnails show during local development.
+   */
+  placeholdersFor(payload: { message_id?: unknown; attachments?: unknown }): void;
   /** Registers the download route on the fake's `/api/v1` scope. */
   routes(api: FastifyInstance): void;
   /** Registers `POST /_fake/files {messageId, attachmentId, mimetype, base64 | png}` on the fake's root. */
@@ -63,6 +68,24 @@ export function createFakeFiles(): FakeFiles {
     requested,
     put(messageId, attachmentId, file) {
       files.set(key(messageId, attachmentId), file);
+    },
+    placeholdersFor(payload) {
+      if (typeof payload.message_id !== 'string') return;
+      const listed = Array.isArray(payload.attachments) ? payload.attachments : [payload.attachments];
+      for (const attachment of listed as { id?: unknown; type?: unknown; mimetype?: unknown }[]) {
+        if (typeof attachment?.id !== 'string' || attachment.type !== 'img') continue;
+        if (files.has(key(payload.message_id, attachment.id))) continue;
+        const hue = [...attachment.id].reduce((sum, character) => sum + character.charCodeAt(0), 0);
+        const rgb: [number, number, number] = [
+          60 + (hue % 150),
+          90 + ((hue * 7) % 120),
+          140 + ((hue * 13) % 100),
+        ];
+        files.set(key(payload.message_id, attachment.id), {
+          bytes: placeholderPng(320, 240, rgb),
+          mimetype: 'image/png',
+        });
+      }
     },
     routes(api) {
       api.get('/messages/:message_id/attachments/:attachment_id', async (request, reply) => {

@@ -163,9 +163,13 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     return webhook !== undefined;
   };
 
+  const files = createFakeFiles();
   const deliver: FakeUnipile['deliver'] = async (payload) => {
     const source = 'AccountStatus' in payload ? 'account_status' : 'messaging';
-    if (!('AccountStatus' in payload)) history.record(payload);
+    if (!('AccountStatus' in payload)) {
+      history.record(payload);
+      files.placeholdersFor(payload);
+    }
     if (dropping) return [];
     const targets = state.webhooks.filter((webhook) => webhook.enabled && webhook.source === source);
     return Promise.all(
@@ -208,7 +212,6 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
       };
     },
   });
-  const files = createFakeFiles();
   const chatReads = createFakeChatReads();
   const app = Fastify({ logger: false });
   // Tolerates clients that send a JSON content type on a DELETE without a body.
