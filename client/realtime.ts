@@ -57,6 +57,8 @@ export interface RealtimeClient {
   on<K extends keyof RealtimeEvents>(type: K, handler: (payload: RealtimeEvents[K]) => void): () => void;
   /** Closes for good: no reconnection. */
   close(): void;
+  /** While waiting out a backoff delay, stops waiting and connects now (a "Reconnect now" button). */
+  reconnectNow(): void;
   /** The connection's current state. */
   readonly status: ConnectionStatus;
   /** The highest seq received: resume point for the next connection. */
@@ -71,7 +73,21 @@ const ENVELOPE_TYPES = new Set([
   'account:status',
 ]);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A delay that `cut()` ends early. */
+function interruptibleSleep() {
+  let cut = () => {};
+  return {
+    sleep: (ms: number) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        cut = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      }),
+    cut: () => cut(),
+  };
+}
 
 /**
  * A realtime connection that never misses an event: it reconnects with jittered backoff, asks
@@ -87,6 +103,7 @@ export function createRealtimeClient(options: RealtimeClientOptions): RealtimeCl
   let attempt = 0;
   let closed = false;
   let lastActivity = Date.now();
+  const backoffWait = interruptibleSleep();
 
   const emit = <K extends keyof RealtimeEvents>(type: K, payload: RealtimeEvents[K]) => {
     for (const handler of handlers.get(type) ?? []) (handler as (value: RealtimeEvents[K]) => void)(payload);
@@ -104,7 +121,7 @@ export function createRealtimeClient(options: RealtimeClientOptions): RealtimeCl
       if (attempt > 0) {
         const delayMs = backoffDelay(attempt, options.backoff);
         setStatus({ state: 'reconnecting', attempt, delayMs });
-        await sleep(delayMs);
+        await backoffWait.sleep(delayMs);
       } else {
         setStatus({ state: 'connecting' });
       }
@@ -208,6 +225,9 @@ export function createRealtimeClient(options: RealtimeClientOptions): RealtimeCl
       if (closed) return;
       stop();
       setStatus({ state: 'closed' });
+    },
+    reconnectNow() {
+      if (status.state === 'reconnecting') backoffWait.cut();
     },
     get status() {
       return status;

@@ -20,6 +20,13 @@ const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'dat
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 /** Bytes, as node-postgres reads and writes them (a Buffer; sent in binary, nothing escapes it). */
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+/** A full-text search document (server/chats/search.ts reads it; nothing writes it but Postgres). */
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+/**
+ * The words of a chat search matches: its subject and its attendees' names. The `simple`
+ * configuration (no stemming, no stop words) because chats and messages mix languages.
+ */
+export const CHAT_SEARCH_DOCUMENT = sql`to_tsvector('simple'::regconfig, coalesce(subject, '') || ' ' || coalesce(jsonb_path_query_array(attendees, '$[*].name')::text, ''))`;
 
 /**
  * Every webhook body the provider sent, accepted or rejected, so that nothing acknowledged or
@@ -87,6 +94,7 @@ export const chats = pgTable(
     primaryKey({ columns: [table.accountId, table.id] }),
     index('chats_last_message_idx').on(table.lastMessageAt, table.accountId, table.id),
     index('chats_id_idx').on(table.id),
+    index('chats_search_idx').using('gin', CHAT_SEARCH_DOCUMENT),
   ],
 );
 
@@ -127,12 +135,17 @@ export const messages = pgTable(
     localId: text('local_id'),
     /** `pending`, `sent`, `failed` or `unknown` for a message sent through Hookline; else null. */
     sendStatus: text('send_status'),
+    /** The text's words for search (`simple` configuration: no stemming, any language), kept by Postgres. */
+    searchVector: tsvector('search_vector').generatedAlwaysAs(
+      sql`to_tsvector('simple'::regconfig, coalesce(text, ''))`,
+    ),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (table) => [
     primaryKey({ columns: [table.accountId, table.id] }),
     index('messages_chat_sent_idx').on(table.accountId, table.chatId, table.sentAt, table.id),
+    index('messages_search_idx').using('gin', table.searchVector),
     uniqueIndex('messages_local_id_idx').on(table.localId).where(sql`${table.localId} is not null`),
   ],
 );
@@ -408,3 +421,27 @@ export const sendBudgets = pgTable('send_budgets', {
   key: text('key').primaryKey(),
   nextAt: at('next_at').notNull(),
 });
+
+/**
+ * Chats to mark read at the provider (`PATCH /chats/{id}` setReadStatus), a durable queue like
+ * `sends`: one row per chat, so marking a chat read again while it waits changes nothing but its
+ * `requested_at`. The worker deletes the row once the provider accepted the call (or refused it
+ * for good), unless it was requested again meanwhile.
+ */
+export const readMarks = pgTable(
+  'read_marks',
+  {
+    accountId: text('account_id').notNull(),
+    chatId: text('chat_id').notNull(),
+    requestedAt: at('requested_at').notNull().defaultNow(),
+    attempts: integer('attempts').notNull().default(0),
+    /** When the worker may next claim it: a retry after a failure, or the end of a lease. */
+    nextAttemptAt: at('next_attempt_at').notNull().defaultNow(),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.accountId, table.chatId] }),
+    index('read_marks_due_idx').on(table.nextAttemptAt),
+  ],
+);

@@ -24,6 +24,7 @@ import { readinessPlugin } from './ops/readiness.js';
 import { databaseStartupError } from './ops/startup-errors.js';
 import { outboundPlugin } from './outbound/plugin.js';
 import { registrationPlugin, unipileWebhook } from './providers/unipile/index.js';
+import { readStatusPlugin } from './read-status/index.js';
 import { realtimePlugin, sessionsPlugin } from './realtime/index.js';
 import type { Secrets } from './secrets.js';
 import { sendPlugin } from './send/index.js';
@@ -155,6 +156,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   await app.register(sessionsPlugin, { jwtSecret: options.secrets.realtimeJwtSecret });
+  await app.register(readStatusPlugin);
   await app.register(chatsRoutes, { apiToken: options.secrets.apiToken });
   await app.register(inboxRoutes);
   await app.register(realtimePlugin);

@@ -39,23 +39,48 @@ export function updateAccount(change: AccountItem): void {
   renderBanner();
 }
 
+/** The alerts the reader dismissed (their accounts and statuses): shown again only when they change. */
+let dismissed = '';
+
+function alertLine(account: AccountItem): HTMLParagraphElement {
+  const line = document.createElement('p');
+  line.className = 'account-alert';
+  line.dataset.accountId = account.accountId;
+  line.dataset.status = account.status ?? '';
+  const name = document.createElement('strong');
+  name.textContent = `Your ${networkOf(account.accountType)?.label ?? ''} account`.replace('  ', ' ');
+  const id = document.createElement('code');
+  id.textContent = account.accountId;
+  line.append(name, ' (', id, `) ${ATTENTION[account.status ?? '']}`);
+  line.title = line.textContent ?? '';
+  return line;
+}
+
+/**
+ * One line above the page however many accounts need attention (the first, and how many more;
+ * the stylesheet shows one), with a button that dismisses it until an account's status changes.
+ */
 function renderBanner(): void {
   const banner = document.getElementById('account-alerts');
-  if (!banner) return;
-  const alerts = [...accounts.values()]
-    .filter((account) => account.status !== null && account.status in ATTENTION)
-    .map((account) => {
-      const line = document.createElement('p');
-      line.className = 'account-alert';
-      line.dataset.accountId = account.accountId;
-      line.dataset.status = account.status ?? '';
-      const name = document.createElement('strong');
-      name.textContent = `Your ${networkOf(account.accountType)?.label ?? ''} account`.replace('  ', ' ');
-      const id = document.createElement('code');
-      id.textContent = account.accountId;
-      line.append(name, ' (', id, `) ${ATTENTION[account.status ?? '']}`);
-      return line;
-    });
-  banner.replaceChildren(...alerts);
-  banner.hidden = alerts.length === 0;
+  const list = document.getElementById('account-alerts-list');
+  if (!banner || !list) return;
+  const alerting = [...accounts.values()].filter(
+    (account) => account.status !== null && account.status in ATTENTION,
+  );
+  const key = alerting.map((account) => `${account.accountId}:${account.status}`).join(',');
+  list.replaceChildren(...alerting.map(alertLine));
+  const more = document.getElementById('account-alerts-more');
+  if (more) {
+    more.hidden = alerting.length < 2;
+    more.textContent = `+${alerting.length - 1} more`;
+    more.title = alerting.map((account) => alertLine(account).textContent).join('\n');
+  }
+  banner.hidden = alerting.length === 0 || key === dismissed;
+  const button = document.getElementById('account-alerts-dismiss');
+  if (button) {
+    button.onclick = () => {
+      dismissed = key;
+      banner.hidden = true;
+    };
+  }
 }

@@ -12,14 +12,42 @@ export interface ComposerOptions {
   onError: (error: unknown) => void;
 }
 
-/** A refused send or retry: the HTTP status and the gateway's error code. */
+/** A refused send or retry: the HTTP status, the gateway's error code and, on a 429, the wait it asked for. */
 export class SendError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
+    readonly retryAfterSeconds: number | null = null,
   ) {
     super(`${status} ${code}`);
   }
+}
+
+/** The composer's status line (a wait after a rate limit), or none with `null`. */
+function showComposerStatus(text: string | null): void {
+  const line = document.getElementById('composer-status');
+  if (!line) return;
+  line.hidden = text === null;
+  line.textContent = text ?? '';
+}
+
+let rateLimitTimer: ReturnType<typeof setInterval> | undefined;
+
+/** Counts down a rate limit's wait under the reply box; not an error, the text stays to send again. */
+function showRateLimited(seconds: number): void {
+  clearInterval(rateLimitTimer);
+  const until = Date.now() + seconds * 1000;
+  const tick = () => {
+    const left = Math.ceil((until - Date.now()) / 1000);
+    if (left <= 0) {
+      clearInterval(rateLimitTimer);
+      showComposerStatus(null);
+      return;
+    }
+    showComposerStatus(`Rate limited, try again in ${left} s`);
+  };
+  tick();
+  rateLimitTimer = setInterval(tick, 500);
 }
 
 /** Posts JSON, or a FormData as multipart (the browser sets its Content-Type with the boundary). */
@@ -36,7 +64,14 @@ async function post(token: string, path: string, body: unknown, key?: string): P
   });
   if (!response.ok) {
     const problem = (await response.json().catch(() => null)) as { error?: { code?: string } } | null;
-    throw new SendError(response.status, problem?.error?.code ?? 'HL_ERR_UNKNOWN');
+    const retryAfter = Number(response.headers.get('retry-after'));
+    throw new SendError(
+      response.status,
+      problem?.error?.code ?? 'HL_ERR_UNKNOWN',
+      response.status === 429 && response.headers.has('retry-after') && Number.isFinite(retryAfter)
+        ? Math.max(1, Math.ceil(retryAfter))
+        : null,
+    );
   }
   return (await response.json()) as MessageItem;
 }
@@ -72,6 +107,17 @@ export function mountComposer(options: ComposerOptions): (localId: string) => vo
   const form = document.getElementById('composer') as HTMLFormElement | null;
   const input = document.getElementById('composer-text') as HTMLTextAreaElement | null;
   const picker = form ? mountFilePicker(form) : undefined;
+  // Enter sends; Shift+Enter is a new line (and Enter while an input method composes is its own).
+  input?.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
+    event.preventDefault();
+    form?.requestSubmit();
+  });
+  const refused = (error: unknown) => {
+    if (error instanceof SendError && error.retryAfterSeconds !== null)
+      showRateLimited(error.retryAfterSeconds);
+    else options.onError(error);
+  };
   form?.addEventListener('submit', (event) => {
     event.preventDefault();
     const chat = options.openChat();
@@ -80,6 +126,7 @@ export function mountComposer(options: ComposerOptions): (localId: string) => vo
     const path = `/api/chats/${encodeURIComponent(chat.chatId)}/messages`;
     const files = [...(picker?.files ?? [])];
     input.value = '';
+    showComposerStatus(null);
     post(options.token(), path, sendBody(chat.accountId, text, files), crypto.randomUUID())
       .then((message) => {
         // Files stay picked until the gateway has them, so a refused send can be tried again.
@@ -88,13 +135,13 @@ export function mountComposer(options: ComposerOptions): (localId: string) => vo
       })
       .catch((error: unknown) => {
         input.value = text;
-        options.onError(error);
+        refused(error);
       });
   });
   return (localId) => {
     const chat = options.openChat();
     if (!chat) return;
     const path = `/api/chats/${encodeURIComponent(chat.chatId)}/messages/${encodeURIComponent(localId)}/retry`;
-    post(options.token(), path, {}).catch(options.onError);
+    post(options.token(), path, {}).catch(refused);
   };
 }

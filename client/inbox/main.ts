@@ -7,11 +7,16 @@ import {
 } from '../realtime.js';
 import { accountTypeOf, setAccounts, updateAccount } from './accounts.js';
 import { ApiError, type ChatSummary, createApi } from './api.js';
+import { setAttachmentLoader } from './attachments-view.js';
 import { mountComposer } from './composer.js';
+import { mountConnection, showTokenRefused } from './connection.js';
+import { createPager, whenNearEnd, whenNearTop } from './history.js';
 import { forgetToken, loginRefused, obtainToken, rememberToken } from './login.js';
+import { mountSearch } from './search.js';
 import {
   appendMessage,
   chatKey,
+  prependMessages,
   renderChats,
   renderConversation,
   setRetryHandler,
@@ -37,28 +42,65 @@ function sortedChats(): ChatSummary[] {
   return [...chats.values()].sort((a, b) => (b.lastMessageAt ?? '').localeCompare(a.lastMessageAt ?? ''));
 }
 
+/** The tab's title starts with the unread count, so a background tab shows it. */
+function showUnreadInTitle(): void {
+  const unread = [...chats.values()].reduce((sum, chat) => sum + chat.unreadCount, 0);
+  document.title = unread > 0 ? `(${unread}) Hookline inbox` : 'Hookline inbox';
+}
+
 function redraw(): void {
   renderChats(sortedChats(), openKey, (chat) => void openChat(chat));
+  showUnreadInTitle();
 }
 
 function explain(error: unknown): void {
   if (error instanceof ApiError && error.status === 401) {
-    showNotice(`This page’s session has ended or was revoked. ${NEW_LINK}`);
-  } else {
-    showNotice('Could not reach the gateway. It retries on its own; reload to try again now.');
-  }
+    forgetToken();
+    showTokenRefused();
+  } else showNotice('Could not reach the gateway. It retries on its own; reload to try again now.', true);
+}
+
+/** Older messages of the open chat, as the reader scrolls up. */
+const olderMessages = createPager(async (cursor) => {
+  const chat = openKey ? chats.get(openKey) : undefined;
+  if (!chat) return null;
+  const page = await api.messages(chat, cursor);
+  if (openKey === chatKey(chat)) prependMessages(page.items);
+  return page.nextCursor;
+}, explain);
+
+/** More chats, as the reader reaches the end of the list. */
+const moreChats = createPager(async (cursor) => {
+  const page = await api.chats(cursor);
+  for (const chat of page.items) if (!chats.has(chatKey(chat))) chats.set(chatKey(chat), chat);
+  redraw();
+  return page.nextCursor;
+}, explain);
+
+/** Shows a chat's latest page; older ones load as the reader scrolls up. */
+async function showChat(chat: ChatSummary): Promise<void> {
+  olderMessages.reset(null);
+  const page = await api.messages(chat);
+  if (openKey !== chatKey(chat)) return;
+  renderConversation(chat, page.items);
+  olderMessages.reset(page.nextCursor);
+  // A page that does not fill the pane cannot be scrolled: ask for the next one at once.
+  document.getElementById('messages')?.dispatchEvent(new Event('scroll'));
 }
 
 async function openChat(chat: ChatSummary): Promise<void> {
+  const known = chats.get(chatKey(chat));
+  if (!known) chats.set(chatKey(chat), chat);
   openKey = chatKey(chat);
   setView('chat');
   redraw();
   try {
-    renderConversation(chat, await api.messages(chat));
-    if (chat.unreadCount > 0) {
-      chat.unreadCount = 0;
+    await showChat(known ?? chat);
+    const current = chats.get(chatKey(chat));
+    if (current && current.unreadCount > 0) {
+      current.unreadCount = 0;
       redraw();
-      await api.markRead(chat);
+      await api.markRead(current);
     }
   } catch (error) {
     explain(error);
@@ -66,13 +108,15 @@ async function openChat(chat: ChatSummary): Promise<void> {
 }
 
 async function loadChats(): Promise<void> {
-  const [items, accounts] = await Promise.all([api.chats(), api.accounts()]);
+  const [page, accounts] = await Promise.all([api.chats(), api.accounts()]);
   setAccounts(accounts);
   chats.clear();
-  for (const chat of items) chats.set(chatKey(chat), chat);
+  for (const chat of page.items) chats.set(chatKey(chat), chat);
+  moreChats.reset(page.nextCursor);
   redraw();
+  document.getElementById('chats-pane')?.dispatchEvent(new Event('scroll'));
   const open = openKey ? chats.get(openKey) : undefined;
-  if (open) renderConversation(open, await api.messages(open));
+  if (open) await showChat(open);
 }
 
 function onNewMessage(envelope: Envelope<'message:new'>): void {
@@ -147,34 +191,27 @@ function start(realtimeToken: string): void {
   const wsUrl = new URL('/ws/messages', location.href);
   wsUrl.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const realtime = createRealtimeClient({ url: wsUrl.toString(), getToken: () => currentToken });
-  let countdown: ReturnType<typeof setInterval> | undefined;
+  mountConnection({
+    realtime,
+    probe: () => api.accounts(),
+    refused: (error) => error instanceof ApiError && error.status === 401,
+  });
   realtime.on('status', (status) => {
-    clearInterval(countdown);
-    if (status.state === 'open') showConnection('open', 'Live');
-    else if (status.state === 'closed') {
-      showConnection('closed', 'Offline');
-      if (status.reason === 'revoked') {
-        forgetToken();
-        showNotice(`This page’s session was revoked. ${NEW_LINK}`);
-      }
-    } else if (status.state === 'connecting') showConnection('connecting', 'Connecting…');
-    else {
-      const until = Date.now() + status.delayMs;
-      const tick = () =>
-        showConnection(
-          'reconnecting',
-          `Reconnecting in ${Math.max(0, Math.ceil((until - Date.now()) / 1000))} s`,
-        );
-      tick();
-      countdown = setInterval(tick, 250);
-    }
+    if (status.state !== 'closed' || status.reason !== 'revoked') return;
+    forgetToken();
+    showConnection('closed', 'Offline: session revoked');
+    showNotice(`This page’s session was revoked. ${NEW_LINK}`);
   });
   realtime.on('message:new', onNewMessage);
   realtime.on('message:updated', (envelope) => {
     const data = envelope.data;
     if (data.change === 'status') {
       if (data.localId && data.status && chatKey(data) === openKey) {
-        updateSendStatus(data.localId, data.messageId, data.status);
+        const failure = data as { reason?: string; error?: string };
+        updateSendStatus(data.localId, data.messageId, data.status, {
+          reason: failure.reason,
+          error: failure.error,
+        });
       }
       return;
     }
@@ -182,6 +219,9 @@ function start(realtimeToken: string): void {
       if (data.change === 'edited')
         updateMessage(data.messageId, { text: data.text, editedAt: data.editedAt });
       if (data.change === 'reaction') updateMessage(data.messageId, { reactions: data.reactions });
+      if (data.change === 'read' || data.change === 'delivered') {
+        updateMessage(data.messageId, { readAt: data.readAt ?? null, deliveredAt: data.deliveredAt ?? null });
+      }
     }
     if (data.change === 'edited') followLastMessage(data, data.text);
   });
@@ -192,10 +232,13 @@ function start(realtimeToken: string): void {
       onAccepted: (message) => {
         if (openKey && chatKey(message) === openKey) appendMessage(message);
       },
-      onError: () =>
-        showNotice(
-          'Could not send: this link’s token may not send (scope <code>send</code>), or the gateway is unreachable.',
-        ),
+      onError: (error) => {
+        if (error instanceof TypeError) {
+          showNotice('Could not send: the gateway is unreachable. Your reply is still in the box.', true);
+        } else if (error instanceof Error && /^40[13] /.test(error.message)) {
+          showNotice('Could not send: this link’s token may not send (scope <code>send</code>).');
+        } else showNotice(`Could not send (${error instanceof Error ? error.message : 'error'}).`, true);
+      },
     }),
   );
   realtime.on('message:deleted', (envelope) => {
@@ -217,6 +260,11 @@ function start(realtimeToken: string): void {
   });
   realtime.on('reset', () => void loadChats().catch(explain));
 }
+
+setAttachmentLoader((message, attachmentId) => api.attachment(message, attachmentId));
+mountSearch({ api, open: (chat) => void openChat(chat), onError: explain });
+whenNearTop(document.getElementById('messages')!, () => void olderMessages.more());
+whenNearEnd(document.getElementById('chats-pane')!, () => void moreChats.more());
 
 document.getElementById('back')?.addEventListener('click', () => {
   openKey = null;

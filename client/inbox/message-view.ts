@@ -1,5 +1,6 @@
-import type { AttachmentItem, MessageItem, ReactionItem } from './api.js';
-import { formatBytes, fullTime, messageTime } from './format.js';
+import type { MessageItem, ReactionItem } from './api.js';
+import { attachmentElement, toAttachment } from './attachments-view.js';
+import { fullTime, messageTime } from './format.js';
 
 /**
  * One message bubble: author and time, an `edited` marker, the text (or that it was deleted),
@@ -20,44 +21,10 @@ const record = (value: unknown): Record<string, unknown> =>
   typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
 const stringOrNull = (value: unknown) => (typeof value === 'string' && value !== '' ? value : null);
 
-/** An attachment from the model, read defensively (the model keeps what the provider sent). */
-function toAttachment(value: unknown): AttachmentItem {
-  const raw = record(value);
-  return {
-    type: stringOrNull(raw.type),
-    mimetype: stringOrNull(raw.mimetype),
-    filename: stringOrNull(raw.filename),
-    fileSize: typeof raw.fileSize === 'number' ? raw.fileSize : null,
-    unavailable: raw.unavailable === true,
-  };
-}
-
 function toReaction(value: unknown): ReactionItem | null {
   const raw = record(value);
   if (typeof raw.reaction !== 'string' || raw.reaction === '') return null;
   return { reaction: raw.reaction, sender: { name: stringOrNull(record(raw.sender).name) } };
-}
-
-const KINDS: Record<string, { icon: string; name: string }> = {
-  img: { icon: '🖼️', name: 'Photo' },
-  video: { icon: '🎬', name: 'Video' },
-  audio: { icon: '🎙️', name: 'Voice message' },
-  file: { icon: '📄', name: 'File' },
-};
-
-function attachmentElement(attachment: AttachmentItem): HTMLLIElement {
-  const kind = KINDS[attachment.type ?? ''] ?? KINDS.file!;
-  const item = element('li', 'attachment');
-  item.dataset.type = attachment.type ?? 'file';
-  const details = [attachment.mimetype ?? attachment.type, formatBytes(attachment.fileSize)];
-  if (attachment.unavailable) details.push('no longer available');
-  item.append(
-    element('span', 'attachment-icon', kind.icon),
-    element('span', 'attachment-name', attachment.filename ?? kind.name),
-    element('span', 'attachment-details', details.filter(Boolean).join(' · ')),
-  );
-  item.querySelector('.attachment-icon')?.setAttribute('aria-hidden', 'true');
-  return item;
 }
 
 /** Reactions grouped by emoji, with a count and who reacted (in the tooltip). */
@@ -83,10 +50,7 @@ function reactionsElement(reactions: unknown[] | undefined): HTMLUListElement | 
 }
 
 /** Sets what a bubble shows of the message's state: text, deletion, edit, attachments, reactions. */
-function fillBody(
-  item: HTMLLIElement,
-  message: Pick<MessageItem, 'text' | 'attachments' | 'reactions' | 'editedAt' | 'deletedAt'>,
-): void {
+function fillBody(item: HTMLLIElement, message: MessageItem): void {
   const deleted = Boolean(message.deletedAt);
   item.classList.toggle('deleted', deleted);
   item.classList.toggle('edited', Boolean(message.editedAt) && !deleted);
@@ -109,11 +73,31 @@ function fillBody(
   if (attachments.length > 0) {
     const list = element('ul', 'attachments');
     list.setAttribute('aria-label', 'Attachments');
-    list.append(...attachments.map(attachmentElement));
+    list.append(...attachments.map((attachment) => attachmentElement(message, attachment)));
     text?.after(list);
   }
   const reactions = reactionsElement(message.reactions);
   if (reactions) (item.querySelector('.attachments') ?? text)?.after(reactions);
+  showReceipt(item, message);
+}
+
+/** Ticks on an own message: ✓ sent, ✓✓ delivered, ✓✓ (coloured) read by the other side. */
+function showReceipt(item: HTMLLIElement, message: MessageItem): void {
+  item.querySelector('.receipt')?.remove();
+  if (!message.isSender || !message.messageId || message.deletedAt) return;
+  if (message.status && message.status !== 'sent') return;
+  const state = message.readAt ? 'read' : message.deliveredAt ? 'delivered' : 'sent';
+  const tick = element('span', 'receipt', state === 'sent' ? '✓' : '✓✓');
+  tick.dataset.receipt = state;
+  tick.title =
+    state === 'read'
+      ? `Read ${fullTime(message.readAt ?? null)}`
+      : state === 'delivered'
+        ? 'Delivered'
+        : 'Sent';
+  tick.setAttribute('aria-label', tick.title);
+  item.dataset.receipt = state;
+  item.querySelector('.meta')?.append(tick);
 }
 
 /** The state each bubble shows, so that a later change (a reaction, an edit) can be applied to it. */
@@ -133,19 +117,21 @@ export function messageElement(message: MessageItem): HTMLLIElement {
   }
   meta.append(author, time);
   item.append(meta, element('span', 'text'));
-  fillBody(item, message);
-  if (message.localId && message.status) showSendStatus(item, message.localId, message.status);
   shown.set(item, { ...message });
+  fillBody(item, message);
+  if (message.localId && message.status) {
+    showSendStatus(item, message.localId, message.status, { reason: message.reason, error: message.error });
+  }
   return item;
 }
 
 /** What changed about a shown message; absent fields keep what it shows. */
-export interface MessagePatch {
-  text?: string | null;
-  editedAt?: string | null;
-  deletedAt?: string | null;
-  reactions?: unknown[];
-}
+export type MessagePatch = Partial<
+  Pick<
+    MessageItem,
+    'text' | 'editedAt' | 'deletedAt' | 'reactions' | 'readAt' | 'deliveredAt' | 'messageId' | 'status'
+  >
+>;
 
 /** Applies a change (edit, reaction, deletion) to a shown message in place. */
 export function patchMessage(item: HTMLLIElement, patch: MessagePatch): void {
@@ -163,16 +149,60 @@ export function setRetryHandler(handler: (localId: string) => void): void {
   onRetry = handler;
 }
 
-/** The status line of a sent message: pending, sent, unknown, or failed with a retry button. */
-export function showSendStatus(item: HTMLLIElement, localId: string, status: string): void {
+/** A failed send's reason code in words (the codes the send queue reports). */
+const REASONS: Record<string, string> = {
+  unconfirmed: 'the provider never confirmed it',
+  refused: 'the provider refused it',
+  rate_limited: 'the provider is rate limiting this account',
+  attempts_exhausted: 'the provider could not be reached after several attempts',
+  files_unavailable: 'its files could not be loaded',
+};
+
+/** Why a send failed, or what a pending one waits for. */
+export interface SendDetails {
+  reason?: string | undefined;
+  error?: string | undefined;
+}
+
+/** The status line of a sent message: pending, sent, unknown, or failed with its reason and a retry button. */
+export function showSendStatus(
+  item: HTMLLIElement,
+  localId: string,
+  status: string,
+  details: SendDetails = {},
+): void {
   item.dataset.status = status;
   item.querySelector('.send-status')?.remove();
-  const line = element('span', 'send-status', status === 'unknown' ? 'checking…' : status);
+  const current = shown.get(item);
+  if (current) {
+    current.status = status as MessageItem['status'];
+    showReceipt(item, current);
+  }
+  if (status === 'sent') return;
+  const words =
+    status === 'unknown' ? 'checking with the provider…' : status === 'pending' ? 'sending…' : status;
+  const line = element('span', 'send-status', words);
   if (status === 'failed') {
+    const why = [details.reason ? (REASONS[details.reason] ?? details.reason) : null, details.error]
+      .filter(Boolean)
+      .join(': ');
+    line.textContent = why ? `Not sent: ${why}` : 'Not sent';
     const retry = element('button', 'retry', 'Retry');
     retry.type = 'button';
     retry.addEventListener('click', () => onRetry(localId));
     line.append(' ', retry);
+  } else if (details.error) {
+    line.textContent = `${words} (${details.error})`;
+  } else if (status === 'pending') {
+    // The queue keeps trying while the provider is down: say so rather than spin in silence.
+    setTimeout(() => {
+      if (line.isConnected && item.dataset.status === 'pending') {
+        line.textContent = 'sending… the provider has not confirmed yet; the gateway keeps trying';
+      }
+    }, PENDING_HINT_MS);
   }
   item.append(line);
 }
+
+/** How long a reply may stay `pending` before its line explains the wait. */
+const PENDING_HINT_MS = 10_000;

@@ -1,7 +1,13 @@
 import { accountTypeOf } from './accounts.js';
 import type { ChatSummary, MessageItem } from './api.js';
 import { chatTime, fullTime, type Network, networkOf } from './format.js';
-import { type MessagePatch, messageElement, patchMessage, showSendStatus } from './message-view.js';
+import {
+  type MessagePatch,
+  messageElement,
+  patchMessage,
+  type SendDetails,
+  showSendStatus,
+} from './message-view.js';
 
 /** DOM rendering of the inbox. Text is always set with textContent: message content is untrusted. */
 
@@ -94,6 +100,20 @@ export function renderConversation(chat: ChatSummary, messages: MessageItem[]): 
   scrollToEnd();
 }
 
+/**
+ * Adds older messages above the shown ones (those already shown are skipped), keeping what the
+ * reader looks at in place.
+ */
+export function prependMessages(messages: MessageItem[]): void {
+  const list = byId('messages');
+  const fromBottom = list.scrollHeight - list.scrollTop;
+  const fresh = messages.filter(
+    (message) => !message.messageId || !findMessage(`[data-message-id="${CSS.escape(message.messageId)}"]`),
+  );
+  list.prepend(...fresh.map(messageElement));
+  list.scrollTop = list.scrollHeight - fromBottom;
+}
+
 const findMessage = (selector: string) => byId('messages').querySelector<HTMLLIElement>(selector);
 const byMessageId = (messageId: string) => findMessage(`[data-message-id="${CSS.escape(messageId)}"]`);
 
@@ -113,12 +133,20 @@ export function updateMessage(messageId: string, patch: MessagePatch): void {
   if (item) patchMessage(item, patch);
 }
 
-/** Follows a sent message's status (and its provider id once known). */
-export function updateSendStatus(localId: string, messageId: string | null, status: string): void {
+/** Follows a sent message's status (and its provider id once known), with why it failed. */
+export function updateSendStatus(
+  localId: string,
+  messageId: string | null,
+  status: string,
+  details: SendDetails = {},
+): void {
   const item = findMessage(`[data-local-id="${CSS.escape(localId)}"]`);
   if (!item) return;
-  if (messageId) item.dataset.messageId = messageId;
-  showSendStatus(item, localId, status);
+  if (messageId) {
+    item.dataset.messageId = messageId;
+    patchMessage(item, { messageId });
+  }
+  showSendStatus(item, localId, status, details);
 }
 
 function scrollToEnd(): void {
@@ -138,9 +166,18 @@ export function showConnection(state: string, text: string): void {
   element.textContent = text;
 }
 
-/** A notice above the page (trusted HTML written by this page), or none with `null`. */
-export function showNotice(html: string | null): void {
+/**
+ * A notice above the page (trusted HTML written by this page), or none with `null`. A `transient`
+ * one (the gateway was unreachable) goes once the connection is live again.
+ */
+export function showNotice(html: string | null, transient = false): void {
   const element = byId('notice');
   element.hidden = html === null;
+  element.dataset.transient = String(transient);
   if (html !== null) element.innerHTML = html;
+}
+
+/** Removes a transient notice (the connection is back). */
+export function clearTransientNotice(): void {
+  if (byId('notice').dataset.transient === 'true') showNotice(null);
 }

@@ -1,14 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { findChats, listChats, markChatRead } from '../db/chats.js';
+import { findChats, listChats, lockUnreadChats, markChatRead } from '../db/chats.js';
 import { listChatMessages } from '../db/messages.js';
+import { queueReadMarks } from '../db/read-marks.js';
 import { transaction } from '../db/transaction.js';
 import { HooklineError } from '../errors.js';
 import { Envelopes, publishEnvelopes } from '../events/index.js';
 import { storableDatetime } from '../shared/storable.js';
+import { attachmentRoutes } from './attachments-route.js';
 import { decodeCursor, encodeCursor, pageQuerySchema } from './cursor.js';
 import { allowedAccounts, readerAuth } from './reader-auth.js';
 import { chatParamsSchema, chatsRouteSchemas, readBodySchema } from './route-schemas.js';
+import { searchRoutes } from './search-routes.js';
 import { chatView, messageView } from './views.js';
 
 const chatCursorSchema = z.object({
@@ -25,12 +28,15 @@ export interface ChatsRoutesOptions {
 
 /**
  * The inbox read model (API token required): chats by last message with unread counts, a
- * chat's messages newest first, and marking a chat read. Pagination is keyset-based, so pages
+ * chat's messages newest first, and marking a chat read (in every tab through `chat:read`, and at
+ * the provider through the `read_marks` queue), plus search and attachments. Pagination is keyset-based, so pages
  * stay consistent while new messages arrive.
  */
 export async function chatsRoutes(app: FastifyInstance, options: ChatsRoutesOptions): Promise<void> {
   app.decorateRequest('readScope', null);
   app.addHook('onRequest', readerAuth(app, options.apiToken));
+  await app.register(searchRoutes);
+  await app.register(attachmentRoutes);
 
   app.get('/api/chats', { schema: chatsRouteSchemas.listChats }, async (request) => {
     const query = pageQuerySchema.parse(request.query);
@@ -91,10 +97,10 @@ export async function chatsRoutes(app: FastifyInstance, options: ChatsRoutesOpti
     const { chatId } = chatParamsSchema.parse(request.params);
     const accountId = readBodySchema.parse(request.body)?.accountId;
     const { updated, published } = await transaction(app.database.db, async (tx) => {
-      const chats = await markChatRead(tx, chatId, {
-        accountId,
-        accountIds: allowedAccounts(request.readScope),
-      });
+      const filter = { accountId, accountIds: allowedAccounts(request.readScope) };
+      // Only chats that had unread messages are marked read at the provider too.
+      await queueReadMarks(tx, await lockUnreadChats(tx, chatId, filter));
+      const chats = await markChatRead(tx, chatId, filter);
       const envelopes = new Envelopes();
       for (const chat of chats) {
         envelopes.add('chat:read', chat.accountId, {
@@ -107,6 +113,7 @@ export async function chatsRoutes(app: FastifyInstance, options: ChatsRoutesOpti
     });
     if (updated.length === 0) throw new HooklineError('HL_ERR_NOT_FOUND', `No chat ${chatId}`);
     app.changes.emit(published);
+    app.readStatus.wake();
     return { items: updated.map(chatView) };
   });
 }

@@ -67,6 +67,31 @@ export function markChatRead(tx: Tx, chatId: string, filter: AccountFilter = {})
     .returning();
 }
 
+/** The chats with this id within `filter` that have unread messages, locked until the transaction ends. */
+export function lockUnreadChats(tx: Tx, chatId: string, filter: AccountFilter = {}) {
+  return tx
+    .select({ accountId: chats.accountId, chatId: chats.id })
+    .from(chats)
+    .where(and(eq(chats.id, chatId), sql`${chats.unreadCount} > 0`, ...accountConditions(filter)))
+    .for('update');
+}
+
+/**
+ * Clears the unread count of one chat the account read elsewhere (a provider `message_read` of a
+ * received message). @returns the chat when it had unread messages, else undefined.
+ */
+export async function clearUnread(
+  tx: Tx,
+  key: { accountId: string; chatId: string },
+): Promise<ChatRecord | undefined> {
+  const [row] = await tx
+    .update(chats)
+    .set({ unreadCount: 0, updatedAt: sql`now()` })
+    .where(and(eq(chats.accountId, key.accountId), eq(chats.id, key.chatId), sql`${chats.unreadCount} > 0`))
+    .returning();
+  return row;
+}
+
 /** Which chat and message a preview belongs to. */
 export interface LastMessageKey {
   accountId: string;

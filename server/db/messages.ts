@@ -1,9 +1,12 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import { messages } from '../../drizzle/schema.js';
 import type { Executor, Tx } from './database.js';
 
-/** A row of `messages`, as drizzle reads it. */
-export type MessageRecord = typeof messages.$inferSelect;
+/** A row of `messages`, as drizzle reads it (without its search document, which only search reads). */
+export type MessageRecord = Omit<typeof messages.$inferSelect, 'searchVector'>;
+const { searchVector: _searchDocument, ...messageColumns } = getTableColumns(messages);
+/** Every column of `messages` but its search document: what reads of whole messages select. */
+export const MESSAGE_COLUMNS = messageColumns;
 /**
  * What ingest reads back from a write: the columns envelopes carry (server/events/data.ts).
  * Returning only these, not whole rows with their provider extras, keeps result parsing off the
@@ -157,9 +160,36 @@ export function listChatMessages(db: Executor, query: ListChatMessagesQuery): Pr
     );
   }
   return db
-    .select()
+    .select(MESSAGE_COLUMNS)
     .from(messages)
     .where(and(...conditions))
     .orderBy(desc(messages.sentAt), desc(messages.id))
     .limit(query.limit);
+}
+
+/** A stored message's files, as the attachment route checks them. */
+export interface MessageFiles {
+  accountId: string;
+  chatId: string;
+  attachments: unknown;
+}
+
+/** The received, not deleted, messages with this id within the accounts allowed (one per account that has it). */
+export function findMessageFiles(
+  db: Executor,
+  messageId: string,
+  filter: { accountId?: string; accountIds?: string[] },
+): Promise<MessageFiles[]> {
+  const conditions = [
+    eq(messages.id, messageId),
+    eq(messages.state, 'received'),
+    sql`${messages.deletedAt} is null`,
+  ];
+  if (filter.accountId) conditions.push(eq(messages.accountId, filter.accountId));
+  if (filter.accountIds) conditions.push(inArray(messages.accountId, filter.accountIds));
+  return db
+    .select({ accountId: messages.accountId, chatId: messages.chatId, attachments: messages.attachments })
+    .from(messages)
+    .where(and(...conditions))
+    .limit(10);
 }

@@ -1,7 +1,7 @@
 import { and, eq, notInArray, sql } from 'drizzle-orm';
 import { messages, sends } from '../../drizzle/schema.js';
 import type { Executor, Tx } from './database.js';
-import type { MessageRecord } from './messages.js';
+import { MESSAGE_COLUMNS, type MessageRecord } from './messages.js';
 import { queryRows } from './rows.js';
 
 /** A row of `sends`: one outgoing message and its state. */
@@ -171,7 +171,7 @@ export async function findSentMessage(
   executor: Executor,
   localId: string,
 ): Promise<MessageRecord | undefined> {
-  const [row] = await executor.select().from(messages).where(eq(messages.localId, localId));
+  const [row] = await executor.select(MESSAGE_COLUMNS).from(messages).where(eq(messages.localId, localId));
   return row;
 }
 

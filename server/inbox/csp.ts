@@ -9,7 +9,7 @@ export function inboxCsp(connectOrigins: readonly string[]): CspDirectives {
   return {
     'default-src': ["'self'"],
     'connect-src': ["'self'", ...connectOrigins],
-    'img-src': ["'self'", 'data:'],
+    'img-src': ["'self'", 'data:', 'blob:'],
     'object-src': ["'none'"],
     'base-uri': ["'none'"],
     'form-action': ["'self'"],

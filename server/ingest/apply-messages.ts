@@ -1,5 +1,5 @@
 import type { AccountSeen } from '../db/accounts.js';
-import { updateLastMessagePreview } from '../db/chats.js';
+import { clearUnread, updateLastMessagePreview } from '../db/chats.js';
 import type { Tx } from '../db/database.js';
 import type { ReceivedMessage } from '../db/ingest-messages.js';
 import { applyMessageChange, type MessageChange } from '../db/messages.js';
@@ -86,7 +86,8 @@ function changeOf(event: MessageEvent): MessageChange {
 
 /**
  * Applies one follow-up event (edit, reaction, read, delivered, delete) and its envelope, and
- * keeps the chat's preview in step when it edits or deletes the chat's last message. A change
+ * keeps the chat's preview in step when it edits or deletes the chat's last message, and its
+ * unread count when a received message was read. A change
  * older than the state it would replace is not applied and publishes nothing (its body is kept).
  */
 export async function applyFollowUp(tx: Tx, event: MessageEvent, envelopes: Envelopes): Promise<void> {
@@ -106,4 +107,15 @@ export async function applyFollowUp(tx: Tx, event: MessageEvent, envelopes: Enve
   }
   if (change.kind === 'deleted') envelopes.add('message:deleted', row.accountId, deletedMessageData(row));
   else envelopes.add('message:updated', row.accountId, updatedMessageData(row, change.kind));
+  // A received message read means its account read the chat elsewhere (on the phone): its badge
+  // clears in every tab. An own message read is the other side's read receipt (a tick).
+  if (change.kind === 'read' && row.state === 'received' && row.isSender === false) {
+    const chat = await clearUnread(tx, { accountId: row.accountId, chatId: row.chatId });
+    if (chat)
+      envelopes.add('chat:read', chat.accountId, {
+        accountId: chat.accountId,
+        chatId: chat.id,
+        unreadCount: 0,
+      });
+  }
 }

@@ -1,11 +1,12 @@
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildApp } from '../../server/app.js';
 import { queryRows } from '../../server/db/rows.js';
 import { mintRealtimeToken } from '../../server/realtime/tokens.js';
 import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { type FakeUnipile, startFakeUnipile } from '../../tools/fake-unipile/server.js';
-import { buildTestApp, TEST_SECRETS } from '../support/app.js';
+import { buildTestApp, TEST_SECRETS, testConfig } from '../support/app.js';
 import { describeBrowser, useBrowserPage } from '../support/browser.js';
 import { useTestDatabase } from '../support/databases.js';
 import { postWebhook } from '../support/webhooks.js';
@@ -103,5 +104,59 @@ describeBrowser('replying from the inbox in Chromium', () => {
     await mine('This one bounces').locator('button.retry').click();
     await expect.poll(() => mine('This one bounces').getAttribute('data-status')).toBe('sent');
     expect(await mine('This one bounces').count()).toBe(1);
+  });
+
+  it('sends on Enter, and Shift+Enter starts a new line', async () => {
+    await openChat('chat_enter');
+    const box = browser.page.locator('#composer-text');
+    await box.fill('');
+    await box.type('first line');
+    await box.press('Shift+Enter');
+    await box.type('second line');
+    expect(await box.inputValue()).toBe('first line\nsecond line');
+    await box.press('Enter');
+    await expect.poll(() => mine('second line').getAttribute('data-status')).toBe('sent');
+    expect(await box.inputValue()).toBe('');
+    expect(
+      fake.sends.received.filter((entry) => entry.text.replace(/\r\n/g, '\n') === 'first line\nsecond line'),
+    ).toHaveLength(1);
+  });
+
+  it("shows why a reply failed, in the provider's words, beside Retry", async () => {
+    await openChat('chat_reason');
+    fake.sends.next('refuse');
+    await reply('Refused for a reason');
+    const status = mine('Refused for a reason').locator('.send-status');
+    await expect.poll(() => mine('Refused for a reason').getAttribute('data-status')).toBe('failed');
+    // The fake refuses with the problem type errors/cant_send_message (a code, not prose).
+    expect(await status.textContent()).toContain('cant_send_message');
+    expect(await status.locator('button.retry').count()).toBe(1);
+  });
+
+  it('shows a 429 with Retry-After as a wait under the reply box, keeping the text', async () => {
+    await openChat('chat_wait');
+    // The gateway restarts with another REALTIME_JWT_SECRET: the page's token fails authentication,
+    // and past AUTH_FAILURE_LIMIT (1 here) its address gets 429 with Retry-After.
+    const port = Number(new URL(baseUrl).port);
+    await app.close();
+    app = await buildApp({
+      config: testConfig({ UNIPILE_DSN: fake.url, UNIPILE_API_KEY: fake.apiKey, AUTH_FAILURE_LIMIT: '1' }),
+      secrets: { ...TEST_SECRETS, realtimeJwtSecret: 'another-secret-after-a-restart-000000000000' },
+      database: db.current.database,
+    });
+    await app.listen({ port, host: '127.0.0.1' });
+    const { token } = await mintRealtimeToken(TEST_SECRETS.realtimeJwtSecret, [account.id], 3600, [
+      'read',
+      'send',
+    ]);
+    for (let n = 0; n < 2; n++) {
+      await app.inject({ method: 'GET', url: '/api/chats', headers: { authorization: `Bearer ${token}` } });
+    }
+    await reply('Wait for it');
+    const line = browser.page.locator('#composer-status');
+    await line.waitFor();
+    expect(await line.textContent()).toMatch(/^Rate limited, try again in \d+ s$/);
+    expect(await browser.page.locator('#composer-text').inputValue()).toBe('Wait for it');
+    expect(await browser.page.locator('#notice').isHidden()).toBe(true);
   });
 });

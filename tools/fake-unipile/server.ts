@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { seededRandom } from './cast.js';
+import { createFakeChatReads, type FakeChatReads } from './chat-reads.js';
 import { type DeliveryOptions, type DeliveryResult, deliverWithRetries } from './delivery.js';
+import { createFakeFiles, type FakeFiles } from './files.js';
 import {
   type MessagePayloadOptions,
   messageReceived,
@@ -104,6 +106,10 @@ export interface FakeUnipile {
   readonly history: FakeRestHistory;
   /** While true, webhooks are recorded in the REST history but never delivered (a lost delivery). */
   dropWebhooks(drop: boolean): void;
+  /** Attachment downloads (`GET /messages/{id}/attachments/{attachment_id}`): files to serve, requests seen. */
+  readonly files: FakeFiles;
+  /** `PATCH /chats/{id}` (setReadStatus): calls received, failures to inject. */
+  readonly chatReads: FakeChatReads;
   close(): Promise<void>;
 }
 
@@ -160,9 +166,13 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     return webhook !== undefined;
   };
 
+  const files = createFakeFiles();
   const deliver: FakeUnipile['deliver'] = async (payload) => {
     const source = 'AccountStatus' in payload ? 'account_status' : 'messaging';
-    if (!('AccountStatus' in payload)) history.record(payload);
+    if (!('AccountStatus' in payload)) {
+      history.record(payload);
+      files.placeholdersFor(payload);
+    }
     if (dropping) return [];
     const targets = state.webhooks.filter((webhook) => webhook.enabled && webhook.source === source);
     return Promise.all(
@@ -205,6 +215,7 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
       };
     },
   });
+  const chatReads = createFakeChatReads();
   const app = Fastify({ logger: false });
   // Tolerates clients that send a JSON content type on a DELETE without a body.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -230,6 +241,8 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
       });
 
       sends.routes(api);
+      files.routes(api);
+      chatReads.routes(api);
 
       api.post('/webhooks', async (request, reply) => {
         const body = (request.body ?? {}) as Partial<FakeWebhook>;
@@ -293,6 +306,7 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     return { ok: true, failures };
   });
   sends.controlRoutes(app);
+  files.controlRoutes(app);
   app.post('/_fake/latency', async (request) => {
     latencyMs = Number((request.body as { ms?: number } | undefined)?.ms ?? 0);
     return { ok: true, latencyMs };
@@ -368,6 +382,8 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     dropWebhooks: (drop) => {
       dropping = drop;
     },
+    files,
+    chatReads,
     close: () => {
       sends.release();
       return app.close();

@@ -2,6 +2,12 @@
  * The Unipile provider's public entry: what features and app.ts may use. Everything else in this
  * folder (payload schemas, normalisers, HTTP clients) is reached only through these exports.
  */
+
+export {
+  type AttachmentDownload,
+  type ChatActionOutcome,
+  UnipileChatActions,
+} from './chat-actions.js';
 export { isTransientProviderError } from './client.js';
 export { checkUnipileKey, type UnipileKeyCheck } from './key-check.js';
 export { registrationPlugin } from './plugin.js';

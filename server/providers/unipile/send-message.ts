@@ -186,7 +186,7 @@ function errorCode(error: unknown): string | undefined {
 }
 
 /** The provider's own words for a refusal (`type`, `title`, `detail`), never its whole body. */
-function problemReason(body: unknown, status: number): string {
+export function problemReason(body: unknown, status: number): string {
   if (typeof body !== 'object' || body === null) return `answered ${status}`;
   const record = body as Record<string, unknown>;
   const parts = [record.type, record.title, record.detail].filter(
@@ -195,7 +195,8 @@ function problemReason(body: unknown, status: number): string {
   return parts.length > 0 ? parts.join(': ').slice(0, 500) : `answered ${status}`;
 }
 
-function parseRetryAfter(value: string | undefined): number | undefined {
+/** A `Retry-After` header (seconds or an HTTP date) in ms, at most an hour; undefined if absent or unreadable. */
+export function parseRetryAfter(value: string | undefined): number | undefined {
   if (!value) return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds, 3600) * 1000;

@@ -24,7 +24,17 @@ const BASE: Record<string, readonly string[]> = {
 };
 const PROVIDERS: readonly string[] = ['errors', 'shared', 'config', 'tunnel'];
 const EVENTS: readonly string[] = ['errors', 'shared', 'db', 'providers'];
-const FEATURES = ['ingest', 'sync', 'send', 'realtime', 'outbound', 'chats', 'inbox', 'ops'] as const;
+const FEATURES = [
+  'ingest',
+  'sync',
+  'send',
+  'realtime',
+  'outbound',
+  'chats',
+  'inbox',
+  'ops',
+  'read-status',
+] as const;
 const BELOW_FEATURES = [...Object.keys(BASE), 'providers', 'events'];
 
 /** Root files and the unit each belongs to. */

@@ -16,6 +16,7 @@ const EXPECTED_TABLES = [
   'login_codes',
   'messages',
   'outbound_pauses',
+  'read_marks',
   'realtime_events',
   'realtime_sessions',
   'send_attachments',

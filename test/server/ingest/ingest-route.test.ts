@@ -227,11 +227,13 @@ describe.each(testDatabaseKinds())('POST /api/webhooks/unipile/messages on %s', 
       expect(deleted?.deleted_at).not.toBeNull();
 
       const types = (await read.realtimeFor(t.db.database, account.id)).map((event) => event.type);
+      // Reading the received message also cleared its chat's badge in every tab.
       expect(types).toEqual([
         'message:new',
         'message:updated',
         'message:updated',
         'message:updated',
+        'chat:read',
         'message:updated',
         'message:deleted',
       ]);
