@@ -209,6 +209,13 @@ const envSchema = z
     UNIPILE_SYNC_OVERLAP_SECONDS: integer(600, 0, 86_400),
     /** Messages asked per `GET /messages` page (the provider allows 1-250). Default 100. */
     UNIPILE_SYNC_PAGE_SIZE: integer(100, 1, 250),
+    // a provider that misbehaves (issue 29, docs/sending.md, docs/sync.md)
+    /** Automatic resends of an ambiguous send whose lookup found no copy; then `failed` (`unconfirmed`). Default 1. */
+    SEND_UNCONFIRMED_RESENDS: integer(1, 0, 10),
+    /** Pages one sync run may read; past it the run fails (`too_many_pages`). Default 1000. */
+    UNIPILE_SYNC_MAX_PAGES: integer(1000, 1, 1_000_000),
+    /** Largest provider answer read, in bytes; a longer one is abandoned (`response_too_large`). Default 16 MiB. */
+    UNIPILE_MAX_RESPONSE_BYTES: integer(16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   })
   .refine((env) => env.HTTP_HEADERS_TIMEOUT_MS <= env.HTTP_REQUEST_TIMEOUT_MS, {
     path: ['HTTP_HEADERS_TIMEOUT_MS'],

@@ -45,6 +45,8 @@ export interface ClaimedSend {
   status: 'sending' | 'unknown';
   /** Attempts recorded, this one included. */
   attempts: number;
+  /** Resends already made after a lookup found no copy (SEND_UNCONFIRMED_RESENDS). */
+  unconfirmedResends: number;
   attemptStartedAt: Date | null;
   /** Whether files wait in `send_attachments` to go with it. */
   hasAttachments: boolean;
@@ -81,12 +83,14 @@ export async function claimDueSends(
         updated_at = now()
       from picked where s.local_id = picked.local_id
       returning s.local_id as "localId", s.account_id as "accountId", s.chat_id as "chatId", s.text,
-        s.quote_id as "quoteId", s.status, s.attempts, s.attempt_started_at as "attemptStartedAt",
+        s.quote_id as "quoteId", s.status, s.attempts,
+        s.unconfirmed_resends as "unconfirmedResends", s.attempt_started_at as "attemptStartedAt",
         exists (select from send_attachments a where a.local_id = s.local_id) as "hasAttachments"`,
   );
   return rows.map((row) => ({
     ...row,
     attempts: Number(row.attempts),
+    unconfirmedResends: Number(row.unconfirmedResends),
     attemptStartedAt: row.attemptStartedAt === null ? null : new Date(row.attemptStartedAt),
   }));
 }
@@ -152,15 +156,24 @@ export async function updateSend(
     .where(eq(sends.localId, localId));
 }
 
-/** Sets a sent message's status; returns its row. */
+/**
+ * Sets a sent message's status, with the failure's reason code and text for `failed` (cleared for
+ * any other status); returns its row.
+ */
 export async function setMessageSendStatus(
   tx: Tx,
   localId: string,
   status: string,
+  failure?: { reason: string; error: string },
 ): Promise<MessageRecord | undefined> {
   const [row] = await tx
     .update(messages)
-    .set({ sendStatus: status, updatedAt: sql`now()` })
+    .set({
+      sendStatus: status,
+      sendFailureReason: failure?.reason ?? null,
+      sendError: failure?.error ?? null,
+      updatedAt: sql`now()`,
+    })
     .where(eq(messages.localId, localId))
     .returning();
   return row;

@@ -49,6 +49,7 @@ export const sendPlugin = fp<SendPluginOptions>(
             retryMinMs: config.SEND_RETRY_MIN_MS,
             maxAttempts: config.SEND_MAX_ATTEMPTS,
             lookupDelayMs: config.SEND_LOOKUP_DELAY_MS,
+            unconfirmedResends: config.SEND_UNCONFIRMED_RESENDS,
           })
         : undefined;
 
