@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { SENDS_CHANNEL } from '../db/sends.js';
 import { HooklineError } from '../errors.js';
-import { UnipileMessaging } from '../providers/unipile/index.js';
+import { responsesTooLargeCounter, UnipileMessaging } from '../providers/unipile/index.js';
 import { SendEnqueuer } from './enqueue.js';
 import { sendRoutes } from './routes.js';
 import { SendWorker } from './worker.js';
@@ -34,6 +34,8 @@ export const sendPlugin = fp<SendPluginOptions>(
             apiKey: config.UNIPILE_API_KEY,
             timeoutMs: config.SEND_TIMEOUT_MS,
             connections: config.SEND_CONCURRENCY,
+            maxResponseBytes: config.UNIPILE_MAX_RESPONSE_BYTES,
+            onResponseTooLarge: () => responsesTooLargeCounter(app.metrics).inc(),
           })
         : undefined;
     const worker =

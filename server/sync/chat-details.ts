@@ -5,8 +5,11 @@ import {
   type ChatDetails,
   chatDetails,
   isTransientProviderError,
+  type RestAttendee,
+  type RestChat,
   type UnipileRestClient,
 } from '../providers/unipile/index.js';
+import { storableJson } from '../shared/storable.js';
 
 /** Chats remembered per sync run before the cache starts over (memory stays bounded). */
 const MAX_CACHED = 2_000;
@@ -26,7 +29,8 @@ export async function fetchChatDetails(
       client.getChat(chatId, signal),
       client.listChatAttendees(chatId, signal),
     ]);
-    return chatDetails(chat, attendees);
+    // The same cleaning as webhooks: a name or attendee cut mid-emoji must not fail the page.
+    return chatDetails(storableJson(chat) as RestChat, storableJson(attendees) as RestAttendee[]);
   } catch (error) {
     if (isTransientProviderError(error) || !isNotFound(error)) throw error;
     return undefined;
