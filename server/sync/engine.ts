@@ -246,7 +246,12 @@ export class SyncEngine {
         return;
       }
       this.#noteAuthFailure(error);
-      logger.error({ err: error, syncId: run.id, accountId: run.accountId }, 'sync failed');
+      // A provider failure is said by its problem (status, type, reason): one line, no stack trace.
+      const cause =
+        error instanceof HooklineError && error.code === 'HL_ERR_PROVIDER'
+          ? { problem: error.details, reason: error.message }
+          : { err: error };
+      logger.error({ ...cause, syncId: run.id, accountId: run.accountId }, 'sync failed');
       const details =
         error instanceof HooklineError
           ? { code: error.code, details: error.details }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { seededRandom } from './cast.js';
 import { type DeliveryOptions, type DeliveryResult, deliverWithRetries } from './delivery.js';
+import { createFakeMisbehaviour, type FakeMisbehaviour } from './misbehave.js';
 import {
   type MessagePayloadOptions,
   messageReceived,
@@ -104,6 +105,8 @@ export interface FakeUnipile {
   readonly history: FakeRestHistory;
   /** While true, webhooks are recorded in the REST history but never delivered (a lost delivery). */
   dropWebhooks(drop: boolean): void;
+  /** Misbehaviours on demand: cycling cursors, huge or trickled answers, a refused key, poisoned items. */
+  readonly misbehave: FakeMisbehaviour;
   close(): Promise<void>;
 }
 
@@ -133,6 +136,7 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
   let seq = 0;
   const history = new FakeRestHistory();
   let dropping = false;
+  const misbehave = createFakeMisbehaviour(history);
 
   const addWebhook: FakeUnipile['addWebhook'] = (input) => {
     const webhook: FakeWebhook = {
@@ -225,6 +229,7 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
           return problem(reply, request, failures.status, 'errors/unexpected_error', 'Injected failure');
         }
       });
+      api.addHook('onRequest', misbehave.hook);
 
       sends.routes(api);
 
@@ -290,6 +295,7 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     return { ok: true, failures };
   });
   sends.controlRoutes(app);
+  misbehave.controlRoutes(app);
   app.post('/_fake/latency', async (request) => {
     latencyMs = Number((request.body as { ms?: number } | undefined)?.ms ?? 0);
     return { ok: true, latencyMs };
@@ -355,8 +361,10 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     dropWebhooks: (drop) => {
       dropping = drop;
     },
+    misbehave,
     close: () => {
       sends.release();
+      misbehave.release();
       return app.close();
     },
   };

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
+import { HooklineError } from '../../errors.js';
 
 /** Largest provider answer read by default (UNIPILE_MAX_RESPONSE_BYTES): 16 MiB. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
@@ -81,4 +82,15 @@ export async function readPages<T>(
     if (pages >= maxPages) throw fail('too_many_pages');
     seen.add(cursor);
   }
+}
+
+/**
+ * A listing the provider would not let end: it cycled its cursors, or went past the pages Hookline
+ * reads. An `HL_ERR_PROVIDER` whose `details.reason` says which (docs/sync.md).
+ */
+export function pagingError(operation: string, reason: ProviderReadReason): HooklineError {
+  const what = reason === 'cursor_cycle' ? 'repeated a cursor' : 'listed more pages than Hookline reads';
+  return new HooklineError('HL_ERR_PROVIDER', `Unipile ${operation} ${what}`, {
+    details: { operation, reason },
+  });
 }

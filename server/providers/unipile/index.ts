@@ -2,11 +2,10 @@
  * The Unipile provider's public entry: what features and app.ts may use. Everything else in this
  * folder (payload schemas, normalisers, HTTP clients) is reached only through these exports.
  */
-export { responsesTooLargeCounter } from './bounded-read.js';
+export { pagingError, responsesTooLargeCounter } from './bounded-read.js';
 export { isTransientProviderError } from './client.js';
 export { registrationPlugin } from './plugin.js';
 export {
-  pagingError,
   providerAuthFailure,
   type RestAccount,
   type RestAttendee,

@@ -91,6 +91,7 @@ export const registrationPlugin = fp<RegistrationPluginOptions>(
     /** /readyz shows a stable code; the provider's or the tunnel's own words are in the log. */
     const readinessReason = (current: RegistrationStatus): string => {
       if (tunnelFailure) return 'tunnel_failed';
+      if (current.refusedKey) return `provider_${current.refusedKey}`;
       if (current.state === 'failed') return 'provider_rejected';
       return current.attempts > 0 ? 'provider_unavailable' : 'registering';
     };

@@ -4,7 +4,7 @@ import { HooklineError } from '../../errors.js';
 import { backoffDelay } from '../../shared/backoff.js';
 import {
   DEFAULT_MAX_RESPONSE_BYTES,
-  type ProviderReadReason,
+  pagingError,
   ResponseTooLargeError,
   readBoundedText,
   readPages,
@@ -274,15 +274,6 @@ function nextCursor(value: unknown, previous: string | null | undefined): string
   if (typeof value !== 'string' || value === '') return null;
   if (value === previous) throw pagingError('GET (paged)', 'cursor_cycle');
   return value;
-}
-
-/**
- * A listing the provider would not let end: it cycled its cursors, or went past the pages Hookline
- * reads. `details.reason` says which (docs/sync.md).
- */
-export function pagingError(operation: string, reason: ProviderReadReason): HooklineError {
-  const what = reason === 'cursor_cycle' ? 'repeated a cursor' : 'listed more pages than Hookline reads';
-  return restError({ operation, reason }, what);
 }
 
 function restError(problem: ProviderProblem, what: string, cause?: unknown): HooklineError {
