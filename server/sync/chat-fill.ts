@@ -112,7 +112,9 @@ export class ChatFiller {
       if (!refused || isTransientProviderError(error)) {
         this.#handled.delete(JSON.stringify([chat.accountId, chat.chatId]));
       }
-      this.#options.logger.warn({ err: error, ...chat }, 'could not fill in chat details');
+      // A provider failure is said by its problem (status, type, reason): one line, no stack trace.
+      const cause = refused ? { problem: (error as HooklineError).details } : { err: error };
+      this.#options.logger.warn({ ...cause, ...chat }, 'could not fill in chat details');
       result = 'failed';
     }
     this.#options.onFill?.(result);
