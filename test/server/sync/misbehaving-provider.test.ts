@@ -106,6 +106,9 @@ describe.each(testDatabaseKinds())('sync against a misbehaving provider on %s', 
       details: { reason: 'cursor_cycle' },
     });
     expect(calls('/attendees') - before).toBe(3);
+    // A sync page naming that chat is stored all the same, its sender unnamed.
+    const run = await syncOnce(account.id);
+    expect(run).toMatchObject({ status: 'done', newMessages: 5 });
 
     const results: ChatFillResult[] = [];
     const filler = new ChatFiller({
