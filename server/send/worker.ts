@@ -157,7 +157,7 @@ export class SendWorker {
         this.#options.log.warn({ err: error, localId: send.localId }, "loading a send's files failed");
         const transition = this.#transition(
           { kind: 'not-sent', reason: 'its files could not be loaded' },
-          send.attempts,
+          send,
           'files_unavailable',
         );
         await this.#settles.submit({ localId: send.localId, transition, expected: ['sending'] });
@@ -170,19 +170,21 @@ export class SendWorker {
     );
     // Stopping abandons the attempt as a crash would: the lease expiry makes it unknown.
     if (this.#queue.stopped) return;
-    const transition = this.#transition(outcome, send.attempts);
+    const transition = this.#transition(outcome, send);
     await this.#settles.submit({ localId: send.localId, transition, expected: ['sending'] });
   }
 
   /**
    * What an attempt's outcome makes of the send. Every attempt counts against `maxAttempts`: one
-   * not sent (429, connection refused, files unreadable) past it fails as `exhausted` says.
+   * not sent (429, connection refused, files unreadable) past it fails as `exhausted` says, or as
+   * `unconfirmed` when an earlier attempt of it may have been sent (it was resent after a lookup).
    */
   #transition(
     outcome: SendOutcome,
-    attempts: number,
+    send: ClaimedSend,
     exhausted: SendFailureReason = 'attempts_exhausted',
   ): SendTransition {
+    const attempts = send.attempts;
     switch (outcome.kind) {
       case 'sent':
         return { to: 'sent', providerId: outcome.messageId, settledBy: 'response' };
@@ -200,7 +202,12 @@ export class SendWorker {
         const error = outcome.kind === 'throttled' ? 'rate limited (429)' : `not sent: ${outcome.reason}`;
         const statusCode = outcome.kind === 'throttled' ? 429 : null;
         if (attempts >= this.#options.maxAttempts) {
-          const reason = outcome.kind === 'throttled' ? 'rate_limited' : exhausted;
+          const reason =
+            send.unconfirmedResends > 0
+              ? 'unconfirmed'
+              : outcome.kind === 'throttled'
+                ? 'rate_limited'
+                : exhausted;
           return { to: 'failed', reason, error, statusCode };
         }
         const backoff = Math.min(RETRY_MAX_MS, this.#options.retryMinMs * 2 ** (attempts - 1));

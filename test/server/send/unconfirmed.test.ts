@@ -99,6 +99,17 @@ describe.each(testDatabaseKinds())('a send the provider never confirms, on %s', 
       expect(await readItem(t.app, chatId, localId)).toMatchObject({ reason: 'unconfirmed' });
     });
 
+    it('says unconfirmed, not rate_limited, when an earlier attempt of the send may have been sent', async () => {
+      const { account, chatId } = await openChat(t.app);
+      t.fake.sends.next('unlisted', 1);
+      t.fake.sends.next('rate-limit', 1);
+      const text = 'Maybe sent, then throttled';
+      const { localId } = (await send(t.app, chatId, { accountId: account.id, text })).json();
+      await waitForStatus(t.app, chatId, localId, 'failed');
+      expect(t.fake.sends.received.filter((request) => request.text === text)).toHaveLength(2);
+      expect(await readItem(t.app, chatId, localId)).toMatchObject({ reason: 'unconfirmed' });
+    });
+
     it('gives the rate_limited reason when 429s use up the attempts', async () => {
       const { account, chatId } = await openChat(t.app);
       t.fake.sends.next('rate-limit', 2);
