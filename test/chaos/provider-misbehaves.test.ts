@@ -27,6 +27,9 @@ describePostgres('a misbehaving provider', () => {
     const figures: MisbehaviourFigures[] = [];
     for (const id of MISBEHAVIOURS) figures.push(await runMisbehaviour(id, { databaseUrl: database.url }));
     const byId = new Map(figures.map((row) => [row.id, row]));
+    const running = await database.pool.query<{ n: number }>(
+      `select count(*)::int as n from sync_runs where status = 'running'`,
+    );
 
     const acknowledged = figures.reduce((sum, row) => sum + row.acknowledged, 0);
     const stored = figures.reduce((sum, row) => sum + row.stored, 0);
@@ -61,5 +64,6 @@ describePostgres('a misbehaving provider', () => {
     expect(byId.get('huge-answer')?.outcome).toContain('response_too_large');
     expect(byId.get('refused-key')?.outcome).toContain('provider_unauthorized');
     expect(acknowledged).toBeGreaterThan(0);
+    expect(running.rows[0]?.n, 'sync runs left running').toBe(0);
   });
 });
