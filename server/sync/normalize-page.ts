@@ -10,6 +10,8 @@ import type { ChatDetailsCache } from './chat-details.js';
 
 /** How much of an item that cannot be stored is kept for inspection (its JSON, cut). */
 const KEPT_BYTES = 64 * 1024;
+/** An item's JSON longer than this is no message Hookline stores (a webhook body is at most 1 MiB). */
+const MAX_ITEM_CHARS = 4 * 1024 * 1024;
 
 /** A listed item that could not be stored even once cleaned: kept as a rejected body, skipped. */
 export interface SkippedItem {
@@ -49,8 +51,12 @@ export async function normalizePage(
   const skipped: SkippedItem[] = [];
   for (const item of usable) {
     const rawBody = JSON.stringify(item);
-    if (textTooLarge(item.text) || rawBody.length > 4 * 1024 * 1024) {
+    if (textTooLarge(item.text)) {
       skipped.push(skip(rawBody, 'text longer than 1 MiB, the most a message may hold'));
+      continue;
+    }
+    if (rawBody.length > MAX_ITEM_CHARS) {
+      skipped.push(skip(rawBody, 'item longer than 4 MiB'));
       continue;
     }
     try {
