@@ -223,8 +223,10 @@ export function createFakeMisbehaviour(history: FakeRestHistory): FakeMisbehavio
       if (settings.hugeBytes > 0)
         return reply.type('application/json').send(hugeAnswer(request, settings.hugeBytes));
       if (settings.trickleMs > 0) {
+        // Fastify lets go of the reply first: the raw response is written by hand from here on.
+        reply.hijack();
         trickle(reply, settings.trickleMs);
-        return reply.hijack();
+        return reply;
       }
       return undefined;
     },
