@@ -132,8 +132,8 @@ export class RegistrationLoop {
       const transient = isTransientProviderError(error);
       const reason = error instanceof Error ? error.message : String(error);
       const refusedKey = providerAuthFailure(error);
-      // A refused key needs a person: the pace slows to one attempt every 10 minutes at most.
-      const maxDelayMs = refusedKey ? Math.max(retryMaxMs, REFUSED_KEY_MAX_DELAY_MS) : retryMaxMs;
+      // A refused key needs a person: the pace slows, doubling, to one attempt every 10 minutes.
+      const maxDelayMs = refusedKey ? REFUSED_KEY_MAX_DELAY_MS : retryMaxMs;
       const retryInMs = backoffDelay(attempts, { minDelayMs: retryMinMs, maxDelayMs });
       this.#setStatus(
         { state: transient ? 'pending' : 'failed', reason, attempts, ...(refusedKey ? { refusedKey } : {}) },
