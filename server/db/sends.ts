@@ -1,4 +1,4 @@
-import { and, eq, notInArray, sql } from 'drizzle-orm';
+import { and, eq, notInArray, type SQL, sql } from 'drizzle-orm';
 import { messages, sends } from '../../drizzle/schema.js';
 import type { Executor, Tx } from './database.js';
 import type { MessageRecord } from './messages.js';
@@ -112,7 +112,7 @@ export async function lockExpiredAttempts(tx: Tx, limit: number): Promise<SendRo
 }
 
 /**
- * The oldest open send (attempt recorded, not settled) that an echo in `chatId` from the account
+ * The oldest open send (attempt recorded, not settled, or failed as `unconfirmed`) that an echo in `chatId` from the account
  * with the same text may be, created within `windowSeconds`, but for the `picked` local ids
  * (matched to other echoes of the same transaction): locked, so that the worker's own outcome
  * and the echo settle one after the other. An echo whose id is already stored matches nothing.
@@ -130,7 +130,7 @@ export async function lockEchoCandidate(
       and(
         eq(sends.accountId, echo.accountId),
         eq(sends.chatId, echo.chatId),
-        sql`${sends.status} in ('sending', 'unknown')`,
+        sql`(${sends.status} in ('sending', 'unknown') or ${unconfirmedFailure(sql`"sends"`)})`,
         eq(sends.text, echo.text),
         sql`${sends.createdAt} > now() - ${windowSeconds}::int * interval '1 second'`,
         picked.length > 0 ? notInArray(sends.localId, [...picked]) : undefined,
@@ -142,6 +142,15 @@ export async function lockEchoCandidate(
     .limit(1)
     .for('update');
   return row;
+}
+
+/**
+ * A send that ended `failed` as `unconfirmed` (maybe sent): a late echo still settles it as
+ * `sent`, instead of leaving a failed message beside the real one. `send` names the sends row.
+ */
+export function unconfirmedFailure(send: SQL): SQL {
+  return sql`(${send}.status = 'failed' and exists (select from messages m
+    where m.local_id = ${send}.local_id and m.send_failure_reason = 'unconfirmed'))`;
 }
 
 /** Updates a locked send row. */

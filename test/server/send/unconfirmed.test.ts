@@ -3,9 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../../server/db/rows.js';
 import { SEND_FAILURE_REASONS } from '../../../server/events/index.js';
+import { messageReceived } from '../../../tools/fake-unipile/payloads.js';
 import { apiAuth } from '../../support/app.js';
 import { testDatabaseKinds } from '../../support/databases.js';
 import { waitFor } from '../../support/wait.js';
+import { postWebhook } from '../../support/webhooks.js';
 import { chatMessages, openChat, publishedStatuses, send, useSendHarness, waitForStatus } from './support.js';
 
 /** The `message:updated` data that reported the send's failure. */
@@ -60,6 +62,24 @@ describe.each(testDatabaseKinds())('a send the provider never confirms, on %s', 
       expect(retry.json()).not.toHaveProperty('reason');
       await waitFor(async () => (await publishedStatuses(t.app, localId)).length === 10, 'failed again');
       expect(t.fake.sends.received.filter((request) => request.text === text)).toHaveLength(4);
+    });
+
+    it('settles an unconfirmed failure as sent when its echo comes late: one message, no Retry needed', async () => {
+      const { account, chatId } = await openChat(t.app);
+      t.fake.sends.next('unlisted', 2);
+      const text = 'Echoed only later';
+      const { localId } = (await send(t.app, chatId, { accountId: account.id, text })).json();
+      await waitForStatus(t.app, chatId, localId, 'failed');
+      const first = t.fake.sends.sent.find((message) => message.text === text)!;
+      const echo = {
+        ...messageReceived({ account, chatId, messageId: first.id, text, fromAccount: true }),
+        is_sender: true,
+      };
+      expect((await postWebhook(t.app, echo)).statusCode).toBe(200);
+      const settled = await waitForStatus(t.app, chatId, localId, 'sent');
+      expect(settled.messageId).toBe(first.id);
+      expect(settled).not.toHaveProperty('reason');
+      expect((await chatMessages(t.app, chatId)).filter((item) => item.text === text)).toHaveLength(1);
     });
 
     it('gives the refused reason to a provider refusal (422)', async () => {
