@@ -15,6 +15,14 @@ export interface Sender {
 /** Status of a message sent through Hookline (docs/sending.md). */
 export type SendStatus = 'pending' | 'sent' | 'failed' | 'unknown';
 
+/** Why a send ended `failed`, a stable code beside the human `error` (docs/sending.md, "Failure reasons"). */
+export type SendFailureReason =
+  | 'refused'
+  | 'rate_limited'
+  | 'attempts_exhausted'
+  | 'unconfirmed'
+  | 'files_unavailable';
+
 /** `data` of `message:new`: a message, as first stored. */
 export interface NewMessageData {
   accountId: string;
@@ -46,6 +54,8 @@ export interface UpdatedMessageData {
   localId?: string;
   status?: SendStatus;
   error?: string;
+  /** With `status: 'failed'`: why, as a stable code. */
+  reason?: SendFailureReason;
   text: string | null;
   /** The message's state after the change; absent with `change: 'status'`. */
   reactions?: unknown[];

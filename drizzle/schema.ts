@@ -139,6 +139,10 @@ export const messages = pgTable(
     searchVector: tsvector('search_vector').generatedAlwaysAs(
       sql`to_tsvector('simple'::regconfig, coalesce(text, ''))`,
     ),
+    /** With `send_status` `failed`: the stable reason code (docs/sending.md, "Failure reasons"). */
+    sendFailureReason: text('send_failure_reason'),
+    /** With `send_status` `failed`: the human-readable why, beside the reason. */
+    sendError: text('send_error'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -286,6 +290,8 @@ export const sends = pgTable(
     settledBy: text('settled_by'),
     lastError: text('last_error'),
     lastStatusCode: integer('last_status_code'),
+    /** Resends after a lookup found no copy of an ambiguous attempt (SEND_UNCONFIRMED_RESENDS bounds them). */
+    unconfirmedResends: integer('unconfirmed_resends').notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -373,6 +379,8 @@ export const syncRuns = pgTable(
     newMessages: integer('new_messages').notNull().default(0),
     duplicates: integer('duplicates').notNull().default(0),
     updated: integer('updated').notNull().default(0),
+    /** Listed items that could not be stored even once cleaned: kept as rejected bodies, skipped. */
+    skipped: integer('skipped').notNull().default(0),
     oldestSeen: at('oldest_seen'),
     error: jsonb('error'),
     startedAt: createdAt(),

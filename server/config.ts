@@ -210,7 +210,6 @@ const envSchema = z
     UNIPILE_SYNC_OVERLAP_SECONDS: integer(600, 0, 86_400),
     /** Messages asked per `GET /messages` page (the provider allows 1-250). Default 100. */
     UNIPILE_SYNC_PAGE_SIZE: integer(100, 1, 250),
-    // sessions, send budgets and connection caps (docs/security.md; defaults in docs/configuration.md)
     /** Longest session a connection token and its refreshed successors can belong to (s). */
     REALTIME_SESSION_MAX_SECONDS: integer(604_800, 60, 31_536_000),
     /** Length of an inbox login session (s), at most REALTIME_SESSION_MAX_SECONDS. */
@@ -227,9 +226,14 @@ const envSchema = z
     /** Open TCP connections: in all, and per peer address (closed on arrival beyond). */
     HTTP_MAX_CONNECTIONS: integer(16_000, 1, 1_000_000),
     HTTP_MAX_CONNECTIONS_PER_ADDRESS: integer(1000, 1, 1_000_000),
-    // the inbox's attachment downloads (docs/api.md, "Attachments")
     /** Largest attachment `GET /api/messages/:id/attachments/:id` streams, in bytes (413 above). Default 52428800 (50 MiB). */
     ATTACHMENT_DOWNLOAD_MAX_BYTES: integer(50 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+    /** Automatic resends of an ambiguous send whose lookup found no copy; then `failed` (`unconfirmed`). Default 1. */
+    SEND_UNCONFIRMED_RESENDS: integer(1, 0, 10),
+    /** Pages one sync run may read; past it the run fails (`too_many_pages`). Default 1000. */
+    UNIPILE_SYNC_MAX_PAGES: integer(1000, 1, 1_000_000),
+    /** Largest provider answer read, in bytes; a longer one is abandoned (`response_too_large`). Default 16 MiB. */
+    UNIPILE_MAX_RESPONSE_BYTES: integer(16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   })
   .refine((env) => env.HTTP_HEADERS_TIMEOUT_MS <= env.HTTP_REQUEST_TIMEOUT_MS, {
     path: ['HTTP_HEADERS_TIMEOUT_MS'],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SEND_FAILURE_REASONS } from '../events/index.js';
 import { errorResponse, errorResponses, readerSecurity } from '../openapi/schemas.js';
 import { isPathSafeId, PATH_UNSAFE_ID_MESSAGE } from '../shared/path-segment.js';
 import { pageQuerySchema } from './cursor.js';
@@ -50,6 +51,10 @@ const message = z.object({
   deletedAt: isoDate.nullable(),
   readAt: isoDate.nullable(),
   deliveredAt: isoDate.nullable(),
+  localId: z.string().optional().describe('a message sent through Hookline (docs/sending.md)'),
+  status: z.enum(['pending', 'sent', 'failed', 'unknown']).optional(),
+  reason: z.enum(SEND_FAILURE_REASONS).optional().describe('with status `failed`: why, as a stable code'),
+  error: z.string().optional().describe('with status `failed`: why, in words'),
 });
 
 const nextCursor = z

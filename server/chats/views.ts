@@ -1,6 +1,6 @@
 import type { ChatRecord } from '../db/chats.js';
 import type { MessageRecord } from '../db/messages.js';
-import { newMessageData, sendFields } from '../events/index.js';
+import { newMessageData, sendFailureFields, sendFields } from '../events/index.js';
 
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
 
@@ -22,12 +22,14 @@ export function chatView(chat: ChatRecord) {
 
 /**
  * A message as the read API returns it: the `message:new` envelope's data, plus its later state;
- * a message sent through Hookline also carries `localId` and `status` (docs/sending.md).
+ * a message sent through Hookline also carries `localId` and `status`, and when it `failed`, the
+ * `reason` code and the `error` text (docs/sending.md).
  */
 export function messageView(message: MessageRecord) {
   return {
     ...newMessageData(message),
     ...sendFields(message),
+    ...sendFailureFields(message),
     reactions: message.reactions,
     quoted: message.quoted,
     editedAt: iso(message.editedAt),

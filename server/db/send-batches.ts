@@ -11,7 +11,7 @@ import {
   REALTIME_CHANNEL,
 } from './outboxes.js';
 import { queryRows } from './rows.js';
-import { type NewSend, SENDS_CHANNEL, type SendRow } from './sends.js';
+import { type NewSend, SENDS_CHANNEL, type SendRow, unconfirmedFailure } from './sends.js';
 
 /**
  * Locks several send rows for a state change, in `local_id` order so that two transactions
@@ -250,7 +250,7 @@ export async function echoesWithOpenSends(
         jsonb_to_recordset(${JSON.stringify(echoes)}::jsonb) as ("accountId" text, "chatId" text, text text)
       ) with ordinality as v("accountId", "chatId", text, n)
       where exists (select from sends s where s.account_id = v."accountId" and s.chat_id = v."chatId"
-        and s.status in ('sending', 'unknown') and s.text = v.text
+        and (s.status in ('sending', 'unknown') or ${unconfirmedFailure(sql`s`)}) and s.text = v.text
         and s.created_at > now() - ${windowSeconds}::int * interval '1 second')`,
   );
   return new Set(rows.map((row) => Number(row.n) - 1));

@@ -1,4 +1,4 @@
-import { and, eq, notInArray, sql } from 'drizzle-orm';
+import { and, eq, notInArray, type SQL, sql } from 'drizzle-orm';
 import { messages, sends } from '../../drizzle/schema.js';
 import type { Executor, Tx } from './database.js';
 import { MESSAGE_COLUMNS, type MessageRecord } from './messages.js';
@@ -45,6 +45,8 @@ export interface ClaimedSend {
   status: 'sending' | 'unknown';
   /** Attempts recorded, this one included. */
   attempts: number;
+  /** Resends already made after a lookup found no copy (SEND_UNCONFIRMED_RESENDS). */
+  unconfirmedResends: number;
   attemptStartedAt: Date | null;
   /** Whether files wait in `send_attachments` to go with it. */
   hasAttachments: boolean;
@@ -81,12 +83,14 @@ export async function claimDueSends(
         updated_at = now()
       from picked where s.local_id = picked.local_id
       returning s.local_id as "localId", s.account_id as "accountId", s.chat_id as "chatId", s.text,
-        s.quote_id as "quoteId", s.status, s.attempts, s.attempt_started_at as "attemptStartedAt",
+        s.quote_id as "quoteId", s.status, s.attempts,
+        s.unconfirmed_resends as "unconfirmedResends", s.attempt_started_at as "attemptStartedAt",
         exists (select from send_attachments a where a.local_id = s.local_id) as "hasAttachments"`,
   );
   return rows.map((row) => ({
     ...row,
     attempts: Number(row.attempts),
+    unconfirmedResends: Number(row.unconfirmedResends),
     attemptStartedAt: row.attemptStartedAt === null ? null : new Date(row.attemptStartedAt),
   }));
 }
@@ -108,7 +112,7 @@ export async function lockExpiredAttempts(tx: Tx, limit: number): Promise<SendRo
 }
 
 /**
- * The oldest open send (attempt recorded, not settled) that an echo in `chatId` from the account
+ * The oldest open send (attempt recorded, not settled, or failed as `unconfirmed`) that an echo in `chatId` from the account
  * with the same text may be, created within `windowSeconds`, but for the `picked` local ids
  * (matched to other echoes of the same transaction): locked, so that the worker's own outcome
  * and the echo settle one after the other. An echo whose id is already stored matches nothing.
@@ -126,7 +130,7 @@ export async function lockEchoCandidate(
       and(
         eq(sends.accountId, echo.accountId),
         eq(sends.chatId, echo.chatId),
-        sql`${sends.status} in ('sending', 'unknown')`,
+        sql`(${sends.status} in ('sending', 'unknown') or ${unconfirmedFailure(sql`"sends"`)})`,
         eq(sends.text, echo.text),
         sql`${sends.createdAt} > now() - ${windowSeconds}::int * interval '1 second'`,
         picked.length > 0 ? notInArray(sends.localId, [...picked]) : undefined,
@@ -138,6 +142,15 @@ export async function lockEchoCandidate(
     .limit(1)
     .for('update');
   return row;
+}
+
+/**
+ * A send that ended `failed` as `unconfirmed` (maybe sent): a late echo still settles it as
+ * `sent`, instead of leaving a failed message beside the real one. `send` names the sends row.
+ */
+export function unconfirmedFailure(send: SQL): SQL {
+  return sql`(${send}.status = 'failed' and exists (select from messages m
+    where m.local_id = ${send}.local_id and m.send_failure_reason = 'unconfirmed'))`;
 }
 
 /** Updates a locked send row. */
@@ -152,15 +165,24 @@ export async function updateSend(
     .where(eq(sends.localId, localId));
 }
 
-/** Sets a sent message's status; returns its row. */
+/**
+ * Sets a sent message's status, with the failure's reason code and text for `failed` (cleared for
+ * any other status); returns its row.
+ */
 export async function setMessageSendStatus(
   tx: Tx,
   localId: string,
   status: string,
+  failure?: { reason: string; error: string },
 ): Promise<MessageRecord | undefined> {
   const [row] = await tx
     .update(messages)
-    .set({ sendStatus: status, updatedAt: sql`now()` })
+    .set({
+      sendStatus: status,
+      sendFailureReason: failure?.reason ?? null,
+      sendError: failure?.error ?? null,
+      updatedAt: sql`now()`,
+    })
     .where(eq(messages.localId, localId))
     .returning();
   return row;

@@ -106,6 +106,8 @@ export interface PageProgress {
   newMessages: number;
   duplicates: number;
   updated: number;
+  /** Items kept as rejected bodies instead of stored. Default 0. */
+  skipped?: number;
   oldestSeen: Date | null;
 }
 
@@ -134,6 +136,7 @@ export async function recordPageProgress(
       newMessages: sql`${syncRuns.newMessages} + ${page.newMessages}`,
       duplicates: sql`${syncRuns.duplicates} + ${page.duplicates}`,
       updated: sql`${syncRuns.updated} + ${page.updated}`,
+      skipped: sql`${syncRuns.skipped} + ${page.skipped ?? 0}`,
       ...(page.oldestSeen ? { oldestSeen: page.oldestSeen } : {}),
       updatedAt: sql`now()`,
     })

@@ -10,6 +10,29 @@ import type { Sender } from '../providers/events.js';
 /** Status of a message sent through Hookline (docs/sending.md). */
 export type SendStatus = 'pending' | 'sent' | 'failed' | 'unknown';
 
+/**
+ * Why a send ended `failed`, as a stable code beside the human `error` (docs/sending.md,
+ * "Failure reasons"): `refused` the provider said no (a 4xx); `rate_limited` it kept answering
+ * 429 until the attempts ran out; `attempts_exhausted` it stayed unreachable until they ran out;
+ * `unconfirmed` an ambiguous attempt the chat's messages did not show, after the automatic
+ * resends; `files_unavailable` the send's files could not be read for its attempts.
+ */
+export type SendFailureReason =
+  | 'refused'
+  | 'rate_limited'
+  | 'attempts_exhausted'
+  | 'unconfirmed'
+  | 'files_unavailable';
+
+/** Every {@link SendFailureReason}, for schemas and tests. */
+export const SEND_FAILURE_REASONS = [
+  'refused',
+  'rate_limited',
+  'attempts_exhausted',
+  'unconfirmed',
+  'files_unavailable',
+] as const satisfies readonly SendFailureReason[];
+
 /** How a send was settled as `sent`: the provider's 201, its echo webhook, or a lookup. */
 export type SettledBy = 'response' | 'echo' | 'lookup';
 
@@ -47,6 +70,8 @@ export interface UpdatedMessageData {
   localId?: string;
   status?: SendStatus;
   error?: string;
+  /** With `status: 'failed'`: why, as a stable code. */
+  reason?: SendFailureReason;
   text: string | null;
   reactions?: unknown[];
   editedAt?: string | null;
@@ -202,6 +227,20 @@ export function sentMessageData(message: MessageRecord): NewMessageData {
   return { ...newMessageData(message), ...sendFields(message) };
 }
 
+/**
+ * The failure a `failed` sent message carries, as its status updates and the read API show it:
+ * the stable `reason` and the human `error`. Empty for any other message.
+ */
+export function sendFailureFields(
+  message: Pick<MessageRecord, 'sendStatus' | 'sendFailureReason' | 'sendError'>,
+): { reason?: SendFailureReason; error?: string } {
+  if (message.sendStatus !== 'failed') return {};
+  return {
+    ...(message.sendFailureReason ? { reason: message.sendFailureReason as SendFailureReason } : {}),
+    ...(message.sendError ? { error: message.sendError } : {}),
+  };
+}
+
 /** `data` of the `message:updated` that reports a send status change. */
 export function sendStatusData(message: MessageRecord, error: string | null = null): UpdatedMessageData {
   return {
@@ -212,5 +251,6 @@ export function sendStatusData(message: MessageRecord, error: string | null = nu
     change: 'status',
     text: message.text,
     ...(error ? { error } : {}),
+    ...sendFailureFields(message),
   };
 }

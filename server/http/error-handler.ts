@@ -45,7 +45,13 @@ export function toHooklineError(error: unknown): HooklineError {
 }
 
 function sendError(request: FastifyRequest, reply: FastifyReply, error: HooklineError, original: unknown) {
-  if (error.statusCode >= 500) {
+  if (error.code === 'HL_ERR_PROVIDER') {
+    // The provider's problem says what went wrong; a stack trace of ours would add nothing.
+    request.log.warn(
+      { problem: error.details, code: error.code, method: request.method, route: request.routeOptions.url },
+      `request failed: ${error.message}`,
+    );
+  } else if (error.statusCode >= 500) {
     const context = {
       err: original,
       code: error.code,

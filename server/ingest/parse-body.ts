@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { ProviderWebhook } from '../providers/webhook.js';
-import { storableText } from '../shared/storable.js';
+import { storableJson, storableText } from '../shared/storable.js';
 import type { IngestItem } from './apply-batch.js';
 import { messageDedupeKey } from './dedupe-key.js';
 
@@ -32,21 +32,6 @@ function parseJson(raw: string): { ok: true; value: unknown } | { ok: false; rea
   } catch (error) {
     return { ok: false, reason: error instanceof Error ? error.message : 'not JSON' };
   }
-}
-
-/**
- * The parsed body with U+0000 and unpaired surrogates replaced in every string and key, so that
- * a webhook carrying them (a message cut in the middle of an emoji) is stored instead of failing
- * in Postgres. Only escapes (`\u…`) can produce them: text decoded from UTF-8 has neither.
- * Recursive: the depth is checked before.
- */
-function storableJson(value: unknown): unknown {
-  if (typeof value === 'string') return storableText(value);
-  if (Array.isArray(value)) return value.map(storableJson);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([key, child]) => [storableText(key), storableJson(child)]),
-  );
 }
 
 function issuesFor(issues: z.core.$ZodIssue[]) {
@@ -81,6 +66,7 @@ export function parseWebhookBody(rawBody: string, webhook: ProviderWebhook): Ing
       error: { code: 'HL_ERR_INVALID_PAYLOAD', reason: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` },
     };
   }
+  // Only escapes (`\u…`) can spell U+0000 or a lone surrogate: text decoded from UTF-8 has neither.
   const value = rawBody.includes('\\u') ? storableJson(json.value) : json.value;
   const parsed = webhook.parse(value);
   if (parsed.kind === 'invalid') {

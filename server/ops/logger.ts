@@ -42,14 +42,34 @@ export function loggerOptions(level = 'info'): LoggerOptions {
         remoteAddress: request.ip,
       }),
       // Driver and network errors may quote a connection string: URL credentials are masked.
+      // A failed query's parameters hold message bodies and texts: they never reach a log line.
       err: (error: Error) => {
-        const serialized = pino.stdSerializers.err(error);
+        const serialized = withoutQueryParams(pino.stdSerializers.err(error));
         serialized.message = redactUrl(serialized.message);
         if (serialized.stack) serialized.stack = redactUrl(serialized.stack);
         return serialized;
       },
     },
   };
+}
+
+/** Where drizzle's "Failed query: …\nparams: …" message starts quoting the parameters. */
+const PARAMS_LINE = /\nparams: [\s\S]*?(?=\n {4}at |$)/;
+
+type SerializedError = ReturnType<typeof pino.stdSerializers.err>;
+
+/**
+ * A serialized error without the parameters of a failed query (drizzle's `params` field and the
+ * `params:` line of its message and stack, at any depth of `cause`): they are the values written,
+ * message texts and raw bodies included, and a log line must hold neither.
+ */
+function withoutQueryParams(serialized: SerializedError): SerializedError {
+  const record = serialized as SerializedError & { params?: unknown; cause?: unknown };
+  delete record.params;
+  record.message = record.message.replace(PARAMS_LINE, '\nparams: [not logged]');
+  if (record.stack) record.stack = record.stack.replace(PARAMS_LINE, '\nparams: [not logged]');
+  if (record.cause && typeof record.cause === 'object') withoutQueryParams(record.cause as SerializedError);
+  return serialized;
 }
 
 /** The process logger: JSON lines with credentials redacted. */

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { pruneSendBookkeeping } from '../db/send-budgets.js';
 import { SENDS_CHANNEL } from '../db/sends.js';
 import { HooklineError } from '../errors.js';
-import { UnipileMessaging } from '../providers/unipile/index.js';
+import { responsesTooLargeCounter, UnipileMessaging } from '../providers/unipile/index.js';
 import { SendEnqueuer } from './enqueue.js';
 import { sendRoutes } from './routes.js';
 import { SendWorker } from './worker.js';
@@ -37,6 +37,8 @@ export const sendPlugin = fp<SendPluginOptions>(
             apiKey: config.UNIPILE_API_KEY,
             timeoutMs: config.SEND_TIMEOUT_MS,
             connections: config.SEND_CONCURRENCY,
+            maxResponseBytes: config.UNIPILE_MAX_RESPONSE_BYTES,
+            onResponseTooLarge: () => responsesTooLargeCounter(app.metrics).inc(),
           })
         : undefined;
     const worker =
@@ -52,6 +54,7 @@ export const sendPlugin = fp<SendPluginOptions>(
             retryMinMs: config.SEND_RETRY_MIN_MS,
             maxAttempts: config.SEND_MAX_ATTEMPTS,
             lookupDelayMs: config.SEND_LOOKUP_DELAY_MS,
+            unconfirmedResends: config.SEND_UNCONFIRMED_RESENDS,
           })
         : undefined;
 

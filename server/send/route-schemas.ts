@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { errorResponses, readerSecurity } from '../openapi/schemas.js';
 import { isPathSafeId, PATH_UNSAFE_ID_MESSAGE } from '../shared/path-segment.js';
+import { storableText } from '../shared/storable.js';
 
 /** Longest text one send takes (characters). */
 export const MAX_SEND_TEXT = 20_000;
@@ -17,9 +18,9 @@ export const retryParams = chatParams.extend({
 
 /** `POST /api/chats/:chatId/messages`. */
 export const sendBody = z.strictObject({
-  accountId: z.string().min(1).max(512),
-  text: z.string().trim().min(1).max(MAX_SEND_TEXT),
-  quoteId: z.string().min(1).max(512).optional(),
+  accountId: z.string().min(1).max(512).transform(storableText),
+  text: z.string().trim().min(1).max(MAX_SEND_TEXT).transform(storableText),
+  quoteId: z.string().min(1).max(512).transform(storableText).optional(),
 });
 
 /** The optional `Idempotency-Key` header. */

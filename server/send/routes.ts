@@ -202,6 +202,7 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
           status: 'queued',
           nextAttemptAt: new Date(),
           attempts: 0,
+          unconfirmedResends: 0,
           lastError: null,
         });
         const message = await setMessageSendStatus(tx, localId, 'pending');

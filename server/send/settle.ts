@@ -11,6 +11,7 @@ import {
   type Published,
   publishEnvelopes,
   type RealtimeType,
+  type SendFailureReason,
   type SettledBy,
   sendStatusData,
 } from '../events/index.js';
@@ -47,9 +48,16 @@ export const SENT_TYPES = {
 /** What the worker learned about one send, applied in one transaction. */
 export type SendTransition =
   | { to: 'sent'; providerId: string; settledBy: SettledBy }
-  | { to: 'failed'; error: string; statusCode: number | null }
+  | { to: 'failed'; reason: SendFailureReason; error: string; statusCode: number | null }
   | { to: 'unknown'; error: string; statusCode: number | null; lookupAt: Date }
-  | { to: 'queued'; error: string | null; statusCode: number | null; at: Date };
+  | {
+      to: 'queued';
+      error: string | null;
+      statusCode: number | null;
+      at: Date;
+      /** Queued again because a lookup found no copy of an ambiguous attempt: counts as a resend. */
+      unconfirmed?: boolean;
+    };
 
 /** A transition the worker asks for, applied only while the send is in one of `expected`. */
 export interface TransitionRequest {
@@ -173,7 +181,12 @@ async function applyLocked(
         leaseExpiresAt: null,
         ...(transition.to === 'unknown' ? { nextAttemptAt: transition.lookupAt } : {}),
       });
-      const message = await setMessageSendStatus(tx, localId, transition.to);
+      const message = await setMessageSendStatus(
+        tx,
+        localId,
+        transition.to,
+        transition.to === 'failed' ? { reason: transition.reason, error: transition.error } : undefined,
+      );
       return message ? { message, error: transition.error } : undefined;
     }
     case 'queued': {
@@ -183,6 +196,7 @@ async function applyLocked(
         lastStatusCode: transition.statusCode,
         leaseExpiresAt: null,
         nextAttemptAt: transition.at,
+        ...(transition.unconfirmed ? { unconfirmedResends: send.unconfirmedResends + 1 } : {}),
       });
       if (send.status !== 'unknown') return undefined;
       // The lookup showed the message was never sent: it is pending again.

@@ -13,6 +13,7 @@ import {
 } from '../db/sends.js';
 import { transaction, withConflictRetry } from '../db/transaction.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
+import type { SendFailureReason } from '../events/index.js';
 import type { SendOutcome, UnipileMessaging } from '../providers/unipile/index.js';
 import { GroupCommitter } from '../shared/group-commit.js';
 import { QueueWorker } from '../shared/queue-worker.js';
@@ -38,8 +39,10 @@ export interface SendWorkerOptions {
   pollIntervalMs: number;
   /** SEND_RETRY_MIN_MS: first backoff after a 429 or a refused connection. */
   retryMinMs: number;
-  /** SEND_MAX_ATTEMPTS. */
+  /** SEND_MAX_ATTEMPTS: provider POSTs one send may make, whatever their outcome. */
   maxAttempts: number;
+  /** SEND_UNCONFIRMED_RESENDS: resends after a lookup found no copy of an ambiguous attempt. Default 1. */
+  unconfirmedResends?: number;
   /** SEND_LOOKUP_DELAY_MS. */
   lookupDelayMs: number;
 }
@@ -53,7 +56,8 @@ const LOOKUP_SKEW_MS = 60_000;
  * attempt before the request is written, and the provider's answers are applied by a group
  * commit, several sends per transaction. Sends whose attempt was recorded but whose lease expired
  * become `unknown`, and unknown ones are settled by a lookup of the chat's recent messages,
- * resent only when the lookup shows they were not sent.
+ * resent only when the lookup does not show them, at most `unconfirmedResends` times and within
+ * `maxAttempts` POSTs in all; then `failed` (`unconfirmed`), for a person to retry.
  */
 export class SendWorker {
   readonly #options: SendWorkerOptions;
@@ -153,7 +157,8 @@ export class SendWorker {
         this.#options.log.warn({ err: error, localId: send.localId }, "loading a send's files failed");
         const transition = this.#transition(
           { kind: 'not-sent', reason: 'its files could not be loaded' },
-          send.attempts,
+          send,
+          'files_unavailable',
         );
         await this.#settles.submit({ localId: send.localId, transition, expected: ['sending'] });
         return;
@@ -165,16 +170,26 @@ export class SendWorker {
     );
     // Stopping abandons the attempt as a crash would: the lease expiry makes it unknown.
     if (this.#queue.stopped) return;
-    const transition = this.#transition(outcome, send.attempts);
+    const transition = this.#transition(outcome, send);
     await this.#settles.submit({ localId: send.localId, transition, expected: ['sending'] });
   }
 
-  #transition(outcome: SendOutcome, attempts: number): SendTransition {
+  /**
+   * What an attempt's outcome makes of the send. Every attempt counts against `maxAttempts`: one
+   * not sent (429, connection refused, files unreadable) past it fails as `exhausted` says, or as
+   * `unconfirmed` when an earlier attempt of it may have been sent (it was resent after a lookup).
+   */
+  #transition(
+    outcome: SendOutcome,
+    send: ClaimedSend,
+    exhausted: SendFailureReason = 'attempts_exhausted',
+  ): SendTransition {
+    const attempts = send.attempts;
     switch (outcome.kind) {
       case 'sent':
         return { to: 'sent', providerId: outcome.messageId, settledBy: 'response' };
       case 'refused':
-        return { to: 'failed', error: outcome.reason, statusCode: outcome.status };
+        return { to: 'failed', reason: 'refused', error: outcome.reason, statusCode: outcome.status };
       case 'maybe-sent':
         return {
           to: 'unknown',
@@ -186,7 +201,15 @@ export class SendWorker {
       case 'not-sent': {
         const error = outcome.kind === 'throttled' ? 'rate limited (429)' : `not sent: ${outcome.reason}`;
         const statusCode = outcome.kind === 'throttled' ? 429 : null;
-        if (attempts >= this.#options.maxAttempts) return { to: 'failed', error, statusCode };
+        if (attempts >= this.#options.maxAttempts) {
+          const reason =
+            send.unconfirmedResends > 0
+              ? 'unconfirmed'
+              : outcome.kind === 'throttled'
+                ? 'rate_limited'
+                : exhausted;
+          return { to: 'failed', reason, error, statusCode };
+        }
         const backoff = Math.min(RETRY_MAX_MS, this.#options.retryMinMs * 2 ** (attempts - 1));
         const delay = outcome.kind === 'throttled' ? Math.max(outcome.retryAfterMs ?? 0, backoff) : backoff;
         return { to: 'queued', error, statusCode, at: new Date(Date.now() + delay) };
@@ -197,7 +220,9 @@ export class SendWorker {
   /**
    * An unknown send: the chat's recent messages show whether the provider has it (a message the
    * account sent, with its text, from the attempt on, whose id no other send holds). Found:
-   * `sent`. Not found: queued again, since only now is it known not to have been sent.
+   * `sent`. Not found: sent again, unless it was resent after a lookup `unconfirmedResends` times
+   * already or used its attempts, as a listing that lags or a text the provider normalised would
+   * otherwise make the recipient get it again and again; then `failed` (`unconfirmed`).
    */
   async #lookUp(send: ClaimedSend): Promise<void> {
     let seen: Awaited<ReturnType<UnipileMessaging['recentMessages']>>;
@@ -217,10 +242,31 @@ export class SendWorker {
       found = message.id;
       break;
     }
-    const transition: SendTransition = found
-      ? { to: 'sent', providerId: found, settledBy: 'lookup' }
-      : { to: 'queued', error: 'the lookup showed it was not sent', statusCode: null, at: new Date() };
-    await this.#settles.submit({ localId: send.localId, transition, expected: ['unknown'] });
+    await this.#settles.submit({
+      localId: send.localId,
+      transition: found ? { to: 'sent', providerId: found, settledBy: 'lookup' } : this.#notFound(send),
+      expected: ['unknown'],
+    });
+  }
+
+  /** A lookup found no copy: resend within the budgets, else `failed` (`unconfirmed`). */
+  #notFound(send: ClaimedSend): SendTransition {
+    const resends = this.#options.unconfirmedResends ?? 1;
+    if (send.unconfirmedResends >= resends || send.attempts >= this.#options.maxAttempts) {
+      return {
+        to: 'failed',
+        reason: 'unconfirmed',
+        error: `the provider did not confirm it and its chat does not show it after ${send.attempts} attempt(s): it may have been sent; check the chat before retrying`,
+        statusCode: null,
+      };
+    }
+    return {
+      to: 'queued',
+      error: 'the lookup did not show it: sending again',
+      statusCode: null,
+      at: new Date(),
+      unconfirmed: true,
+    };
   }
 
   #emit(published: Published | undefined): void {

@@ -20,6 +20,31 @@ export function storableText(text: string): string {
   return text.replace(LONE_SURROGATE, '\uFFFD').replace(NUL_ALL, '\uFFFD');
 }
 
+/** Largest message text Hookline stores, in UTF-8 bytes: what one webhook body may carry (1 MiB). */
+export const MAX_STORED_TEXT_BYTES = 1024 * 1024;
+
+/** Whether a (cleaned) message text is longer than {@link MAX_STORED_TEXT_BYTES}. */
+export function textTooLarge(text: unknown): boolean {
+  // A character is at most 3 UTF-8 bytes per UTF-16 unit: short texts need no count.
+  if (typeof text !== 'string' || text.length * 3 <= MAX_STORED_TEXT_BYTES) return false;
+  return Buffer.byteLength(text) > MAX_STORED_TEXT_BYTES;
+}
+
+/**
+ * A JSON value with U+0000 and unpaired surrogates replaced in every string and key (see
+ * {@link storableText}): the one cleaning webhook bodies, synced REST items and sends go through,
+ * so a message cut in the middle of an emoji is stored instead of failing in Postgres. Recursive:
+ * callers bound the depth (a parsed webhook is checked first; a REST item comes from JSON.parse).
+ */
+export function storableJson(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(storableJson);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, child]) => [storableText(key), storableJson(child)]),
+  );
+}
+
 /** Whether `value` (a string, or any string inside arrays and objects) contains U+0000. */
 export function containsNul(value: unknown): boolean {
   const stack: unknown[] = [value];

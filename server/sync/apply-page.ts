@@ -1,5 +1,5 @@
 import type { Db, Tx } from '../db/database.js';
-import { ingestMessages, type ReceivedMessage } from '../db/ingest-messages.js';
+import { type InboundEventRow, ingestMessages, type ReceivedMessage } from '../db/ingest-messages.js';
 import {
   forgiveUnread,
   markArrivedSeen,
@@ -14,6 +14,7 @@ import { Envelopes, type Published, publishEnvelopes, sqlBuiltMessageData } from
 import { accountsOf, applyFollowUp, messageDedupeKey, receivedMessage } from '../ingest/index.js';
 import type { MessageEvent } from '../providers/events.js';
 import { type RestState, UNIPILE_PROVIDER } from '../providers/unipile/index.js';
+import type { SkippedItem } from './normalize-page.js';
 
 /** One REST message of a page, normalised, with the state the provider reports for it. */
 export interface SyncedMessage {
@@ -36,6 +37,14 @@ export interface AppliedPage extends Published {
   newMessages: number;
   duplicates: number;
   updated: number;
+  /** Items kept as rejected bodies instead of stored (normalizePage). */
+  skipped: number;
+}
+
+/** One page: its messages to store, and the items it skips, kept for inspection. */
+export interface SyncPage {
+  messages: SyncedMessage[];
+  skipped: readonly SkippedItem[];
 }
 
 const MAX_ATTEMPTS = 3;
@@ -50,13 +59,13 @@ const MAX_ATTEMPTS = 3;
 export async function applySyncPage(
   db: Db,
   run: PageRun,
-  messages: SyncedMessage[],
-  progress: Omit<PageProgress, 'newMessages' | 'duplicates' | 'updated' | 'messages'>,
+  page: SyncPage,
+  progress: Omit<PageProgress, 'newMessages' | 'duplicates' | 'updated' | 'messages' | 'skipped'>,
   fetchedAt: Date,
 ): Promise<AppliedPage> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await transaction(db, (tx) => applyInTransaction(tx, run, messages, progress, fetchedAt));
+      return await transaction(db, (tx) => applyInTransaction(tx, run, page, progress, fetchedAt));
     } catch (error) {
       if (!isTransactionConflict(error) || attempt >= MAX_ATTEMPTS) throw error;
     }
@@ -66,22 +75,38 @@ export async function applySyncPage(
 async function applyInTransaction(
   tx: Tx,
   run: PageRun,
-  messages: SyncedMessage[],
-  progress: Omit<PageProgress, 'newMessages' | 'duplicates' | 'updated' | 'messages'>,
+  { messages, skipped }: SyncPage,
+  progress: Omit<PageProgress, 'newMessages' | 'duplicates' | 'updated' | 'messages' | 'skipped'>,
   fetchedAt: Date,
 ): Promise<AppliedPage> {
   const received: ReceivedMessage[] = messages.map((message) =>
     receivedMessage(message.event, messageDedupeKey(message.event), fetchedAt),
   );
   const { newMessages } = await ingestMessages(tx, {
-    inbound: messages.map((message, index) => ({
-      provider: UNIPILE_PROVIDER,
-      event: 'message_received',
-      dedupeKey: received[index]!.dedupeKey,
-      accountId: run.accountId,
-      status: 'accepted' as const,
-      rawBody: message.rawBody,
-    })),
+    inbound: messages
+      .map(
+        (message, index): InboundEventRow => ({
+          provider: UNIPILE_PROVIDER,
+          event: 'message_received',
+          dedupeKey: received[index]!.dedupeKey,
+          accountId: run.accountId,
+          status: 'accepted' as const,
+          rawBody: message.rawBody,
+        }),
+      )
+      .concat(
+        skipped.map(
+          (item): InboundEventRow => ({
+            provider: UNIPILE_PROVIDER,
+            event: 'message_received',
+            dedupeKey: null,
+            accountId: run.accountId,
+            status: 'rejected' as const,
+            rawBody: item.rawBody,
+            error: { code: 'HL_ERR_INVALID_PAYLOAD', reason: `sync: ${item.reason}` },
+          }),
+        ),
+      ),
     accounts: accountsOf(
       messages.map((message) => message.event),
       UNIPILE_PROVIDER,
@@ -113,9 +138,16 @@ async function applyInTransaction(
     newMessages: fresh.size,
     duplicates,
     updated,
+    skipped: skipped.length,
   });
   if (!kept) throw new HooklineError('HL_ERR_CONFLICT', 'Another instance took over this account sync');
-  return { newMessages: fresh.size, duplicates, updated, ...(await publishEnvelopes(tx, envelopes)) };
+  return {
+    newMessages: fresh.size,
+    duplicates,
+    updated,
+    skipped: skipped.length,
+    ...(await publishEnvelopes(tx, envelopes)),
+  };
 }
 
 interface StoredReaction {

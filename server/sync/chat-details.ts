@@ -5,8 +5,11 @@ import {
   type ChatDetails,
   chatDetails,
   isTransientProviderError,
+  type RestAttendee,
+  type RestChat,
   type UnipileRestClient,
 } from '../providers/unipile/index.js';
+import { storableJson } from '../shared/storable.js';
 
 /** Chats remembered per sync run before the cache starts over (memory stays bounded). */
 const MAX_CACHED = 2_000;
@@ -14,7 +17,9 @@ const MAX_CACHED = 2_000;
 /**
  * A chat as the provider shows it: `GET /chats/{id}` and its attendees. A chat the provider no
  * longer knows (404) has none; a transient failure (after the client's backoff) or a refused key
- * throws.
+ * throws. An attendee listing the provider would not let end (a cycling cursor, too many pages, an
+ * answer too large) leaves the chat without attendees rather than failing its sync page: one
+ * chat must not stop an account's sync.
  */
 export async function fetchChatDetails(
   client: UnipileRestClient,
@@ -24,9 +29,13 @@ export async function fetchChatDetails(
   try {
     const [chat, attendees] = await Promise.all([
       client.getChat(chatId, signal),
-      client.listChatAttendees(chatId, signal),
+      client.listChatAttendees(chatId, signal).catch((error: unknown) => {
+        if (misbehaved(error)) return [];
+        throw error;
+      }),
     ]);
-    return chatDetails(chat, attendees);
+    // The same cleaning as webhooks: a name or attendee cut mid-emoji must not fail the page.
+    return chatDetails(storableJson(chat) as RestChat, storableJson(attendees) as RestAttendee[]);
   } catch (error) {
     if (isTransientProviderError(error) || !isNotFound(error)) throw error;
     return undefined;
@@ -77,6 +86,11 @@ export class ChatDetailsCache {
     }
     return new Map([...new Set(chatIds)].map((id) => [id, this.#cache.get(id)]));
   }
+}
+
+/** Whether a provider read was refused for its shape (`details.reason`, see bounded-read.ts). */
+function misbehaved(error: unknown): boolean {
+  return typeof (error as { details?: { reason?: unknown } }).details?.reason === 'string';
 }
 
 function isNotFound(error: unknown): boolean {

@@ -6,8 +6,8 @@ import { HooklineError } from '../errors.js';
 import { isTransientProviderError, type UnipileRestClient } from '../providers/unipile/index.js';
 import { fetchChatDetails, hasAttendees } from './chat-details.js';
 
-/** How one background fill ended (the `result` label of its metric). */
-export type ChatFillResult = 'filled' | 'known' | 'not_found' | 'failed';
+/** How one background fill ended (the `result` label of its metric); `deferred`: over the per-minute budget. */
+export type ChatFillResult = 'filled' | 'known' | 'not_found' | 'failed' | 'deferred';
 
 /** What the chat filler reads with, and its bounds. */
 export interface ChatFillerOptions {
@@ -20,6 +20,11 @@ export interface ChatFillerOptions {
   maxQueued?: number;
   /** Chats remembered as handled, so their next webhooks ask nothing. Default 10000. */
   maxRemembered?: number;
+  /**
+   * Chats read per minute by this process, each at most 1 + 20 provider calls (its attendee pages
+   * are bounded too); beyond it a chat is not queued and a later webhook asks again. Default 120.
+   */
+  maxPerMinute?: number;
   /** Called after each fill (metrics, tests). */
   onFill?: (result: ChatFillResult) => void;
 }
@@ -42,6 +47,8 @@ export class ChatFiller {
   readonly #handled = new Set<string>();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #abort = new AbortController();
+  /** The current minute's start and the chats queued in it (the per-process budget). */
+  #minute = { start: 0, queued: 0 };
 
   constructor(options: ChatFillerOptions) {
     this.#options = options;
@@ -52,6 +59,13 @@ export class ChatFiller {
     const key = JSON.stringify([accountId, chatId]);
     if (this.#abort.signal.aborted || this.#handled.has(key)) return;
     if (this.#queue.length >= (this.#options.maxQueued ?? 1_000)) return;
+    const now = Date.now();
+    if (now - this.#minute.start >= 60_000) this.#minute = { start: now, queued: 0 };
+    if (this.#minute.queued >= (this.#options.maxPerMinute ?? 120)) {
+      this.#options.onFill?.('deferred');
+      return;
+    }
+    this.#minute.queued++;
     if (this.#handled.size >= (this.#options.maxRemembered ?? 10_000)) this.#forgetHandled();
     this.#handled.add(key);
     this.#queue.push({ accountId, chatId });
@@ -98,7 +112,9 @@ export class ChatFiller {
       if (!refused || isTransientProviderError(error)) {
         this.#handled.delete(JSON.stringify([chat.accountId, chat.chatId]));
       }
-      this.#options.logger.warn({ err: error, ...chat }, 'could not fill in chat details');
+      // A provider failure is said by its problem (status, type, reason): one line, no stack trace.
+      const cause = refused ? { problem: (error as HooklineError).details } : { err: error };
+      this.#options.logger.warn({ ...cause, ...chat }, 'could not fill in chat details');
       result = 'failed';
     }
     this.#options.onFill?.(result);

@@ -14,16 +14,14 @@ import {
 } from '../db/sync.js';
 import { HooklineError } from '../errors.js';
 import {
-  isUsableRestMessage,
+  pagingError,
   providerAuthFailure,
   type RestAccount,
-  type RestMessage,
-  restMessageEvent,
-  restState,
   type UnipileRestClient,
 } from '../providers/unipile/index.js';
-import { type AppliedPage, applySyncPage, type SyncedMessage } from './apply-page.js';
+import { type AppliedPage, applySyncPage } from './apply-page.js';
 import { ChatDetailsCache } from './chat-details.js';
+import { normalizePage } from './normalize-page.js';
 
 /** What started a sync: shown on the run. */
 export type SyncTrigger = 'startup' | 'interval' | 'status' | 'api';
@@ -40,6 +38,8 @@ export interface SyncEngineOptions {
   leaseMs?: number;
   /** Messages asked per page (1-250). Default 100. */
   pageSize?: number;
+  /** Pages one run may read (UNIPILE_SYNC_MAX_PAGES); past them it fails (`too_many_pages`). Default 1000. */
+  maxPages?: number;
   /** How far before the watermark a run starts. Default 600000 ms (10 min). */
   overlapMs?: number;
   /** How far back an account's first run looks. Default 24 h. */
@@ -201,14 +201,23 @@ export class SyncEngine {
     heartbeat.unref();
     const chats = new ChatDetailsCache(client, () => database.db);
     let cursor = run.cursor;
+    // Every cursor this run followed: a provider cycling a → b → a would hold the lease forever.
+    const seen = new Set<string>(cursor ? [cursor] : []);
+    let pages = run.pages;
     try {
       do {
-        const { synced, next, fetchedAt } = await this.#readPage(run, cursor, chats, signal);
+        const { synced, skipped, next, fetchedAt } = await this.#readPage(run, cursor, chats, signal);
         const oldest = synced.at(-1)?.event.occurredAt ?? null;
+        if (skipped.length > 0) {
+          logger.warn(
+            { syncId: run.id, accountId: run.accountId, skipped: skipped.map((item) => item.reason) },
+            'sync skipped listed items it cannot store; they are kept as rejected bodies',
+          );
+        }
         const applied = await applySyncPage(
           db,
           { id: run.id, accountId: run.accountId, owner: this.owner, leaseMs: this.#leaseMs },
-          synced,
+          { messages: synced, skipped },
           { cursor: next, oldestSeen: oldest },
           fetchedAt,
         );
@@ -217,6 +226,11 @@ export class SyncEngine {
         }
         this.#options.onPage?.(run, applied);
         cursor = next;
+        pages++;
+        if (cursor && seen.has(cursor)) throw pagingError('GET /messages', 'cursor_cycle');
+        if (cursor && pages >= (this.#options.maxPages ?? 1000))
+          throw pagingError('GET /messages', 'too_many_pages');
+        if (cursor) seen.add(cursor);
       } while (cursor && !signal.aborted);
       if (signal.aborted) return;
       await finishSyncRun(db, run);
@@ -232,7 +246,12 @@ export class SyncEngine {
         return;
       }
       this.#noteAuthFailure(error);
-      logger.error({ err: error, syncId: run.id, accountId: run.accountId }, 'sync failed');
+      // A provider failure is said by its problem (status, type, reason): one line, no stack trace.
+      const cause =
+        error instanceof HooklineError && error.code === 'HL_ERR_PROVIDER'
+          ? { problem: error.details, reason: error.message }
+          : { err: error };
+      logger.error({ ...cause, syncId: run.id, accountId: run.accountId }, 'sync failed');
       const details =
         error instanceof HooklineError
           ? { code: error.code, details: error.details }
@@ -261,27 +280,8 @@ export class SyncEngine {
       signal,
     );
     const fetchedAt = new Date();
-    const synced = await this.#normalize(run.accountId, page.items, chats, signal);
-    return { synced, next: page.cursor, fetchedAt };
-  }
-
-  async #normalize(
-    accountId: string,
-    items: RestMessage[],
-    chats: ChatDetailsCache,
-    signal: AbortSignal,
-  ): Promise<SyncedMessage[]> {
-    const usable = items.filter((item) => isUsableRestMessage(item, accountId));
-    const details = await chats.resolve(
-      accountId,
-      usable.map((item) => item.chat_id),
-      signal,
-    );
-    return usable.map((item) => ({
-      event: restMessageEvent(item, accountId, details.get(item.chat_id)),
-      state: restState(item),
-      rawBody: JSON.stringify(item),
-    }));
+    const { synced, skipped } = await normalizePage(run.accountId, page.items, chats, signal);
+    return { synced, skipped, next: page.cursor, fetchedAt };
   }
 
   #noteAuthFailure(error: unknown): void {

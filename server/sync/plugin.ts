@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge } from 'prom-client';
 import { oldestWatermarkAgeSeconds } from '../db/sync.js';
-import { UnipileRestClient } from '../providers/unipile/index.js';
+import { responsesTooLargeCounter, UnipileRestClient } from '../providers/unipile/index.js';
 import { ChatFiller } from './chat-fill.js';
 import { SyncEngine, type SyncTrigger } from './engine.js';
 import { syncRoutes } from './routes.js';
@@ -37,7 +37,7 @@ export const syncPlugin = fp(
     const config = app.config;
     const messagesTotal = new Counter({
       name: 'hookline_sync_messages_total',
-      help: 'Messages read by catch-up sync, by result: new, duplicate, updated.',
+      help: 'Messages read by catch-up sync, by result: new, duplicate, updated, skipped (kept as rejected bodies, not stored).',
       labelNames: ['result'],
       registers: [app.metrics],
     });
@@ -46,6 +46,7 @@ export const syncPlugin = fp(
       help: 'Provider REST calls of catch-up sync retried after a throttle (429), failure (5xx) or network error.',
       registers: [app.metrics],
     });
+    const tooLarge = responsesTooLargeCounter(app.metrics);
     const client =
       config.UNIPILE_DSN && config.UNIPILE_API_KEY
         ? new UnipileRestClient({
@@ -55,6 +56,8 @@ export const syncPlugin = fp(
             retryMinMs: config.UNIPILE_RETRY_MIN_MS,
             retryMaxMs: Math.max(config.UNIPILE_RETRY_MIN_MS, Math.min(config.UNIPILE_RETRY_MAX_MS, 30_000)),
             onRetry: () => retriesTotal.inc(),
+            maxResponseBytes: config.UNIPILE_MAX_RESPONSE_BYTES,
+            onResponseTooLarge: () => tooLarge.inc(),
           })
         : undefined;
     const engine = client
@@ -64,12 +67,14 @@ export const syncPlugin = fp(
           changes: app.changes,
           logger: app.log,
           pageSize: config.UNIPILE_SYNC_PAGE_SIZE,
+          maxPages: config.UNIPILE_SYNC_MAX_PAGES,
           overlapMs: config.UNIPILE_SYNC_OVERLAP_SECONDS * 1000,
           lookbackMs: config.UNIPILE_SYNC_LOOKBACK_HOURS * 3_600_000,
           onPage: (_run, page) => {
             messagesTotal.inc({ result: 'new' }, page.newMessages);
             messagesTotal.inc({ result: 'duplicate' }, page.duplicates);
             messagesTotal.inc({ result: 'updated' }, page.updated);
+            messagesTotal.inc({ result: 'skipped' }, page.skipped);
           },
         })
       : undefined;

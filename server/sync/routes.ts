@@ -22,6 +22,7 @@ export function syncRunView(run: SyncRunRecord) {
     newMessages: run.newMessages,
     duplicates: run.duplicates,
     updated: run.updated,
+    skipped: run.skipped,
     error: run.error ?? null,
     startedAt: iso(run.startedAt),
     finishedAt: iso(run.finishedAt),
@@ -43,6 +44,7 @@ function groupView(id: string, runs: SyncRunRecord[]) {
     newMessages: sum((run) => run.newMessages),
     duplicates: sum((run) => run.duplicates),
     updated: sum((run) => run.updated),
+    skipped: sum((run) => run.skipped),
     runs: runs.map(syncRunView),
   };
 }

@@ -27,6 +27,7 @@ const ORDER = [
   'unauthenticated-bodies',
   'down-beyond-retries-then-sync',
   'gateway-killed-mid-send',
+  'provider-misbehaves',
 ];
 
 async function readResults(): Promise<ScenarioResult[]> {

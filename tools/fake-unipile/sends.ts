@@ -14,9 +14,11 @@ import {
  * - `rate-limit`: 429, nothing sent;
  * - `error`: the message IS sent (and echoed), but the answer is a 500;
  * - `timeout`: the message IS sent (and echoed), but no answer comes until the client gives up;
- * - `drop`: nothing is sent and no answer comes (a lookup then shows it was not sent).
+ * - `drop`: nothing is sent and no answer comes (a lookup then shows it was not sent);
+ * - `unlisted`: the message IS sent, but the answer is a 201 without `message_id`, no echo comes
+ *   and the chat's listing never shows it (a listing that lags, a text the provider normalised).
  */
-export type FakeSendMode = 'accept' | 'refuse' | 'rate-limit' | 'error' | 'timeout' | 'drop';
+export type FakeSendMode = 'accept' | 'refuse' | 'rate-limit' | 'error' | 'timeout' | 'drop' | 'unlisted';
 
 /** A file the fake provider received with a send, as its webhooks and REST messages describe it. */
 export interface FakeSentAttachment {
@@ -109,6 +111,8 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
   let echoBeforeAnswer = false;
   let answerHook: ((message: FakeSentMessage) => void) | undefined;
   const held = new Set<() => void>();
+  /** Messages sent in `unlisted` mode: delivered, yet absent from the chat's listing. */
+  const unlisted = new Set<string>();
 
   const hold = () =>
     new Promise<void>((resolve) => {
@@ -259,6 +263,10 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
           })),
         };
         sent.push(message);
+        if (mode === 'unlisted') {
+          unlisted.add(message.id);
+          return reply.status(201).send({ object: 'MessageSent' });
+        }
         echoLater(message);
         if (mode === 'error')
           return reply
@@ -278,7 +286,7 @@ export function createFakeSends(options: FakeSendsOptions): FakeSends {
         const { chat_id: chatId } = request.params as { chat_id: string };
         const limit = Math.max(1, Math.min(250, Number((request.query as { limit?: string }).limit) || 100));
         const items = sent
-          .filter((message) => message.chatId === chatId)
+          .filter((message) => message.chatId === chatId && !unlisted.has(message.id))
           .reverse()
           .slice(0, limit)
           .map((message) => ({

@@ -4,6 +4,7 @@ import { seededRandom } from './cast.js';
 import { createFakeChatReads, type FakeChatReads } from './chat-reads.js';
 import { type DeliveryOptions, type DeliveryResult, deliverWithRetries } from './delivery.js';
 import { createFakeFiles, type FakeFiles } from './files.js';
+import { createFakeMisbehaviour, type FakeMisbehaviour } from './misbehave.js';
 import {
   type MessagePayloadOptions,
   messageReceived,
@@ -110,6 +111,8 @@ export interface FakeUnipile {
   readonly files: FakeFiles;
   /** `PATCH /chats/{id}` (setReadStatus): calls received, failures to inject. */
   readonly chatReads: FakeChatReads;
+  /** Misbehaviours on demand: cycling cursors, huge or trickled answers, a refused key, poisoned items. */
+  readonly misbehave: FakeMisbehaviour;
   close(): Promise<void>;
 }
 
@@ -142,6 +145,7 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
   let seq = 0;
   const history = new FakeRestHistory();
   let dropping = false;
+  const misbehave = createFakeMisbehaviour(history);
 
   const addWebhook: FakeUnipile['addWebhook'] = (input) => {
     const webhook: FakeWebhook = {
@@ -239,6 +243,7 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
           return problem(reply, request, failures.status, 'errors/unexpected_error', 'Injected failure');
         }
       });
+      api.addHook('onRequest', misbehave.hook);
 
       sends.routes(api);
       files.routes(api);
@@ -307,6 +312,7 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
   });
   sends.controlRoutes(app);
   files.controlRoutes(app);
+  misbehave.controlRoutes(app);
   app.post('/_fake/latency', async (request) => {
     latencyMs = Number((request.body as { ms?: number } | undefined)?.ms ?? 0);
     return { ok: true, latencyMs };
@@ -384,8 +390,10 @@ export async function startFakeUnipile(options: FakeUnipileOptions = {}): Promis
     },
     files,
     chatReads,
+    misbehave,
     close: () => {
       sends.release();
+      misbehave.release();
       return app.close();
     },
   };

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { type Agent, request } from 'undici';
+import { pathSegment } from '../../shared/path-segment.js';
 import { unipileAgent, unipileBaseUrl } from './client.js';
 import { parseRetryAfter, problemReason } from './send-message.js';
 
@@ -53,7 +54,7 @@ export class UnipileChatActions {
   async setReadStatus(chatId: string, read: boolean, signal?: AbortSignal): Promise<ChatActionOutcome> {
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     try {
-      const response = await request(`${this.#baseUrl}/chats/${encodeURIComponent(chatId)}`, {
+      const response = await request(`${this.#baseUrl}/chats/${pathSegment(chatId)}`, {
         method: 'PATCH',
         dispatcher: this.#agent,
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
@@ -92,7 +93,7 @@ export class UnipileChatActions {
     attachmentId: string,
     signal?: AbortSignal,
   ): Promise<AttachmentDownload> {
-    const path = `/messages/${encodeURIComponent(messageId)}/attachments/${encodeURIComponent(attachmentId)}`;
+    const path = `/messages/${pathSegment(messageId)}/attachments/${pathSegment(attachmentId)}`;
     const response = await request(`${this.#baseUrl}${path}`, {
       method: 'GET',
       dispatcher: this.#agent,

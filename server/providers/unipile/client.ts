@@ -1,6 +1,12 @@
 import { Agent, request, errors as undiciErrors } from 'undici';
 import { HooklineError } from '../../errors.js';
 import { pathSegment } from '../../shared/path-segment.js';
+import {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  type ProviderReadReason,
+  ResponseTooLargeError,
+  readBoundedText,
+} from './bounded-read.js';
 
 /** One `{key, value}` header Unipile sends with every delivery of a webhook. */
 export interface WebhookHeader {
@@ -43,6 +49,8 @@ export interface ProviderProblem {
   detail?: string;
   /** What the client was doing, e.g. `POST /webhooks`. */
   operation: string;
+  /** Set when the answer was refused for its shape rather than its status (docs/sync.md). */
+  reason?: ProviderReadReason;
 }
 
 /** How {@link UnipileClient} reaches the provider. */
@@ -55,7 +63,14 @@ export interface UnipileClientOptions {
   timeoutMs?: number;
   /** Items asked for per `GET /webhooks` page. Default 100. */
   pageSize?: number;
+  /** UNIPILE_MAX_RESPONSE_BYTES: a longer answer is abandoned. Default 16 MiB. */
+  maxResponseBytes?: number;
+  /** Called for each answer abandoned for its size (metrics). */
+  onResponseTooLarge?: () => void;
 }
+
+/** Pages of `GET /webhooks` read at most: far more webhooks than any account holds. */
+const MAX_WEBHOOK_PAGES = 100;
 
 /**
  * The connection pool of one Unipile API client: connecting, the response headers and the body
@@ -95,9 +110,11 @@ export class UnipileClient {
   readonly #timeoutMs: number;
   readonly #pageSize: number;
   readonly #agent: Agent;
+  readonly #options: UnipileClientOptions;
 
   constructor(options: UnipileClientOptions) {
     this.baseUrl = unipileBaseUrl(options.dsn);
+    this.#options = options;
     this.#apiKey = options.apiKey;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#pageSize = options.pageSize ?? 100;
@@ -118,7 +135,7 @@ export class UnipileClient {
     const webhooks: Webhook[] = [];
     const seen = new Set<string>();
     let cursor: string | null = null;
-    do {
+    for (let pages = 1; ; pages++) {
       const query = new URLSearchParams({ limit: String(this.#pageSize) });
       if (cursor) query.set('cursor', cursor);
       const page = await this.#call<{ items?: unknown; cursor?: unknown }>('GET', `/webhooks?${query}`, {
@@ -128,10 +145,13 @@ export class UnipileClient {
       webhooks.push(...(page.items as Webhook[]));
       cursor = typeof page.cursor === 'string' && page.cursor !== '' ? page.cursor : null;
       // A provider that hands back a cursor it already gave would otherwise loop forever.
-      if (cursor !== null && seen.has(cursor)) throw providerError('GET /webhooks', 'repeated a cursor');
-      if (cursor !== null) seen.add(cursor);
-    } while (cursor !== null);
-    return webhooks;
+      if (cursor === null) return webhooks;
+      if (seen.has(cursor))
+        throw providerError('GET /webhooks', 'repeated a cursor', { reason: 'cursor_cycle' });
+      if (pages >= MAX_WEBHOOK_PAGES)
+        throw providerError('GET /webhooks', 'listed too many pages', { reason: 'too_many_pages' });
+      seen.add(cursor);
+    }
   }
 
   /** `DELETE /webhooks/{id}`; an unknown id is a 404 `HL_ERR_PROVIDER`. */
@@ -172,8 +192,18 @@ export class UnipileClient {
     }
     let text: string;
     try {
-      text = await response.body.text();
+      text = await readBoundedText(
+        response.body,
+        this.#options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+        this.#options.onResponseTooLarge,
+      );
     } catch (error) {
+      if (error instanceof ResponseTooLargeError) {
+        throw providerError(operation, error.message, {
+          status: response.statusCode,
+          reason: error.reason,
+        });
+      }
       throw providerError(operation, `answer cut short: ${describeNetworkError(error, timeout)}`, {
         cause: error,
       });
@@ -243,6 +273,9 @@ function providerError(
  */
 export function isTransientProviderError(error: unknown): boolean {
   if (!(error instanceof HooklineError) || error.code !== 'HL_ERR_PROVIDER') return false;
-  const status = (error.details as ProviderProblem | undefined)?.status;
+  const problem = error.details as ProviderProblem | undefined;
+  // A cycling cursor or an oversized answer is the provider misbehaving: asking again repeats it.
+  if (problem?.reason) return false;
+  const status = problem?.status;
   return status === undefined || status >= 500 || status === 408 || status === 429;
 }

@@ -3,6 +3,7 @@
  * folder (payload schemas, normalisers, HTTP clients) is reached only through these exports.
  */
 
+export { pagingError, responsesTooLargeCounter } from './bounded-read.js';
 export {
   type AttachmentDownload,
   type ChatActionOutcome,
@@ -14,6 +15,8 @@ export { registrationPlugin } from './plugin.js';
 export {
   providerAuthFailure,
   type RestAccount,
+  type RestAttendee,
+  type RestChat,
   type RestMessage,
   UnipileRestClient,
 } from './rest-messages.js';

@@ -4,6 +4,7 @@ import fp from 'fastify-plugin';
 import { Counter, Gauge } from 'prom-client';
 import { ngrokTunnel } from '../../tunnel/ngrok.js';
 import type { OpenTunnel, Tunnel } from '../../tunnel/tunnel.js';
+import { responsesTooLargeCounter } from './bounded-read.js';
 import { UnipileClient } from './client.js';
 import { desiredWebhooks } from './reconcile.js';
 import { REGISTRATION_STATES, RegistrationLoop, type RegistrationStatus } from './registration.js';
@@ -54,6 +55,8 @@ export const registrationPlugin = fp<RegistrationPluginOptions>(
             dsn: config.UNIPILE_DSN,
             apiKey: config.UNIPILE_API_KEY,
             timeoutMs: config.UNIPILE_TIMEOUT_MS,
+            maxResponseBytes: config.UNIPILE_MAX_RESPONSE_BYTES,
+            onResponseTooLarge: () => responsesTooLargeCounter(app.metrics).inc(),
           })
         : undefined;
 
@@ -88,6 +91,7 @@ export const registrationPlugin = fp<RegistrationPluginOptions>(
     /** /readyz shows a stable code; the provider's or the tunnel's own words are in the log. */
     const readinessReason = (current: RegistrationStatus): string => {
       if (tunnelFailure) return 'tunnel_failed';
+      if (current.refusedKey) return `provider_${current.refusedKey}`;
       if (current.state === 'failed') return 'provider_rejected';
       return current.attempts > 0 ? 'provider_unavailable' : 'registering';
     };

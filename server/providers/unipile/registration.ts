@@ -1,12 +1,17 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { HooklineError } from '../../errors.js';
 import { backoffDelay } from '../../shared/backoff.js';
-import { isTransientProviderError, type UnipileClient } from './client.js';
+import { isTransientProviderError, type ProviderProblem, type UnipileClient } from './client.js';
 import {
   type DesiredWebhook,
   deleteIfPresent,
   type ReconcileResult,
   reconcileWebhooks,
 } from './reconcile.js';
+import { providerAuthFailure } from './rest-messages.js';
+
+/** Longest wait between attempts while the provider refuses our key (401/403): 10 minutes. */
+export const REFUSED_KEY_MAX_DELAY_MS = 10 * 60_000;
 
 /**
  * `disabled`: not configured, nothing attempted. `pending`: not registered yet, an attempt is
@@ -23,6 +28,8 @@ export interface RegistrationStatus {
   state: RegistrationState;
   /** Why the state is not `ok`, for humans. Never a secret. */
   reason?: string;
+  /** Set while the provider refuses UNIPILE_API_KEY: 401 `unauthorized` or 403 `forbidden`. */
+  refusedKey?: 'unauthorized' | 'forbidden';
   /** What the last successful attempt did, per source. */
   webhooks?: ReconcileResult[];
   /** Attempts made so far. */
@@ -124,12 +131,30 @@ export class RegistrationLoop {
       if (this.#abort.signal.aborted) return;
       const transient = isTransientProviderError(error);
       const reason = error instanceof Error ? error.message : String(error);
-      const retryInMs = backoffDelay(attempts, { minDelayMs: retryMinMs, maxDelayMs: retryMaxMs });
+      const refusedKey = providerAuthFailure(error);
+      // A refused key needs a person: the pace slows, doubling, to one attempt every 10 minutes.
+      const maxDelayMs = refusedKey ? REFUSED_KEY_MAX_DELAY_MS : retryMaxMs;
+      const retryInMs = backoffDelay(attempts, { minDelayMs: retryMinMs, maxDelayMs });
       this.#setStatus(
-        { state: transient ? 'pending' : 'failed', reason, attempts },
+        { state: transient ? 'pending' : 'failed', reason, attempts, ...(refusedKey ? { refusedKey } : {}) },
         transient ? 'transient' : 'failed',
       );
-      logger.warn({ err: error, attempts, retryInMs }, `Unipile registration failed, retrying: ${reason}`);
+      const retryIn = `retrying in ${Math.round(retryInMs / 1000)} s`;
+      if (refusedKey) {
+        logger.error(
+          { refusedKey, attempts, retryInMs },
+          `The provider refused UNIPILE_API_KEY (${refusedKey}): webhooks are not registered; check the key and UNIPILE_DSN (${retryIn})`,
+        );
+      } else if (error instanceof HooklineError && error.code === 'HL_ERR_PROVIDER') {
+        // The provider's answer says it all: one line, no stack trace.
+        const problem = error.details as ProviderProblem;
+        logger.warn({ problem, attempts, retryInMs }, `Unipile registration failed (${retryIn}): ${reason}`);
+      } else {
+        logger.warn(
+          { err: error, attempts, retryInMs },
+          `Unipile registration failed (${retryIn}): ${reason}`,
+        );
+      }
       this.#schedule(wanted, retryInMs);
     }
   }

@@ -3,7 +3,19 @@ import { type Agent, request } from 'undici';
 import { HooklineError } from '../../errors.js';
 import { backoffDelay } from '../../shared/backoff.js';
 import { pathSegment } from '../../shared/path-segment.js';
+import {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  pagingError,
+  ResponseTooLargeError,
+  readBoundedText,
+  readPages,
+} from './bounded-read.js';
 import { type ProviderProblem, unipileAgent, unipileBaseUrl } from './client.js';
+
+/** Pages of `GET /accounts` read at most (10,000 accounts). */
+const MAX_ACCOUNT_PAGES = 100;
+/** Pages of one chat's attendees read at most (5,000 attendees). */
+export const MAX_ATTENDEE_PAGES = 20;
 
 /** One reaction of a REST message. */
 export interface RestReaction {
@@ -99,6 +111,10 @@ export interface UnipileRestClientOptions {
   retryMaxMs?: number;
   /** Called before each backoff sleep (metrics, logs). */
   onRetry?: (operation: string, status: number | undefined, delayMs: number) => void;
+  /** UNIPILE_MAX_RESPONSE_BYTES: a longer answer is abandoned, not retried. Default 16 MiB. */
+  maxResponseBytes?: number;
+  /** Called for each answer abandoned for its size (metrics). */
+  onResponseTooLarge?: () => void;
 }
 
 /** `YYYY-MM-DDTHH:MM:SS.sssZ`, the only form the provider accepts for `after`/`before`. */
@@ -121,18 +137,26 @@ export class UnipileRestClient {
     this.#agent = unipileAgent(options.timeoutMs ?? 10_000);
   }
 
-  /** `GET /accounts`, every page. */
+  /**
+   * `GET /accounts`, every page (at most 100, a cursor seen twice ends it), each account once:
+   * a provider listing an account on several pages must not start several syncs of it.
+   */
   async listAccounts(signal?: AbortSignal): Promise<RestAccount[]> {
-    const accounts: RestAccount[] = [];
-    let cursor: string | null = null;
-    do {
-      const query = new URLSearchParams({ limit: '100' });
-      if (cursor) query.set('cursor', cursor);
-      const page = await this.#get<{ items?: unknown; cursor?: unknown }>('/accounts', query, signal);
-      accounts.push(...items<RestAccount>(page, 'GET /accounts'));
-      cursor = nextCursor(page.cursor, cursor);
-    } while (cursor);
-    return accounts;
+    const listed = await readPages(
+      async (cursor) => {
+        const query = new URLSearchParams({ limit: '100' });
+        if (cursor) query.set('cursor', cursor);
+        const page = await this.#get<{ items?: unknown; cursor?: unknown }>('/accounts', query, signal);
+        return { items: items<RestAccount>(page, 'GET /accounts'), cursor: nextCursor(page.cursor, cursor) };
+      },
+      MAX_ACCOUNT_PAGES,
+      (reason) => pagingError('GET /accounts', reason),
+    );
+    const byId = new Map<string, RestAccount>();
+    for (const account of listed) {
+      if (typeof account?.id === 'string' && !byId.has(account.id)) byId.set(account.id, account);
+    }
+    return [...byId.values()];
   }
 
   /** One page of `GET /messages` for an account, newest first. */
@@ -153,19 +177,22 @@ export class UnipileRestClient {
     return this.#get<RestChat>(`/chats/${pathSegment(chatId)}`, undefined, signal);
   }
 
-  /** `GET /chats/{id}/attendees`, every page. */
-  async listChatAttendees(chatId: string, signal?: AbortSignal): Promise<RestAttendee[]> {
-    const attendees: RestAttendee[] = [];
-    let cursor: string | null = null;
-    do {
-      const query = new URLSearchParams({ limit: '250' });
-      if (cursor) query.set('cursor', cursor);
-      const path = `/chats/${pathSegment(chatId)}/attendees`;
-      const page = await this.#get<{ items?: unknown; cursor?: unknown }>(path, query, signal);
-      attendees.push(...items<RestAttendee>(page, 'GET /chats/{id}/attendees'));
-      cursor = nextCursor(page.cursor, cursor);
-    } while (cursor);
-    return attendees;
+  /** `GET /chats/{id}/attendees`, every page: at most {@link MAX_ATTENDEE_PAGES}, a cursor seen twice ends it. */
+  listChatAttendees(chatId: string, signal?: AbortSignal): Promise<RestAttendee[]> {
+    const path = `/chats/${pathSegment(chatId)}/attendees`;
+    return readPages(
+      async (cursor) => {
+        const query = new URLSearchParams({ limit: '250' });
+        if (cursor) query.set('cursor', cursor);
+        const page = await this.#get<{ items?: unknown; cursor?: unknown }>(path, query, signal);
+        return {
+          items: items<RestAttendee>(page, 'GET /chats/{id}/attendees'),
+          cursor: nextCursor(page.cursor, cursor),
+        };
+      },
+      MAX_ATTENDEE_PAGES,
+      (reason) => pagingError('GET /chats/{id}/attendees', reason),
+    );
   }
 
   close(): Promise<void> {
@@ -179,8 +206,10 @@ export class UnipileRestClient {
       try {
         return await this.#once<T>(operation, `${this.baseUrl}${path}${query ? `?${query}` : ''}`, signal);
       } catch (error) {
-        const status = ((error as HooklineError).details as ProviderProblem | undefined)?.status;
-        const transient = status === undefined || status === 429 || status >= 500;
+        const problem = (error as HooklineError).details as ProviderProblem | undefined;
+        const status = problem?.status;
+        // An answer refused for its size comes back as large: asking again would only repeat it.
+        const transient = !problem?.reason && (status === undefined || status === 429 || status >= 500);
         if (!transient || attempt >= maxAttempts || signal?.aborted) throw error;
         const delay = backoffDelay(attempt, {
           minDelayMs: this.#options.retryMinMs ?? 500,
@@ -194,7 +223,7 @@ export class UnipileRestClient {
 
   async #once<T>(operation: string, url: string, signal?: AbortSignal): Promise<T> {
     const timeout = AbortSignal.timeout(this.#options.timeoutMs ?? 10_000);
-    let statusCode: number;
+    let statusCode = 0;
     let text: string;
     try {
       const response = await request(url, {
@@ -204,8 +233,15 @@ export class UnipileRestClient {
         headers: { accept: 'application/json', 'x-api-key': this.#options.apiKey },
       });
       statusCode = response.statusCode;
-      text = await response.body.text();
+      text = await readBoundedText(
+        response.body,
+        this.#options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+        this.#options.onResponseTooLarge,
+      );
     } catch (error) {
+      if (error instanceof ResponseTooLargeError) {
+        throw restError({ operation, status: statusCode, reason: error.reason }, error.message);
+      }
       const what = timeout.aborted ? 'timed out' : ((error as NodeJS.ErrnoException).code ?? 'unreachable');
       throw restError({ operation }, `unreachable: ${what}`, error);
     }
@@ -237,7 +273,7 @@ function items<T>(page: { items?: unknown }, operation: string): T[] {
 /** The next cursor, or null at the end; a provider repeating a cursor would loop forever. */
 function nextCursor(value: unknown, previous: string | null | undefined): string | null {
   if (typeof value !== 'string' || value === '') return null;
-  if (value === previous) throw restError({ operation: 'GET (paged)' }, 'repeated a cursor');
+  if (value === previous) throw pagingError('GET (paged)', 'cursor_cycle');
   return value;
 }
 

@@ -1,6 +1,8 @@
+import type { Readable } from 'node:stream';
 import { type Agent, request, errors as undiciErrors } from 'undici';
 import { type MultipartPart, multipartBody } from '../../shared/multipart.js';
 import { pathSegment } from '../../shared/path-segment.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, ResponseTooLargeError, readBoundedText } from './bounded-read.js';
 import { unipileAgent, unipileBaseUrl } from './client.js';
 
 /** What a send asks of Unipile `POST /chats/{chat_id}/messages`. */
@@ -46,6 +48,10 @@ export interface UnipileMessagingOptions {
   timeoutMs: number;
   /** Connections to the provider. Default 16. */
   connections?: number;
+  /** UNIPILE_MAX_RESPONSE_BYTES: a longer answer is abandoned. Default 16 MiB. */
+  maxResponseBytes?: number;
+  /** Called for each answer abandoned for its size (metrics). */
+  onResponseTooLarge?: () => void;
 }
 
 /** Errors raised while connecting: the request was certainly not written. */
@@ -68,8 +74,11 @@ export class UnipileMessaging {
   readonly #apiKey: string;
   readonly #timeoutMs: number;
   readonly #agent: Agent;
+  readonly #readText: (body: Readable) => Promise<string>;
 
   constructor(options: UnipileMessagingOptions) {
+    const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.#readText = (body) => readBoundedText(body, maxBytes, options.onResponseTooLarge);
     this.baseUrl = unipileBaseUrl(options.dsn);
     this.#apiKey = options.apiKey;
     this.#timeoutMs = options.timeoutMs;
@@ -107,8 +116,10 @@ export class UnipileMessaging {
       status = response.statusCode;
       const header = response.headers['retry-after'];
       retryAfter = Array.isArray(header) ? header[0] : header;
-      body = parseJson(await response.body.text());
+      body = parseJson(await this.#readText(response.body));
     } catch (error) {
+      // Written and answered, but too long to read: whether it was sent is for the lookup to say.
+      if (error instanceof ResponseTooLargeError) return { kind: 'maybe-sent', reason: error.message };
       const code = errorCode(error);
       if (code && BEFORE_WRITE.has(code)) return { kind: 'not-sent', reason: code };
       return { kind: 'maybe-sent', reason: timeout.aborted ? 'timed out' : (code ?? 'connection lost') };
@@ -136,7 +147,7 @@ export class UnipileMessaging {
       signal: AbortSignal.timeout(this.#timeoutMs),
       headers: { accept: 'application/json', 'x-api-key': this.#apiKey },
     });
-    const body = parseJson(await response.body.text());
+    const body = parseJson(await this.#readText(response.body));
     if (response.statusCode !== 200)
       throw new Error(`Unipile GET chat messages answered ${response.statusCode}`);
     const items = (body as { items?: unknown } | undefined)?.items;

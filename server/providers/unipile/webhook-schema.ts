@@ -120,8 +120,11 @@ export const messagingWebhookSchema = z.looseObject({
   ),
   chat_id: identifier,
   message_id: identifier,
-  /** ISO 8601 as documented; anything else is kept for the dedupe identity only (see normalize). */
-  timestamp: z.unknown(),
+  /**
+   * ISO 8601 as documented; anything else is kept for the dedupe identity only (see normalize).
+   * Optional: real `message_received` payloads without one exist; the receive time is used then.
+   */
+  timestamp: z.unknown().optional(),
   webhook_name: optionalText,
   message: optionalText,
   sender: tolerant(attendeeSchema),

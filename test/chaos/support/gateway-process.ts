@@ -49,6 +49,8 @@ export interface GatewayOptions {
   env?: Record<string, string>;
   /** How much of the log to keep, from the end. Default 200,000 characters. */
   keepOutputChars?: number;
+  /** The checkout to run (another worktree, for before/after figures). Default this process's directory. */
+  cwd?: string;
 }
 
 const running = new Set<GatewayProcess>();
@@ -64,6 +66,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
   // Secrets come from the environment, so the data directory stays empty; it goes with the process.
   const dataDir = mkdtempSync(join(tmpdir(), 'hookline-chaos-'));
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    ...(options.cwd ? { cwd: options.cwd } : {}),
     env: {
       PATH: process.env.PATH ?? '',
       HOST: '127.0.0.1',

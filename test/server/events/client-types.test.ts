@@ -19,5 +19,6 @@ describe('client/types.ts against server/events', () => {
     expectTypeOf<Client.ChatReadData>().toEqualTypeOf<Server.ChatReadData>();
     expectTypeOf<Client.AccountStatusData>().toEqualTypeOf<Server.AccountStatusData>();
     expectTypeOf<Client.SendStatus>().toEqualTypeOf<Server.SendStatus>();
+    expectTypeOf<Client.SendFailureReason>().toEqualTypeOf<Server.SendFailureReason>();
   });
 });

@@ -52,6 +52,20 @@ describe.each(testDatabaseKinds())('real provider traffic on %s', (kind) => {
     });
   });
 
+  describe('a message_received without a timestamp', () => {
+    it('is stored, at its receive time; its retry is a duplicate (identity without the time)', async () => {
+      const { timestamp: _dropped, ...body } = messageReceived({ text: 'no time given' });
+      const before = Date.now();
+      expect(await postAll(t.app, [body, body])).toEqual([
+        { ok: true, duplicate: false },
+        { ok: true, duplicate: true },
+      ]);
+      const stored = await message(body as UnipileMessagingPayload);
+      expect(stored).toMatchObject({ text: 'no time given' });
+      expect(new Date(stored!.sent_at as string).getTime()).toBeGreaterThanOrEqual(before - 1000);
+    });
+  });
+
   describe('genuine repeats are applied; retries are duplicates', () => {
     it('👍, removed, 👍 again: all three applied; a retry of the third is a duplicate', async () => {
       const original = await received();

@@ -19,4 +19,23 @@ describe('createLogger', () => {
     expect(output).toContain('postgres://[redacted]@db:5432/hookline');
     expect(output).not.toContain('hunter2');
   });
+
+  it('never logs the parameters of a failed query (message texts, raw bodies)', () => {
+    let output = '';
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        output += chunk;
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'info', destination: destination as never });
+    // The shape drizzle gives a failed query: the values written in its message and a field.
+    const failed = Object.assign(
+      new Error('Failed query: insert into messages (text) values ($1)\nparams: the private message body'),
+      { query: 'insert into messages (text) values ($1)', params: ['the private message body'] },
+    );
+    logger.error({ err: failed }, 'sync failed');
+    expect(output).toContain('Failed query: insert into messages');
+    expect(output).not.toContain('the private message body');
+  });
 });

@@ -115,6 +115,16 @@ describe.each(testDatabaseKinds())('send routes on %s', (kind) => {
     expect(unknownChat.statusCode).toBe(404);
   });
 
+  it('cleans a JSON reply cut mid-emoji (a lone surrogate) as multipart and webhooks are cleaned: stored, never a 500', async () => {
+    const { account, chatId } = await openChat(t.app);
+    const response = await send(t.app, chatId, { accountId: account.id, text: 'see you \ud83d' });
+    expect(response.statusCode, response.body).toBe(202);
+    expect(response.json()).toMatchObject({ status: 'pending', text: 'see you \uFFFD' });
+    const { localId } = response.json();
+    await waitForStatus(t.app, chatId, localId, 'sent');
+    expect(t.fake.sends.received.map((request) => request.text)).toContain('see you \uFFFD');
+  });
+
   it('lists accounts with their last status, scoped like the chats', async () => {
     const { account } = await openChat(t.app);
     const other = await openChat(t.app);

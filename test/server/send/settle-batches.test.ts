@@ -101,7 +101,7 @@ describe.each(testDatabaseKinds())('applying send outcomes in batches on %s', (k
       },
       {
         localId: refused,
-        transition: { to: 'failed', error: 'cant_send_message', statusCode: 422 },
+        transition: { to: 'failed', reason: 'refused', error: 'cant_send_message', statusCode: 422 },
         expected: ['sending'],
       },
     ]);

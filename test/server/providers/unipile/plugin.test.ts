@@ -168,12 +168,38 @@ describe('provider registration at startup', () => {
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toMatchObject({
-      checks: { registration: { ok: false, state: 'failed', reason: 'provider_rejected' } },
+      checks: { registration: { ok: false, state: 'failed', reason: 'provider_unauthorized' } },
     });
     expect(ready.body).not.toContain('missing_credentials');
     expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toContain(
       'hookline_registration_state{state="failed"} 1',
     );
+  });
+
+  it('a key refused while running: retried with backoff, one line per attempt without a stack trace, then registered', async () => {
+    fake.misbehave.set({ refuseKey: true });
+    const from = logLines.length;
+    const app = await start(await build());
+    await waitFor(() => expect(app.registration.status.attempts).toBeGreaterThanOrEqual(3));
+    expect(app.registration.status).toMatchObject({ state: 'failed', refusedKey: 'unauthorized' });
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.json()).toMatchObject({
+      checks: { registration: { ok: false, state: 'failed', reason: 'provider_unauthorized' } },
+    });
+    const lines = logLines
+      .slice(from)
+      .map((line) => JSON.parse(line) as { msg: string; err?: unknown; refusedKey?: string })
+      .filter((line) => line.msg.includes('UNIPILE_API_KEY'));
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    for (const line of lines) {
+      expect(line).toMatchObject({ refusedKey: 'unauthorized' });
+      expect(line.err).toBeUndefined();
+      expect(JSON.stringify(line)).not.toMatch(/\n\s+at /);
+    }
+
+    fake.misbehave.reset();
+    await registered(app);
+    expect(fake.state.webhooks).toHaveLength(2);
   });
 
   it.each([

@@ -12,6 +12,42 @@ describe('RegistrationLoop', () => {
     vi.useRealTimers();
   });
 
+  it('backs off on a refused key to one attempt every 10 minutes, one line each without a stack', async () => {
+    const fake = await startFakeUnipile({ apiKey: 'loop-test-key' });
+    fake.misbehave.set({ refuseKey: true });
+    const client = new UnipileClient({ dsn: fake.url, apiKey: 'loop-test-key', timeoutMs: 2000 });
+    const lines: { retryInMs?: number; refusedKey?: string; err?: unknown }[] = [];
+    const logger = createLogger({
+      level: 'info',
+      destination: { write: (line: string) => lines.push(JSON.parse(line)) },
+    });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const loop = new RegistrationLoop({ client, logger, retryMinMs: 60_000, retryMaxMs: 60_000 });
+    try {
+      loop.start(
+        desiredWebhooks({ baseUrl: 'https://a.example', inboundSecret: 'secret', instance: 'test' }),
+      );
+      await vi.advanceTimersByTimeAsync(0);
+      for (let attempt = 1; attempt <= 8; attempt++) {
+        await vi.waitFor(() => expect(loop.status.attempts).toBe(attempt), { timeout: 10_000, interval: 1 });
+        // Exactly the delay the loop announced: the next attempt, and only it, comes due.
+        await vi.advanceTimersByTimeAsync(lines.at(-1)?.retryInMs ?? 0);
+      }
+      expect(loop.status).toMatchObject({ state: 'failed', refusedKey: 'unauthorized' });
+      expect(lines.length).toBeGreaterThanOrEqual(8);
+      for (const line of lines) expect(line).toMatchObject({ refusedKey: 'unauthorized' });
+      for (const line of lines) expect(line.err).toBeUndefined();
+      // Past UNIPILE_RETRY_MAX_MS (60 s here), up to 10 minutes, never more.
+      const delays = lines.map((line) => line.retryInMs ?? 0);
+      expect(Math.max(...delays)).toBeGreaterThan(60_000);
+      expect(Math.max(...delays)).toBeLessThanOrEqual(600_000);
+      await loop.stop();
+    } finally {
+      await client.close();
+      await fake.close();
+    }
+  });
+
   it('retries while the provider fails, and never again once stopped', async () => {
     const fake = await startFakeUnipile({ apiKey: 'loop-test-key', failures: { count: 1000, status: 503 } });
     const client = new UnipileClient({ dsn: fake.url, apiKey: 'loop-test-key', timeoutMs: 2000 });
