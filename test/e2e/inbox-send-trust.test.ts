@@ -144,6 +144,19 @@ describeBrowser('provider trust, send budgets and sessions in the inbox', () => 
     expect(postsOf('Still there?')).toBe(before + 1);
   });
 
+  it('sends a double-clicked Retry once, with neither an error nor a wait', async () => {
+    await openChat(await chatWithLink('chat_double_retry'), 'chat_double_retry');
+    await providerNeverConfirms(RESENDS + 1);
+    await reply('Clicked twice');
+    const status = await failedReply('Clicked twice');
+    const before = postsOf('Clicked twice');
+    await status.locator('button.retry').dblclick();
+    await expect.poll(() => mine('Clicked twice').getAttribute('data-status')).toBe('sent');
+    expect(postsOf('Clicked twice')).toBe(before + 1);
+    expect(await page().locator('#notice').isHidden()).toBe(true);
+    expect(await page().locator('#composer-status').isHidden()).toBe(true);
+  });
+
   it("shows a send past the session's budget as a wait, keeps the text, and stores nothing", async () => {
     await openChat(await chatWithLink('chat_budget'), 'chat_budget');
     for (let n = 1; n <= RATE_PER_MINUTE; n++) {
