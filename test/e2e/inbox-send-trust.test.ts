@@ -201,7 +201,8 @@ describeBrowser('provider trust, send budgets and sessions in the inbox', () => 
     expect(await line.textContent()).toMatch(/^Rate limited, try again in \d+ s$/);
     expect(await page().locator('#notice').isHidden()).toBe(true);
     expect(await mine('Maybe sent').getAttribute('data-status')).toBe('failed');
-    expect(await status.locator('button.retry').count()).toBe(1);
+    // Once the wait is over, the person may click it again.
+    await expect.poll(() => status.locator('button.retry').isEnabled()).toBe(true);
     const rows = await queryRows<{ status: string }>(
       app.database.db,
       sql`select status from sends where text = 'Maybe sent'`,
