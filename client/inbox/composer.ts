@@ -101,9 +101,9 @@ function sendBody(accountId: string, text: string, files: readonly File[]): unkn
 /**
  * The reply box under a conversation, with a file picker: sends with an Idempotency-Key, so a
  * double submit or a resubmitted request sends once, and shows the message at once as `pending`.
- * Returns the retry action for failed sends.
+ * Returns the retry action for failed sends, which resolves whether the gateway took the retry.
  */
-export function mountComposer(options: ComposerOptions): (localId: string) => void {
+export function mountComposer(options: ComposerOptions): (localId: string) => Promise<boolean> {
   const form = document.getElementById('composer') as HTMLFormElement | null;
   const input = document.getElementById('composer-text') as HTMLTextAreaElement | null;
   const picker = form ? mountFilePicker(form) : undefined;
@@ -138,10 +138,16 @@ export function mountComposer(options: ComposerOptions): (localId: string) => vo
         refused(error);
       });
   });
-  return (localId) => {
+  return async (localId) => {
     const chat = options.openChat();
-    if (!chat) return;
+    if (!chat) return false;
     const path = `/api/chats/${encodeURIComponent(chat.chatId)}/messages/${encodeURIComponent(localId)}/retry`;
-    post(options.token(), path, {}).catch(refused);
+    try {
+      await post(options.token(), path, {});
+      return true;
+    } catch (error) {
+      refused(error);
+      return false;
+    }
   };
 }

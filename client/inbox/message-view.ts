@@ -142,10 +142,10 @@ export function patchMessage(item: HTMLLIElement, patch: MessagePatch): void {
   fillBody(item, next);
 }
 
-let onRetry: (localId: string) => void = () => {};
+let onRetry: (localId: string) => Promise<boolean> = async () => false;
 
-/** What the retry button of a failed send does. */
-export function setRetryHandler(handler: (localId: string) => void): void {
+/** What the retry button of a failed send does; it resolves whether the gateway took the retry. */
+export function setRetryHandler(handler: (localId: string) => Promise<boolean>): void {
   onRetry = handler;
 }
 
@@ -189,7 +189,13 @@ export function showSendStatus(
     line.textContent = why ? `Not sent: ${why}` : 'Not sent';
     const retry = element('button', 'retry', 'Retry');
     retry.type = 'button';
-    retry.addEventListener('click', () => onRetry(localId));
+    retry.addEventListener('click', () => {
+      // One click, one retry: a second before the status changes would be refused and spend budget.
+      retry.disabled = true;
+      void onRetry(localId).then((accepted) => {
+        retry.disabled = accepted;
+      });
+    });
     line.append(' ', retry);
   } else if (details.error) {
     line.textContent = `${words} (${details.error})`;

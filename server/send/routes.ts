@@ -183,6 +183,7 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
     },
   );
 
+  const notFailed = () => new HooklineError('HL_ERR_CONFLICT', 'Only a failed send can be retried');
   app.post(
     '/api/chats/:chatId/messages/:localId/retry',
     { schema: sendRouteSchemas.retry, onRequest: authenticate },
@@ -194,6 +195,9 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
         throw new HooklineError('HL_ERR_NOT_FOUND', `No sent message ${localId}`);
       requireSend(who, stored.accountId);
       requireProvider();
+      // A retry that cannot happen (a second click, another tab was first) costs no budget; the
+      // check under the send's lock below settles a race.
+      if (stored.sendStatus !== 'failed') throw notFailed();
       await chargeBudgets(reply, who, stored.accountId);
       const result = await transaction(app.database.db, async (tx) => {
         const send = await lockSend(tx, localId);
@@ -210,7 +214,7 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
         await notifySendsQueued(tx);
         return { message, published: await publishStatuses(tx, [{ message }]) };
       });
-      if (!result) throw new HooklineError('HL_ERR_CONFLICT', 'Only a failed send can be retried');
+      if (!result) throw notFailed();
       app.changes.emit(result.published);
       options.wake();
       return reply.status(202).send(sentMessageData(result.message));

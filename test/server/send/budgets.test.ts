@@ -8,7 +8,7 @@ import { pruneSendBookkeeping } from '../../../server/db/send-budgets.js';
 import { apiAuth } from '../../support/app.js';
 import { metricValue } from '../../support/realtime.js';
 import { waitFor } from '../../support/wait.js';
-import { openChat, send, useSendHarness } from './support.js';
+import { openChat, send, useSendHarness, waitForStatus } from './support.js';
 
 async function sessionToken(app: FastifyInstance, accountIds: string[], scopes = ['read', 'send']) {
   const response = await app.inject({
@@ -82,6 +82,30 @@ describe.each(['postgres'] as const)('send budgets on %s', (kind) => {
     expect(refused.json().error.code).toBe('HL_ERR_RATE_LIMITED');
     expect(refused.headers['retry-after']).toBeDefined();
     expect(await storedSends(t.app, chatId)).toBe(5);
+  });
+
+  it('refuses a retry of a send that is not failed with 409, without drawing from the budget', async () => {
+    const { account, chatId } = await openChat(t.app);
+    const token = await sessionToken(t.app, [account.id]);
+    t.fake.sends.next('refuse');
+    const sent = await send(t.app, chatId, { accountId: account.id, text: 'retried once' }, bearer(token));
+    const { localId } = sent.json();
+    await waitForStatus(t.app, chatId, localId, 'failed');
+    const retry = () =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/chats/${chatId}/messages/${localId}/retry`,
+        headers: bearer(token),
+      });
+    expect((await retry()).statusCode).toBe(202);
+    // A second click, and more: the send is no longer failed, and the session's budget (3) stays.
+    for (let index = 0; index < 3; index++) {
+      const again = await retry();
+      expect(again.statusCode).toBe(409);
+      expect(again.json().error.code).toBe('HL_ERR_CONFLICT');
+    }
+    const third = await send(t.app, chatId, { accountId: account.id, text: 'third draw' }, bearer(token));
+    expect(third.statusCode, third.body).toBe(202);
   });
 
   it('prunes send_requests older than SEND_IDEMPOTENCY_HOURS and keeps younger ones', async () => {
