@@ -269,7 +269,6 @@ export async function runMisbehaviour(
 ): Promise<MisbehaviourFigures> {
   const started = Date.now();
   const fake = await startFakeUnipile({ delivery: { timeoutMs: 5000, retries: 1, retryDelayMs: 200 } });
-  if (id === 'refused-key') fake.misbehave.set({ refuseKey: true });
   const gateway = await startGateway({
     databaseUrl: options.databaseUrl,
     ...(options.cwd ? { cwd: options.cwd } : {}),
@@ -286,9 +285,14 @@ export async function runMisbehaviour(
       SEND_POLL_INTERVAL_MS: '50',
       SEND_TIMEOUT_MS: '2000',
       SEND_LEASE_MS: '10000',
-      ...(id === 'refused-key' ? { WEBHOOK_BASE_URL: 'https://hooks.example.com' } : {}),
+      // A key refused at start-up stops the gateway (docs/operations.md, "Start-up errors"); this
+      // phase is the key refused while running, which the registration re-check finds.
+      ...(id === 'refused-key'
+        ? { WEBHOOK_BASE_URL: 'https://hooks.example.com', UNIPILE_REGISTRATION_CHECK_SECONDS: '1' }
+        : {}),
     },
   });
+  if (id === 'refused-key') fake.misbehave.set({ refuseKey: true });
   fake.addWebhook({
     request_url: `${gateway.url}${WEBHOOK_PATH}`,
     headers: [{ key: 'Unipile-Auth', value: CHAOS_SECRETS.INBOUND_SECRET }],
