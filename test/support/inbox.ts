@@ -5,6 +5,7 @@ import { mintRealtimeToken, type TokenScope } from '../../server/realtime/tokens
 import { type FakeUnipile, startFakeUnipile } from '../../tools/fake-unipile/server.js';
 import { buildTestApp, TEST_SECRETS } from './app.js';
 import type { TestDatabase } from './databases.js';
+import { registerAtFake } from './webhooks.js';
 
 /** What the inbox's gateway runs with. */
 export interface InboxGatewayOptions {
@@ -89,12 +90,7 @@ export function useInboxGateway(
   beforeAll(async () => {
     if (options.provider) fake = await startFakeUnipile();
     await listen(build);
-    if (fake && options.provider?.webhooks) {
-      fake.addWebhook({
-        request_url: `${baseUrl}/api/webhooks/unipile/messages`,
-        headers: [{ key: 'Unipile-Auth', value: TEST_SECRETS.inboundSecret }],
-      });
-    }
+    if (fake && options.provider?.webhooks) registerAtFake(fake, baseUrl);
   });
   afterAll(async () => {
     await app?.close();
