@@ -62,6 +62,14 @@ export const encryptionKey = z.preprocess(
     .optional(),
 );
 
+/** The origins of a comma-separated list, trimmed, trailing slashes removed, empty ones dropped. */
+export function splitOrigins(value: string): string[] {
+  return value
+    .split(',')
+    .map((origin) => origin.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
+}
+
 /**
  * Comma-separated http(s) or ws(s) origins (`https://app.example.com,wss://ws.example.com`),
  * trailing slashes removed; unset when empty.
@@ -70,12 +78,7 @@ export const originList = z.preprocess(
   emptyAsUndefined,
   z
     .string()
-    .transform((value) =>
-      value
-        .split(',')
-        .map((origin) => origin.trim().replace(/\/+$/, ''))
-        .filter(Boolean),
-    )
+    .transform(splitOrigins)
     .pipe(
       z.array(
         z.string().regex(/^(https?|wss?):\/\/[^\s;,']+$/, {

@@ -9,6 +9,7 @@ import {
   optionalString,
   originList,
   postgresUrl,
+  splitOrigins,
 } from './config-fields.js';
 import { HooklineError } from './errors.js';
 import { trustProxySchema } from './http/trust-proxy.js';
@@ -115,18 +116,7 @@ const envSchema = z
      * (`https://app.example.com`), or `*` for any. Default unset: only the gateway's own origin.
      * Requests without an Origin header (non-browser clients) are always allowed: the token guards them.
      */
-    REALTIME_ALLOWED_ORIGINS: z.preprocess(
-      emptyAsUndefined,
-      z
-        .string()
-        .transform((value) =>
-          value
-            .split(',')
-            .map((origin) => origin.trim().replace(/\/+$/, ''))
-            .filter(Boolean),
-        )
-        .optional(),
-    ),
+    REALTIME_ALLOWED_ORIGINS: z.preprocess(emptyAsUndefined, z.string().transform(splitOrigins).optional()),
     /** Longest `ttlSeconds` `POST /api/realtime/tokens` accepts. Default 86400 (24 h). */
     REALTIME_TOKEN_MAX_TTL_SECONDS: integer(86_400, 60, 2_592_000),
     /** Protocol ping interval; a socket that has not answered the previous ping is terminated. Default 25000. */

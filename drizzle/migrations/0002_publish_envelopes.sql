@@ -3,7 +3,7 @@
 -- trips on this (select endpoints, insert deliveries, lock, insert events, notify), and on a busy
 -- 2-core machine every round trip costs far more in scheduling than in Postgres work.
 --
--- Ordering (see server/db/envelope-outbox.ts): the realtime append takes a transaction-scoped
+-- Ordering (see server/db/outboxes.ts): the realtime append takes a transaction-scoped
 -- advisory lock and draws seq only under it, so seq order is commit order; call this as the
 -- transaction's last statement so the lock is held as briefly as possible.
 --

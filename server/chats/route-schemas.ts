@@ -14,8 +14,8 @@ export const readBodySchema = z.object({ accountId: z.string().min(1).max(512).o
 
 const isoDate = z.string().describe('ISO 8601');
 
-/** A chat as the read API returns it (./views.ts). */
-const chat = z.object({
+/** A chat as the read API and search return it (./views.ts). */
+export const chatSchema = z.object({
   accountId: z.string(),
   chatId: z.string(),
   accountType: z.string().nullable(),
@@ -57,7 +57,8 @@ const message = z.object({
   error: z.string().optional().describe('with status `failed`: why, in words'),
 });
 
-const nextCursor = z
+/** The cursor of a page of the read API and search. */
+export const nextCursorSchema = z
   .string()
   .nullable()
   .describe('pass back as `cursor` for the next page; null on the last');
@@ -69,7 +70,10 @@ export const chatsRouteSchemas = {
     ...chats,
     summary: 'Chats by last message, with unread counts',
     querystring: pageQuerySchema,
-    response: { 200: z.object({ items: z.array(chat), nextCursor }), ...errorResponses(400, 401, 403) },
+    response: {
+      200: z.object({ items: z.array(chatSchema), nextCursor: nextCursorSchema }),
+      ...errorResponses(400, 401, 403),
+    },
   },
   listMessages: {
     ...chats,
@@ -77,7 +81,7 @@ export const chatsRouteSchemas = {
     params: chatParamsSchema,
     querystring: pageQuerySchema,
     response: {
-      200: z.object({ items: z.array(message), nextCursor }),
+      200: z.object({ items: z.array(message), nextCursor: nextCursorSchema }),
       400: errorResponse.describe('Invalid query, or the chat id exists in several accounts: pass accountId'),
       ...errorResponses(401, 403, 404),
     },
@@ -87,6 +91,6 @@ export const chatsRouteSchemas = {
     summary: 'Mark a chat read (publishes chat:read)',
     params: chatParamsSchema,
     body: readBodySchema,
-    response: { 200: z.object({ items: z.array(chat) }), ...errorResponses(400, 401, 403, 404) },
+    response: { 200: z.object({ items: z.array(chatSchema) }), ...errorResponses(400, 401, 403, 404) },
   },
 };

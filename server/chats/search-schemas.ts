@@ -1,24 +1,12 @@
 import { z } from 'zod';
 import { errorResponses, readerSecurity } from '../openapi/schemas.js';
 import { pageQuerySchema } from './cursor.js';
+import { chatSchema, nextCursorSchema } from './route-schemas.js';
 
 /** `GET /api/search`: the words (web-search syntax), and a page like the other read routes. */
 export const searchQuerySchema = pageQuerySchema.extend({
   q: z.string().trim().min(1).max(200).describe('words, "a phrase", or, -word (Postgres websearch syntax)'),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-});
-
-const chatHit = z.object({
-  accountId: z.string(),
-  chatId: z.string(),
-  accountType: z.string().nullable(),
-  subject: z.string().nullable(),
-  isGroup: z.boolean(),
-  attendees: z.array(z.unknown()),
-  lastMessageAt: z.string().nullable(),
-  lastMessageId: z.string().nullable(),
-  lastMessagePreview: z.string().nullable(),
-  unreadCount: z.number(),
 });
 
 const messageHit = z.object({
@@ -32,12 +20,7 @@ const messageHit = z.object({
   highlights: z
     .array(z.tuple([z.number(), z.number()]))
     .describe('[start, end) of each matched word in `snippet`, in UTF-16 code units'),
-  chat: z.object({
-    subject: z.string().nullable(),
-    attendees: z.array(z.unknown()),
-    isGroup: z.boolean(),
-    accountType: z.string().nullable(),
-  }),
+  chat: chatSchema.pick({ subject: true, attendees: true, isGroup: true, accountType: true }),
 });
 
 /** The `schema` of `GET /api/search`. */
@@ -48,9 +31,9 @@ export const searchRouteSchema = {
   querystring: searchQuerySchema,
   response: {
     200: z.object({
-      chats: z.array(chatHit).describe('chats whose subject or people match; first page only'),
+      chats: z.array(chatSchema).describe('chats whose subject or people match; first page only'),
       items: z.array(messageHit),
-      nextCursor: z.string().nullable(),
+      nextCursor: nextCursorSchema,
     }),
     ...errorResponses(400, 401, 403),
   },

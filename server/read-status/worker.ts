@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.js';
 import { type ClaimedReadMark, claimDueReadMarks, finishReadMark, retryReadMark } from '../db/read-marks.js';
 import type { UnipileChatActions } from '../providers/unipile/index.js';
-import { QueueWorker } from '../shared/queue-worker.js';
+import { QueueWorker, queueRetryDelay } from '../shared/queue-worker.js';
 
 /** What the read-status worker calls, and its budgets (the SEND_* settings: docs/configuration.md). */
 export interface ReadStatusWorkerOptions {
@@ -18,8 +18,6 @@ export interface ReadStatusWorkerOptions {
   /** Attempts before a mark is given up (logged). */
   maxAttempts: number;
 }
-
-const RETRY_MAX_MS = 5 * 60_000;
 
 /**
  * Tells the provider which chats were read in Hookline (`PATCH /chats/{id}` setReadStatus), from
@@ -82,7 +80,7 @@ export class ReadStatusWorker {
       await finishReadMark(db, mark);
       return;
     }
-    const backoff = Math.min(RETRY_MAX_MS, this.#options.retryMinMs * 2 ** (mark.attempts - 1));
+    const backoff = queueRetryDelay(this.#options.retryMinMs, mark.attempts);
     const delay = Math.max(outcome.retryAfterMs ?? 0, backoff);
     log.info(
       { ...context, reason: outcome.reason, delayMs: delay },

@@ -16,7 +16,7 @@ import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { SendFailureReason } from '../events/index.js';
 import type { SendOutcome, UnipileMessaging } from '../providers/unipile/index.js';
 import { GroupCommitter } from '../shared/group-commit.js';
-import { QueueWorker } from '../shared/queue-worker.js';
+import { QueueWorker, queueRetryDelay } from '../shared/queue-worker.js';
 import {
   applyTransitions,
   publishStatuses,
@@ -47,7 +47,6 @@ export interface SendWorkerOptions {
   lookupDelayMs: number;
 }
 
-const RETRY_MAX_MS = 5 * 60_000;
 /** How far before the recorded attempt a provider timestamp may lie (clock skew) in a lookup. */
 const LOOKUP_SKEW_MS = 60_000;
 
@@ -210,7 +209,7 @@ export class SendWorker {
                 : exhausted;
           return { to: 'failed', reason, error, statusCode };
         }
-        const backoff = Math.min(RETRY_MAX_MS, this.#options.retryMinMs * 2 ** (attempts - 1));
+        const backoff = queueRetryDelay(this.#options.retryMinMs, attempts);
         const delay = outcome.kind === 'throttled' ? Math.max(outcome.retryAfterMs ?? 0, backoff) : backoff;
         return { to: 'queued', error, statusCode, at: new Date(Date.now() + delay) };
       }

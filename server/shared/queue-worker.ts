@@ -125,3 +125,15 @@ export class QueueWorker<Job> {
     });
   }
 }
+
+/** The longest wait between two attempts of one queued job. */
+const RETRY_MAX_MS = 5 * 60_000;
+
+/**
+ * How long a queued job waits after its `attempts`-th failed attempt (1 for the first):
+ * `retryMinMs`, doubling per attempt, at most five minutes. The send and read-status queues share
+ * it because both spend the same provider budget (SEND_RETRY_MIN_MS).
+ */
+export function queueRetryDelay(retryMinMs: number, attempts: number): number {
+  return Math.min(RETRY_MAX_MS, retryMinMs * 2 ** (attempts - 1));
+}

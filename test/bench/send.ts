@@ -20,6 +20,7 @@ import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.
 import { startFakeUnipile } from '../../tools/fake-unipile/server.js';
 import { apiAuth, TEST_SECRETS } from '../support/app.js';
 import { createPostgresTestDatabase, ensurePostgresTemplate } from '../support/postgres-admin.js';
+import { registerAtFake } from '../support/webhooks.js';
 import { startChildServer } from './support/child-server.js';
 import { cpuMeter } from './support/cpu.js';
 import { BENCH_DATABASE_URL } from './support/database-url.js';
@@ -80,10 +81,7 @@ async function main() {
     SEND_MAX_PENDING_PER_ACCOUNT: '10000000',
   });
   try {
-    fake.addWebhook({
-      request_url: `${gateway.url}${UNIPILE_WEBHOOK_PATH}`,
-      headers: [{ key: 'Unipile-Auth', value: TEST_SECRETS.inboundSecret }],
-    });
+    registerAtFake(fake, gateway.url);
     const account = fakeAccount();
     const opening = messageReceived({ account });
     const opened = await request(`${gateway.url}${UNIPILE_WEBHOOK_PATH}`, {

@@ -7,6 +7,7 @@ import { type ChaosDatabase, createChaosDatabase } from './support/chaos-databas
 import {
   apiHeaders,
   CHAOS_SECRETS,
+  deliverWebhook,
   type GatewayProcess,
   killAllGateways,
   printGatewayLogsOnFailure,
@@ -49,11 +50,7 @@ describePostgres('a gateway killed between the provider’s 201 and its commit',
     });
     const account = fakeAccount();
     const opening = messageReceived({ account });
-    const opened = await fetch(`${queuing.url}${WEBHOOK_PATH}`, {
-      method: 'POST',
-      headers: { 'unipile-auth': CHAOS_SECRETS.INBOUND_SECRET, 'content-type': 'application/json' },
-      body: JSON.stringify(opening),
-    });
+    const opened = await deliverWebhook(queuing.url, opening);
     expect(opened.status).toBe(200);
     const texts = Array.from({ length: REPLIES }, (_, index) => `chaos reply ${index}`);
     let acknowledged = 0;

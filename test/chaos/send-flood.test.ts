@@ -6,14 +6,13 @@ import { type FakeUnipile, startFakeUnipile } from '../../tools/fake-unipile/ser
 import { describePostgres } from '../support/databases.js';
 import { type ChaosDatabase, createChaosDatabase } from './support/chaos-database.js';
 import {
-  apiHeaders,
-  CHAOS_SECRETS,
+  deliverWebhook,
   type GatewayProcess,
   killAllGateways,
   printGatewayLogsOnFailure,
   startGateway,
-  WEBHOOK_PATH,
 } from './support/gateway-process.js';
+import { mintToken } from './support/realtime-observer.js';
 import { recordScenario } from './support/results.js';
 
 /** How long the flood lasts, and how many sends it keeps in flight. */
@@ -118,20 +117,9 @@ describePostgres('send flood', () => {
     });
     const account = fakeAccount();
     const opening = messageReceived({ account });
-    const opened = await fetch(`${gateway.url}${WEBHOOK_PATH}`, {
-      method: 'POST',
-      headers: { 'unipile-auth': CHAOS_SECRETS.INBOUND_SECRET, 'content-type': 'application/json' },
-      body: JSON.stringify(opening),
-    });
+    const opened = await deliverWebhook(gateway.url, opening);
     expect(opened.status).toBe(200);
-    const mint = async (scopes: string[]) => {
-      const response = await fetch(`${gateway.url}/api/realtime/tokens`, {
-        method: 'POST',
-        headers: apiHeaders,
-        body: JSON.stringify({ accountIds: [account.id], scopes }),
-      });
-      return ((await response.json()) as { token: string }).token;
-    };
+    const mint = (scopes: string[]) => mintToken(gateway.url, [account.id], scopes);
     const token = await mint(['read', 'send']);
     const rssBefore = await rssBytes(gateway);
 

@@ -1,14 +1,13 @@
 import { sql } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { buildApp } from '../../server/app.js';
 import { queryRows } from '../../server/db/rows.js';
 import { mintRealtimeToken } from '../../server/realtime/tokens.js';
 import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.js';
-import { type FakeUnipile, startFakeUnipile } from '../../tools/fake-unipile/server.js';
-import { buildTestApp, TEST_SECRETS, testConfig } from '../support/app.js';
+import { TEST_SECRETS, testConfig } from '../support/app.js';
 import { describeBrowser, useBrowserPage } from '../support/browser.js';
 import { useTestDatabase } from '../support/databases.js';
+import { useInboxGateway } from '../support/inbox.js';
 import { postWebhook } from '../support/webhooks.js';
 
 /** The inbox's composer in a real Chromium, against the real gateway and the fake provider. */
@@ -16,40 +15,13 @@ describeBrowser('replying from the inbox in Chromium', () => {
   const db = useTestDatabase('postgres');
   const browser = useBrowserPage();
   const account = fakeAccount('WHATSAPP');
-  let app: FastifyInstance;
-  let fake: FakeUnipile;
-  let baseUrl = '';
-
-  beforeAll(async () => {
-    fake = await startFakeUnipile();
-    app = await buildTestApp(db.current.database, {
-      env: {
-        UNIPILE_DSN: fake.url,
-        UNIPILE_API_KEY: fake.apiKey,
-        SEND_POLL_INTERVAL_MS: '50',
-        SEND_TIMEOUT_MS: '5000',
-        SEND_LEASE_MS: '10000',
-      },
-    });
-    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
-    fake.addWebhook({
-      request_url: `${baseUrl}/api/webhooks/unipile/messages`,
-      headers: [{ key: 'Unipile-Auth', value: TEST_SECRETS.inboundSecret }],
-    });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await fake?.close();
+  const gateway = useInboxGateway(db, {
+    provider: { env: { SEND_TIMEOUT_MS: '5000', SEND_LEASE_MS: '10000' }, webhooks: true },
   });
 
   const openChat = async (chatId: string) => {
-    await postWebhook(app, messageReceived({ account, chatId, text: 'Are you coming?' }));
-    const { token } = await mintRealtimeToken(TEST_SECRETS.realtimeJwtSecret, [account.id], 3600, [
-      'read',
-      'send',
-    ]);
-    await browser.page.goto(`${baseUrl}/?token=${token}`);
-    await browser.page.locator('#connection[data-state="open"]').waitFor();
+    await postWebhook(gateway.app, messageReceived({ account, chatId, text: 'Are you coming?' }));
+    await gateway.open(browser.page, [account.id], { scopes: ['read', 'send'] });
     await browser.page.locator(`#chat-list button[data-chat-id="${chatId}"]`).click();
     await browser.page.locator('#messages .message', { hasText: 'Are you coming?' }).waitFor();
   };
@@ -64,13 +36,15 @@ describeBrowser('replying from the inbox in Chromium', () => {
     await reply('On my way');
     await mine('On my way').waitFor();
     await expect.poll(() => mine('On my way').getAttribute('data-status')).toBe('sent');
-    await expect.poll(() => fake.sends.sent.filter((message) => message.text === 'On my way').length).toBe(1);
-    const id = fake.sends.sent.find((message) => message.text === 'On my way')!.id;
+    await expect
+      .poll(() => gateway.fake.sends.sent.filter((message) => message.text === 'On my way').length)
+      .toBe(1);
+    const id = gateway.fake.sends.sent.find((message) => message.text === 'On my way')!.id;
     // The echo reached the gateway and was recognised as the same message.
     await expect
       .poll(async () => {
         const rows = await queryRows<{ n: string }>(
-          app.database.db,
+          gateway.app.database.db,
           sql`select count(*) as n from inbound_events where raw_body like ${`%${id}%`}`,
         );
         return Number(rows[0]?.n ?? 0);
@@ -88,7 +62,7 @@ describeBrowser('replying from the inbox in Chromium', () => {
       .setInputFiles({ name: 'plan.pdf', mimeType: 'application/pdf', buffer: bytes });
     await reply('Here is the plan');
     await expect.poll(() => mine('Here is the plan').getAttribute('data-status')).toBe('sent');
-    const request = fake.sends.received.find((entry) => entry.text === 'Here is the plan');
+    const request = gateway.fake.sends.received.find((entry) => entry.text === 'Here is the plan');
     expect(request?.attachments.map((file) => [file.filename, file.mimetype])).toEqual([
       ['plan.pdf', 'application/pdf'],
     ]);
@@ -98,7 +72,7 @@ describeBrowser('replying from the inbox in Chromium', () => {
 
   it('shows a refused reply as failed with a retry button that sends it', async () => {
     await openChat('chat_refused');
-    fake.sends.next('refuse');
+    gateway.fake.sends.next('refuse');
     await reply('This one bounces');
     await expect.poll(() => mine('This one bounces').getAttribute('data-status')).toBe('failed');
     await mine('This one bounces').locator('button.retry').click();
@@ -118,13 +92,15 @@ describeBrowser('replying from the inbox in Chromium', () => {
     await expect.poll(() => mine('second line').getAttribute('data-status')).toBe('sent');
     expect(await box.inputValue()).toBe('');
     expect(
-      fake.sends.received.filter((entry) => entry.text.replace(/\r\n/g, '\n') === 'first line\nsecond line'),
+      gateway.fake.sends.received.filter(
+        (entry) => entry.text.replace(/\r\n/g, '\n') === 'first line\nsecond line',
+      ),
     ).toHaveLength(1);
   });
 
   it("shows why a reply failed, in the provider's words, beside Retry", async () => {
     await openChat('chat_reason');
-    fake.sends.next('refuse');
+    gateway.fake.sends.next('refuse');
     await reply('Refused for a reason');
     const status = mine('Refused for a reason').locator('.send-status');
     await expect.poll(() => mine('Refused for a reason').getAttribute('data-status')).toBe('failed');
@@ -137,20 +113,28 @@ describeBrowser('replying from the inbox in Chromium', () => {
     await openChat('chat_wait');
     // The gateway restarts with another REALTIME_JWT_SECRET: the page's token fails authentication,
     // and past AUTH_FAILURE_LIMIT (1 here) its address gets 429 with Retry-After.
-    const port = Number(new URL(baseUrl).port);
-    await app.close();
-    app = await buildApp({
-      config: testConfig({ UNIPILE_DSN: fake.url, UNIPILE_API_KEY: fake.apiKey, AUTH_FAILURE_LIMIT: '1' }),
-      secrets: { ...TEST_SECRETS, realtimeJwtSecret: 'another-secret-after-a-restart-000000000000' },
-      database: db.current.database,
-    });
-    await app.listen({ port, host: '127.0.0.1' });
+    await gateway.app.close();
+    await gateway.listen(() =>
+      buildApp({
+        config: testConfig({
+          UNIPILE_DSN: gateway.fake.url,
+          UNIPILE_API_KEY: gateway.fake.apiKey,
+          AUTH_FAILURE_LIMIT: '1',
+        }),
+        secrets: { ...TEST_SECRETS, realtimeJwtSecret: 'another-secret-after-a-restart-000000000000' },
+        database: db.current.database,
+      }),
+    );
     const { token } = await mintRealtimeToken(TEST_SECRETS.realtimeJwtSecret, [account.id], 3600, [
       'read',
       'send',
     ]);
     for (let n = 0; n < 2; n++) {
-      await app.inject({ method: 'GET', url: '/api/chats', headers: { authorization: `Bearer ${token}` } });
+      await gateway.app.inject({
+        method: 'GET',
+        url: '/api/chats',
+        headers: { authorization: `Bearer ${token}` },
+      });
     }
     await reply('Wait for it');
     const line = browser.page.locator('#composer-status');

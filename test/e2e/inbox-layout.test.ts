@@ -1,16 +1,13 @@
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintRealtimeToken } from '../../server/realtime/tokens.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   accountStatus,
   fakeAccount,
   fakeAttendee,
   messageReceived,
 } from '../../tools/fake-unipile/payloads.js';
-import { type FakeUnipile, startFakeUnipile } from '../../tools/fake-unipile/server.js';
-import { buildTestApp, TEST_SECRETS } from '../support/app.js';
 import { describeBrowser, useBrowserPage } from '../support/browser.js';
 import { useTestDatabase } from '../support/databases.js';
+import { useInboxGateway } from '../support/inbox.js';
 import { postWebhook } from '../support/webhooks.js';
 
 /**
@@ -23,32 +20,17 @@ describeBrowser('the inbox layout in Chromium', () => {
   const browser = useBrowserPage();
   const account = fakeAccount('LINKEDIN');
   const second = fakeAccount('WHATSAPP');
-  let app: FastifyInstance;
-  let fake: FakeUnipile;
-  let baseUrl = '';
+  const gateway = useInboxGateway(db, { provider: { webhooks: true } });
 
   beforeAll(async () => {
-    fake = await startFakeUnipile();
-    app = await buildTestApp(db.current.database, {
-      env: { UNIPILE_DSN: fake.url, UNIPILE_API_KEY: fake.apiKey, SEND_POLL_INTERVAL_MS: '50' },
-    });
-    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
-    fake.addWebhook({
-      request_url: `${baseUrl}/api/webhooks/unipile/messages`,
-      headers: [{ key: 'Unipile-Auth', value: TEST_SECRETS.inboundSecret }],
-    });
     const long = `${'A really long line without spaces '.repeat(3)}${'x'.repeat(180)} https://example.com/${'path/'.repeat(30)}`;
     const sender = fakeAttendee('LINKEDIN', 'Maximilian Alexander Featherstonehaugh-Worthington');
     for (const text of ['Hello there', long, 'Can we talk tomorrow about the proposal?']) {
-      await postWebhook(app, messageReceived({ account, chatId: 'chat_layout', text, sender }));
+      await postWebhook(gateway.app, messageReceived({ account, chatId: 'chat_layout', text, sender }));
     }
-    await postWebhook(app, messageReceived({ account: second, chatId: 'chat_other', text: 'hi' }));
-    await postWebhook(app, accountStatus(account.id, 'CREDENTIALS', 'LINKEDIN'));
-    await postWebhook(app, accountStatus(second.id, 'STOPPED', 'WHATSAPP'));
-  });
-  afterAll(async () => {
-    await app?.close();
-    await fake?.close();
+    await postWebhook(gateway.app, messageReceived({ account: second, chatId: 'chat_other', text: 'hi' }));
+    await postWebhook(gateway.app, accountStatus(account.id, 'CREDENTIALS', 'LINKEDIN'));
+    await postWebhook(gateway.app, accountStatus(second.id, 'STOPPED', 'WHATSAPP'));
   });
 
   const page = () => browser.page;
@@ -79,14 +61,7 @@ describeBrowser('the inbox layout in Chromium', () => {
   ])('at $width×$height', (size) => {
     it('never scrolls sideways, keeps the reply box and Send in view, before and after sending', async () => {
       await page().setViewportSize(size);
-      const { token } = await mintRealtimeToken(
-        TEST_SECRETS.realtimeJwtSecret,
-        [account.id, second.id],
-        3600,
-        ['read', 'send'],
-      );
-      await page().goto(`${baseUrl}/?token=${token}`);
-      await page().locator('#connection[data-state="open"]').waitFor();
+      await gateway.open(page(), [account.id, second.id], { scopes: ['read', 'send'] });
       await page().locator('#chat-list button[data-chat-id="chat_layout"]').waitFor();
       await noSidewaysScroll();
 
@@ -114,12 +89,7 @@ describeBrowser('the inbox layout in Chromium', () => {
 
     it('shows the accounts needing attention on one line, until dismissed', async () => {
       await page().setViewportSize(size);
-      const { token } = await mintRealtimeToken(
-        TEST_SECRETS.realtimeJwtSecret,
-        [account.id, second.id],
-        3600,
-      );
-      await page().goto(`${baseUrl}/?token=${token}`);
+      await page().goto(await gateway.link([account.id, second.id]));
       const banner = page().locator('#account-alerts');
       await banner.waitFor();
       const lineHeight = await banner

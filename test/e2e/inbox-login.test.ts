@@ -1,8 +1,8 @@
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { apiAuth, buildTestApp } from '../support/app.js';
+import { expect, it } from 'vitest';
+import { apiAuth } from '../support/app.js';
 import { describeBrowser, useBrowserPage } from '../support/browser.js';
 import { useTestDatabase } from '../support/databases.js';
+import { useInboxGateway } from '../support/inbox.js';
 
 /**
  * The inbox login in a real Chromium: a single-use code in the link becomes a session the page
@@ -12,20 +12,15 @@ import { useTestDatabase } from '../support/databases.js';
 describeBrowser('the inbox login in Chromium', () => {
   const db = useTestDatabase('postgres');
   const browser = useBrowserPage();
-  let app: FastifyInstance;
-  let baseUrl = '';
-
-  beforeAll(async () => {
-    app = await buildTestApp(db.current.database);
-    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
+  const gateway = useInboxGateway(db);
 
   const loginLink = async () => {
-    const response = await app.inject({ method: 'POST', url: '/api/realtime/login-codes', headers: apiAuth });
-    return new URL(new URL(response.json().url as string).search, baseUrl).toString();
+    const response = await gateway.app.inject({
+      method: 'POST',
+      url: '/api/realtime/login-codes',
+      headers: apiAuth,
+    });
+    return new URL(new URL(response.json().url as string).search, gateway.baseUrl).toString();
   };
 
   it('exchanges the code once for a session, shows its end, and refuses the used link with a clear page', async () => {
@@ -48,12 +43,16 @@ describeBrowser('the inbox login in Chromium', () => {
   it('stops and explains when its session is revoked', async () => {
     await browser.page.goto(await loginLink());
     await browser.page.locator('#connection[data-state="open"]').waitFor();
-    const listed = await app.inject({ method: 'GET', url: '/api/realtime/sessions', headers: apiAuth });
+    const listed = await gateway.app.inject({
+      method: 'GET',
+      url: '/api/realtime/sessions',
+      headers: apiAuth,
+    });
     const login = (listed.json().items as { sessionId: string; origin: string }[]).find(
       (session) => session.origin === 'login',
     );
     for (const session of listed.json().items as { sessionId: string }[]) {
-      await app.inject({
+      await gateway.app.inject({
         method: 'DELETE',
         url: `/api/realtime/sessions/${session.sessionId}`,
         headers: apiAuth,

@@ -1,6 +1,4 @@
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { mintRealtimeToken } from '../../server/realtime/tokens.js';
+import { expect, it } from 'vitest';
 import {
   accountStatus,
   fakeAccount,
@@ -9,9 +7,9 @@ import {
   followUp,
   messageReceived,
 } from '../../tools/fake-unipile/payloads.js';
-import { buildTestApp, TEST_SECRETS } from '../support/app.js';
 import { describeBrowser, useBrowserPage } from '../support/browser.js';
 import { useTestDatabase } from '../support/databases.js';
+import { useInboxGateway } from '../support/inbox.js';
 import { postWebhook } from '../support/webhooks.js';
 
 /**
@@ -24,30 +22,14 @@ describeBrowser('the inbox page shows what the model holds', () => {
   const browser = useBrowserPage();
   const linkedin = fakeAccount('LINKEDIN');
   const whatsapp = fakeAccount('WHATSAPP');
-  let app: FastifyInstance;
-  let baseUrl = '';
-
-  beforeAll(async () => {
-    app = await buildTestApp(db.current.database);
-    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
+  const gateway = useInboxGateway(db);
 
   const page = () => browser.page;
-  const openInbox = async () => {
-    const { token } = await mintRealtimeToken(
-      TEST_SECRETS.realtimeJwtSecret,
-      [linkedin.id, whatsapp.id],
-      3600,
-    );
-    await page().goto(`${baseUrl}/?token=${token}`);
-    await page().locator('#connection[data-state="open"]').waitFor();
-  };
+  const openInbox = () => gateway.open(page(), [linkedin.id, whatsapp.id]);
   const chatButton = (chatId: string) => page().locator(`#chat-list button[data-chat-id="${chatId}"]`);
   const bubble = (text: string) => page().locator('#messages .message', { hasText: text });
-  const deliver = async (payload: unknown) => expect((await postWebhook(app, payload)).statusCode).toBe(200);
+  const deliver = async (payload: unknown) =>
+    expect((await postWebhook(gateway.app, payload)).statusCode).toBe(200);
 
   it("shows each chat's network, its last message's time, and a group by its name", async () => {
     const old = new Date(Date.UTC(2024, 2, 14, 9, 30));

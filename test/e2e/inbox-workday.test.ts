@@ -1,13 +1,10 @@
-import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { mintRealtimeToken } from '../../server/realtime/tokens.js';
+import { expect, it } from 'vitest';
 import { placeholderPng } from '../../tools/fake-unipile/files.js';
 import { fakeAccount, fakeAttachment, followUp, messageReceived } from '../../tools/fake-unipile/payloads.js';
-import { type FakeUnipile, startFakeUnipile } from '../../tools/fake-unipile/server.js';
-import { buildTestApp, TEST_SECRETS } from '../support/app.js';
 import { describeBrowser, useBrowserPage } from '../support/browser.js';
 import { useTestDatabase } from '../support/databases.js';
+import { useInboxGateway } from '../support/inbox.js';
 import { seedLongChat, seedManyChats } from '../support/inbox-seed.js';
 import { postWebhook } from '../support/webhooks.js';
 
@@ -19,31 +16,11 @@ describeBrowser('the inbox for a working day', () => {
   const db = useTestDatabase('postgres');
   const browser = useBrowserPage();
   const account = fakeAccount('WHATSAPP');
-  let app: FastifyInstance;
-  let fake: FakeUnipile;
-  let baseUrl = '';
+  const gateway = useInboxGateway(db, { provider: {} });
 
-  beforeAll(async () => {
-    fake = await startFakeUnipile();
-    app = await buildTestApp(db.current.database, {
-      env: { UNIPILE_DSN: fake.url, UNIPILE_API_KEY: fake.apiKey, SEND_POLL_INTERVAL_MS: '50' },
-    });
-    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await fake?.close();
-  });
-
-  const deliver = async (payload: unknown) => expect((await postWebhook(app, payload)).statusCode).toBe(200);
-  const open = async (page: Page = browser.page) => {
-    const { token } = await mintRealtimeToken(TEST_SECRETS.realtimeJwtSecret, [account.id], 3600, [
-      'read',
-      'send',
-    ]);
-    await page.goto(`${baseUrl}/?token=${token}`);
-    await page.locator('#connection[data-state="open"]').waitFor();
-  };
+  const deliver = async (payload: unknown) =>
+    expect((await postWebhook(gateway.app, payload)).statusCode).toBe(200);
+  const open = (page: Page = browser.page) => gateway.open(page, [account.id], { scopes: ['read', 'send'] });
   const chatButton = (chatId: string, page: Page = browser.page) =>
     page.locator(`#chat-list button[data-chat-id="${chatId}"]`);
 
@@ -57,7 +34,7 @@ describeBrowser('the inbox for a working day', () => {
     expect(await other.title()).toMatch(/^\(\d+\) /);
 
     await chatButton('chat_two_tabs').click();
-    await expect.poll(() => fake.chatReads.marked()).toContain('chat_two_tabs');
+    await expect.poll(() => gateway.fake.chatReads.marked()).toContain('chat_two_tabs');
     await expect.poll(() => chatButton('chat_two_tabs', other).locator('.badge').count()).toBe(0);
     expect(await other.title()).not.toContain('(2)');
     await other.close();
@@ -158,8 +135,8 @@ describeBrowser('the inbox for a working day', () => {
         }),
       ],
     });
-    fake.files.put(message.message_id, 'att_img', { bytes: png, mimetype: 'image/png' });
-    fake.files.put(message.message_id, 'att_doc', {
+    gateway.fake.files.put(message.message_id, 'att_img', { bytes: png, mimetype: 'image/png' });
+    gateway.fake.files.put(message.message_id, 'att_doc', {
       bytes: Buffer.from('%PDF-1.4'),
       mimetype: 'application/pdf',
     });

@@ -1,9 +1,7 @@
 import { rm } from 'node:fs/promises';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { mintRealtimeToken } from '../../server/realtime/tokens.js';
 import { fakeAccount, followUp, messageReceived } from '../../tools/fake-unipile/payloads.js';
-import { buildTestApp, TEST_SECRETS } from '../support/app.js';
+import { buildTestApp } from '../support/app.js';
 import { describeBrowser, useBrowserPage } from '../support/browser.js';
 import {
   bundleInboxWithPackedClient,
@@ -11,6 +9,7 @@ import {
   type PackedClient,
 } from '../support/client-package.js';
 import { useTestDatabase } from '../support/databases.js';
+import { useInboxGateway } from '../support/inbox.js';
 import { postWebhook } from '../support/webhooks.js';
 
 /** `promise`, or a failure naming `step` if it takes longer than `ms`. */
@@ -35,23 +34,11 @@ describeBrowser('the inbox page in Chromium', () => {
   const db = useTestDatabase('postgres');
   const browser = useBrowserPage();
   const account = fakeAccount('LINKEDIN');
-  let app: FastifyInstance;
-  let port = 0;
-  let baseUrl = '';
-
-  const listen = async () => {
-    app = await buildTestApp(db.current.database);
-    baseUrl = await app.listen({ port, host: '127.0.0.1' });
-    port = Number(new URL(baseUrl).port);
-  };
-  const openInbox = async (ttlSeconds = 3600) => {
-    const { token } = await mintRealtimeToken(TEST_SECRETS.realtimeJwtSecret, [account.id], ttlSeconds);
-    await browser.page.goto(`${baseUrl}/?token=${token}`);
-    await browser.page.locator('#connection[data-state="open"]').waitFor();
-  };
+  const gateway = useInboxGateway(db);
+  const openInbox = (ttlSeconds = 3600) => gateway.open(browser.page, [account.id], { ttlSeconds });
   const chatButton = (chatId: string) => browser.page.locator(`#chat-list button[data-chat-id="${chatId}"]`);
   const send = (chatId: string, text: string, at?: Date) =>
-    postWebhook(app, messageReceived({ account, chatId, text, ...(at ? { timestamp: at } : {}) }));
+    postWebhook(gateway.app, messageReceived({ account, chatId, text, ...(at ? { timestamp: at } : {}) }));
 
   let packed: PackedClient | undefined;
   let inboxScript = '';
@@ -60,14 +47,12 @@ describeBrowser('the inbox page in Chromium', () => {
     packed = await installPackedClient();
     inboxScript = await bundleInboxWithPackedClient(packed);
   }, 300_000);
-  beforeAll(listen);
   beforeEach(async () => {
     await browser.page.route('**/inbox.js', (route) =>
       route.fulfill({ contentType: 'text/javascript; charset=utf-8', body: inboxScript }),
     );
   });
   afterAll(async () => {
-    await app?.close();
     if (packed) await rm(packed.root, { recursive: true, force: true });
   });
 
@@ -105,11 +90,11 @@ describeBrowser('the inbox page in Chromium', () => {
   it('follows an edit and a deletion of a chat’s last message in the chat list', async () => {
     await openInbox();
     const last = messageReceived({ account, chatId: 'chat_follow', text: 'tpyo' });
-    await postWebhook(app, last);
+    await postWebhook(gateway.app, last);
     await expect.poll(() => chatButton('chat_follow').textContent()).toContain('tpyo');
-    await postWebhook(app, followUp('message_edited', last, { message: 'typo fixed' }));
+    await postWebhook(gateway.app, followUp('message_edited', last, { message: 'typo fixed' }));
     await expect.poll(() => chatButton('chat_follow').textContent()).toContain('typo fixed');
-    await postWebhook(app, followUp('message_deleted', last));
+    await postWebhook(gateway.app, followUp('message_deleted', last));
     await expect.poll(() => chatButton('chat_follow').textContent()).not.toContain('typo fixed');
   });
 
@@ -121,7 +106,7 @@ describeBrowser('the inbox page in Chromium', () => {
 
     // Each step has its own bound, so that a slow run names the step that was slow instead of
     // failing on the test's overall timeout (it did once, in a full run, with nothing else to go on).
-    await within(15_000, 'closing the gateway', app.close());
+    await within(15_000, 'closing the gateway', gateway.app.close());
     await browser.page.locator('#connection[data-state="reconnecting"]').waitFor({ timeout: 10_000 });
     const meanwhile = await within(15_000, 'starting the second instance', buildTestApp(db.current.database));
     for (let n = 1; n <= 5; n++) {
@@ -135,7 +120,7 @@ describeBrowser('the inbox page in Chromium', () => {
       ).toBe(200);
     }
     await within(15_000, 'closing the second instance', meanwhile.close());
-    await within(15_000, 'restarting the gateway', listen());
+    await within(15_000, 'restarting the gateway', gateway.listen());
 
     await browser.page.locator('#connection[data-state="open"]').waitFor({ timeout: 20_000 });
     await browser.page.locator('#messages .message', { hasText: 'during 5' }).waitFor();
@@ -147,15 +132,14 @@ describeBrowser('the inbox page in Chromium', () => {
   }, 60_000);
 
   it('explains an expired token instead of spinning', async () => {
-    const { token } = await mintRealtimeToken(TEST_SECRETS.realtimeJwtSecret, [account.id], -60);
-    await browser.page.goto(`${baseUrl}/?token=${token}`);
+    await browser.page.goto(await gateway.link([account.id], { ttlSeconds: -60 }));
     await browser.page.locator('#notice:not([hidden])').waitFor();
     expect(await browser.page.locator('#notice').textContent()).toContain('expired');
     expect(await browser.page.locator('#connection').getAttribute('data-state')).toBe('closed');
   });
 
   it('tells a visitor without a token how to get one', async () => {
-    await browser.page.goto(baseUrl);
+    await browser.page.goto(gateway.baseUrl);
     expect(await browser.page.locator('#notice').textContent()).toContain('npm start');
   });
 });

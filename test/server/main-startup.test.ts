@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,37 +6,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPostmasterFile } from '../../server/db/embedded/postmaster.js';
 import { type FakeUnipile, startFakeUnipile } from '../../tools/fake-unipile/server.js';
 import { requireTestDatabaseUrl } from '../support/databases.js';
-import { startGatewayProcess, stopProcess } from '../support/processes.js';
+import { runScript, type ScriptResult, startGatewayProcess, stopProcess } from '../support/processes.js';
 
 /** Start-ups that must fail fast with one line naming the setting and its fix (docs/operations.md). */
 
-interface Failed {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs server/main.ts to its end; `stdin` closed, JSON logs, a DATA_DIR of its own. */
-async function runGateway(env: Record<string, string>): Promise<Failed & { dataDir: string }> {
+async function runGateway(env: Record<string, string>): Promise<ScriptResult & { dataDir: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hookline-startup-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', DATA_DIR: dataDir, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const result = await runScript('server/main.ts', [], {
+    PATH: process.env.PATH ?? '',
+    LOG_FORMAT: 'json',
+    DATA_DIR: dataDir,
+    ...env,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { code, stdout, stderr, dataDir };
+  return { ...result, dataDir };
 }
 
 /** One line on stderr, with the code and the setting, and no stack trace anywhere. */
-function expectOneLine(result: Failed, code: string, setting: string): void {
+function expectOneLine(result: ScriptResult, code: string, setting: string): void {
   expect(result.code).toBe(1);
   const lines = result.stderr.trim().split('\n');
   expect(lines).toHaveLength(1);

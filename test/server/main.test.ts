@@ -11,6 +11,7 @@ import { readPostmasterFile } from '../../server/db/embedded/postmaster.js';
 import { queryRows } from '../../server/db/rows.js';
 import { UNIPILE_WEBHOOK_PATH } from '../../server/providers/unipile/index.js';
 import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.js';
+import { runScript, type ScriptResult } from '../support/processes.js';
 import { openNonReadingWebSocket, openStalledRequest } from '../support/raw-connections.js';
 import { waitFor } from '../support/wait.js';
 
@@ -65,21 +66,9 @@ async function login(url: string, code: string): Promise<{ status: number; token
   return { status: response.status, token: body.token };
 }
 
-/** Runs a tools/ script as `npm run` does, and collects its exit code and stdout. */
-async function runTool(
-  script: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  child.stdout?.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { code, stdout };
+/** Runs a tools/ script as `npm run` does, with only PATH and `env`. */
+function runTool(script: string, env: Record<string, string>): Promise<ScriptResult> {
+  return runScript(script, [], { PATH: process.env.PATH ?? '', ...env });
 }
 
 function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
@@ -213,15 +202,10 @@ describe('server/main.ts as a process', () => {
   );
 
   it('refuses bad configuration with one line naming the variable, exit code 1', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-      env: { PATH: process.env.PATH ?? '', PORT: 'not-a-port' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { code, stderr } = await runScript('server/main.ts', [], {
+      PATH: process.env.PATH ?? '',
+      PORT: 'not-a-port',
     });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toContain('PORT:');

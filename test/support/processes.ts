@@ -16,6 +16,38 @@ export async function run(
   }
 }
 
+/** How a script run by runScript ended, and everything it printed. */
+export interface ScriptResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a TypeScript entry point (`server/main.ts`, a `tools/` CLI) with tsx, as `npm run` does,
+ * to its end, with stdin closed. `env` replaces this process's environment when given.
+ */
+export async function runScript(
+  script: string,
+  args: string[] = [],
+  env?: NodeJS.ProcessEnv,
+): Promise<ScriptResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    ...(env ? { env } : {}),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, stdout, stderr };
+}
+
 /** A started gateway process and what it has printed so far. */
 export interface GatewayProcess {
   child: ChildProcess;

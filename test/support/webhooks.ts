@@ -1,5 +1,6 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { UNIPILE_WEBHOOK_PATH } from '../../server/providers/unipile/index.js';
+import type { FakeUnipile } from '../../tools/fake-unipile/server.js';
 import { TEST_SECRETS } from './app.js';
 
 export interface PostWebhookOptions {
@@ -7,6 +8,18 @@ export interface PostWebhookOptions {
   secret?: string | null;
   /** Default `application/json`. `null` sends none. */
   contentType?: string | null;
+}
+
+/**
+ * Registers a listening gateway's webhook route (`gatewayUrl`, no trailing slash) at the fake
+ * provider with the test INBOUND_SECRET, as Hookline registers itself: the fake's webhooks, the
+ * echoes of sends included, then reach the gateway.
+ */
+export function registerAtFake(fake: FakeUnipile, gatewayUrl: string): void {
+  fake.addWebhook({
+    request_url: `${gatewayUrl}${UNIPILE_WEBHOOK_PATH}`,
+    headers: [{ key: 'Unipile-Auth', value: TEST_SECRETS.inboundSecret }],
+  });
 }
 
 /** POSTs a webhook body (an object is JSON-encoded, a string is sent as is) the way Unipile does. */

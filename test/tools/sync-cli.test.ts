@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,27 +8,15 @@ import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.
 import { type FakeUnipile, startFakeUnipile } from '../../tools/fake-unipile/server.js';
 import { buildTestApp, TEST_SECRETS } from '../support/app.js';
 import { useTestDatabase } from '../support/databases.js';
+import { runScript, type ScriptResult } from '../support/processes.js';
 
 /** Runs `npm run sync` (tools/sync-cli.ts) to its end with the test API token. */
-async function runSync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'tools/sync-cli.ts', ...args], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      API_TOKEN: TEST_SECRETS.apiToken,
-      DATA_DIR: await mkdtemp(join(tmpdir(), 'hookline-sync-cli-')),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+async function runSync(args: string[]): Promise<ScriptResult> {
+  return runScript('tools/sync-cli.ts', args, {
+    PATH: process.env.PATH ?? '',
+    API_TOKEN: TEST_SECRETS.apiToken,
+    DATA_DIR: await mkdtemp(join(tmpdir(), 'hookline-sync-cli-')),
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { code, stdout, stderr };
 }
 
 describe('npm run sync', () => {

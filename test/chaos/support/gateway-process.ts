@@ -25,6 +25,15 @@ export const apiHeaders = {
 
 export const WEBHOOK_PATH = '/api/webhooks/unipile/messages';
 
+/** Posts `payload` to a gateway's webhook route as the provider does (its secret header, JSON). */
+export function deliverWebhook(gatewayUrl: string, payload: unknown): Promise<Response> {
+  return fetch(`${gatewayUrl}${WEBHOOK_PATH}`, {
+    method: 'POST',
+    headers: { 'unipile-auth': CHAOS_SECRETS.INBOUND_SECRET, 'content-type': 'application/json' },
+    body: JSON.stringify(payload),
+  });
+}
+
 /** Keep only the tail of a gateway's log: a 5,000-request burst would otherwise fill memory. */
 const MAX_OUTPUT_CHARS = 200_000;
 

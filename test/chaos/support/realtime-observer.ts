@@ -75,12 +75,19 @@ export function repeatedSeqs(frames: SeenFrame[]): number[] {
   return repeated;
 }
 
-/** Mints a connection token for `accountIds` through a gateway's API, as a host app's backend does. */
-export async function mintToken(gatewayUrl: string, accountIds: string[]): Promise<string> {
+/**
+ * Mints a connection token for `accountIds` through a gateway's API, as a host app's backend does
+ * (the gateway's default scopes unless `scopes` are given).
+ */
+export async function mintToken(
+  gatewayUrl: string,
+  accountIds: string[],
+  scopes?: string[],
+): Promise<string> {
   const response = await fetch(`${gatewayUrl}/api/realtime/tokens`, {
     method: 'POST',
     headers: apiHeaders,
-    body: JSON.stringify({ accountIds }),
+    body: JSON.stringify({ accountIds, scopes }),
   });
   if (response.status !== 200) throw new Error(`token minting: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { token: string }).token;

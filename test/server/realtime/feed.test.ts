@@ -1,52 +1,27 @@
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
-import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as schema from '../../../drizzle/schema.js';
-import { type Database, openDatabase } from '../../../server/db/database.js';
 import { LISTENER_APPLICATION_NAME } from '../../../server/db/notifications.js';
 import { publishToOutboxes, REALTIME_CHANNEL } from '../../../server/db/outboxes.js';
 import type { RealtimeEventRow } from '../../../server/db/realtime-reads.js';
 import { queryRows } from '../../../server/db/rows.js';
 import { RealtimeFeed } from '../../../server/realtime/feed.js';
-import { buildTestApp } from '../../support/app.js';
+import { describePostgres, requireTestDatabaseUrl } from '../../support/databases.js';
 import {
-  describePostgres,
-  openTestDatabase,
-  requireTestDatabaseUrl,
-  type TestDatabase,
-} from '../../support/databases.js';
-import { appendEvents, messageNew, metricValue, mintToken } from '../../support/realtime.js';
+  appendEvents,
+  messageNew,
+  metricValue,
+  mintToken,
+  useInstancesOnOneDatabase,
+} from '../../support/realtime.js';
 import { waitFor } from '../../support/wait.js';
 import { connectClient, messagesUrl } from '../../support/ws-client.js';
 
-/** No poll during these tests: only the commit signal and NOTIFY may wake the readers. */
-const NO_POLL = { REALTIME_POLL_INTERVAL_MS: '3600000' };
-
 describePostgres('realtime across instances on one Postgres', () => {
-  let source: TestDatabase;
-  const databases: Database[] = [];
-  const apps: FastifyInstance[] = [];
-
-  async function startInstance(): Promise<FastifyInstance> {
-    const database = await openDatabase({ kind: 'postgres', url: source.url!, poolSize: 4 });
-    databases.push(database);
-    const app = await buildTestApp(database, { env: NO_POLL });
-    apps.push(app);
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    return app;
-  }
-
-  beforeAll(async () => {
-    source = await openTestDatabase('postgres');
-  });
-
-  afterAll(async () => {
-    for (const app of apps) await app.close();
-    for (const database of databases) await database.close();
-    await source?.dispose();
-  });
+  const instances = useInstancesOnOneDatabase();
+  const startInstance = instances.start;
 
   it('delivers an event committed through one instance to a client of the other', async () => {
     const writer = await startInstance();
@@ -57,17 +32,17 @@ describePostgres('realtime across instances on one Postgres', () => {
     const [event] = await client.waitForEvents(1);
     expect(event).toMatchObject({ type: 'message:new', seq, data: { accountId: 'acc-multi' } });
     await client.close();
-    for (const app of apps.splice(0)) await app.close();
+    for (const app of instances.apps.splice(0)) await app.close();
   });
 
   it('recovers a killed LISTEN connection and catches up on events committed while it was down', async () => {
     const app = await startInstance();
     const token = await mintToken(app, ['acc-listen']);
     const client = await connectClient(messagesUrl(app, { token }));
-    const databaseName = new URL(source.url!).pathname.slice(1);
+    const databaseName = new URL(instances.source.url).pathname.slice(1);
 
     // Another "instance": a plain connection that commits the way ingest does, with no in-process signal.
-    const admin = new pg.Client({ connectionString: source.url });
+    const admin = new pg.Client({ connectionString: instances.source.url });
     // ALTER DATABASE cannot disallow connections to the database it runs in.
     const maintenance = new pg.Client({ connectionString: requireTestDatabaseUrl() });
     await Promise.all([admin.connect(), maintenance.connect()]);

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { decodeJwt, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../../../server/db/database.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { insertLoginCode } from '../../../server/db/realtime-sessions.js';
-import { apiAuth, buildTestApp, TEST_SECRETS, useTestApp } from '../../support/app.js';
-import { describePostgres, openTestDatabase, type TestDatabase } from '../../support/databases.js';
+import { apiAuth, TEST_SECRETS, useTestApp } from '../../support/app.js';
+import { describePostgres } from '../../support/databases.js';
+import { useInstancesOnOneDatabase } from '../../support/realtime.js';
 import { connectClient, expectRefusal, messagesUrl } from '../../support/ws-client.js';
 
 interface SessionAnswer {
@@ -227,29 +227,8 @@ describe.each(['postgres'] as const)('inbox login codes on %s', (kind) => {
 });
 
 describePostgres('session revocation across instances', () => {
-  let source: TestDatabase;
-  const databases: Database[] = [];
-  const apps: FastifyInstance[] = [];
-
-  async function startInstance(): Promise<FastifyInstance> {
-    const database = await openDatabase({ kind: 'postgres', url: source.url!, poolSize: 4 });
-    databases.push(database);
-    // No poll: only NOTIFY can tell the other instance in time.
-    const app = await buildTestApp(database, { env: { REALTIME_POLL_INTERVAL_MS: '3600000' } });
-    apps.push(app);
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    return app;
-  }
-
-  beforeAll(async () => {
-    source = await openTestDatabase('postgres');
-  });
-
-  afterAll(async () => {
-    for (const app of apps) await app.close();
-    for (const database of databases) await database.close();
-    await source?.dispose();
-  });
+  const instances = useInstancesOnOneDatabase();
+  const startInstance = instances.start;
 
   it('closes the sockets and refuses the tokens of a session revoked through another instance', async () => {
     const revoker = await startInstance();

@@ -142,22 +142,26 @@ describe.each(['postgres'] as const)('the pending cap on %s', (kind) => {
   });
 });
 
+/** Opens a multipart send to `chatId` that declares `declaredBytes`; the caller writes the body. */
+function openUpload(app: FastifyInstance, chatId: string, token: string, declaredBytes: number) {
+  return httpRequest({
+    host: '127.0.0.1',
+    port: (app.server.address() as AddressInfo).port,
+    method: 'POST',
+    path: `/api/chats/${encodeURIComponent(chatId)}/messages`,
+    headers: {
+      ...bearer(token),
+      'content-type': 'multipart/form-data; boundary=b',
+      'content-length': declaredBytes,
+    },
+  });
+}
+
 /** Starts a multipart send of `declaredBytes`, writes its first chunk only, and resolves with the answer. */
 function partialUpload(app: FastifyInstance, chatId: string, token: string, declaredBytes: number) {
-  const port = (app.server.address() as AddressInfo).port;
   return new Promise<{ status: number; retryAfter: string | undefined; code: string; written: number }>(
     (resolve, reject) => {
-      const request = httpRequest({
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: `/api/chats/${encodeURIComponent(chatId)}/messages`,
-        headers: {
-          ...bearer(token),
-          'content-type': 'multipart/form-data; boundary=b',
-          'content-length': declaredBytes,
-        },
-      });
+      const request = openUpload(app, chatId, token, declaredBytes);
       const first = Buffer.alloc(64 * 1024, 'a');
       request.on('response', (response) => {
         const chunks: Buffer[] = [];
@@ -200,19 +204,8 @@ describe.each(['postgres'] as const)('uploads authorised before they are read on
   it('caps uploads in flight (SEND_MAX_UPLOADS_IN_FLIGHT): 503 with Retry-After past it', async () => {
     const { account, chatId } = await openChat(t.app);
     const token = await sessionToken(t.app, [account.id]);
-    const port = (t.app.server.address() as AddressInfo).port;
     // One upload that stays in flight: headers and a first chunk, then nothing.
-    const holder = httpRequest({
-      host: '127.0.0.1',
-      port,
-      method: 'POST',
-      path: `/api/chats/${encodeURIComponent(chatId)}/messages`,
-      headers: {
-        ...bearer(token),
-        'content-type': 'multipart/form-data; boundary=b',
-        'content-length': 1024 * 1024,
-      },
-    });
+    const holder = openUpload(t.app, chatId, token, 1024 * 1024);
     holder.on('error', () => {});
     holder.write('--b\r\nContent-Disposition: form-data; name="accountId"\r\n\r\n');
     await waitFor(

@@ -1,14 +1,13 @@
-import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
 import { queryRows } from '../../../server/db/rows.js';
 import { type FakeAccount, fakeAccount, messageReceived } from '../../../tools/fake-unipile/payloads.js';
 import { type FakeUnipile, startFakeUnipile } from '../../../tools/fake-unipile/server.js';
-import { apiAuth, buildTestApp, TEST_SECRETS } from '../../support/app.js';
+import { apiAuth, buildTestApp } from '../../support/app.js';
 import { type TestDatabaseKind, useTestDatabase } from '../../support/databases.js';
 import { waitFor } from '../../support/wait.js';
-import { postWebhook } from '../../support/webhooks.js';
+import { postWebhook, registerAtFake } from '../../support/webhooks.js';
 
 /** Short timings so every path (retry, timeout, lookup) runs in a test's time. */
 export const SEND_TEST_ENV = {
@@ -43,12 +42,7 @@ export function useSendHarness(
       env: { UNIPILE_DSN: fake.url, UNIPILE_API_KEY: fake.apiKey, ...SEND_TEST_ENV, ...env },
       ...(logger ? { logger } : {}),
     });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const port = (app.server.address() as AddressInfo).port;
-    fake.addWebhook({
-      request_url: `http://127.0.0.1:${port}/api/webhooks/unipile/messages`,
-      headers: [{ key: 'Unipile-Auth', value: TEST_SECRETS.inboundSecret }],
-    });
+    registerAtFake(fake, await app.listen({ port: 0, host: '127.0.0.1' }));
   });
   afterAll(async () => {
     // The gateway first: its keep-alive connections to the fake would hold the fake's close.

@@ -1,43 +1,21 @@
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChangeSignal } from '../../../server/db/change-signal.js';
+import { describe, expect, it } from 'vitest';
 import { findSyncAccount, findSyncRun } from '../../../server/db/sync.js';
-import { UnipileRestClient } from '../../../server/providers/unipile/rest-messages.js';
-import { SyncEngine, type SyncEngineOptions } from '../../../server/sync/engine.js';
 import { fakeAccount, messageReceived } from '../../../tools/fake-unipile/payloads.js';
-import { type FakeUnipile, startFakeUnipile } from '../../../tools/fake-unipile/server.js';
 import { testDatabaseKinds, useTestDatabase } from '../../support/databases.js';
 import { read } from '../../support/db-read.js';
+import { useSyncHarness } from './support.js';
 
 describe.each(testDatabaseKinds())('sync engine on %s', (kind) => {
   const db = useTestDatabase(kind);
-  let fake: FakeUnipile;
-  let client: UnipileRestClient;
-  beforeAll(async () => {
-    fake = await startFakeUnipile();
-    client = new UnipileRestClient({ dsn: fake.url, apiKey: fake.apiKey, retryMinMs: 5, retryMaxMs: 10 });
-  });
-  afterAll(async () => {
-    await client.close();
-    await fake.close();
-  });
-
-  const engine = (options: Partial<SyncEngineOptions> = {}) =>
-    new SyncEngine({
-      database: db.current.database,
-      client,
-      changes: new ChangeSignal(),
-      logger: pino({ level: 'silent' }),
-      pageSize: 3,
-      ...options,
-    });
+  const harness = useSyncHarness(db);
+  const engine = harness.engine;
 
   it('resumes an interrupted run from its last committed page: nothing lost, nothing twice', async () => {
     const account = fakeAccount();
     const ids: string[] = [];
     for (let index = 0; index < 10; index++) {
       const payload = messageReceived({ account, timestamp: new Date(Date.now() - (index + 1) * 60_000) });
-      fake.history.record(payload);
+      harness.fake.history.record(payload);
       ids.push(payload.message_id);
     }
     // The first instance stops after its first page, as a crash or a shutdown would.
@@ -70,8 +48,8 @@ describe.each(testDatabaseKinds())('sync engine on %s', (kind) => {
 
   it('lets one instance at a time sync an account (lease), and the next start from the watermark', async () => {
     const account = fakeAccount();
-    fake.history.record(messageReceived({ account, timestamp: new Date(Date.now() - 60_000) }));
-    fake.setLatency(200);
+    harness.fake.history.record(messageReceived({ account, timestamp: new Date(Date.now() - 60_000) }));
+    harness.fake.setLatency(200);
     const a = engine();
     const b = engine();
     try {
@@ -80,7 +58,7 @@ describe.each(testDatabaseKinds())('sync engine on %s', (kind) => {
       expect(await b.start(account.id, { trigger: 'api' })).toEqual({ id: started.id, started: false });
       await a.idle();
     } finally {
-      fake.setLatency(0);
+      harness.fake.setLatency(0);
     }
     const next = await b.start(account.id, { trigger: 'interval' });
     expect(next.started).toBe(true);
@@ -106,9 +84,9 @@ describe.each(testDatabaseKinds())('sync engine on %s', (kind) => {
   it('answers an explicit since over an interrupted run with a new window from the earlier start', async () => {
     const account = fakeAccount();
     const old = messageReceived({ account, timestamp: new Date(Date.now() - 3 * 3_600_000) });
-    fake.history.record(old);
+    harness.fake.history.record(old);
     for (let index = 0; index < 6; index++) {
-      fake.history.record(
+      harness.fake.history.record(
         messageReceived({ account, timestamp: new Date(Date.now() - (index + 1) * 60_000) }),
       );
     }
@@ -146,7 +124,7 @@ describe.each(testDatabaseKinds())('sync engine on %s', (kind) => {
   it('starts an explicit since earlier than the interrupted window there', async () => {
     const account = fakeAccount();
     for (let index = 0; index < 6; index++) {
-      fake.history.record(
+      harness.fake.history.record(
         messageReceived({ account, timestamp: new Date(Date.now() - (index + 1) * 60_000) }),
       );
     }

@@ -1,50 +1,28 @@
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ChangeSignal } from '../../../server/db/change-signal.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { queryRows } from '../../../server/db/rows.js';
 import { findSyncAccount, findSyncRun } from '../../../server/db/sync.js';
 import { UnipileRestClient } from '../../../server/providers/unipile/rest-messages.js';
 import { ChatFiller, type ChatFillResult } from '../../../server/sync/chat-fill.js';
-import { SyncEngine, type SyncEngineOptions } from '../../../server/sync/engine.js';
+import type { SyncEngineOptions } from '../../../server/sync/engine.js';
 import { fakeAccount, messageReceived } from '../../../tools/fake-unipile/payloads.js';
-import { type FakeUnipile, startFakeUnipile } from '../../../tools/fake-unipile/server.js';
 import { testDatabaseKinds, useTestDatabase } from '../../support/databases.js';
 import { read } from '../../support/db-read.js';
+import { useSyncHarness } from './support.js';
 
 describe.each(testDatabaseKinds())('sync against a misbehaving provider on %s', (kind) => {
   const db = useTestDatabase(kind);
-  let fake: FakeUnipile;
-  let client: UnipileRestClient;
   let tooLarge = 0;
-  beforeAll(async () => {
-    fake = await startFakeUnipile();
-    client = new UnipileRestClient({
-      dsn: fake.url,
-      apiKey: fake.apiKey,
-      retryMinMs: 5,
-      retryMaxMs: 10,
-      timeoutMs: 2000,
-      maxResponseBytes: 1024 * 1024,
-      onResponseTooLarge: () => tooLarge++,
-    });
+  const harness = useSyncHarness(db, {
+    timeoutMs: 2000,
+    maxResponseBytes: 1024 * 1024,
+    onResponseTooLarge: () => tooLarge++,
   });
-  afterEach(() => fake.misbehave.reset());
-  afterAll(async () => {
-    await client.close();
-    await fake.close();
-  });
-
-  const engine = (options: Partial<SyncEngineOptions> = {}) =>
-    new SyncEngine({
-      database: db.current.database,
-      client,
-      changes: new ChangeSignal(),
-      logger: pino({ level: 'silent' }),
-      pageSize: 3,
-      ...options,
-    });
-  const calls = (path: string) => fake.state.requests.filter((request) => request.path.endsWith(path)).length;
+  afterEach(() => harness.fake.misbehave.reset());
+  const engine = harness.engine;
+  const calls = (path: string) =>
+    harness.fake.state.requests.filter((request) => request.path.endsWith(path)).length;
 
   /** Runs one account's sync to its end and returns the run. */
   async function syncOnce(accountId: string, options: Partial<SyncEngineOptions> = {}) {
@@ -56,7 +34,7 @@ describe.each(testDatabaseKinds())('sync against a misbehaving provider on %s', 
 
   it('ends a run whose cursors cycle (a → b → a) as failed, reason cursor_cycle, its lease let go', async () => {
     const account = fakeAccount();
-    fake.misbehave.set({ cycle: ['messages'] });
+    harness.fake.misbehave.set({ cycle: ['messages'] });
     const before = calls('/messages');
     const run = await syncOnce(account.id);
     expect(run).toMatchObject({ status: 'failed', error: { details: { reason: 'cursor_cycle' } } });
@@ -70,7 +48,7 @@ describe.each(testDatabaseKinds())('sync against a misbehaving provider on %s', 
   it('ends a run past UNIPILE_SYNC_MAX_PAGES as failed, reason too_many_pages', async () => {
     const account = fakeAccount();
     for (let index = 0; index < 10; index++) {
-      fake.history.record(
+      harness.fake.history.record(
         messageReceived({ account, timestamp: new Date(Date.now() - (index + 1) * 60_000) }),
       );
     }
@@ -84,13 +62,13 @@ describe.each(testDatabaseKinds())('sync against a misbehaving provider on %s', 
 
   it('lists accounts once each, however often the provider repeats them, and ends a cycling listing', async () => {
     const account = fakeAccount();
-    fake.history.record(messageReceived({ account, timestamp: new Date(Date.now() - 60_000) }));
-    fake.misbehave.set({ repeatAccounts: 50 });
-    const listed = await client.listAccounts();
+    harness.fake.history.record(messageReceived({ account, timestamp: new Date(Date.now() - 60_000) }));
+    harness.fake.misbehave.set({ repeatAccounts: 50 });
+    const listed = await harness.client.listAccounts();
     expect(listed.map((item) => item.id).sort()).toEqual([...new Set(listed.map((item) => item.id))].sort());
     expect(listed.filter((item) => item.id === account.id)).toHaveLength(1);
 
-    fake.misbehave.set({ repeatAccounts: 0, cycle: ['accounts'] });
+    harness.fake.misbehave.set({ repeatAccounts: 0, cycle: ['accounts'] });
     await expect(engine().startAll({ trigger: 'api' })).rejects.toMatchObject({
       details: { reason: 'cursor_cycle' },
     });
@@ -99,10 +77,10 @@ describe.each(testDatabaseKinds())('sync against a misbehaving provider on %s', 
   it('bounds the attendee fill: a cycling attendee listing ends, and chats per minute are capped', async () => {
     const account = fakeAccount();
     const chats = Array.from({ length: 5 }, () => messageReceived({ account }));
-    for (const payload of chats) fake.history.record(payload);
-    fake.misbehave.set({ cycle: ['attendees'] });
+    for (const payload of chats) harness.fake.history.record(payload);
+    harness.fake.misbehave.set({ cycle: ['attendees'] });
     const before = calls('/attendees');
-    await expect(client.listChatAttendees(chats[0]!.chat_id)).rejects.toMatchObject({
+    await expect(harness.client.listChatAttendees(chats[0]!.chat_id)).rejects.toMatchObject({
       details: { reason: 'cursor_cycle' },
     });
     expect(calls('/attendees') - before).toBe(3);
@@ -112,7 +90,7 @@ describe.each(testDatabaseKinds())('sync against a misbehaving provider on %s', 
 
     const results: ChatFillResult[] = [];
     const filler = new ChatFiller({
-      client,
+      client: harness.client,
       database: db.current.database,
       logger: pino({ level: 'silent' }),
       maxPerMinute: 2,
@@ -127,26 +105,26 @@ describe.each(testDatabaseKinds())('sync against a misbehaving provider on %s', 
 
   it('abandons an answer past UNIPILE_MAX_RESPONSE_BYTES while it streams: counted, not retried, run failed', async () => {
     const account = fakeAccount();
-    fake.misbehave.set({ hugeBytes: 64 * 1024 * 1024 });
+    harness.fake.misbehave.set({ hugeBytes: 64 * 1024 * 1024 });
     const counted = tooLarge;
     const run = await syncOnce(account.id);
     expect(run).toMatchObject({ status: 'failed', error: { details: { reason: 'response_too_large' } } });
     expect(tooLarge - counted).toBe(1);
     // Abandoned where it crossed the cap: the fake never wrote the whole 64 MiB.
-    expect(fake.misbehave.bytesServed).toBeLessThan(32 * 1024 * 1024);
+    expect(harness.fake.misbehave.bytesServed).toBeLessThan(32 * 1024 * 1024);
   });
 
   it('ends a run whose answer trickles forever (the call timeout), as failed', async () => {
     const account = fakeAccount();
     const slow = new UnipileRestClient({
-      dsn: fake.url,
-      apiKey: fake.apiKey,
+      dsn: harness.fake.url,
+      apiKey: harness.fake.apiKey,
       timeoutMs: 200,
       maxAttempts: 2,
       retryMinMs: 5,
       retryMaxMs: 10,
     });
-    fake.misbehave.set({ trickleMs: 20 });
+    harness.fake.misbehave.set({ trickleMs: 20 });
     try {
       const run = await syncOnce(account.id, { client: slow });
       expect(run).toMatchObject({ status: 'failed' });
@@ -158,10 +136,15 @@ describe.each(testDatabaseKinds())('sync against a misbehaving provider on %s', 
   it('stores a page holding poisoned items: cleaned where it can, the rest kept as rejected bodies', async () => {
     const account = fakeAccount();
     const chat = messageReceived({ account, timestamp: new Date(Date.now() - 3_600_000) });
-    fake.history.record(chat);
-    const ids = fake.misbehave.poison(fake.history, account.id, chat.chat_id, new Date(Date.now() - 60_000));
+    harness.fake.history.record(chat);
+    const ids = harness.fake.misbehave.poison(
+      harness.fake.history,
+      account.id,
+      chat.chat_id,
+      new Date(Date.now() - 60_000),
+    );
     // The default cap (16 MiB): the page itself, with its 1 MiB text, is read.
-    const roomy = new UnipileRestClient({ dsn: fake.url, apiKey: fake.apiKey });
+    const roomy = new UnipileRestClient({ dsn: harness.fake.url, apiKey: harness.fake.apiKey });
     const run = await syncOnce(account.id, { pageSize: 100, client: roomy }).finally(() => roomy.close());
     expect(run).toMatchObject({ status: 'done', newMessages: 5, skipped: 1 });
     for (const id of [...ids.valid, ...ids.cleaned]) {

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { runScript } from '../../support/processes.js';
 
 describe('npm run dev:provider', () => {
   it('serves the fake API, prints how to point the gateway at it, and exits 0 on SIGTERM', async () => {
@@ -42,16 +43,7 @@ describe('npm run dev:provider on a port in use', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const { port } = taken.address() as { port: number };
     try {
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', 'tools/fake-unipile/serve-cli.ts', '--port', String(port)],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let stderr = '';
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk;
-      });
-      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      const { code, stderr } = await runScript('tools/fake-unipile/serve-cli.ts', ['--port', String(port)]);
       expect(code).toBe(1);
       expect(stderr.trim().split('\n')).toHaveLength(1);
       expect(stderr).toContain('--port:');

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MESSAGING_EVENTS } from '../../../tools/fake-unipile/payloads.js';
 import { runTraffic } from '../../../tools/fake-unipile/traffic.js';
+import { runScript } from '../../support/processes.js';
 
 const SECRET = 'traffic-test-inbound-secret';
 
@@ -156,24 +156,10 @@ describe('the traffic generator', () => {
     await withReceiver(
       () => 200,
       async (target, arrivals) => {
-        const child = spawn(
-          process.execPath,
-          [
-            '--import',
-            'tsx',
-            'tools/fake-unipile/traffic-cli.ts',
-            ...['--target', target, '--rate', '20', '--duration', '0.5', '--data-dir', dataDir],
-          ],
-          { stdio: ['ignore', 'pipe', 'pipe'] },
-        );
-        let output = '';
-        child.stdout.on('data', (chunk) => {
-          output += chunk;
-        });
-        child.stderr.on('data', (chunk) => {
-          output += chunk;
-        });
-        const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+        const { code, stdout, stderr } = await runScript('tools/fake-unipile/traffic-cli.ts', [
+          ...['--target', target, '--rate', '20', '--duration', '0.5', '--data-dir', dataDir],
+        ]);
+        const output = `${stdout}${stderr}`;
         expect(code, output).toBe(0);
         expect(output).toContain('acknowledged 10, retried 0 attempts, failed 0');
         expect(output).toContain('attempts by status: 200=10');
