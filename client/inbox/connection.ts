@@ -19,8 +19,19 @@ export interface ConnectionOptions {
 
 const reconnectButton = () => document.getElementById('reconnect-now') as HTMLButtonElement | null;
 
+/**
+ * Set once the gateway refused the page's token, by the read API or the probe: the realtime
+ * client is stopped, and a status it reports afterwards must not turn "Offline" back into
+ * "Reconnecting".
+ */
+let tokenRefused = false;
+/** Stops the mounted realtime client, once {@link mountConnection} has run. */
+let stopRealtime: (() => void) | undefined;
+
 /** Shows the page's token as refused: offline for good, with what to do. */
 export function showTokenRefused(): void {
+  tokenRefused = true;
+  stopRealtime?.();
   showConnection('closed', 'Offline: token refused');
   showNotice(
     'The gateway refuses this page’s token (invalid, expired or revoked). Run <code>npm run inbox-link</code> and open the new link it prints.',
@@ -34,6 +45,8 @@ export function mountConnection(options: ConnectionOptions): void {
   let countdown: ReturnType<typeof setInterval> | undefined;
   let probing = false;
   reconnectButton()?.addEventListener('click', () => realtime.reconnectNow());
+  stopRealtime = () => realtime.close();
+  if (tokenRefused) realtime.close();
 
   const probe = () => {
     if (probing) return;
@@ -41,9 +54,7 @@ export function mountConnection(options: ConnectionOptions): void {
     options
       .probe()
       .catch((error: unknown) => {
-        if (!options.refused(error)) return;
-        realtime.close();
-        showTokenRefused();
+        if (options.refused(error)) showTokenRefused();
       })
       .finally(() => {
         probing = false;
@@ -52,6 +63,7 @@ export function mountConnection(options: ConnectionOptions): void {
 
   realtime.on('status', (status) => {
     clearInterval(countdown);
+    if (tokenRefused) return;
     const button = reconnectButton();
     if (button) button.hidden = status.state !== 'reconnecting';
     if (status.state === 'open') {
