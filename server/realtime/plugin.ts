@@ -11,6 +11,7 @@ import { createRealtimeMetrics } from './metrics.js';
 import { startRetentionPruner } from './retention.js';
 import { runSession } from './session.js';
 import { registerSocketRoute } from './socket-route.js';
+import type { Subscriber } from './subscriber.js';
 import { registerTokenRoute } from './token-route.js';
 
 /** The key realtime connection tokens are verified with; the rest comes from `app.config`. */
@@ -63,6 +64,7 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
         onSent: () => metrics.messagesSent.inc(),
         onSlowConsumer: () => metrics.slowConsumers.inc(),
         onRateLimited: () => metrics.rateLimited.inc(),
+        onClosed: (subscriber: Subscriber) => hub.remove(subscriber),
       },
     };
 

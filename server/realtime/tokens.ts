@@ -6,8 +6,12 @@ import { HooklineError } from '../errors.js';
 const ISSUER = 'hookline';
 const AUDIENCE = 'hookline:realtime';
 
-/** What a connection may receive: the events of some accounts, or (dev tokens only) of all. */
-export type RealtimeScope = { kind: 'accounts'; accountIds: ReadonlySet<string> } | { kind: 'all' };
+/**
+ * What a connection may receive: the events of some accounts (each once; a list, not a set, since
+ * an open socket keeps its grant and a set of a few ids costs about 230 bytes of heap against
+ * 64), or (dev tokens only) of all.
+ */
+export type RealtimeScope = { kind: 'accounts'; accountIds: readonly string[] } | { kind: 'all' };
 
 /** A verified connection token. */
 export interface RealtimeGrant {
@@ -76,6 +80,14 @@ export function mintDevRealtimeToken(secret: string, ttlSeconds: number) {
 /** Claims every token has, set by {@link sign}; a successor gets fresh ones. */
 const REGISTERED_CLAIMS = new Set(['iss', 'aud', 'jti', 'iat', 'exp', 'nbf', 'sub']);
 
+/**
+ * The only two scope sets a grant can have (every grant may read), shared by all grants: a
+ * socket keeps its grant for as long as it is open, and a set of its own would cost it about
+ * 300 bytes of heap.
+ */
+const READ_ONLY: ReadonlySet<TokenScope> = new Set(['read']);
+const READ_AND_SEND: ReadonlySet<TokenScope> = new Set(['read', 'send']);
+
 interface VerifiedToken {
   grant: RealtimeGrant;
   /** Everything the token says, registered claims included. */
@@ -111,9 +123,9 @@ async function verify(secret: string, token: string | undefined): Promise<Verifi
   }
   const { jti, exp, scp } = claims.data;
   const scope: RealtimeScope =
-    'acc' in claims.data ? { kind: 'accounts', accountIds: new Set(claims.data.acc) } : { kind: 'all' };
+    'acc' in claims.data ? { kind: 'accounts', accountIds: [...new Set(claims.data.acc)] } : { kind: 'all' };
   // A token minted before scopes existed reads only.
-  const scopes = new Set<TokenScope>(['read', ...(scp ?? [])]);
+  const scopes = scp?.includes('send') ? READ_AND_SEND : READ_ONLY;
   return { grant: { scope, tokenId: jti, expiresAt: exp, scopes }, payload };
 }
 

@@ -23,7 +23,7 @@ import { chatParams, idempotencyKey, retryParams, sendBody, sendRouteSchemas } f
 import { publishStatuses } from './settle.js';
 
 /** Who is calling: every account (API token), or some accounts with the token's scopes. */
-type Caller = { kind: 'all' } | { kind: 'token'; accountIds: ReadonlySet<string> | 'all'; canSend: boolean };
+type Caller = { kind: 'all' } | { kind: 'token'; accountIds: readonly string[] | 'all'; canSend: boolean };
 
 /** What the send routes check and store with. */
 export interface SendRoutesOptions {
@@ -77,7 +77,7 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
   }
   function requireSend(who: Caller, accountId: string): void {
     if (who.kind === 'all') return;
-    const covers = who.accountIds === 'all' || who.accountIds.has(accountId);
+    const covers = who.accountIds === 'all' || who.accountIds.includes(accountId);
     if (!covers) throw new HooklineError('HL_ERR_NOT_FOUND', 'No such chat for this token');
     if (!who.canSend) {
       throw new HooklineError(

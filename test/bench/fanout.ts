@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -14,9 +15,11 @@ import { percentile } from './support/percentile.js';
 
 /**
  * `npm run bench:fanout -- [--connections 10000] [--accounts 1000] [--rate 1000] [--seconds 10]
- * [--broadcasts 5] [--servers hookline,ws,socketio] [--database-url postgres://…/postgres] [--breakdown]`
+ * [--broadcasts 5] [--servers hookline,ws,socketio] [--database-url postgres://…/postgres] [--breakdown]
+ * [--heap-snapshots DIR]`
  *
- * For each server, in its own process: RSS per idle connection, the time for one message to reach
+ * For each server, in its own process: RSS and V8 heap per idle connection (after garbage
+ * collection), the time for one message to reach
  * every connection (all subscribe to one shared account), and send-to-socket latency at `rate`
  * messages/s spread over `accounts` accounts. Each Hookline message is a provider webhook POSTed
  * to its ingest route over HTTP (stored on real Postgres, then fanned out), so its latency is
@@ -33,6 +36,8 @@ const { values: args } = parseArgs({
     'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
     /** Also print latency per 250 ms of the measured run, and Hookline's own histograms. */
     breakdown: { type: 'boolean', default: false },
+    /** Write each server's heap snapshot before and after connecting, as `<server>-<n>.heapsnapshot`. */
+    'heap-snapshots': { type: 'string' },
   },
 });
 const CONNECTIONS = Number(args.connections);
@@ -51,7 +56,8 @@ interface Server {
   port: number;
   /** Sends one message for `accountId`; `sentAt` travels in its text. */
   publish(accountId: string, sentAt: number): void;
-  rss(): Promise<number>;
+  /** RSS and V8 heap in use after garbage collection; writes a heap snapshot to `snapshot` if given. */
+  memory(snapshot?: string): Promise<{ rss: number; heapUsed: number }>;
   stop(): Promise<void>;
 }
 
@@ -86,11 +92,11 @@ async function startServer(kind: Kind, databaseUrl: string): Promise<Server> {
       await webhooks?.close();
       child.kill();
     },
-    rss: async () => {
+    memory: async (snapshot) => {
       const reply = next();
-      child.send({ type: 'rss' } satisfies BenchCommand);
+      child.send({ type: 'memory', snapshot } satisfies BenchCommand);
       const answer = await reply;
-      return answer.type === 'rss' ? answer.rss : 0;
+      return answer.type === 'memory' ? answer : { rss: 0, heapUsed: 0 };
     },
   };
 }
@@ -229,7 +235,9 @@ function collectClientGarbage(): void {
 async function measure(kind: Kind, databaseUrl: string) {
   const server = await startServer(kind, databaseUrl);
   await sleep(500);
-  const rssBefore = await server.rss();
+  const snapshot = (name: string) =>
+    args['heap-snapshots'] ? join(args['heap-snapshots'], `${kind}-${name}.heapsnapshot`) : undefined;
+  const before = await server.memory(snapshot('0'));
   const clients: Client[] = [];
   for (let i = 0; i < CONNECTIONS; i += 200) {
     const batch = Array.from({ length: Math.min(200, CONNECTIONS - i) }, (_, j) =>
@@ -238,7 +246,7 @@ async function measure(kind: Kind, databaseUrl: string) {
     clients.push(...(await Promise.all(batch)));
   }
   await sleep(1000);
-  const rssAfter = await server.rss();
+  const after = await server.memory(snapshot(String(CONNECTIONS)));
 
   const broadcastMs: number[] = [];
   for (let round = 0; round < BROADCASTS; round++) {
@@ -300,12 +308,14 @@ async function measure(kind: Kind, databaseUrl: string) {
   return {
     kind,
     connections: clients.length,
-    bytesPerIdleConnection: Math.round((rssAfter - rssBefore) / CONNECTIONS),
+    bytesPerIdleConnection: Math.round((after.rss - before.rss) / CONNECTIONS),
     broadcastMedianMs: percentile(broadcastMs, 0.5),
     messagesSent: sent,
     received: `${latencies.length}/${Math.floor(sent * perAccount)}`,
     latencyP50Ms: percentile(sorted, 0.5),
     latencyP99Ms: percentile(sorted, 0.99),
+    heapBytesPerIdleConnection: Math.round((after.heapUsed - before.heapUsed) / CONNECTIONS),
+    rssAfterConnectMb: Math.round(after.rss / 2 ** 20),
   };
 }
 
