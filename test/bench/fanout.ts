@@ -11,19 +11,22 @@ import { mintRealtimeToken } from '../../server/realtime/tokens.js';
 import { messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { BENCH_SECRETS, type BenchCommand, type BenchReply } from './fanout-protocol.js';
 import { gatewayBreakdown, latencyTimeline } from './support/fanout-breakdown.js';
+import { FILES_BESIDE_SOCKETS, raiseFileLimit } from './support/file-limit.js';
+import { gatewayNodeFlags } from './support/gateway-flags.js';
 import { percentile } from './support/percentile.js';
 
 /**
  * `npm run bench:fanout -- [--connections 10000] [--accounts 1000] [--rate 1000] [--seconds 10]
  * [--broadcasts 5] [--servers hookline,ws,socketio] [--database-url postgres://…/postgres] [--breakdown]
- * [--heap-snapshots DIR]`
+ * [--heap-snapshots DIR] [--source-addresses N]`
  *
  * For each server, in its own process: RSS and V8 heap per idle connection (after garbage
  * collection), the time for one message to reach
  * every connection (all subscribe to one shared account), and send-to-socket latency at `rate`
  * messages/s spread over `accounts` accounts. Each Hookline message is a provider webhook POSTed
  * to its ingest route over HTTP (stored on real Postgres, then fanned out), so its latency is
- * webhook-to-socket; bare ws and socket.io are told over IPC to send.
+ * webhook-to-socket; bare ws and socket.io are told over IPC to send. It raises its open-file
+ * limit to what `--connections` needs (support/file-limit.ts), and exits saying so if it cannot.
  */
 const { values: args } = parseArgs({
   options: {
@@ -38,6 +41,8 @@ const { values: args } = parseArgs({
     breakdown: { type: 'boolean', default: false },
     /** Write each server's heap snapshot before and after connecting, as `<server>-<n>.heapsnapshot`. */
     'heap-snapshots': { type: 'string' },
+    /** Loopback source addresses the clients spread over (127.0.0.1 to .N); default one per 20,000. */
+    'source-addresses': { type: 'string' },
   },
 });
 const CONNECTIONS = Number(args.connections);
@@ -48,6 +53,11 @@ const WARMUP_SECONDS = 3;
 const SECONDS = Number(args.seconds);
 const BROADCASTS = Number(args.broadcasts);
 const SHARED = 'acc-all';
+/**
+ * Linux gives one source address about 28,000 ephemeral ports towards one server address and
+ * port (`net.ipv4.ip_local_port_range`), so beyond 20,000 the clients bind to 127.0.0.2, .3, …
+ */
+const SOURCE_ADDRESSES = Number(args['source-addresses'] ?? Math.ceil(CONNECTIONS / 20_000));
 
 type Kind = 'hookline' | 'ws' | 'socketio';
 
@@ -65,10 +75,12 @@ async function startServer(kind: Kind, databaseUrl: string): Promise<Server> {
   const script = fileURLToPath(new URL('./fanout-server.ts', import.meta.url));
   const child = fork(script, [kind, databaseUrl], {
     // BENCH_NODE_ARGS reaches the servers only, e.g. BENCH_NODE_ARGS=--trace-gc to see their pauses.
+    // Hookline also gets the options `npm start` gives it.
     execArgv: [
       '--import',
       'tsx',
       '--expose-gc',
+      ...(kind === 'hookline' ? gatewayNodeFlags() : []),
       ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
     ],
   });
@@ -168,6 +180,10 @@ function onEnvelope(envelope: { type?: string; data?: { accountId?: string; text
   }
 }
 
+function sourceAddress(index: number): string {
+  return `127.0.0.${1 + (index % SOURCE_ADDRESSES)}`;
+}
+
 async function connect(kind: Kind, port: number, index: number): Promise<Client> {
   const account = `acc-${index % ACCOUNTS}`;
   if (kind === 'socketio') {
@@ -175,6 +191,8 @@ async function connect(kind: Kind, port: number, index: number): Promise<Client>
       transports: ['websocket'],
       forceNew: true,
       reconnection: false,
+      // engine.io passes it on to ws, though its types leave it out.
+      transportOptions: { websocket: { localAddress: sourceAddress(index) } },
       query: { accounts: `${SHARED},${account}` },
     });
     socket.on('message', onEnvelope);
@@ -188,7 +206,7 @@ async function connect(kind: Kind, port: number, index: number): Promise<Client>
     kind === 'hookline'
       ? `ws://127.0.0.1:${port}/ws/messages?token=${(await tokenFor(account)).token}`
       : `ws://127.0.0.1:${port}/?accounts=${SHARED},${account}`;
-  const socket = new WebSocket(url);
+  const socket = new WebSocket(url, { localAddress: sourceAddress(index) });
   socket.on('message', (data) => onEnvelope(receiptOf(data.toString())));
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
@@ -320,6 +338,7 @@ async function measure(kind: Kind, databaseUrl: string) {
 }
 
 async function main(): Promise<void> {
+  raiseFileLimit(CONNECTIONS + FILES_BESIDE_SOCKETS);
   const admin = new pg.Client({ connectionString: args['database-url'] });
   await admin.connect();
   const name = `hookline_bench_${process.pid}`;
