@@ -71,8 +71,9 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     // Registered before @fastify/websocket's own preClose, so sockets get 1001, not 1005.
     app.addHook('preClose', async () => hub.closeAll());
     await app.register(websocket, {
-      // Protocol pings are answered by the subscriber, under its rate limit and buffer cap.
-      options: { maxPayload: config.REALTIME_MAX_CLIENT_FRAME_BYTES, autoPong: false },
+      // Protocol pings are answered by the subscriber, under its rate limit and buffer cap. The hub
+      // already tracks every socket: ws's own set would cost each one a close listener and entry.
+      options: { maxPayload: config.REALTIME_MAX_CLIENT_FRAME_BYTES, autoPong: false, clientTracking: false },
       errorHandler: (error, socket, request) => onSocketError(socket, error, request.log),
     });
 
