@@ -44,8 +44,26 @@ const claimsSchema = z.union([
   z.object({ all: z.literal(true), jti: z.string().min(1), exp: z.number(), scp: scopesClaim }),
 ]);
 
-function key(secret: string): Uint8Array {
-  return new TextEncoder().encode(secret);
+/**
+ * Each secret's HMAC key, imported once: given the raw bytes, jose imports them again for every
+ * token, an extra asynchronous WebCrypto job per connection that a reconnect storm of tens of
+ * thousands of sockets pays in full.
+ */
+const keys = new Map<string, Promise<CryptoKey>>();
+
+function key(secret: string): Promise<CryptoKey> {
+  let imported = keys.get(secret);
+  if (!imported) {
+    imported = crypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign', 'verify'],
+    );
+    keys.set(secret, imported);
+  }
+  return imported;
 }
 
 async function sign(secret: string, claims: Record<string, unknown>, ttlSeconds: number) {
@@ -58,7 +76,7 @@ async function sign(secret: string, claims: Record<string, unknown>, ttlSeconds:
     .setJti(randomUUID())
     .setIssuedAt(issuedAt)
     .setExpirationTime(expiresAt)
-    .sign(key(secret));
+    .sign(await key(secret));
   return { token, expiresAt: new Date(expiresAt * 1000) };
 }
 
@@ -102,7 +120,7 @@ async function verify(secret: string, token: string | undefined): Promise<Verifi
   }
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, key(secret), {
+    ({ payload } = await jwtVerify(token, await key(secret), {
       algorithms: ['HS256'],
       issuer: ISSUER,
       audience: AUDIENCE,
