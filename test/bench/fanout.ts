@@ -9,10 +9,10 @@ import WebSocket from 'ws';
 import { UNIPILE_WEBHOOK_PATH } from '../../server/providers/unipile/index.js';
 import { mintRealtimeToken } from '../../server/realtime/tokens.js';
 import { messageReceived } from '../../tools/fake-unipile/payloads.js';
+import { gatewayNodeFlags } from '../support/gateway-flags.js';
 import { BENCH_SECRETS, type BenchCommand, type BenchReply } from './fanout-protocol.js';
 import { gatewayBreakdown, latencyTimeline } from './support/fanout-breakdown.js';
 import { FILES_BESIDE_SOCKETS, raiseFileLimit } from './support/file-limit.js';
-import { gatewayNodeFlags } from './support/gateway-flags.js';
 import { percentile } from './support/percentile.js';
 
 /**

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { gatewayNodeFlags } from './gateway-flags.js';
+import { gatewayNodeFlags } from '../../support/gateway-flags.js';
 
 export interface ChildServer {
   url: string;
