@@ -11,6 +11,7 @@ import { mintRealtimeToken } from '../../server/realtime/tokens.js';
 import { messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { gatewayNodeFlags } from '../support/gateway-flags.js';
 import { BENCH_SECRETS, type BenchCommand, type BenchReply } from './fanout-protocol.js';
+import { processCpuMs } from './support/cpu.js';
 import { gatewayBreakdown, latencyTimeline } from './support/fanout-breakdown.js';
 import { FILES_BESIDE_SOCKETS, raiseFileLimit } from './support/file-limit.js';
 import { percentile } from './support/percentile.js';
@@ -302,7 +303,9 @@ async function measure(kind: Kind, databaseUrl: string) {
   };
   await atRate(WARMUP_SECONDS);
   collectClientGarbage();
+  const cpuBefore = processCpuMs(server.child.pid ?? 0);
   const sent = await atRate(SECONDS);
+  const serverCpuMs = processCpuMs(server.child.pid ?? 0) - cpuBefore;
 
   const sorted = [...latencies].sort((a, b) => a - b);
 
@@ -334,6 +337,7 @@ async function measure(kind: Kind, databaseUrl: string) {
     latencyP99Ms: percentile(sorted, 0.99),
     heapBytesPerIdleConnection: Math.round((after.heapUsed - before.heapUsed) / CONNECTIONS),
     rssAfterConnectMb: Math.round(after.rss / 2 ** 20),
+    serverCpuMsPerMessage: Number((serverCpuMs / Math.max(1, sent)).toFixed(3)),
   };
 }
 
