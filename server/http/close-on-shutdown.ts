@@ -19,9 +19,14 @@ export const closeOnShutdownPlugin = fp(
   async (app: FastifyInstance) => {
     let closing = false;
     const connections = new Set<Socket>();
+    // One listener for every connection: a closure per connection would stay alive as long as
+    // its socket, and a WebSocket's lasts for hours (docs/performance.md).
+    const forget = function (this: Socket) {
+      connections.delete(this);
+    };
     app.server.on('connection', (socket: Socket) => {
       connections.add(socket);
-      socket.once('close', () => connections.delete(socket));
+      socket.on('close', forget);
     });
     let drainTimer: NodeJS.Timeout | undefined;
     app.addHook('preClose', async () => {

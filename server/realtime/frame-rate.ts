@@ -1,3 +1,6 @@
+/** The default clock, one function for every bucket (a default written inline is a closure per bucket). */
+const monotonicNow = () => performance.now();
+
 /**
  * A token bucket for one socket's client frames: up to `burst` frames at once, then `perSecond`
  * frames a second on average. Frames are cheap for a client to send and each one costs the
@@ -15,7 +18,7 @@ export class FrameRateLimit {
    * @param perSecond frames refilled per second.
    * @param now a monotonic clock in milliseconds; default `performance.now`.
    */
-  constructor(burst: number, perSecond: number, now: () => number = () => performance.now()) {
+  constructor(burst: number, perSecond: number, now: () => number = monotonicNow) {
     this.#burst = burst;
     this.#perMs = perSecond / 1000;
     this.#now = now;

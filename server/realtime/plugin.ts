@@ -11,6 +11,7 @@ import { createRealtimeMetrics } from './metrics.js';
 import { startRetentionPruner } from './retention.js';
 import { runSession } from './session.js';
 import { registerSocketRoute } from './socket-route.js';
+import type { Subscriber } from './subscriber.js';
 import { registerTokenRoute } from './token-route.js';
 
 /** Rows per read, live and replay. */
@@ -57,14 +58,16 @@ export const realtimePlugin = fp(
         onSent: () => metrics.messagesSent.inc(),
         onSlowConsumer: () => metrics.slowConsumers.inc(),
         onRateLimited: () => metrics.rateLimited.inc(),
+        onClosed: (subscriber: Subscriber) => hub.remove(subscriber),
       },
     };
 
     // Registered before @fastify/websocket's own preClose, so sockets get 1001, not 1005.
     app.addHook('preClose', async () => hub.closeAll());
     await app.register(websocket, {
-      // Protocol pings are answered by the subscriber, under its rate limit and buffer cap.
-      options: { maxPayload: config.REALTIME_MAX_CLIENT_FRAME_BYTES, autoPong: false },
+      // Protocol pings are answered by the subscriber, under its rate limit and buffer cap. The hub
+      // already tracks every socket: ws's own set would cost each one a close listener and entry.
+      options: { maxPayload: config.REALTIME_MAX_CLIENT_FRAME_BYTES, autoPong: false, clientTracking: false },
       errorHandler: (error, socket, request) => onSocketError(socket, error, request.log),
     });
 

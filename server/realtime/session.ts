@@ -39,7 +39,6 @@ export async function runSession(
   since: number | undefined,
 ): Promise<void> {
   const subscriber = new Subscriber(socket, grant, context.limits, context.events);
-  socket.once('close', () => context.hub.remove(subscriber));
   const liveFrom = context.feed.lastSeen;
 
   if (since === undefined) {
@@ -88,12 +87,7 @@ async function replay(context: SessionContext, subscriber: Subscriber, scope: Re
     const rows =
       scope.kind === 'all'
         ? await readRealtimeEventsAfter(context.db, after, context.replayPageSize)
-        : await readAccountRealtimeEventsAfter(
-            context.db,
-            [...scope.accountIds],
-            after,
-            context.replayPageSize,
-          );
+        : await readAccountRealtimeEventsAfter(context.db, scope.accountIds, after, context.replayPageSize);
     for (const row of rows) subscriber.write(prepareEvent(row));
     if (rows.length < context.replayPageSize || !subscriber.open) return;
     if (!(await subscriber.waitForDrain())) return;

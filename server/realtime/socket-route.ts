@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
@@ -24,6 +25,10 @@ const querySchema = z.object({
     .transform(Number)
     .optional(),
 });
+
+/** The token a connection was counted against, kept on its TCP socket until it closes. */
+const TOKEN_ID = Symbol('hookline.tokenId');
+type CountedSocket = Socket & { [TOKEN_ID]: string };
 
 /**
  * Whether a browser on `origin` may connect. No Origin header: not a browser, the token alone
@@ -60,6 +65,14 @@ export function registerSocketRoute(app: FastifyInstance, options: SocketRouteOp
     if (count <= 0) openPerSession.delete(key);
     else openPerSession.set(key, count);
   };
+  // One listener for every connection, each reading its own session key: a closure per connection
+  // would stay alive as long as its socket (see docs/performance.md).
+  const releaseOnClose = function (this: CountedSocket) {
+    release(this[TOKEN_ID]);
+  };
+  const onSocketError = function (this: WebSocket, error: Error) {
+    options.onSocketError(this, error);
+  };
 
   app.route({
     method: 'GET',
@@ -94,7 +107,9 @@ export function registerSocketRoute(app: FastifyInstance, options: SocketRouteOp
       // Reserved now, released when the TCP connection ends however it ends (refused upgrade,
       // close, terminate), so concurrent upgrades cannot overshoot and nothing leaks.
       openPerSession.set(key, open + 1);
-      request.raw.socket.once('close', () => release(key));
+      const socket = request.raw.socket as CountedSocket;
+      socket[TOKEN_ID] = key;
+      socket.on('close', releaseOnClose);
       accepted.set(request.raw, { grant, since: query.data.since, response: reply.raw });
     },
     handler: async () => {
@@ -108,7 +123,7 @@ export function registerSocketRoute(app: FastifyInstance, options: SocketRouteOp
         socket.terminate();
         return;
       }
-      releaseUpgradeObjects(socket, connection.response, options.onSocketError);
+      releaseUpgradeObjects(socket, connection.response, onSocketError);
       options.onConnection(socket, connection.grant, connection.since);
     },
   });
@@ -126,9 +141,9 @@ export function registerSocketRoute(app: FastifyInstance, options: SocketRouteOp
 function releaseUpgradeObjects(
   socket: WebSocket,
   response: ServerResponse,
-  onSocketError: SocketRouteOptions['onSocketError'],
+  onSocketError: (this: WebSocket, error: Error) => void,
 ): void {
   socket.removeAllListeners('error');
-  socket.on('error', (error) => onSocketError(socket, error));
+  socket.on('error', onSocketError);
   if (response.socket) response.detachSocket(response.socket);
 }

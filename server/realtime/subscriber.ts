@@ -28,12 +28,21 @@ export interface SubscriberEvents {
   onSlowConsumer(): void;
   /** Called when the socket is closed for sending frames too fast. */
   onRateLimited(): void;
+  /** Called once when the socket has closed, however it closed. */
+  onClosed(subscriber: Subscriber): void;
 }
 
 /** Polling interval while a replay waits for a socket to drain (ws exposes no drain event). */
 const DRAIN_POLL_MS = 10;
 /** How long a replay waits for a socket to drain before treating it as a slow consumer. */
 const DRAIN_TIMEOUT_MS = 10_000;
+
+/**
+ * Each socket's subscriber, for the listeners every socket shares: a listener closing over its
+ * subscriber would cost each idle socket a closure and a context per event (see docs/performance.md).
+ */
+const SUBSCRIBER = Symbol('hookline.subscriber');
+type SubscribedSocket = WebSocket & { [SUBSCRIBER]: Subscriber };
 
 /**
  * One WebSocket and what it has been sent. `lastSent` is the highest `seq` written: every event
@@ -61,13 +70,32 @@ export class Subscriber {
     this.#events = events;
     this.#frameRate = new FrameRateLimit(limits.clientFrameBurst, limits.clientFramesPerSecond);
     // The server is created with ws's `autoPong` off: protocol pings are answered here, under the
-    // rate limit and the buffer cap, like every other frame.
-    socket.on('ping', (data) => {
-      if (this.#admit() && this.#fits()) socket.pong(data);
-    });
-    socket.on('pong', () => this.#admit());
-    socket.on('message', (data, isBinary) => this.#onClientFrame(data, isBinary));
+    // rate limit and the buffer cap, like every other frame. Listeners get the socket as `this`.
+    (socket as SubscribedSocket)[SUBSCRIBER] = this;
+    socket.on('ping', Subscriber.#onPing);
+    socket.on('pong', Subscriber.#onPong);
+    socket.on('message', Subscriber.#onMessage);
+    socket.on('close', Subscriber.#onClose);
   }
+
+  // Function expressions, not static methods: each runs with the socket as `this`.
+  static readonly #onPing = function (this: WebSocket, data: Buffer): void {
+    const subscriber = (this as SubscribedSocket)[SUBSCRIBER];
+    if (subscriber.#admit() && subscriber.#fits()) this.pong(data);
+  };
+
+  static readonly #onPong = function (this: WebSocket): void {
+    (this as SubscribedSocket)[SUBSCRIBER].#admit();
+  };
+
+  static readonly #onMessage = function (this: WebSocket, data: RawData, isBinary: boolean): void {
+    (this as SubscribedSocket)[SUBSCRIBER].#onClientFrame(data, isBinary);
+  };
+
+  static readonly #onClose = function (this: WebSocket): void {
+    const subscriber = (this as SubscribedSocket)[SUBSCRIBER];
+    subscriber.#events.onClosed(subscriber);
+  };
 
   get open(): boolean {
     return this.socket.readyState === this.socket.OPEN;

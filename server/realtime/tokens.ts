@@ -6,8 +6,12 @@ import { HooklineError } from '../errors.js';
 const ISSUER = 'hookline';
 const AUDIENCE = 'hookline:realtime';
 
-/** What a connection may receive: the events of some accounts, or (dev tokens only) of all. */
-export type RealtimeScope = { kind: 'accounts'; accountIds: ReadonlySet<string> } | { kind: 'all' };
+/**
+ * What a connection may receive: the events of some accounts (each once; a list, not a set, since
+ * an open socket keeps its grant and a set of a few ids costs about 230 bytes of heap against
+ * 64), or (dev tokens only) of all.
+ */
+export type RealtimeScope = { kind: 'accounts'; accountIds: readonly string[] } | { kind: 'all' };
 
 /** A verified connection token. */
 export interface RealtimeGrant {
@@ -48,8 +52,26 @@ const claimsSchema = z.union([
   z.object({ all: z.literal(true), ...common }),
 ]);
 
-function key(secret: string): Uint8Array {
-  return new TextEncoder().encode(secret);
+/**
+ * Each secret's HMAC key, imported once: given the raw bytes, jose imports them again for every
+ * token, an extra asynchronous WebCrypto job per connection that a reconnect storm of tens of
+ * thousands of sockets pays in full.
+ */
+const keys = new Map<string, Promise<CryptoKey>>();
+
+function key(secret: string): Promise<CryptoKey> {
+  let imported = keys.get(secret);
+  if (!imported) {
+    imported = crypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign', 'verify'],
+    );
+    keys.set(secret, imported);
+  }
+  return imported;
 }
 
 async function sign(secret: string, claims: Record<string, unknown>, ttlSeconds: number) {
@@ -64,7 +86,7 @@ async function sign(secret: string, claims: Record<string, unknown>, ttlSeconds:
     .setJti(randomUUID())
     .setIssuedAt(issuedAt)
     .setExpirationTime(expiresAt)
-    .sign(key(secret));
+    .sign(await key(secret));
   return { token, expiresAt: new Date(expiresAt * 1000) };
 }
 
@@ -104,6 +126,14 @@ export function mintDevRealtimeToken(secret: string, ttlSeconds: number, session
 /** Claims every token has, set by {@link sign}; a successor gets fresh ones. */
 const REGISTERED_CLAIMS = new Set(['iss', 'aud', 'jti', 'iat', 'exp', 'nbf', 'sub']);
 
+/**
+ * The only two scope sets a grant can have (every grant may read), shared by all grants: a
+ * socket keeps its grant for as long as it is open, and a set of its own would cost it about
+ * 300 bytes of heap.
+ */
+const READ_ONLY: ReadonlySet<TokenScope> = new Set(['read']);
+const READ_AND_SEND: ReadonlySet<TokenScope> = new Set(['read', 'send']);
+
 interface VerifiedToken {
   grant: RealtimeGrant;
   /** Everything the token says, registered claims included. */
@@ -118,7 +148,7 @@ async function verify(secret: string, token: string | undefined): Promise<Verifi
   }
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, key(secret), {
+    ({ payload } = await jwtVerify(token, await key(secret), {
       algorithms: ['HS256'],
       issuer: ISSUER,
       audience: AUDIENCE,
@@ -139,9 +169,9 @@ async function verify(secret: string, token: string | undefined): Promise<Verifi
   }
   const { jti, exp, scp, sid, sxp } = claims.data;
   const scope: RealtimeScope =
-    'acc' in claims.data ? { kind: 'accounts', accountIds: new Set(claims.data.acc) } : { kind: 'all' };
+    'acc' in claims.data ? { kind: 'accounts', accountIds: [...new Set(claims.data.acc)] } : { kind: 'all' };
   // A token minted before scopes existed reads only.
-  const scopes = new Set<TokenScope>(['read', ...(scp ?? [])]);
+  const scopes = scp?.includes('send') ? READ_AND_SEND : READ_ONLY;
   const grant: RealtimeGrant = { scope, tokenId: jti, expiresAt: exp, scopes };
   if (sid !== undefined && sxp !== undefined) {
     // A token's expiry never passes its session's; this holds even if a signer got it wrong.

@@ -31,7 +31,7 @@ import { UploadGate } from './upload-gate.js';
  */
 type Caller =
   | { kind: 'all' }
-  | { kind: 'token'; accountIds: ReadonlySet<string> | 'all'; canSend: boolean; budgetKey: string };
+  | { kind: 'token'; accountIds: readonly string[] | 'all'; canSend: boolean; budgetKey: string };
 
 /** What the send routes check and store with. */
 export interface SendRoutesOptions {
@@ -92,7 +92,7 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
   const noChat = () => new HooklineError('HL_ERR_NOT_FOUND', 'No such chat for this token');
   function requireSend(who: Caller, accountId: string): void {
     if (who.kind === 'all') return;
-    const covers = who.accountIds === 'all' || who.accountIds.has(accountId);
+    const covers = who.accountIds === 'all' || who.accountIds.includes(accountId);
     if (!covers) throw noChat();
     if (!who.canSend) throw mayNotSend();
   }
@@ -107,7 +107,7 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
       if (who.kind === 'token') {
         if (!who.canSend) throw mayNotSend();
         const { chatId } = chatParams.parse(request.params);
-        const scope = who.accountIds === 'all' ? undefined : [...who.accountIds];
+        const scope = who.accountIds === 'all' ? undefined : who.accountIds;
         if ((await accountsWithChat(app.database.db, chatId, scope)).length === 0) throw noChat();
       }
       uploadGate.admit(request, reply);

@@ -57,13 +57,20 @@ async function stop(started: Started): Promise<void> {
   await exited;
 }
 
-/** The node process running server/main.ts under tsx's loader (npm, sh and tsx's cli launch it). */
+/** The node process running server/main.ts with tsx's loader (npm and sh launch it). */
 async function gatewayPids(started: Started): Promise<number[]> {
   const tree = await descendantsOf(started.npm.pid!);
   const commands = await Promise.all(
     tree.map((pid) => readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')),
   );
-  return tree.filter((_, index) => commands[index]!.includes('tsx/dist/loader'));
+  return tree.filter((_, index) => {
+    const [program, ...args] = commands[index]!.split('\0');
+    return (
+      program?.endsWith('node') &&
+      args.includes('server/main.ts') &&
+      !args.some((arg) => arg.includes('tsx/dist/cli'))
+    );
+  });
 }
 
 async function parentOf(pid: number): Promise<number | undefined> {
@@ -120,7 +127,7 @@ async function measure(started: Started, dataDir: string, label: string): Promis
       pss: g.pss + p.pss,
       processes: g.processes + p.processes,
     }),
-    row('launchers (npm, sh, tsx cli)', l),
+    row('launchers (npm, sh)', l),
   ];
 }
 

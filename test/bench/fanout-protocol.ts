@@ -8,11 +8,17 @@ export const BENCH_SECRETS: Secrets = {
   encryptionKey: Buffer.alloc(32, 9),
 };
 
-export type BenchCommand = { type: 'rss' } | { type: 'publish'; accountId: string; sentAt: number };
+/**
+ * `memory`: the server collects garbage until its heap stops shrinking, then reports its RSS and
+ * the V8 heap in use (and writes a heap snapshot to `snapshot` when given). `publish`: one event.
+ */
+export type BenchCommand =
+  | { type: 'memory'; snapshot?: string }
+  | { type: 'publish'; accountId: string; sentAt: number };
 
 export type BenchReply =
   | { type: 'ready'; port: number }
-  | { type: 'rss'; rss: number }
+  | { type: 'memory'; rss: number; heapUsed: number }
   | { type: 'error'; message: string };
 
 /** A `message:new` body of realistic size; `text` carries the send time for latency. */

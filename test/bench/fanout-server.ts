@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
+import { writeHeapSnapshot } from 'node:v8';
 import { Server as SocketIoServer } from 'socket.io';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { buildApp } from '../../server/app.js';
@@ -13,7 +14,7 @@ import { tuningKnobs } from './knobs.js';
  * One server of the fan-out benchmark, in a process of its own so that its RSS is its own:
  * `hookline <databaseUrl>`, `ws` or `socketio`. The parent drives it over IPC: `publish` one
  * event to an account's subscribers (bare servers; Hookline gets provider webhooks over HTTP),
- * report `rss`.
+ * report its `memory` after garbage collection.
  */
 type Publish = (accountId: string, sentAt: number) => void;
 
@@ -101,6 +102,21 @@ async function startSocketIo(): Promise<{ port: number; publish: Publish }> {
   };
 }
 
+/**
+ * Full collections until the heap in use stops shrinking (weak references and finalizers can need
+ * a second pass), so that what remains is what the server keeps alive. Needs --expose-gc.
+ */
+function collectGarbage(): number {
+  let heapUsed = process.memoryUsage().heapUsed;
+  for (let pass = 0; pass < 5; pass++) {
+    globalThis.gc?.();
+    const after = process.memoryUsage().heapUsed;
+    if (after >= heapUsed - 64 * 1024) return after;
+    heapUsed = after;
+  }
+  return heapUsed;
+}
+
 async function main(): Promise<void> {
   const [kind, databaseUrl] = process.argv.slice(2);
   const started =
@@ -115,9 +131,10 @@ async function main(): Promise<void> {
   // A normal exit, so that BENCH_NODE_ARGS=--cpu-prof writes its profile.
   process.once('SIGTERM', () => process.exit(0));
   process.on('message', (command: BenchCommand) => {
-    if (command.type === 'rss') {
-      global.gc?.();
-      send({ type: 'rss', rss: process.memoryUsage().rss });
+    if (command.type === 'memory') {
+      const heapUsed = collectGarbage();
+      if (command.snapshot) writeHeapSnapshot(command.snapshot);
+      send({ type: 'memory', rss: process.memoryUsage().rss, heapUsed });
     } else if (command.type === 'publish' && started.publish) {
       started.publish(command.accountId, command.sentAt);
     }

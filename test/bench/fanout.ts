@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -8,19 +9,25 @@ import WebSocket from 'ws';
 import { UNIPILE_WEBHOOK_PATH } from '../../server/providers/unipile/index.js';
 import { mintRealtimeToken } from '../../server/realtime/tokens.js';
 import { messageReceived } from '../../tools/fake-unipile/payloads.js';
+import { gatewayNodeFlags } from '../support/gateway-flags.js';
 import { BENCH_SECRETS, type BenchCommand, type BenchReply } from './fanout-protocol.js';
+import { processCpuMs } from './support/cpu.js';
 import { gatewayBreakdown, latencyTimeline } from './support/fanout-breakdown.js';
+import { FILES_BESIDE_SOCKETS, raiseFileLimit } from './support/file-limit.js';
 import { percentile } from './support/percentile.js';
 
 /**
  * `npm run bench:fanout -- [--connections 10000] [--accounts 1000] [--rate 1000] [--seconds 10]
- * [--broadcasts 5] [--servers hookline,ws,socketio] [--database-url postgres://…/postgres] [--breakdown]`
+ * [--broadcasts 5] [--servers hookline,ws,socketio] [--database-url postgres://…/postgres] [--breakdown]
+ * [--heap-snapshots DIR] [--source-addresses N]`
  *
- * For each server, in its own process: RSS per idle connection, the time for one message to reach
+ * For each server, in its own process: RSS and V8 heap per idle connection (after garbage
+ * collection), the time for one message to reach
  * every connection (all subscribe to one shared account), and send-to-socket latency at `rate`
  * messages/s spread over `accounts` accounts. Each Hookline message is a provider webhook POSTed
  * to its ingest route over HTTP (stored on real Postgres, then fanned out), so its latency is
- * webhook-to-socket; bare ws and socket.io are told over IPC to send.
+ * webhook-to-socket; bare ws and socket.io are told over IPC to send. It raises its open-file
+ * limit to what `--connections` needs (support/file-limit.ts), and exits saying so if it cannot.
  */
 const { values: args } = parseArgs({
   options: {
@@ -33,6 +40,10 @@ const { values: args } = parseArgs({
     'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
     /** Also print latency per 250 ms of the measured run, and Hookline's own histograms. */
     breakdown: { type: 'boolean', default: false },
+    /** Write each server's heap snapshot before and after connecting, as `<server>-<n>.heapsnapshot`. */
+    'heap-snapshots': { type: 'string' },
+    /** Loopback source addresses the clients spread over (127.0.0.1 to .N); default one per 20,000. */
+    'source-addresses': { type: 'string' },
   },
 });
 const CONNECTIONS = Number(args.connections);
@@ -43,6 +54,11 @@ const WARMUP_SECONDS = 3;
 const SECONDS = Number(args.seconds);
 const BROADCASTS = Number(args.broadcasts);
 const SHARED = 'acc-all';
+/**
+ * Linux gives one source address about 28,000 ephemeral ports towards one server address and
+ * port (`net.ipv4.ip_local_port_range`), so beyond 20,000 the clients bind to 127.0.0.2, .3, …
+ */
+const SOURCE_ADDRESSES = Number(args['source-addresses'] ?? Math.ceil(CONNECTIONS / 20_000));
 
 type Kind = 'hookline' | 'ws' | 'socketio';
 
@@ -51,7 +67,8 @@ interface Server {
   port: number;
   /** Sends one message for `accountId`; `sentAt` travels in its text. */
   publish(accountId: string, sentAt: number): void;
-  rss(): Promise<number>;
+  /** RSS and V8 heap in use after garbage collection; writes a heap snapshot to `snapshot` if given. */
+  memory(snapshot?: string): Promise<{ rss: number; heapUsed: number }>;
   stop(): Promise<void>;
 }
 
@@ -59,10 +76,12 @@ async function startServer(kind: Kind, databaseUrl: string): Promise<Server> {
   const script = fileURLToPath(new URL('./fanout-server.ts', import.meta.url));
   const child = fork(script, [kind, databaseUrl], {
     // BENCH_NODE_ARGS reaches the servers only, e.g. BENCH_NODE_ARGS=--trace-gc to see their pauses.
+    // Hookline also gets the options `npm start` gives it.
     execArgv: [
       '--import',
       'tsx',
       '--expose-gc',
+      ...(kind === 'hookline' ? gatewayNodeFlags() : []),
       ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
     ],
   });
@@ -86,11 +105,11 @@ async function startServer(kind: Kind, databaseUrl: string): Promise<Server> {
       await webhooks?.close();
       child.kill();
     },
-    rss: async () => {
+    memory: async (snapshot) => {
       const reply = next();
-      child.send({ type: 'rss' } satisfies BenchCommand);
+      child.send({ type: 'memory', snapshot } satisfies BenchCommand);
       const answer = await reply;
-      return answer.type === 'rss' ? answer.rss : 0;
+      return answer.type === 'memory' ? answer : { rss: 0, heapUsed: 0 };
     },
   };
 }
@@ -162,6 +181,10 @@ function onEnvelope(envelope: { type?: string; data?: { accountId?: string; text
   }
 }
 
+function sourceAddress(index: number): string {
+  return `127.0.0.${1 + (index % SOURCE_ADDRESSES)}`;
+}
+
 async function connect(kind: Kind, port: number, index: number): Promise<Client> {
   const account = `acc-${index % ACCOUNTS}`;
   if (kind === 'socketio') {
@@ -169,6 +192,8 @@ async function connect(kind: Kind, port: number, index: number): Promise<Client>
       transports: ['websocket'],
       forceNew: true,
       reconnection: false,
+      // engine.io passes it on to ws, though its types leave it out.
+      transportOptions: { websocket: { localAddress: sourceAddress(index) } },
       query: { accounts: `${SHARED},${account}` },
     });
     socket.on('message', onEnvelope);
@@ -182,7 +207,7 @@ async function connect(kind: Kind, port: number, index: number): Promise<Client>
     kind === 'hookline'
       ? `ws://127.0.0.1:${port}/ws/messages?token=${(await tokenFor(account)).token}`
       : `ws://127.0.0.1:${port}/?accounts=${SHARED},${account}`;
-  const socket = new WebSocket(url);
+  const socket = new WebSocket(url, { localAddress: sourceAddress(index) });
   socket.on('message', (data) => onEnvelope(receiptOf(data.toString())));
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
@@ -229,7 +254,9 @@ function collectClientGarbage(): void {
 async function measure(kind: Kind, databaseUrl: string) {
   const server = await startServer(kind, databaseUrl);
   await sleep(500);
-  const rssBefore = await server.rss();
+  const snapshot = (name: string) =>
+    args['heap-snapshots'] ? join(args['heap-snapshots'], `${kind}-${name}.heapsnapshot`) : undefined;
+  const before = await server.memory(snapshot('0'));
   const clients: Client[] = [];
   for (let i = 0; i < CONNECTIONS; i += 200) {
     const batch = Array.from({ length: Math.min(200, CONNECTIONS - i) }, (_, j) =>
@@ -238,7 +265,7 @@ async function measure(kind: Kind, databaseUrl: string) {
     clients.push(...(await Promise.all(batch)));
   }
   await sleep(1000);
-  const rssAfter = await server.rss();
+  const after = await server.memory(snapshot(String(CONNECTIONS)));
 
   const broadcastMs: number[] = [];
   for (let round = 0; round < BROADCASTS; round++) {
@@ -276,7 +303,9 @@ async function measure(kind: Kind, databaseUrl: string) {
   };
   await atRate(WARMUP_SECONDS);
   collectClientGarbage();
+  const cpuBefore = processCpuMs(server.child.pid ?? 0);
   const sent = await atRate(SECONDS);
+  const serverCpuMs = processCpuMs(server.child.pid ?? 0) - cpuBefore;
 
   const sorted = [...latencies].sort((a, b) => a - b);
 
@@ -300,16 +329,20 @@ async function measure(kind: Kind, databaseUrl: string) {
   return {
     kind,
     connections: clients.length,
-    bytesPerIdleConnection: Math.round((rssAfter - rssBefore) / CONNECTIONS),
+    bytesPerIdleConnection: Math.round((after.rss - before.rss) / CONNECTIONS),
     broadcastMedianMs: percentile(broadcastMs, 0.5),
     messagesSent: sent,
     received: `${latencies.length}/${Math.floor(sent * perAccount)}`,
     latencyP50Ms: percentile(sorted, 0.5),
     latencyP99Ms: percentile(sorted, 0.99),
+    heapBytesPerIdleConnection: Math.round((after.heapUsed - before.heapUsed) / CONNECTIONS),
+    rssAfterConnectMb: Math.round(after.rss / 2 ** 20),
+    serverCpuMsPerMessage: Number((serverCpuMs / Math.max(1, sent)).toFixed(3)),
   };
 }
 
 async function main(): Promise<void> {
+  raiseFileLimit(CONNECTIONS + FILES_BESIDE_SOCKETS);
   const admin = new pg.Client({ connectionString: args['database-url'] });
   await admin.connect();
   const name = `hookline_bench_${process.pid}`;

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { gatewayNodeFlags } from '../../support/gateway-flags.js';
 
 export interface ChildServer {
   url: string;
@@ -15,8 +16,12 @@ export async function startChildServer(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<ChildServer> {
-  // BENCH_NODE_ARGS reaches the target only, e.g. BENCH_NODE_ARGS=--cpu-prof to profile it.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // BENCH_NODE_ARGS reaches the target only, e.g. BENCH_NODE_ARGS=--cpu-prof to profile it. The
+  // gateway targets (`hookline…`) also get the options `npm start` gives it.
+  const nodeArgs = [
+    ...(args[0]?.startsWith('hookline') ? gatewayNodeFlags() : []),
+    ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ];
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

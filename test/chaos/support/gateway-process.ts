@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFailed } from 'vitest';
+import { gatewayNodeFlags } from '../../support/gateway-flags.js';
 
 /**
  * Fixed secrets for every chaos gateway: instances sharing one database must share them (tokens
@@ -67,14 +68,14 @@ const running = new Set<GatewayProcess>();
 const started: GatewayProcess[] = [];
 
 /**
- * Starts the real entry point (`node --import tsx server/main.ts`, what `npm start` runs) against
- * `databaseUrl` and resolves once it answers /healthz.
+ * Starts the real entry point as `npm start` runs it (`node <its V8 options> --import tsx
+ * server/main.ts`) against `databaseUrl` and resolves once it answers /healthz.
  */
 export async function startGateway(options: GatewayOptions): Promise<GatewayProcess> {
   const port = options.port ?? (await freePort());
   // Secrets come from the environment, so the data directory stays empty; it goes with the process.
   const dataDir = mkdtempSync(join(tmpdir(), 'hookline-chaos-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const child = spawn(process.execPath, [...gatewayNodeFlags(), '--import', 'tsx', 'server/main.ts'], {
     ...(options.cwd ? { cwd: options.cwd } : {}),
     env: {
       PATH: process.env.PATH ?? '',

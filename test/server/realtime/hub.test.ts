@@ -13,7 +13,7 @@ const LIMITS = {
   clientFrameBurst: 20,
   clientFramesPerSecond: 2,
 };
-const EVENTS = { onSent: () => {}, onSlowConsumer: () => {}, onRateLimited: () => {} };
+const EVENTS = { onSent: () => {}, onSlowConsumer: () => {}, onRateLimited: () => {}, onClosed: () => {} };
 const NOW = 1_000_000;
 
 describe('RealtimeHub heartbeat', () => {
@@ -47,7 +47,7 @@ describe('RealtimeHub heartbeat', () => {
         new Subscriber(
           socket,
           {
-            scope: { kind: 'accounts', accountIds: new Set(['acc-a']) },
+            scope: { kind: 'accounts', accountIds: ['acc-a'] },
             tokenId: `t${i}`,
             expiresAt: expiresAt(i),
           },

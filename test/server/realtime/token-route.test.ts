@@ -24,7 +24,7 @@ describe.each(testDatabaseKinds())('POST /api/realtime/tokens on %s', (kind) => 
     expect(claims.exp! - claims.iat!).toBe(600);
     expect(new Date(body.expiresAt).getTime()).toBe(claims.exp! * 1000);
     const grant = await verifyRealtimeToken(TEST_SECRETS.realtimeJwtSecret, body.token);
-    expect(grant.scope).toEqual({ kind: 'accounts', accountIds: new Set(['acc-a', 'acc-b']) });
+    expect(grant.scope).toEqual({ kind: 'accounts', accountIds: ['acc-a', 'acc-b'] });
   });
 
   it('requires the API token', async () => {
@@ -96,7 +96,7 @@ describe.each(testDatabaseKinds())('POST /api/realtime/tokens/refresh on %s', (k
     expect(after.exp!).toBeGreaterThanOrEqual(before.exp!);
     expect(new Date(body.expiresAt).getTime()).toBe(after.exp! * 1000);
     const grant = await verifyRealtimeToken(secret, body.token);
-    expect(grant.scope).toEqual({ kind: 'accounts', accountIds: new Set(['acc-a', 'acc-b']) });
+    expect(grant.scope).toEqual({ kind: 'accounts', accountIds: ['acc-a', 'acc-b'] });
   });
 
   it('keeps every claim the token has (an all-accounts inbox token, scopes, session)', async () => {
