@@ -12,14 +12,17 @@ export interface BudgetDraw {
 const MINUTE_MS = 60_000;
 
 /**
- * Draws one send from every budget in `draws`, all or none (GCRA: each budget's `next_at` moves
- * by a minute / its rate per send, and may run at most a minute ahead of now, so a full minute's
- * worth may go at once and then one per interval). Rows are locked in key order, so concurrent
- * draws on any instance serialise per budget without deadlocking.
- * @returns 0 when drawn; otherwise the milliseconds until every budget has room again.
+ * Draws the sends of a batch from their budgets, in order, in one transaction (sends arriving
+ * together share it: the budget rows are read and written once per batch, not once per send).
+ * GCRA: each budget's `next_at` moves by a minute / its rate per send, and may run at most a
+ * minute ahead of now, so a full minute's worth may go at once and then one per interval. A send
+ * draws from all of its budgets or from none. Rows are locked in key order, so concurrent batches
+ * on any instance serialise per budget without deadlocking.
+ * @returns per send, 0 when drawn; otherwise the milliseconds until every one of its budgets has
+ * room again.
  */
-export async function drawSendBudgets(db: Db, draws: readonly BudgetDraw[]): Promise<number> {
-  const keys = JSON.stringify([...draws.map((draw) => draw.key)].sort());
+export async function drawSendBudgets(db: Db, sends: readonly (readonly BudgetDraw[])[]): Promise<number[]> {
+  const keys = JSON.stringify([...new Set(sends.flatMap((draws) => draws.map((draw) => draw.key)))].sort());
   return transaction(db, async (tx) => {
     await tx.execute(
       sql`insert into send_budgets (key, next_at) select jsonb_array_elements_text(${keys}::jsonb), now()
@@ -31,20 +34,27 @@ export async function drawSendBudgets(db: Db, draws: readonly BudgetDraw[]): Pro
         from send_budgets where key in (select jsonb_array_elements_text(${keys}::jsonb)) order by key for update`,
     );
     const ahead = new Map(rows.map((row) => [row.key, Number(row.aheadMs)]));
-    let waitMs = 0;
-    for (const draw of draws) {
-      const next = (ahead.get(draw.key) ?? 0) + MINUTE_MS / draw.perMinute;
-      waitMs = Math.max(waitMs, next - MINUTE_MS);
-    }
-    if (waitMs > 0) return waitMs;
-    for (const draw of draws) {
+    const changed = new Set<string>();
+    const waits = sends.map((draws) => {
+      let waitMs = 0;
+      for (const draw of draws) {
+        waitMs = Math.max(waitMs, (ahead.get(draw.key) ?? 0) + MINUTE_MS / draw.perMinute - MINUTE_MS);
+      }
+      if (waitMs > 0) return waitMs;
+      for (const draw of draws) {
+        ahead.set(draw.key, (ahead.get(draw.key) ?? 0) + MINUTE_MS / draw.perMinute);
+        changed.add(draw.key);
+      }
+      return 0;
+    });
+    if (changed.size > 0) {
+      const next = JSON.stringify([...changed].map((key) => ({ key, ahead: ahead.get(key) })));
       await tx.execute(
-        sql`update send_budgets set next_at = greatest(next_at, now())
-            + ${MINUTE_MS / draw.perMinute}::float8 * interval '1 millisecond'
-          where key = ${draw.key}`,
+        sql`update send_budgets b set next_at = now() + x.ahead * interval '1 millisecond'
+          from jsonb_to_recordset(${next}::jsonb) as x(key text, ahead float8) where b.key = x.key`,
       );
     }
-    return 0;
+    return waits;
   });
 }
 

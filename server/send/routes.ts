@@ -19,7 +19,7 @@ import { bearerToken } from '../http/api-auth.js';
 import { closeIfBodyPending } from '../http/auth-failures.js';
 import { secretMatcher } from '../http/safe-equal.js';
 import { type AttachmentLimits, attachmentMetadata, readMultipartSend } from './attachments.js';
-import { chargeSendBudgets, type SendBudgetLimits } from './budgets.js';
+import { type SendBudgetLimits, SendBudgets } from './budgets.js';
 import type { SendEnqueuer } from './enqueue.js';
 import { chatParams, idempotencyKey, retryParams, sendBody, sendRouteSchemas } from './route-schemas.js';
 import { publishStatuses } from './settle.js';
@@ -116,8 +116,9 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
       throw error;
     }
   };
+  const budgets = new SendBudgets(app.database.db, options.budgets);
   const chargeBudgets = (reply: FastifyReply, who: Caller, accountId: string) =>
-    chargeSendBudgets(app.database.db, reply, options.budgets, {
+    budgets.charge(reply, {
       accountId,
       sessionKey: who.kind === 'token' ? who.budgetKey : undefined,
     });
