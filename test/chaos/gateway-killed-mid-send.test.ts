@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
 import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { type FakeUnipile, startFakeUnipile } from '../../tools/fake-unipile/server.js';
@@ -8,7 +9,6 @@ import {
   apiHeaders,
   CHAOS_SECRETS,
   deliverWebhook,
-  type GatewayProcess,
   killAllGateways,
   printGatewayLogsOnFailure,
   startGateway,
@@ -64,15 +64,23 @@ describePostgres('a gateway killed between the provider’s 201 and its commit',
     }
     expect(await queuing.stop()).toBe(0);
 
-    // The sending instance dies with SIGKILL as the provider writes its first 201.
-    let sender: GatewayProcess | undefined;
+    // The sending instance dies with SIGKILL as the provider writes its first 201. It may send
+    // before it answers its health check, so it is known from its spawn, not from startGateway.
+    let sender: ChildProcess | undefined;
     let killedAt: string | undefined;
     fake.sends.beforeAnswer((message) => {
       if (killedAt || !sender) return;
       killedAt = message.text;
-      sender.child.kill('SIGKILL');
+      sender.kill('SIGKILL');
     });
-    sender = await startGateway({ databaseUrl: database.url, port: queuing.port, env });
+    await startGateway({
+      databaseUrl: database.url,
+      port: queuing.port,
+      env,
+      onSpawn: (child) => {
+        sender = child;
+      },
+    }).catch(() => undefined); // killed before its first health answer: startGateway says it exited
     await waitFor(() => killedAt, 'the kill at the first 201', { timeoutMs: 30_000 });
     fake.sends.beforeAnswer(undefined);
     const restarted = await startGateway({ databaseUrl: database.url, port: queuing.port, env });

@@ -61,6 +61,11 @@ export interface GatewayOptions {
   keepOutputChars?: number;
   /** The checkout to run (another worktree, for before/after figures). Default this process's directory. */
   cwd?: string;
+  /**
+   * Called with the process as soon as it is spawned, before it answers: a gateway can act (send,
+   * deliver) before `startGateway` returns, and a scenario that kills it mid-act needs it by then.
+   */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 const running = new Set<GatewayProcess>();
@@ -91,6 +96,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  options.onSpawn?.(child);
   let output = '';
   const keep = options.keepOutputChars ?? MAX_OUTPUT_CHARS;
   const append = (chunk: Buffer) => {
