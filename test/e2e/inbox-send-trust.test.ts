@@ -1,12 +1,11 @@
 import { sql } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { queryRows } from '../../server/db/rows.js';
 import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.js';
-import { type FakeUnipile, startFakeUnipile } from '../../tools/fake-unipile/server.js';
-import { apiAuth, buildTestApp, TEST_SECRETS } from '../support/app.js';
+import { apiAuth } from '../support/app.js';
 import { describeBrowser, useBrowserPage } from '../support/browser.js';
 import { useTestDatabase } from '../support/databases.js';
+import { useInboxGateway } from '../support/inbox.js';
 import { postWebhook } from '../support/webhooks.js';
 
 /** How many automatic resends an unconfirmed reply gets here (SEND_UNCONFIRMED_RESENDS). */
@@ -24,17 +23,10 @@ describeBrowser('provider trust, send budgets and sessions in the inbox', () => 
   const db = useTestDatabase('postgres');
   const browser = useBrowserPage();
   const account = fakeAccount('WHATSAPP');
-  let app: FastifyInstance;
-  let fake: FakeUnipile;
-  let baseUrl = '';
-
-  beforeAll(async () => {
-    fake = await startFakeUnipile();
-    app = await buildTestApp(db.current.database, {
+  const gateway = useInboxGateway(db, {
+    provider: {
+      webhooks: true,
       env: {
-        UNIPILE_DSN: fake.url,
-        UNIPILE_API_KEY: fake.apiKey,
-        SEND_POLL_INTERVAL_MS: '50',
         SEND_RETRY_MIN_MS: '50',
         SEND_LOOKUP_DELAY_MS: '100',
         SEND_TIMEOUT_MS: '5000',
@@ -42,21 +34,12 @@ describeBrowser('provider trust, send budgets and sessions in the inbox', () => 
         SEND_UNCONFIRMED_RESENDS: String(RESENDS),
         SEND_RATE_PER_MINUTE: String(RATE_PER_MINUTE),
       },
-    });
-    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
-    fake.addWebhook({
-      request_url: `${baseUrl}/api/webhooks/unipile/messages`,
-      headers: [{ key: 'Unipile-Auth', value: TEST_SECRETS.inboundSecret }],
-    });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await fake?.close();
+    },
   });
 
   const page = () => browser.page;
   const mine = (text: string) => page().locator('#messages .message.mine', { hasText: text });
-  const postsOf = (text: string) => fake.sends.received.filter((entry) => entry.text === text).length;
+  const postsOf = (text: string) => gateway.fake.sends.received.filter((entry) => entry.text === text).length;
 
   /** Opens the inbox on `link` and the chat `chatId` in it (a message from the contact opens it). */
   const openChat = async (link: string, chatId: string) => {
@@ -67,7 +50,7 @@ describeBrowser('provider trust, send budgets and sessions in the inbox', () => 
   };
   /** A session that may read and send for the account, as a host app mints it (its own send budget). */
   const newSession = async () => {
-    const minted = await app.inject({
+    const minted = await gateway.app.inject({
       method: 'POST',
       url: '/api/realtime/tokens',
       headers: apiAuth,
@@ -75,11 +58,11 @@ describeBrowser('provider trust, send budgets and sessions in the inbox', () => 
     });
     expect(minted.statusCode).toBe(200);
     const { token, sessionId } = minted.json() as { token: string; sessionId: string };
-    return { link: `${baseUrl}/?token=${token}`, sessionId };
+    return { link: `${gateway.baseUrl}/?token=${token}`, sessionId };
   };
   /** A chat with one message from the contact, and an inbox link of a new session. */
   const chatWithLink = async (chatId: string) => {
-    await postWebhook(app, messageReceived({ account, chatId, text: 'Are you coming?' }));
+    await postWebhook(gateway.app, messageReceived({ account, chatId, text: 'Are you coming?' }));
     return (await newSession()).link;
   };
   const reply = async (text: string) => {
@@ -88,7 +71,7 @@ describeBrowser('provider trust, send budgets and sessions in the inbox', () => 
   };
   /** The next replies are sent, yet answered without an id, never echoed and never listed. */
   const providerNeverConfirms = async (count: number) => {
-    const response = await fetch(`${fake.url}/_fake/sends`, {
+    const response = await fetch(`${gateway.fake.url}/_fake/sends`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ mode: 'unlisted', count }),
@@ -125,7 +108,7 @@ describeBrowser('provider trust, send budgets and sessions in the inbox', () => 
     await providerNeverConfirms(RESENDS + 1);
     await reply('Still there?');
     await failedReply('Still there?');
-    const read = await app.inject({
+    const read = await gateway.app.inject({
       method: 'GET',
       url: '/api/chats/chat_reload/messages',
       headers: apiAuth,
@@ -165,7 +148,7 @@ describeBrowser('provider trust, send budgets and sessions in the inbox', () => 
     }
     const stored = async () => {
       const rows = await queryRows<{ sends: string; messages: string; requests: string }>(
-        app.database.db,
+        gateway.app.database.db,
         sql`select (select count(*) from sends) as sends,
           (select count(*) from messages where chat_id = 'chat_budget') as messages,
           (select count(*) from send_requests) as requests`,
@@ -204,7 +187,7 @@ describeBrowser('provider trust, send budgets and sessions in the inbox', () => 
     // Once the wait is over, the person may click it again.
     await expect.poll(() => status.locator('button.retry').isEnabled()).toBe(true);
     const rows = await queryRows<{ status: string }>(
-      app.database.db,
+      gateway.app.database.db,
       sql`select status from sends where text = 'Maybe sent'`,
     );
     expect(rows).toEqual([{ status: 'failed' }]);
@@ -228,7 +211,7 @@ describeBrowser('provider trust, send budgets and sessions in the inbox', () => 
     await page().goto(link);
     await page().locator('#connection[data-state="open"]').waitFor();
 
-    const revoked = await app.inject({
+    const revoked = await gateway.app.inject({
       method: 'DELETE',
       url: `/api/realtime/sessions/${sessionId}`,
       headers: apiAuth,
