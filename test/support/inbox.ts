@@ -112,8 +112,9 @@ export function useInboxGateway(
     listen,
     link,
     async open(page, accountIds, token) {
-      await page.goto(await link(accountIds, token));
-      await page.locator('#connection[data-state="open"]').waitFor();
+      // Bounded below the test's own timeout, so that a slow start names this step.
+      await page.goto(await link(accountIds, token), { timeout: 10_000 });
+      await page.locator('#connection[data-state="open"]').waitFor({ timeout: 15_000 });
     },
   };
 }
