@@ -98,14 +98,16 @@ export async function chatsRoutes(app: FastifyInstance, options: ChatsRoutesOpti
     const accountId = readBodySchema.parse(request.body)?.accountId;
     const { updated, published } = await transaction(app.database.db, async (tx) => {
       const filter = { accountId, accountIds: allowedAccounts(request.readScope) };
-      // Only chats that had unread messages are marked read at the provider too.
-      await queueReadMarks(tx, await lockUnreadChats(tx, chatId, filter));
+      // Only chats that had unread messages change: they alone are marked read at the provider
+      // and published (reading a chat twice publishes once, as a provider message_read does).
+      const unread = await lockUnreadChats(tx, chatId, filter);
+      await queueReadMarks(tx, unread);
       const chats = await markChatRead(tx, chatId, filter);
       const envelopes = new Envelopes();
-      for (const chat of chats) {
+      for (const chat of unread) {
         envelopes.add('chat:read', chat.accountId, {
           accountId: chat.accountId,
-          chatId: chat.id,
+          chatId: chat.chatId,
           unreadCount: 0,
         });
       }

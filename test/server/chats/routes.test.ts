@@ -100,6 +100,12 @@ describe.each(testDatabaseKinds())('inbox read API on %s', (kind) => {
     expect(await read.chat(t.db.database, account.id, 'chat_read')).toMatchObject({ unread_count: 0 });
     const last = (await read.realtimeFor(t.db.database, account.id)).at(-1);
     expect(last).toMatchObject({ type: 'chat:read', data: { chatId: 'chat_read', unreadCount: 0 } });
+
+    // Read again: nothing changed, so nothing is published.
+    const again = await t.app.inject({ method: 'POST', url: '/api/chats/chat_read/read', headers: apiAuth });
+    expect(again.statusCode).toBe(200);
+    const reads = (await read.realtimeFor(t.db.database, account.id)).filter((row) => row.type === 'chat:read');
+    expect(reads).toHaveLength(1);
   });
 
   it.each([
