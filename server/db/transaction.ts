@@ -1,5 +1,6 @@
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
+import { type BatchFailures, retryConflicts } from '../shared/group-commit.js';
 import type { Db, Tx } from './database.js';
 import { isDatabaseUnavailable, isTransactionConflict } from './unavailable.js';
 
@@ -27,15 +28,20 @@ export async function transaction<T>(db: Db, work: (tx: Tx) => Promise<T>): Prom
 }
 
 /**
- * Runs `attempt` again (up to `tries` times in all, default 3) while it fails with a transaction
- * conflict (deadlock, serialization failure): the work lost a race and can succeed at once.
+ * How a group commit whose batches are transactions tells failures apart: a conflict (deadlock,
+ * serialization failure) is flushed again, up to 3 tries in all; an outage (a conflict that
+ * outlasts them included) fails the batch as it is, never isolated item by item.
  */
-export async function withConflictRetry<T>(attempt: () => Promise<T>, tries = 3): Promise<T> {
-  for (let tried = 1; ; tried++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (tried >= tries || !isTransactionConflict(error)) throw error;
-    }
-  }
+export const transactionBatches = {
+  conflictRetries: 2,
+  isConflict: isTransactionConflict,
+  isUnavailable: isDatabaseUnavailable,
+} as const satisfies BatchFailures;
+
+/**
+ * Runs `attempt` again (up to 3 times in all) while it fails with a transaction conflict
+ * (deadlock, serialization failure): the work lost a race and can succeed at once.
+ */
+export function withConflictRetry<T>(attempt: () => Promise<T>): Promise<T> {
+  return retryConflicts(attempt, transactionBatches);
 }
