@@ -2,7 +2,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { ChangeSignal } from '../db/change-signal.js';
 import type { Database } from '../db/database.js';
-import { databaseUnavailableError, isDatabaseUnavailable, isTransactionConflict } from '../db/unavailable.js';
+import { transactionBatches, withConflictRetry } from '../db/transaction.js';
+import { databaseUnavailableError } from '../db/unavailable.js';
 import { type ErrorCode, HooklineError } from '../errors.js';
 import type { ProviderWebhook } from '../providers/webhook.js';
 import { settleEchoes } from '../send/index.js';
@@ -50,8 +51,6 @@ export interface IngestServiceOptions {
 /** How a single webhook ended, once its batch committed. */
 type Settled = ItemResult | 'unstorable';
 
-const MAX_ATTEMPTS = 3;
-
 /**
  * The ingest pipeline behind the webhook route: parse and validate each body, then group-commit
  * it with its neighbours. A caller's promise resolves only after its batch committed, so an HTTP
@@ -70,7 +69,11 @@ export class IngestService {
   constructor(options: IngestServiceOptions) {
     this.#options = options;
     this.#committer = new GroupCommitter({
-      flush: (items) => this.#flush(items),
+      ...transactionBatches,
+      flush: (items) => this.#commit(items),
+      isolate: (item, error) => this.#storeUnstorable(item, error),
+      onIsolate: (error, batchSize) =>
+        options.logger.error({ err: error, batchSize }, 'ingest batch failed; isolating items'),
       maxBatchSize: options.maxBatchSize ?? 200,
       concurrency: options.concurrency ?? 2,
       maxQueued: options.maxQueued ?? 20_000,
@@ -114,7 +117,8 @@ export class IngestService {
       settled = await this.#committer.submit(item);
     } catch (error) {
       this.#webhooks.inc({ result: 'unavailable' });
-      throw error;
+      // Any error but the committer's own 503s and #storeUnstorable's is an outage the batch met.
+      throw error instanceof HooklineError ? error : databaseUnavailableError(error);
     }
     this.#webhooks.inc({ result: settled === 'unstorable' ? 'rejected' : settled });
     if (settled === 'ignored' && item.outcome === 'ignored') {
@@ -161,58 +165,37 @@ export class IngestService {
 
   async #commit(items: IngestItem[]): Promise<ItemResult[]> {
     const timer = this.#commitSeconds.startTimer();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.#settleEchoes(items);
-        const outcome = await applyBatch(this.#options.database.db, items, {
-          provider: this.#options.webhook.provider,
-          statusDedupeSeconds: this.#options.statusDedupeSeconds ?? 600,
-          knownAccounts: this.#knownAccounts,
-        });
-        this.#knownAccounts.remember(outcome.accountsWritten);
-        timer();
-        this.#batchSize.observe(items.length);
-        if (outcome.realtimeSeq !== undefined || outcome.deliveries > 0) {
-          this.#options.changes.emit({ realtimeSeq: outcome.realtimeSeq, deliveries: outcome.deliveries });
-        }
-        return outcome.results;
-      } catch (error) {
-        if (!isTransactionConflict(error) || attempt >= MAX_ATTEMPTS) throw error;
-      }
+    await this.#settleEchoes(items);
+    const outcome = await applyBatch(this.#options.database.db, items, {
+      provider: this.#options.webhook.provider,
+      statusDedupeSeconds: this.#options.statusDedupeSeconds ?? 600,
+      knownAccounts: this.#knownAccounts,
+    });
+    this.#knownAccounts.remember(outcome.accountsWritten);
+    timer();
+    this.#batchSize.observe(items.length);
+    if (outcome.realtimeSeq !== undefined || outcome.deliveries > 0) {
+      this.#options.changes.emit({ realtimeSeq: outcome.realtimeSeq, deliveries: outcome.deliveries });
     }
-  }
-
-  async #flush(items: IngestItem[]): Promise<Settled[]> {
-    try {
-      return await this.#commit(items);
-    } catch (error) {
-      if (isDatabaseUnavailable(error)) throw databaseUnavailableError(error);
-      this.#options.logger.error(
-        { err: error, batchSize: items.length },
-        'ingest batch failed; isolating items',
-      );
-      if (items.length > 1) {
-        const settled: Settled[] = [];
-        for (const item of items) settled.push(...(await this.#flush([item])));
-        return settled;
-      }
-      return [await this.#storeUnstorable(items[0]!, error)];
-    }
+    return outcome.results;
   }
 
   /** A webhook that fails on its own is kept as rejected, with the database's reason. */
   async #storeUnstorable(item: IngestItem, cause: unknown): Promise<Settled> {
+    this.#options.logger.error({ err: cause, batchSize: 1 }, 'ingest batch failed; isolating items');
     const reason = String((cause as { code?: unknown }).code ?? 'storage_failed');
     try {
-      await this.#commit([
-        {
-          outcome: 'rejected',
-          rawBody: item.rawBody,
-          eventName: null,
-          accountId: null,
-          error: { code: 'HL_ERR_INVALID_PAYLOAD', reason },
-        },
-      ]);
+      await withConflictRetry(() =>
+        this.#commit([
+          {
+            outcome: 'rejected',
+            rawBody: item.rawBody,
+            eventName: null,
+            accountId: null,
+            error: { code: 'HL_ERR_INVALID_PAYLOAD', reason },
+          },
+        ]),
+      );
     } catch (error) {
       // Not even storable as rejected: answer 503 so the provider keeps it and retries.
       throw databaseUnavailableError(error);

@@ -4,8 +4,7 @@ import type { DeliveryAttemptRow } from '../db/deliveries.js';
 import { type FinishedAttempt, type RecordedAttempt, recordAttempts } from '../db/delivery-attempts.js';
 import { markEndpointFailing, markEndpointHealthy } from '../db/endpoints.js';
 import { enqueueOperationalEvents } from '../db/outbound-controls.js';
-import { transaction } from '../db/transaction.js';
-import { isDatabaseUnavailable, isTransactionConflict } from '../db/unavailable.js';
+import { transaction, transactionBatches } from '../db/transaction.js';
 import { GroupCommitter } from '../shared/group-commit.js';
 import type { OutboundMetrics } from './metrics.js';
 import { operationalEvents } from './operational-events.js';
@@ -44,74 +43,46 @@ export interface RecordedOutcome {
   disabledReason: string | undefined;
 }
 
-/** How one item ended: recorded, or failed on its own (its neighbours were recorded). */
-type Settled = { recorded: RecordedOutcome } | { failed: unknown };
-
 /** Only a success on a healthy endpoint leaves the endpoint row alone. */
 const touchesEndpoint = (item: AttemptToRecord) =>
   item.attempt.next.status !== 'succeeded' || item.endpointFailing;
 
-/** Lost connections and the like: retrying item by item would only wait for the same failure. */
-const isOutage = (error: unknown) => isDatabaseUnavailable(error) && !isTransactionConflict(error);
-
 /**
  * Group-commits finished attempts: attempts that finish while a batch is being recorded share the
  * next one, so a burst costs one statement per batch instead of a transaction per attempt. Each
- * caller resolves once its own batch has committed. A batch that fails for any reason but an
- * outage is recorded again item by item, so one bad attempt never fails its neighbours; in an
- * outage the attempts are rejected, their leases expire and they are sent again.
+ * caller resolves once its own batch has committed. A batch that lost a race is recorded again; one
+ * that fails for any other reason but an outage is recorded again item by item, so one bad attempt
+ * never fails its neighbours; in an outage the attempts are rejected, their leases expire and they
+ * are sent again.
  */
 export class AttemptRecorder {
   readonly #options: AttemptRecorderOptions;
-  readonly #committer: GroupCommitter<AttemptToRecord, Settled>;
+  readonly #committer: GroupCommitter<AttemptToRecord, RecordedOutcome>;
 
   constructor(options: AttemptRecorderOptions) {
     this.#options = options;
     this.#committer = new GroupCommitter({
-      flush: (items) => this.#flush(items),
+      ...transactionBatches,
+      flush: (items) => this.#commit(items),
+      isolate: true,
+      onIsolate: (error, batchSize) =>
+        options.log.error(
+          { err: error, batchSize },
+          'outbound attempt batch failed; recording its attempts one by one',
+        ),
       maxBatchSize: options.maxBatchSize ?? 64,
       concurrency: options.concurrency ?? 2,
     });
   }
 
   /** Settles the attempt's delivery, logs it and updates its endpoint; resolves after commit. */
-  async record(item: AttemptToRecord): Promise<RecordedOutcome> {
-    const settled = await this.#committer.submit(item);
-    if ('failed' in settled) throw settled.failed;
-    return settled.recorded;
+  record(item: AttemptToRecord): Promise<RecordedOutcome> {
+    return this.#committer.submit(item);
   }
 
   /** Resolves once every attempt already submitted has been committed or failed. */
   drain(): Promise<void> {
     return this.#committer.drain();
-  }
-
-  async #flush(items: AttemptToRecord[]): Promise<Settled[]> {
-    try {
-      return (await this.#commit(items)).map((recorded) => ({ recorded }));
-    } catch (error) {
-      if (items.length === 1 || isOutage(error)) throw error;
-      this.#options.log.error(
-        { err: error, batchSize: items.length },
-        'outbound attempt batch failed; recording its attempts one by one',
-      );
-    }
-    const settled: Settled[] = [];
-    let outage: { error: unknown } | undefined;
-    for (const item of items) {
-      if (outage) {
-        settled.push({ failed: outage.error });
-        continue;
-      }
-      try {
-        const [recorded] = await this.#commit([item]);
-        settled.push({ recorded: recorded! });
-      } catch (error) {
-        if (isOutage(error)) outage = { error };
-        settled.push({ failed: error });
-      }
-    }
-    return settled;
   }
 
   async #commit(items: AttemptToRecord[]): Promise<RecordedOutcome[]> {

@@ -9,8 +9,7 @@ import {
   takeSendKeys,
 } from '../db/send-batches.js';
 import type { NewSend } from '../db/sends.js';
-import { transaction, withConflictRetry } from '../db/transaction.js';
-import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { transaction, transactionBatches } from '../db/transaction.js';
 import {
   Envelopes,
   type NewMessageData,
@@ -60,8 +59,12 @@ export class SendEnqueuer {
 
   constructor(options: SendEnqueuerOptions) {
     this.#options = options;
+    // A batch that fails for another reason than an outage is stored again request by request,
+    // so that one bad request fails alone and not its neighbours.
     this.#batches = new GroupCommitter({
-      flush: (requests) => this.#storeIsolating(requests),
+      ...transactionBatches,
+      flush: (requests) => this.#store(requests),
+      isolate: (_request, error) => ({ kind: 'failed', error }),
       maxBatchSize: 100,
     });
   }
@@ -74,27 +77,6 @@ export class SendEnqueuer {
   /** Resolves once every submitted send has been committed or failed. */
   drain(): Promise<void> {
     return this.#batches.drain();
-  }
-
-  /**
-   * Stores a batch; when it fails for another reason than an outage, each request is stored on
-   * its own, so that one bad request fails alone and not its neighbours.
-   */
-  async #storeIsolating(requests: EnqueueRequest[]): Promise<EnqueueResult[]> {
-    try {
-      return await withConflictRetry(() => this.#store(requests));
-    } catch (error) {
-      if (requests.length === 1 || isDatabaseUnavailable(error)) throw error;
-      const results: EnqueueResult[] = [];
-      for (const request of requests) {
-        results.push(
-          ...(await this.#storeIsolating([request]).catch((failed: unknown) => [
-            { kind: 'failed' as const, error: failed },
-          ])),
-        );
-      }
-      return results;
-    }
   }
 
   /**

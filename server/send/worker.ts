@@ -11,8 +11,7 @@ import {
   setMessageSendStatus,
   updateSend,
 } from '../db/sends.js';
-import { transaction, withConflictRetry } from '../db/transaction.js';
-import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { transaction, transactionBatches } from '../db/transaction.js';
 import type { SendFailureReason } from '../events/index.js';
 import type { SendOutcome, UnipileMessaging } from '../providers/unipile/index.js';
 import { GroupCommitter } from '../shared/group-commit.js';
@@ -76,11 +75,16 @@ export class SendWorker {
           ? options.log.error({ err: error, localId: send.localId }, 'send step failed')
           : options.log.warn({ err: error }, 'send claim failed; retrying on the next poll'),
     });
+    // A batch that fails for another reason than an outage is applied again outcome by outcome,
+    // so that one bad row does not leave its neighbours to expire into `unknown`.
     this.#settles = new GroupCommitter<TransitionRequest, void>({
+      ...transactionBatches,
       flush: async (requests) => {
-        await this.#apply(requests);
+        this.#emit(await applyTransitions(options.db, requests, options.log));
         return requests.map(() => undefined);
       },
+      isolate: (request, error) =>
+        options.log.error({ err: error, localId: request.localId }, 'send outcome could not be recorded'),
       maxBatchSize: 100,
     });
   }
@@ -121,28 +125,6 @@ export class SendWorker {
       return changes.length > 0 ? publishStatuses(tx, changes) : undefined;
     });
     this.#emit(published);
-  }
-
-  /**
-   * Applies a batch of outcomes; when it fails for another reason than an outage, each is applied
-   * on its own, so that one bad row does not leave its neighbours to expire into `unknown`.
-   */
-  async #apply(requests: TransitionRequest[]): Promise<void> {
-    try {
-      this.#emit(
-        await withConflictRetry(() => applyTransitions(this.#options.db, requests, this.#options.log)),
-      );
-    } catch (error) {
-      if (requests.length === 1 || isDatabaseUnavailable(error)) throw error;
-      for (const request of requests) {
-        await this.#apply([request]).catch((failed: unknown) =>
-          this.#options.log.error(
-            { err: failed, localId: request.localId },
-            'send outcome could not be recorded',
-          ),
-        );
-      }
-    }
   }
 
   /** A claimed send: its attempt is already recorded, so the request may be written. */
