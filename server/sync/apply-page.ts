@@ -7,8 +7,7 @@ import {
   recordPageProgress,
   syncedMessageStates,
 } from '../db/sync.js';
-import { transaction } from '../db/transaction.js';
-import { isTransactionConflict } from '../db/unavailable.js';
+import { transaction, withConflictRetry } from '../db/transaction.js';
 import { HooklineError } from '../errors.js';
 import { Envelopes, type Published, publishEnvelopes, sqlBuiltMessageData } from '../events/index.js';
 import { accountsOf, applyFollowUp, messageDedupeKey, receivedMessage } from '../ingest/index.js';
@@ -47,8 +46,6 @@ export interface SyncPage {
   skipped: readonly SkippedItem[];
 }
 
-const MAX_ATTEMPTS = 3;
-
 /**
  * Applies one page of REST messages through the webhook write path (ingestMessages, the outbox),
  * with the run's progress, in one transaction: messages Hookline lacks are stored and published
@@ -63,13 +60,9 @@ export async function applySyncPage(
   progress: Omit<PageProgress, 'newMessages' | 'duplicates' | 'updated' | 'messages' | 'skipped'>,
   fetchedAt: Date,
 ): Promise<AppliedPage> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await transaction(db, (tx) => applyInTransaction(tx, run, page, progress, fetchedAt));
-    } catch (error) {
-      if (!isTransactionConflict(error) || attempt >= MAX_ATTEMPTS) throw error;
-    }
-  }
+  return withConflictRetry(() =>
+    transaction(db, (tx) => applyInTransaction(tx, run, page, progress, fetchedAt)),
+  );
 }
 
 async function applyInTransaction(
