@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import type { DeliveryAttemptRow, DeliveryRow } from '../db/deliveries.js';
-import type { EndpointRow } from '../db/endpoints.js';
 import { EVENT_TYPE_NAMES } from '../events/index.js';
 import { storableDatetime } from '../shared/storable.js';
 import { customHeadersSchema } from './custom-headers.js';
 import { retryScheduleSeconds, signatureHeaderName } from './endpoint-settings.js';
 import { type HeaderMap, maskHeaders } from './header-box.js';
+import type { DeliveryAttemptRow, DeliveryRow } from './queries/deliveries.js';
+import type { EndpointRow } from './queries/endpoints.js';
 import { SIGNATURE_SCHEMES } from './signing.js';
 
 const eventType = z.enum(EVENT_TYPE_NAMES as [string, ...string[]]);

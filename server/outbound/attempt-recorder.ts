@@ -1,13 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Executor } from '../db/database.js';
-import type { DeliveryAttemptRow } from '../db/deliveries.js';
-import { type FinishedAttempt, type RecordedAttempt, recordAttempts } from '../db/delivery-attempts.js';
-import { markEndpointFailing, markEndpointHealthy } from '../db/endpoints.js';
-import { enqueueOperationalEvents } from '../db/outbound-controls.js';
 import { transaction, transactionBatches } from '../db/transaction.js';
 import { GroupCommitter } from '../shared/group-commit.js';
 import type { OutboundMetrics } from './metrics.js';
 import { operationalEvents } from './operational-events.js';
+import type { DeliveryAttemptRow } from './queries/deliveries.js';
+import { type FinishedAttempt, type RecordedAttempt, recordAttempts } from './queries/delivery-attempts.js';
+import { markEndpointFailing, markEndpointHealthy } from './queries/endpoints.js';
+import { enqueueOperationalEvents } from './queries/outbound-controls.js';
 
 /** What the attempt recorder writes with, and how it batches (OUTBOUND_* settings). */
 export interface AttemptRecorderOptions {

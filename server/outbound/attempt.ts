@@ -1,10 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.js';
-import type { ClaimedDelivery, DeliveryAttemptRow } from '../db/deliveries.js';
-import type { DeliveryNext } from '../db/delivery-attempts.js';
 import type { AttemptRecorder } from './attempt-recorder.js';
 import { headerHost, openHeaders } from './header-box.js';
 import type { OutboundMetrics } from './metrics.js';
+import type { ClaimedDelivery, DeliveryAttemptRow } from './queries/deliveries.js';
+import type { DeliveryNext } from './queries/delivery-attempts.js';
 import { parseRetryAfter, retryDelayMs } from './retry-schedule.js';
 import { decryptSecret } from './secret-box.js';
 import type { SendResult, WebhookSender } from './sender.js';

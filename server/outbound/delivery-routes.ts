@@ -1,13 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { endpointTarget, insertClaimedDelivery } from '../db/deliveries.js';
-import {
-  endpointStats,
-  findDelivery,
-  listEndpointDeliveries,
-  requeueDelivery,
-  requeueFailedDeliveries,
-} from '../db/delivery-reports.js';
-import { findEndpoint } from '../db/endpoints.js';
 import { HooklineError } from '../errors.js';
 import { EVENT_CATALOG, newWebhookId, webhookBody } from '../events/index.js';
 import {
@@ -26,6 +17,15 @@ import {
 } from './api-schemas.js';
 import { attemptDelivery } from './attempt.js';
 import { endpointNotFound } from './endpoint-routes.js';
+import { endpointTarget, insertClaimedDelivery } from './queries/deliveries.js';
+import {
+  endpointStats,
+  findDelivery,
+  listEndpointDeliveries,
+  requeueDelivery,
+  requeueFailedDeliveries,
+} from './queries/delivery-reports.js';
+import { findEndpoint } from './queries/endpoints.js';
 import { outboundRouteSchemas } from './route-schemas.js';
 import type { OutboundService } from './service.js';
 

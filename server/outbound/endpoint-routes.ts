@@ -1,13 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import {
-  deleteEndpoint,
-  findEndpoint,
-  insertEndpointWithinCap,
-  listEndpoints,
-  rotateEndpointSecret,
-  updateEndpoint,
-} from '../db/endpoints.js';
 import { transaction } from '../db/transaction.js';
 import { HooklineError } from '../errors.js';
 import { assertEndpointUrlAllowed } from './address-guard.js';
@@ -22,6 +14,14 @@ import {
 } from './api-schemas.js';
 import { resolveSignatureSettings } from './endpoint-settings.js';
 import { type HeaderMap, headerHost, MASKED_HEADER_VALUE, sealIncomingHeaders } from './header-box.js';
+import {
+  deleteEndpoint,
+  findEndpoint,
+  insertEndpointWithinCap,
+  listEndpoints,
+  rotateEndpointSecret,
+  updateEndpoint,
+} from './queries/endpoints.js';
 import { outboundRouteSchemas } from './route-schemas.js';
 import { encryptSecret } from './secret-box.js';
 import type { OutboundService } from './service.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { EndpointRow } from '../db/endpoints.js';
 import { HooklineError } from '../errors.js';
 import { isReserved } from './custom-headers.js';
+import type { EndpointRow } from './queries/endpoints.js';
 import { DEFAULT_HMAC_SIGNATURE_HEADER, type SignatureScheme } from './signing.js';
 
 /** Longest wait an endpoint's retry schedule may ask for between two attempts: one day. */

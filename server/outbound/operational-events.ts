@@ -1,7 +1,7 @@
-import type { RecordedAttempt } from '../db/delivery-attempts.js';
-import type { OperationalEventInput } from '../db/outbound-controls.js';
 import { newWebhookId, OPERATIONAL_EVENT_TYPES, webhookBody } from '../events/index.js';
 import type { AttemptToRecord } from './attempt-recorder.js';
+import type { RecordedAttempt } from './queries/delivery-attempts.js';
+import type { OperationalEventInput } from './queries/outbound-controls.js';
 
 const operational = new Set<string>(OPERATIONAL_EVENT_TYPES);
 

@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db } from '../db/database.js';
-import { countBacklog } from '../db/deliveries.js';
-import { listEndpointsWithHeaders, replaceEndpointHeaders } from '../db/endpoints.js';
 import { DELIVERIES_CHANNEL } from '../db/outboxes.js';
 import { HooklineError } from '../errors.js';
 import type { AttemptContext } from './attempt.js';
@@ -11,6 +9,8 @@ import { deliveryRoutes } from './delivery-routes.js';
 import { endpointRoutes } from './endpoint-routes.js';
 import { headerHost, pinHeaders } from './header-box.js';
 import { OutboundMetrics } from './metrics.js';
+import { countBacklog } from './queries/deliveries.js';
+import { listEndpointsWithHeaders, replaceEndpointHeaders } from './queries/endpoints.js';
 import { queueRoutes } from './queue-routes.js';
 import { parseRetrySchedule } from './retry-schedule.js';
 import { WebhookSender } from './sender.js';

@@ -1,17 +1,17 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
-import { newestDeliveryId, requeueBatch } from '../db/delivery-reports.js';
-import { findEndpoint } from '../db/endpoints.js';
+import { endpointIdParams, endpointView } from './api-schemas.js';
+import { endpointNotFound } from './endpoint-routes.js';
+import { newestDeliveryId, requeueBatch } from './queries/delivery-reports.js';
+import { findEndpoint } from './queries/endpoints.js';
 import {
   pauseEndpoint,
   pausePool,
   poolPausedAt,
   resumeEndpoint,
   resumePool,
-} from '../db/outbound-controls.js';
-import { type QueueCounts, queueStatsByEndpoint } from '../db/outbound-stats.js';
-import { endpointIdParams, endpointView } from './api-schemas.js';
-import { endpointNotFound } from './endpoint-routes.js';
+} from './queries/outbound-controls.js';
+import { type QueueCounts, queueStatsByEndpoint } from './queries/outbound-stats.js';
 import { bulkRetryBody, bulkRetryResponse, poolStateResponse, queueStatsResponse } from './queue-schemas.js';
 import { outboundRouteSchemas } from './route-schemas.js';
 import type { OutboundService } from './service.js';

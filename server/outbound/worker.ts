@@ -1,6 +1,6 @@
-import { type ClaimedDelivery, claimDueDeliveries } from '../db/deliveries.js';
 import { QueueWorker } from '../shared/queue-worker.js';
 import { type AttemptContext, attemptDelivery } from './attempt.js';
+import { type ClaimedDelivery, claimDueDeliveries } from './queries/deliveries.js';
 import { SendAborted } from './sender.js';
 
 /** The delivery worker's budgets and timings (OUTBOUND_* settings). */

@@ -2,10 +2,10 @@ import { count, eq, inArray } from 'drizzle-orm';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { deliveries, deliveryAttempts, endpoints } from '../../../drizzle/schema.js';
-import { type ClaimedDelivery, insertClaimedDelivery } from '../../../server/db/deliveries.js';
-import type { DeliveryNext } from '../../../server/db/delivery-attempts.js';
 import { AttemptRecorder, type AttemptToRecord } from '../../../server/outbound/attempt-recorder.js';
 import { OutboundMetrics } from '../../../server/outbound/metrics.js';
+import { type ClaimedDelivery, insertClaimedDelivery } from '../../../server/outbound/queries/deliveries.js';
+import type { DeliveryNext } from '../../../server/outbound/queries/delivery-attempts.js';
 import { testDatabaseKinds, useTestDatabase } from '../../support/databases.js';
 import { captureLogs } from '../../support/outbound.js';
 

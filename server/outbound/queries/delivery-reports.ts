@@ -1,8 +1,8 @@
 import { and, desc, eq, gte, inArray, lt, ne, sql } from 'drizzle-orm';
-import { deliveries, deliveryAttempts } from '../../drizzle/schema.js';
-import type { Executor } from './database.js';
+import { deliveries, deliveryAttempts } from '../../../drizzle/schema.js';
+import type { Executor } from '../../db/database.js';
+import { queryRows } from '../../db/rows.js';
 import type { DeliveryRow } from './deliveries.js';
-import { queryRows } from './rows.js';
 
 /** One page of an endpoint's deliveries, newest first, before the cursor id. */
 export function listEndpointDeliveries(

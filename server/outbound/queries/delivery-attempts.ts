@@ -1,9 +1,9 @@
 import { and, eq, getTableColumns, getTableName, sql } from 'drizzle-orm';
 import { bigint, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
-import { deliveries, deliveryAttempts } from '../../drizzle/schema.js';
-import type { Executor } from './database.js';
+import { deliveries, deliveryAttempts } from '../../../drizzle/schema.js';
+import type { Executor } from '../../db/database.js';
+import { preparedName, recordsetRows } from '../../db/recordset.js';
 import type { DeliveryAttemptRow } from './deliveries.js';
-import { preparedName, recordsetRows } from './recordset.js';
 
 /** Where a delivery goes after an attempt. */
 export type DeliveryNext =

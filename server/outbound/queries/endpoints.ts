@@ -1,6 +1,6 @@
 import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
-import { endpoints } from '../../drizzle/schema.js';
-import type { Executor } from './database.js';
+import { endpoints } from '../../../drizzle/schema.js';
+import type { Executor } from '../../db/database.js';
 
 /** A row of `endpoints`, as drizzle reads it. */
 export type EndpointRow = typeof endpoints.$inferSelect;

@@ -1,9 +1,9 @@
 import { eq, sql } from 'drizzle-orm';
-import { endpoints, outboundPauses } from '../../drizzle/schema.js';
-import type { Executor } from './database.js';
+import { endpoints, outboundPauses } from '../../../drizzle/schema.js';
+import type { Executor } from '../../db/database.js';
+import { DELIVERIES_CHANNEL } from '../../db/outboxes.js';
+import { queryRows } from '../../db/rows.js';
 import type { EndpointRow } from './endpoints.js';
-import { DELIVERIES_CHANNEL } from './outboxes.js';
-import { queryRows } from './rows.js';
 
 /** The `outbound_pauses` scope that pauses every worker of every instance. */
 const POOL_SCOPE = 'all';

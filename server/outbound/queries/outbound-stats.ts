@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
-import type { Executor } from './database.js';
-import { queryRows } from './rows.js';
+import type { Executor } from '../../db/database.js';
+import { queryRows } from '../../db/rows.js';
 
 /** The queue of one endpoint, or of all together. */
 export interface QueueCounts {

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
-import { deliveries, type deliveryAttempts } from '../../drizzle/schema.js';
-import type { Executor } from './database.js';
+import { deliveries, type deliveryAttempts } from '../../../drizzle/schema.js';
+import type { Executor } from '../../db/database.js';
+import { queryRows } from '../../db/rows.js';
 import type { EndpointRow } from './endpoints.js';
-import { queryRows } from './rows.js';
 
 /** A row of `deliveries`: one event owed to one endpoint. */
 export type DeliveryRow = typeof deliveries.$inferSelect;

@@ -1,10 +1,13 @@
 import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { deliveries, deliveryAttempts, endpoints } from '../../../drizzle/schema.js';
-import type { Db } from '../../../server/db/database.js';
-import { type FinishedAttempt, recordAttempts } from '../../../server/db/delivery-attempts.js';
-import { transaction } from '../../../server/db/transaction.js';
-import { testDatabaseKinds, useTestDatabase } from '../../support/databases.js';
+import { deliveries, deliveryAttempts, endpoints } from '../../../../drizzle/schema.js';
+import type { Db } from '../../../../server/db/database.js';
+import { transaction } from '../../../../server/db/transaction.js';
+import {
+  type FinishedAttempt,
+  recordAttempts,
+} from '../../../../server/outbound/queries/delivery-attempts.js';
+import { testDatabaseKinds, useTestDatabase } from '../../../support/databases.js';
 
 const LEASE_END = new Date('2030-01-01T00:00:00.000Z');
 const STARTED = new Date('2029-12-31T23:59:00.000Z');
