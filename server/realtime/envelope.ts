@@ -1,4 +1,4 @@
-import type { RealtimeEventRow } from '../db/realtime-reads.js';
+import type { RealtimeEventRow } from './queries/realtime-reads.js';
 
 /** An event serialized once, then written to every socket that wants it. */
 export interface PreparedEvent {

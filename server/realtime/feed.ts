@@ -1,4 +1,4 @@
-import type { RealtimeEventRow } from '../db/realtime-reads.js';
+import type { RealtimeEventRow } from './queries/realtime-reads.js';
 
 /** How the feed reads committed events and hands them to the hub. */
 export interface RealtimeFeedOptions {

@@ -1,6 +1,6 @@
-import type { RealtimeEventRow } from '../db/realtime-reads.js';
 import { prepareEvent } from './envelope.js';
 import type { RealtimeMetrics } from './metrics.js';
+import type { RealtimeEventRow } from './queries/realtime-reads.js';
 import type { Subscriber } from './subscriber.js';
 
 /**

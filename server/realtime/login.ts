@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { insertLoginCode, useLoginCode } from '../db/realtime-sessions.js';
 import { HooklineError } from '../errors.js';
+import { insertLoginCode, useLoginCode } from './queries/realtime-sessions.js';
 import { loginBody, sessionRouteSchemas } from './route-schemas.js';
 
 /** How long a login code may wait to be used: a log line holding one is stale soon after. */

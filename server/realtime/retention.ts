@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.js';
-import { pruneRealtimeEventsBatch } from '../db/realtime-reads.js';
+import { pruneRealtimeEventsBatch } from './queries/realtime-reads.js';
 
 /** Realtime retention (REALTIME_RETENTION_*): what to prune and how often. */
 export interface RetentionOptions {

@@ -4,7 +4,7 @@ import {
   insertRealtimeSession,
   readRevokedSessionIds,
   revokeRealtimeSession,
-} from '../db/realtime-sessions.js';
+} from './queries/realtime-sessions.js';
 import {
   mintDevRealtimeToken,
   mintRealtimeToken,

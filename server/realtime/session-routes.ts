@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { listLiveSessions } from '../db/realtime-sessions.js';
 import { HooklineError } from '../errors.js';
+import { listLiveSessions } from './queries/realtime-sessions.js';
 import { sessionListQuery, sessionParams, sessionRouteSchemas } from './route-schemas.js';
 
 /**

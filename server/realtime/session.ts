@@ -1,15 +1,15 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Db } from '../db/database.js';
+import { helloFrame, prepareEvent } from './envelope.js';
+import type { RealtimeFeed } from './feed.js';
+import type { RealtimeHub } from './hub.js';
 import {
   readAccountRealtimeEventsAfter,
   readDrawnRealtimeSeq,
   readOldestRealtimeSeq,
   readRealtimeEventsAfter,
-} from '../db/realtime-reads.js';
-import { helloFrame, prepareEvent } from './envelope.js';
-import type { RealtimeFeed } from './feed.js';
-import type { RealtimeHub } from './hub.js';
+} from './queries/realtime-reads.js';
 import { Subscriber, type SubscriberEvents, type SubscriberLimits } from './subscriber.js';
 import type { RealtimeGrant, RealtimeScope } from './tokens.js';
 

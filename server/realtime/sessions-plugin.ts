@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { pruneEndedSessions, SESSIONS_CHANNEL } from '../db/realtime-sessions.js';
 import { registerLoginRoutes } from './login.js';
+import { pruneEndedSessions, SESSIONS_CHANNEL } from './queries/realtime-sessions.js';
 import { SessionRegistry } from './session-registry.js';
 import { registerSessionRoutes } from './session-routes.js';
 

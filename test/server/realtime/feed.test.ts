@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import * as schema from '../../../drizzle/schema.js';
 import { LISTENER_APPLICATION_NAME } from '../../../server/db/notifications.js';
 import { publishToOutboxes, REALTIME_CHANNEL } from '../../../server/db/outboxes.js';
-import type { RealtimeEventRow } from '../../../server/db/realtime-reads.js';
 import { queryRows } from '../../../server/db/rows.js';
 import { RealtimeFeed } from '../../../server/realtime/feed.js';
+import type { RealtimeEventRow } from '../../../server/realtime/queries/realtime-reads.js';
 import { describePostgres, requireTestDatabaseUrl } from '../../support/databases.js';
 import {
   appendEvents,

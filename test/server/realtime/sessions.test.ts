@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { decodeJwt, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { insertLoginCode } from '../../../server/db/realtime-sessions.js';
+import { insertLoginCode } from '../../../server/realtime/queries/realtime-sessions.js';
 import { apiAuth, TEST_SECRETS, useTestApp } from '../../support/app.js';
 import { describePostgres } from '../../support/databases.js';
 import { useInstancesOnOneDatabase } from '../../support/realtime.js';

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { loginCodes, realtimeSessions } from '../../drizzle/schema.js';
-import type { Executor } from './database.js';
-import { queryRows } from './rows.js';
+import { loginCodes, realtimeSessions } from '../../../drizzle/schema.js';
+import type { Executor } from '../../db/database.js';
+import { queryRows } from '../../db/rows.js';
 
 /** Channel of session revocations: the payload is the revoked session's id. */
 export const SESSIONS_CHANNEL = 'hookline_sessions';

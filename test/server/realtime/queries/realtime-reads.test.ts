@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { realtimeEvents } from '../../../drizzle/schema.js';
-import { pruneRealtimeEventsBatch } from '../../../server/db/realtime-reads.js';
-import { testDatabaseKinds, useTestDatabase } from '../../support/databases.js';
+import { realtimeEvents } from '../../../../drizzle/schema.js';
+import { pruneRealtimeEventsBatch } from '../../../../server/realtime/queries/realtime-reads.js';
+import { testDatabaseKinds, useTestDatabase } from '../../../support/databases.js';
 
 describe.each(testDatabaseKinds())('realtime reads on %s', (kind) => {
   describe('pruneRealtimeEventsBatch', () => {
