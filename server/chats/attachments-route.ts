@@ -1,6 +1,5 @@
 import { pipeline, Transform } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { findMessageFiles } from '../db/messages.js';
 import { HooklineError } from '../errors.js';
 import { UnipileChatActions } from '../providers/unipile/index.js';
 import {
@@ -8,6 +7,7 @@ import {
   attachmentQuerySchema,
   attachmentRouteSchema,
 } from './attachments-schemas.js';
+import { findMessageFiles } from './queries/messages.js';
 import { allowedAccounts } from './reader-auth.js';
 
 /**

@@ -1,7 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { findChats, listChats, lockUnreadChats, markChatRead } from '../db/chats.js';
-import { listChatMessages } from '../db/messages.js';
 import { queueReadMarks } from '../db/read-marks.js';
 import { transaction } from '../db/transaction.js';
 import { HooklineError } from '../errors.js';
@@ -9,6 +7,8 @@ import { Envelopes, publishEnvelopes } from '../events/index.js';
 import { storableDatetime } from '../shared/storable.js';
 import { attachmentRoutes } from './attachments-route.js';
 import { decodeCursor, encodeCursor, pageQuerySchema } from './cursor.js';
+import { findChats, listChats, lockUnreadChats, markChatRead } from './queries/chats.js';
+import { listChatMessages } from './queries/messages.js';
 import { allowedAccounts, readerAuth } from './reader-auth.js';
 import { chatParamsSchema, chatsRouteSchemas, readBodySchema } from './route-schemas.js';
 import { searchRoutes } from './search-routes.js';

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { MATCH_END, MATCH_START, type MessageHit, searchChats, searchMessages } from '../db/search.js';
 import { storableDatetime } from '../shared/storable.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { MATCH_END, MATCH_START, type MessageHit, searchChats, searchMessages } from './queries/search.js';
 import { allowedAccounts } from './reader-auth.js';
 import { searchQuerySchema, searchRouteSchema } from './search-schemas.js';
 import { chatView } from './views.js';

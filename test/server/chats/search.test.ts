@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { MATCH_END, MATCH_START } from '../../../server/chats/queries/search.js';
 import { splitHighlights } from '../../../server/chats/search-routes.js';
-import { MATCH_END, MATCH_START } from '../../../server/db/search.js';
 import {
   fakeAccount,
   fakeAttendee,

@@ -1,6 +1,6 @@
 import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
-import { messages } from '../../drizzle/schema.js';
-import type { Executor, Tx } from './database.js';
+import { messages } from '../../../drizzle/schema.js';
+import type { Executor, Tx } from '../../db/database.js';
 
 /** A row of `messages`, as drizzle reads it (without its search document, which only search reads). */
 export type MessageRecord = Omit<typeof messages.$inferSelect, 'searchVector'>;

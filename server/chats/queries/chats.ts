@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
-import { chats } from '../../drizzle/schema.js';
-import type { Executor, Tx } from './database.js';
+import { chats } from '../../../drizzle/schema.js';
+import type { Executor, Tx } from '../../db/database.js';
 
 /** A row of `chats`, as drizzle reads it. */
 export type ChatRecord = typeof chats.$inferSelect;
