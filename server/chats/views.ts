@@ -1,6 +1,6 @@
+import type { ChatRecord } from '../db/chats.js';
+import type { MessageRecord } from '../db/messages.js';
 import { newMessageData, sendFailureFields, sendFields } from '../events/index.js';
-import type { ChatRecord } from './queries/chats.js';
-import type { MessageRecord } from './queries/messages.js';
 
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
 

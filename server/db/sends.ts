@@ -1,7 +1,7 @@
 import { and, eq, notInArray, type SQL, sql } from 'drizzle-orm';
 import { messages, sends } from '../../drizzle/schema.js';
-import { MESSAGE_COLUMNS, type MessageRecord } from '../chats/queries/messages.js';
 import type { Executor, Tx } from './database.js';
+import { MESSAGE_COLUMNS, type MessageRecord } from './messages.js';
 import { queryRows } from './rows.js';
 
 /** A row of `sends`: one outgoing message and its state. */

@@ -1,4 +1,4 @@
-import type { MessageRecord, MessageState } from '../chats/queries/messages.js';
+import type { MessageRecord, MessageState } from '../db/messages.js';
 import type { Sender } from '../providers/events.js';
 
 /**

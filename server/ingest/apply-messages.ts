@@ -1,8 +1,8 @@
-import { clearUnread, updateLastMessagePreview } from '../chats/queries/chats.js';
-import { applyMessageChange, type MessageChange } from '../chats/queries/messages.js';
 import type { AccountSeen } from '../db/accounts.js';
+import { clearUnread, updateLastMessagePreview } from '../db/chats.js';
 import type { Tx } from '../db/database.js';
 import type { ReceivedMessage } from '../db/ingest-messages.js';
+import { applyMessageChange, type MessageChange } from '../db/messages.js';
 import { deletedMessageData, type Envelopes, updatedMessageData } from '../events/index.js';
 import type { MessageEvent } from '../providers/events.js';
 

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { MessageRecord } from '../chats/queries/messages.js';
 import type { Db, Tx } from '../db/database.js';
+import type { MessageRecord } from '../db/messages.js';
 import type { OutboxWrites } from '../db/outboxes.js';
 import { findSends, lockSends, type SentRow, settleSent } from '../db/send-batches.js';
 import { type SendRow, setMessageSendStatus, updateSend } from '../db/sends.js';

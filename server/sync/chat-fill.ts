@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { fillChatDetails } from '../chats/queries/chats.js';
+import { fillChatDetails } from '../db/chats.js';
 import type { Database } from '../db/database.js';
 import { knownChats } from '../db/sync.js';
 import { HooklineError } from '../errors.js';

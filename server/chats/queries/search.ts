@@ -1,9 +1,9 @@
 import { inArray, type SQL, sql } from 'drizzle-orm';
 import { CHAT_SEARCH_DOCUMENT } from '../../../drizzle/schema.js';
+import type { ChatRecord } from '../../db/chats.js';
 import type { Db, Executor } from '../../db/database.js';
 import { queryRows } from '../../db/rows.js';
 import { transaction } from '../../db/transaction.js';
-import type { ChatRecord } from './chats.js';
 
 /**
  * Full-text search over the read model (docs/api.md, "Search"): messages by their stored

@@ -9,13 +9,13 @@ import {
   messages,
   realtimeEvents,
 } from '../../../drizzle/schema.js';
-import { applyMessageChange } from '../../../server/chats/queries/messages.js';
 import {
   type InboundEventRow,
   ingestMessages,
   ingestReceived,
   type ReceivedMessage,
 } from '../../../server/db/ingest-messages.js';
+import { applyMessageChange } from '../../../server/db/messages.js';
 import { transaction } from '../../../server/db/transaction.js';
 import { testDatabaseKinds, useTestDatabase } from '../../support/databases.js';
 

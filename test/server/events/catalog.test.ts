@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { MessageRecord, MessageState } from '../../../server/chats/queries/messages.js';
+import type { MessageRecord, MessageState } from '../../../server/db/messages.js';
 import {
   deletedMessageData,
   EVENT_CATALOG,

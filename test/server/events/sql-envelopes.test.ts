@@ -1,8 +1,8 @@
 import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { deliveries, endpoints, messages, realtimeEvents } from '../../../drizzle/schema.js';
-import { applyMessageChange } from '../../../server/chats/queries/messages.js';
 import { ingestMessages, ingestReceived, type ReceivedMessage } from '../../../server/db/ingest-messages.js';
+import { applyMessageChange } from '../../../server/db/messages.js';
 import { outboxRows } from '../../../server/db/outboxes.js';
 import { transaction } from '../../../server/db/transaction.js';
 import {
