@@ -20,7 +20,7 @@ const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'dat
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 /** Bytes, as node-postgres reads and writes them (a Buffer; sent in binary, nothing escapes it). */
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
-/** A full-text search document (server/db/search.ts reads it; nothing writes it but Postgres). */
+/** A full-text search document (server/chats/queries/search.ts reads it; nothing writes it but Postgres). */
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 /**
  * The words of a chat search matches: its subject and its attendees' names. The `simple`
