@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { findSyncRun, findSyncRunsOfGroup, listSyncAccounts, type SyncRunRecord } from '../db/sync.js';
 import { HooklineError } from '../errors.js';
 import type { SyncEngine } from './engine.js';
+import { findSyncRun, findSyncRunsOfGroup, listSyncAccounts, type SyncRunRecord } from './queries.js';
 import { startSyncBody, syncIdParams, syncRouteSchemas } from './route-schemas.js';
 
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
