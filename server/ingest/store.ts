@@ -67,7 +67,7 @@ export interface IngestBatch {
  * A message always has a time (the provider's, else `receivedAt`), so chat and message ordering
  * never meets a null.
  */
-export function receivedMessage(event: MessageEvent, dedupeKey: string, receivedAt: Date): ReceivedMessage {
+function receivedMessage(event: MessageEvent, dedupeKey: string, receivedAt: Date): ReceivedMessage {
   return {
     dedupeKey,
     accountId: event.accountId,
