@@ -3,9 +3,10 @@ import { iso, listOf } from './json-values.js';
 import { type NewMessageData, newMessageData, type SendStatus } from './message-new.js';
 
 /**
- * The `data` of every event, shaped here and nowhere else: realtime envelopes and outbound bodies
- * carry the same `data` (docs/realtime.md, docs/webhooks.md). client/types.ts is the browser's copy
- * of these shapes; test/server/events/client-types.test.ts fails when the two drift.
+ * The `data` of the events that have no module of their own yet (message-new.ts has `message:new`),
+ * each shaped once: realtime envelopes and outbound bodies carry the same `data` (docs/realtime.md,
+ * docs/webhooks.md). client/types.ts is the browser's copy of these shapes;
+ * test/server/events/client-types.test.ts fails when the two drift.
  */
 
 /**
