@@ -131,7 +131,7 @@ function inboundRow(item: IngestItem, provider: string): InboundEventRow {
  * back to back. A Buffer parameter travels in binary, so Postgres stores the bodies without
  * parsing them (inside JSON each quote had to be escaped here and unescaped there).
  */
-export function storeParameters(batch: IngestBatch): StoreParameters {
+function storeParameters(batch: IngestBatch): StoreParameters {
   let start = 0;
   const inbound = batch.inbound.map((row): InboundRecord => {
     const length = Buffer.byteLength(row.rawBody);
