@@ -1,6 +1,6 @@
 /**
  * Wire types of the realtime protocol (docs/realtime.md). This package ships alone, so it keeps
- * its own copy of the server's `data` shapes (server/events/data.ts);
+ * its own copy of the server's `data` shapes (server/events/);
  * test/server/events/client-types.test.ts fails the typecheck when the two differ.
  */
 

@@ -1,6 +1,6 @@
 -- hookline_new_message_data: the `data` of a stored message's `message:new` envelope, the same
--- object as newMessageData in server/events/data.ts (test/server/events/sql-envelopes.test.ts
--- compares the two): editedAt and deletedAt appear only when set, and times are ISO 8601 in UTC
+-- object as newMessageData in server/events/message-new.ts (test/server/send/store-batches.test.ts
+-- and settle-batches.test.ts compare send's envelopes with it): editedAt and deletedAt appear only when set, and times are ISO 8601 in UTC
 -- with milliseconds, as JavaScript's toISOString writes them.
 CREATE OR REPLACE FUNCTION hookline_new_message_data(
   p_account_id text, p_chat_id text, p_id text, p_text text, p_sender jsonb, p_is_sender boolean,

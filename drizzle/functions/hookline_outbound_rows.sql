@@ -2,8 +2,8 @@
 -- Standard Webhooks type, from p_events [{ "account_id", "data" }] in publication order: each
 -- with a webhook id as server/shared/ids.ts makes them (`msg_` and the 32 hex digits of a random
 -- UUID) and a payload timed by the call's clock, ISO 8601 in UTC with milliseconds as JavaScript's
--- toISOString writes it. The one definition of both for the functions that publish
--- (hookline_ingest_received, hookline_settle_sent).
+-- toISOString writes it. The one definition of both for the function that publishes
+-- (hookline_settle_sent).
 CREATE OR REPLACE FUNCTION hookline_outbound_rows(p_events jsonb, p_type text)
 RETURNS jsonb
 LANGUAGE sql VOLATILE AS $$

@@ -1,4 +1,5 @@
-import type { NewMessageData, OutboundData } from './data.js';
+import type { OutboundData } from './data.js';
+import type { NewMessageData } from './message-new.js';
 import type { OutboundType } from './names.js';
 
 /**

@@ -1,14 +1,13 @@
 import type { MessageRecord, MessageState } from '../db/messages.js';
-import type { Sender } from '../providers/events.js';
+import { iso, listOf } from './json-values.js';
+import { type NewMessageData, newMessageData, type SendStatus } from './message-new.js';
 
 /**
- * The `data` of every event, shaped here and nowhere else: realtime envelopes and outbound bodies
- * carry the same `data` (docs/realtime.md, docs/webhooks.md). client/types.ts is the browser's copy
- * of these shapes; test/server/events/client-types.test.ts fails when the two drift.
+ * The `data` of the events that have no module of their own yet (message-new.ts has `message:new`),
+ * each shaped once: realtime envelopes and outbound bodies carry the same `data` (docs/realtime.md,
+ * docs/webhooks.md). client/types.ts is the browser's copy of these shapes;
+ * test/server/events/client-types.test.ts fails when the two drift.
  */
-
-/** Status of a message sent through Hookline (docs/sending.md). */
-export type SendStatus = 'pending' | 'sent' | 'failed' | 'unknown';
 
 /**
  * Why a send ended `failed`, as a stable code beside the human `error` (docs/sending.md,
@@ -38,27 +37,6 @@ export type SettledBy = 'response' | 'echo' | 'lookup';
 
 /** What a `message:updated` reports: a provider change, or a send status change. */
 export type MessageChangeKind = 'edited' | 'reaction' | 'read' | 'delivered';
-
-/** `data` of `message:new` / `message.received`. */
-export interface NewMessageData {
-  accountId: string;
-  chatId: string;
-  /** Null for a message sent through Hookline until the provider's id is known. */
-  messageId: string | null;
-  /** Set on a message sent through Hookline (see sendFields). */
-  localId?: string;
-  status?: SendStatus;
-  text: string | null;
-  sender: Sender | null;
-  isSender: boolean;
-  attachments: unknown[];
-  sentAt: string | null;
-  /** Present when an edit or deletion arrived before the message itself (docs/ingest.md). */
-  editedAt?: string | null;
-  deletedAt?: string | null;
-  /** `sync` on a message catch-up sync found (docs/sync.md); absent for webhooks. */
-  origin?: 'sync';
-}
 
 /** `data` of `message:updated` / `message.updated`: what changed, and the state after it. */
 export interface UpdatedMessageData {
@@ -151,12 +129,6 @@ export interface OutboundData {
   'delivery.exhausted': DeliveryExhaustedData;
 }
 
-const iso = (value: Date | null | undefined) => (value ? value.toISOString() : null);
-
-// jsonb columns read back as unknown; they hold what ingest wrote from a normalised event.
-const senderOf = (value: unknown) => (value ?? null) as Sender | null;
-const listOf = (value: unknown) => (Array.isArray(value) ? value : []);
-
 /**
  * The fields a message sent through Hookline adds to its envelopes and read view: `localId`,
  * `status`, and `messageId` null until the provider's id is known. Empty for other messages.
@@ -170,31 +142,6 @@ export function sendFields(
     localId: message.localId,
     status: message.sendStatus as SendStatus,
   };
-}
-
-/** `data` of `message:new`. */
-export function newMessageData(message: MessageState): NewMessageData {
-  return {
-    accountId: message.accountId,
-    chatId: message.chatId,
-    messageId: message.id,
-    text: message.text,
-    sender: senderOf(message.sender),
-    isSender: message.isSender ?? false,
-    attachments: listOf(message.attachments),
-    sentAt: iso(message.sentAt),
-    ...(message.editedAt ? { editedAt: iso(message.editedAt) } : {}),
-    ...(message.deletedAt ? { deletedAt: iso(message.deletedAt) } : {}),
-  };
-}
-
-/**
- * The `data` Postgres builds for a message it stored (`hookline_new_message_data`, used by the
- * one-statement ingest for throughput), typed as what it is: newMessageData's object for that row.
- * test/server/events/sql-envelopes.test.ts fails when the SQL and newMessageData drift.
- */
-export function sqlBuiltMessageData(data: { messageId: string } & Record<string, unknown>): NewMessageData {
-  return data as unknown as NewMessageData;
 }
 
 /** `data` of `message:updated` for a provider change: what changed, and the message after it. */

@@ -85,7 +85,8 @@ export class Envelopes {
 
 /**
  * Writes a transaction's envelopes to both outboxes in one statement, which must be the
- * transaction's last (see publishToOutboxes).
+ * transaction's last (see publishToOutboxes). Send and chats publish through it until they move to
+ * outbound's `publish`, the one door ingest and sync use.
  * @param built outbox rows a SQL function built in the same transaction, published after the
  * envelopes. Default none.
  */

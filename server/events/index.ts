@@ -1,10 +1,12 @@
 /**
  * The events module's public entry: what a subscriber or a socket receives is defined here and
- * nowhere else — event types (names.ts), `data` shapes and their builders (data.ts), webhook ids
- * and the outbox writes (envelopes.ts), and the catalog served to subscribers (catalog.ts).
- * Ingest, chats, sync, send and outbound import from this file only.
+ * nowhere else — event types (names.ts), `data` shapes and their builders (one module per shape,
+ * such as message-new.ts, and data.ts for the rest), the `Envelopes` a transaction collects
+ * (envelopes.ts), and the catalog served to subscribers (catalog.ts). Ingest, chats, sync, send
+ * and outbound import from this file only.
  */
 export * from './catalog.js';
 export * from './data.js';
 export * from './envelopes.js';
+export * from './message-new.js';
 export * from './names.js';

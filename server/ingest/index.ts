@@ -1,7 +1,10 @@
 /**
- * The ingest feature's public entry (docs/ingest.md): the webhook route for app.ts, and the
- * write path pieces catch-up sync reuses so that a synced message is stored exactly as a webhook's.
+ * The ingest feature's public entry (docs/ingest.md): the webhook route for app.ts, and ingest's
+ * one store with the follow-up writes, which catch-up sync uses so that a synced message is stored
+ * exactly as a webhook's.
  */
-export { accountsOf, applyFollowUp, receivedMessage } from './apply-messages.js';
-export { messageDedupeKey } from './dedupe-key.js';
+export { messageDedupeKey } from './dedupe.js';
+export { applyFollowUp } from './follow-ups.js';
+export type { IngestItem } from './items.js';
 export { ingestPlugin } from './plugin.js';
+export { type StoredItems, store } from './store.js';

@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 import type { ProviderWebhook } from '../providers/webhook.js';
 import { storableJson, storableText } from '../shared/storable.js';
-import type { IngestItem } from './apply-batch.js';
-import { messageDedupeKey } from './dedupe-key.js';
+import { messageDedupeKey } from './dedupe.js';
+import type { IngestItem } from './items.js';
 
 /** Deeper JSON than this cannot be a real webhook, and Postgres jsonb would refuse it anyway. */
 export const MAX_JSON_DEPTH = 32;

@@ -1,5 +1,5 @@
 import type { SentEcho } from '../send/index.js';
-import type { IngestItem } from './apply-batch.js';
+import type { IngestItem } from './items.js';
 
 /** The batch's messages sent by the account, with text (a send always has text). */
 export function sentEchoes(items: readonly IngestItem[]): SentEcho[] {

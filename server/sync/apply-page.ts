@@ -1,19 +1,19 @@
 import type { Db, Tx } from '../db/database.js';
-import { type InboundEventRow, ingestMessages, type ReceivedMessage } from '../db/ingest-messages.js';
+import { transaction, withConflictRetry } from '../db/transaction.js';
+import { HooklineError } from '../errors.js';
+import { Envelopes, newMessageData, type Published } from '../events/index.js';
+import { applyFollowUp, type IngestItem, messageDedupeKey, store } from '../ingest/index.js';
+import { publish } from '../outbound/index.js';
+import type { MessageEvent } from '../providers/events.js';
+import { type RestState, UNIPILE_PROVIDER } from '../providers/unipile/index.js';
+import type { SkippedItem } from './normalize-page.js';
 import {
   forgiveUnread,
   markArrivedSeen,
   type PageProgress,
   recordPageProgress,
   syncedMessageStates,
-} from '../db/sync.js';
-import { transaction, withConflictRetry } from '../db/transaction.js';
-import { HooklineError } from '../errors.js';
-import { Envelopes, type Published, publishEnvelopes, sqlBuiltMessageData } from '../events/index.js';
-import { accountsOf, applyFollowUp, messageDedupeKey, receivedMessage } from '../ingest/index.js';
-import type { MessageEvent } from '../providers/events.js';
-import { type RestState, UNIPILE_PROVIDER } from '../providers/unipile/index.js';
-import type { SkippedItem } from './normalize-page.js';
+} from './queries.js';
 
 /** One REST message of a page, normalised, with the state the provider reports for it. */
 export interface SyncedMessage {
@@ -47,7 +47,7 @@ export interface SyncPage {
 }
 
 /**
- * Applies one page of REST messages through the webhook write path (ingestMessages, the outbox),
+ * Applies one page of REST messages through ingest's store and outbound's publish,
  * with the run's progress, in one transaction: messages Hookline lacks are stored and published
  * (`origin: "sync"`), stored as read and their unread taken back when the provider says they
  * were seen; REST state of messages already stored (edit, deletion, reactions, seen) is applied
@@ -72,47 +72,17 @@ async function applyInTransaction(
   progress: Omit<PageProgress, 'newMessages' | 'duplicates' | 'updated' | 'messages' | 'skipped'>,
   fetchedAt: Date,
 ): Promise<AppliedPage> {
-  const received: ReceivedMessage[] = messages.map((message) =>
-    receivedMessage(message.event, messageDedupeKey(message.event), fetchedAt),
-  );
-  const { newMessages } = await ingestMessages(tx, {
-    inbound: messages
-      .map(
-        (message, index): InboundEventRow => ({
-          provider: UNIPILE_PROVIDER,
-          event: 'message_received',
-          dedupeKey: received[index]!.dedupeKey,
-          accountId: run.accountId,
-          status: 'accepted' as const,
-          rawBody: message.rawBody,
-        }),
-      )
-      .concat(
-        skipped.map(
-          (item): InboundEventRow => ({
-            provider: UNIPILE_PROVIDER,
-            event: 'message_received',
-            dedupeKey: null,
-            accountId: run.accountId,
-            status: 'rejected' as const,
-            rawBody: item.rawBody,
-            error: { code: 'HL_ERR_INVALID_PAYLOAD', reason: `sync: ${item.reason}` },
-          }),
-        ),
-      ),
-    accounts: accountsOf(
-      messages.map((message) => message.event),
-      UNIPILE_PROVIDER,
-    ),
-    messages: received,
+  const { stored } = await store(tx, pageItems(run.accountId, messages, skipped), {
+    provider: UNIPILE_PROVIDER,
+    receivedAt: fetchedAt,
   });
 
   const envelopes = new Envelopes();
-  const fresh = new Set(newMessages.map((message) => message.id));
+  const fresh = new Set(stored.map((message) => message.id));
   const seenUnread = new Map<string, number>();
   const seenIds: string[] = [];
-  for (const message of newMessages) {
-    envelopes.add('message:new', message.accountId, { ...sqlBuiltMessageData(message.data), origin: 'sync' });
+  for (const message of stored) {
+    envelopes.add('message:new', message.accountId, { ...newMessageData(message), origin: 'sync' });
   }
   for (const message of messages) {
     if (!fresh.has(message.event.messageId) || !message.state.seen) continue;
@@ -139,8 +109,37 @@ async function applyInTransaction(
     duplicates,
     updated,
     skipped: skipped.length,
-    ...(await publishEnvelopes(tx, envelopes)),
+    ...(await publish(tx, envelopes)),
   };
+}
+
+/**
+ * A page as ingest's store takes it: each message a `message_received` under its webhook's dedupe
+ * key (so a message a webhook stored is a duplicate), each skipped item a rejected body.
+ */
+function pageItems(
+  accountId: string,
+  messages: SyncedMessage[],
+  skipped: readonly SkippedItem[],
+): IngestItem[] {
+  const accepted = messages.map(
+    (message): IngestItem => ({
+      outcome: 'accepted',
+      rawBody: message.rawBody,
+      event: message.event,
+      dedupeKey: messageDedupeKey(message.event),
+    }),
+  );
+  const rejected = skipped.map(
+    (item): IngestItem => ({
+      outcome: 'rejected',
+      rawBody: item.rawBody,
+      eventName: 'message_received',
+      accountId,
+      error: { code: 'HL_ERR_INVALID_PAYLOAD', reason: `sync: ${item.reason}` },
+    }),
+  );
+  return [...accepted, ...rejected];
 }
 
 interface StoredReaction {

@@ -1,5 +1,4 @@
 import type { Executor } from '../db/database.js';
-import { knownChats } from '../db/sync.js';
 import type { Sender } from '../providers/events.js';
 import {
   type ChatDetails,
@@ -10,6 +9,7 @@ import {
   type UnipileRestClient,
 } from '../providers/unipile/index.js';
 import { storableJson } from '../shared/storable.js';
+import { knownChats } from './queries.js';
 
 /** Chats remembered per sync run before the cache starts over (memory stays bounded). */
 const MAX_CACHED = 2_000;

@@ -2,16 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ChangeSignal } from '../db/change-signal.js';
 import type { Database } from '../db/database.js';
-import {
-  acquireSyncLease,
-  createSyncRun,
-  findSyncAccount,
-  findSyncRun,
-  finishSyncRun,
-  joinSyncGroup,
-  releaseSyncLease,
-  type SyncRunRecord,
-} from '../db/sync.js';
 import { HooklineError } from '../errors.js';
 import {
   pagingError,
@@ -22,6 +12,16 @@ import {
 import { type AppliedPage, applySyncPage } from './apply-page.js';
 import { ChatDetailsCache } from './chat-details.js';
 import { normalizePage } from './normalize-page.js';
+import {
+  acquireSyncLease,
+  createSyncRun,
+  findSyncAccount,
+  findSyncRun,
+  finishSyncRun,
+  joinSyncGroup,
+  releaseSyncLease,
+  type SyncRunRecord,
+} from './queries.js';
 
 /** What started a sync: shown on the run. */
 export type SyncTrigger = 'startup' | 'interval' | 'status' | 'api';

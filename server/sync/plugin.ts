@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge } from 'prom-client';
-import { oldestWatermarkAgeSeconds } from '../db/sync.js';
 import { responsesTooLargeCounter, UnipileRestClient } from '../providers/unipile/index.js';
 import { ChatFiller } from './chat-fill.js';
 import { SyncEngine, type SyncTrigger } from './engine.js';
+import { oldestWatermarkAgeSeconds } from './queries.js';
 import { syncRoutes } from './routes.js';
 
 declare module 'fastify' {

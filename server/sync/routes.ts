@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { findSyncRun, findSyncRunsOfGroup, listSyncAccounts, type SyncRunRecord } from '../db/sync.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HooklineError } from '../errors.js';
 import type { SyncEngine } from './engine.js';
+import { findSyncRun, findSyncRunsOfGroup, listSyncAccounts, type SyncRunRecord } from './queries.js';
 import { startSyncBody, syncIdParams, syncRouteSchemas } from './route-schemas.js';
 
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
@@ -64,7 +64,11 @@ export async function syncRoutes(app: FastifyInstance, engine: SyncEngine | unde
   // Credentials before the body is read (an onRequest hook), like every management route.
   app.addHook('onRequest', app.requireApiToken);
 
-  app.post('/api/sync', { schema: syncRouteSchemas.start }, async (request, reply) => {
+  app.post('/api/sync', { schema: syncRouteSchemas.start }, startSync);
+  app.get('/api/sync/:id', { schema: syncRouteSchemas.progress }, syncProgress);
+  app.get('/api/sync', { schema: syncRouteSchemas.accounts }, syncAccounts);
+
+  async function startSync(request: FastifyRequest, reply: FastifyReply) {
     const body = startSyncBody.parse(request.body);
     if (!engine) throw unconfigured();
     const since = body.since ? new Date(body.since) : undefined;
@@ -76,18 +80,18 @@ export async function syncRoutes(app: FastifyInstance, engine: SyncEngine | unde
     const groupId = `syncgroup_${randomUUID()}`;
     const runs = await engine.startAll({ ...options, groupId });
     return reply.status(202).send({ id: groupId, runs });
-  });
+  }
 
-  app.get('/api/sync/:id', { schema: syncRouteSchemas.progress }, async (request) => {
+  async function syncProgress(request: FastifyRequest) {
     const { id } = syncIdParams.parse(request.params);
     const run = await findSyncRun(app.database.db, id);
     if (run) return syncRunView(run);
     const runs = await findSyncRunsOfGroup(app.database.db, id);
     if (runs.length === 0) throw new HooklineError('HL_ERR_NOT_FOUND', 'No sync with this id');
     return groupView(id, runs);
-  });
+  }
 
-  app.get('/api/sync', { schema: syncRouteSchemas.accounts }, async () => {
+  async function syncAccounts() {
     const rows = await listSyncAccounts(app.database.db);
     const now = Date.now();
     return {
@@ -103,5 +107,5 @@ export async function syncRoutes(app: FastifyInstance, engine: SyncEngine | unde
         run: run ? syncRunView(run) : null,
       })),
     };
-  });
+  }
 }

@@ -70,7 +70,7 @@ function violation(file: string, target: string): string | undefined {
   const from = unitOf(file);
   if (from === undefined) return `${file} is in no layer: list it in layers.test.ts`;
   if (!target.startsWith('server/')) {
-    // The schema is read by db/ and by the features whose queries live with them.
+    // The tables: db/ and the features whose queries live with them (docs/database.md).
     const queries = from === 'db' || (FEATURES as readonly string[]).includes(from);
     return queries && target === 'drizzle/schema.ts' ? undefined : `server code imports ${target}`;
   }

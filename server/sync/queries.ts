@@ -1,7 +1,7 @@
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { chats, messages, syncAccounts, syncRuns } from '../../drizzle/schema.js';
-import type { Executor, Tx } from './database.js';
-import { queryRows } from './rows.js';
+import type { Executor, Tx } from '../db/database.js';
+import { queryRows } from '../db/rows.js';
 
 /** A row of `sync_runs`: one backfill of one account over a time window. */
 export type SyncRunRecord = typeof syncRuns.$inferSelect;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { messageDedupeKey } from '../../../server/ingest/dedupe-key.js';
+import { messageDedupeKey } from '../../../server/ingest/dedupe.js';
 import type { MessageEvent } from '../../../server/providers/events.js';
 
 const base: MessageEvent = {

@@ -1,63 +1,9 @@
-import type { AccountSeen } from '../db/accounts.js';
 import { clearUnread, updateLastMessagePreview } from '../db/chats.js';
 import type { Tx } from '../db/database.js';
-import type { ReceivedMessage } from '../db/ingest-messages.js';
-import { applyMessageChange, type MessageChange } from '../db/messages.js';
 import { deletedMessageData, type Envelopes, updatedMessageData } from '../events/index.js';
 import type { MessageEvent } from '../providers/events.js';
-
-const PREVIEW_LENGTH = 200;
-
-/**
- * The chat list's preview of a message: its text, cut at 200 with an ellipsis; else
- * `[attachment]` when it has any; else null (as `hookline_message_preview` in SQL, migration 0008).
- */
-function preview(text: string | null, attachments: unknown): string | null {
-  if (text) return text.length > PREVIEW_LENGTH ? `${text.slice(0, PREVIEW_LENGTH)}…` : text;
-  return Array.isArray(attachments) && attachments.length > 0 ? '[attachment]' : null;
-}
-
-/**
- * A `message_received` event as stored: the message, and what it contributes to its chat.
- * A message always has a time (the provider's, else `receivedAt`), so chat and message ordering
- * never meets a null.
- */
-export function receivedMessage(event: MessageEvent, dedupeKey: string, receivedAt: Date): ReceivedMessage {
-  return {
-    dedupeKey,
-    accountId: event.accountId,
-    id: event.messageId,
-    chatId: event.chatId,
-    providerMessageId: event.providerMessageId,
-    text: event.text,
-    sender: event.sender,
-    isSender: event.isSender,
-    attachments: event.attachments,
-    quoted: event.quoted,
-    extra: event.extra,
-    sentAt: event.occurredAt ?? receivedAt,
-    providerChatId: event.providerChatId,
-    accountType: event.accountType,
-    subject: event.subject,
-    isGroup: event.isGroup,
-    attendees: event.attendees.length > 0 ? event.attendees : null,
-    preview: preview(event.text, event.attachments),
-  };
-}
-
-/** The accounts received messages name, once each, with the details they carry. */
-export function accountsOf(events: MessageEvent[], provider: string): AccountSeen[] {
-  const accounts = new Map<string, AccountSeen>();
-  for (const event of events) {
-    accounts.set(event.accountId, {
-      id: event.accountId,
-      provider,
-      accountType: event.accountType,
-      userId: event.accountUserId,
-    });
-  }
-  return [...accounts.values()];
-}
+import { applyMessageChange, type MessageChange } from './message-changes.js';
+import { messagePreview } from './preview.js';
 
 function changeOf(event: MessageEvent): MessageChange {
   const at = event.occurredAt ?? new Date();
@@ -102,7 +48,7 @@ export async function applyFollowUp(tx: Tx, event: MessageEvent, envelopes: Enve
     await updateLastMessagePreview(
       tx,
       { accountId: row.accountId, chatId: row.chatId, messageId: row.id },
-      preview(row.text, row.attachments),
+      messagePreview(row.text, row.attachments),
     );
   }
   if (change.kind === 'deleted') envelopes.add('message:deleted', row.accountId, deletedMessageData(row));

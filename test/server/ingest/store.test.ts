@@ -9,14 +9,17 @@ import {
   messages,
   realtimeEvents,
 } from '../../../drizzle/schema.js';
+import type { Db } from '../../../server/db/database.js';
+import { transaction } from '../../../server/db/transaction.js';
+import { Envelopes, newMessageData } from '../../../server/events/index.js';
+import { applyMessageChange } from '../../../server/ingest/message-changes.js';
 import {
   type InboundEventRow,
-  ingestMessages,
-  ingestReceived,
+  type IngestBatch,
   type ReceivedMessage,
-} from '../../../server/db/ingest-messages.js';
-import { applyMessageChange } from '../../../server/db/messages.js';
-import { transaction } from '../../../server/db/transaction.js';
+  storeBatch,
+} from '../../../server/ingest/store.js';
+import { publish } from '../../../server/outbound/index.js';
 import { testDatabaseKinds, useTestDatabase } from '../../support/databases.js';
 
 const odd = `quote " backslash \\ newline \n tab \t emoji 🙂 rtl \u202e sql '); drop table x; --`;
@@ -52,21 +55,39 @@ const received = (id: string, overrides: Partial<ReceivedMessage> = {}): Receive
   ...overrides,
 });
 
-/** Records the bodies and applies the messages, each message carrying its own body's key. */
-function ingest(
-  executor: Parameters<typeof transaction>[0],
-  batch: { messages: ReceivedMessage[]; bodies?: InboundEventRow[] },
-) {
-  return transaction(executor, (tx) =>
-    ingestMessages(tx, {
-      inbound: batch.bodies ?? batch.messages.map((message) => body(message.dedupeKey, message.id)),
-      accounts: [],
-      messages: batch.messages,
-    }),
-  );
+/** The store of a prepared batch, with the `message:new` data of each message it stored. */
+async function stored(executor: Db, batch: IngestBatch) {
+  const { newKeys, stored } = await transaction(executor, (tx) => storeBatch(tx, batch));
+  return {
+    newKeys,
+    newMessages: stored.map((message) => ({
+      accountId: message.accountId,
+      id: message.id,
+      data: newMessageData(message),
+    })),
+  };
 }
 
-describe.each(testDatabaseKinds())('hookline_ingest_messages on %s', (kind) => {
+/** Records the bodies and applies the messages, each message carrying its own body's key. */
+function ingest(executor: Db, batch: { messages: ReceivedMessage[]; bodies?: InboundEventRow[] }) {
+  return stored(executor, {
+    inbound: batch.bodies ?? batch.messages.map((message) => body(message.dedupeKey, message.id)),
+    accounts: [],
+    messages: batch.messages,
+  });
+}
+
+/** A batch of only new messages as ingest applies it: the store, then their envelopes published. */
+function ingestAndPublish(executor: Db, batch: IngestBatch) {
+  return transaction(executor, async (tx) => {
+    const { newKeys, stored } = await storeBatch(tx, batch);
+    const envelopes = new Envelopes();
+    for (const message of stored) envelopes.add('message:new', message.accountId, newMessageData(message));
+    return { newKeys, ...(await publish(tx, envelopes)) };
+  });
+}
+
+describe.each(testDatabaseKinds())('the store statement on %s', (kind) => {
   const db = useTestDatabase(kind);
 
   it('stores bodies exactly as given and reports which dedupe keys were new', async () => {
@@ -169,9 +190,7 @@ describe.each(testDatabaseKinds())('hookline_ingest_messages on %s', (kind) => {
       userId,
     });
     const upsert = (userId: string | null) =>
-      transaction(drizzle, (tx) =>
-        ingestMessages(tx, { inbound: [], accounts: [seen(userId)], messages: [] }),
-      );
+      stored(drizzle, { inbound: [], accounts: [seen(userId)], messages: [] });
     await upsert(null);
     await upsert('me@s.whatsapp.net');
     const [learned] = await drizzle.select().from(accounts);
@@ -182,8 +201,7 @@ describe.each(testDatabaseKinds())('hookline_ingest_messages on %s', (kind) => {
     expect(kept?.updatedAt).toEqual(learned?.updatedAt);
   });
 
-  describe('in one statement (hookline_ingest_received)', () => {
-    const types = { realtime: 'message:new', outbound: 'message.received' };
+  describe('stored, rendered and published in one transaction', () => {
     const receivedBatch = (batch: ReceivedMessage[]) => ({
       inbound: batch.map((message) => body(message.dedupeKey, message.id)),
       accounts: [],
@@ -206,10 +224,10 @@ describe.each(testDatabaseKinds())('hookline_ingest_messages on %s', (kind) => {
       const { db: drizzle } = db.current.database;
       const from = await lastSeq();
       const first = [received('r1'), received('r2')];
-      const outcome = await ingestReceived(drizzle, receivedBatch(first), types);
+      const outcome = await ingestAndPublish(drizzle, receivedBatch(first));
       // r2 again (a provider retry) next to a new one: r2 is neither stored nor published twice.
       const second = [received('r2'), received('r3')];
-      const again = await ingestReceived(drizzle, receivedBatch(second), types);
+      const again = await ingestAndPublish(drizzle, receivedBatch(second));
 
       expect([...outcome.newKeys].sort()).toEqual(['key_r1', 'key_r2']);
       expect(outcome).toMatchObject({ deliveries: 0, realtimeSeq: expect.any(Number) });
@@ -224,14 +242,14 @@ describe.each(testDatabaseKinds())('hookline_ingest_messages on %s', (kind) => {
         .values({ id: 'ep_1', url: 'https://example.com/', secretEncrypted: 'x', maxAttempts: 3 });
       try {
         const first = [received('o1'), received('o2')];
-        const outcome = await ingestReceived(drizzle, receivedBatch(first), types);
+        const outcome = await ingestAndPublish(drizzle, receivedBatch(first));
         const second = [received('o2'), received('o3')];
-        const again = await ingestReceived(drizzle, receivedBatch(second), types);
+        const again = await ingestAndPublish(drizzle, receivedBatch(second));
 
         expect(outcome.deliveries).toBe(2);
         expect(again.deliveries).toBe(1);
         const queued = await drizzle.select().from(deliveries).orderBy(asc(deliveries.id));
-        // Postgres built these from the realtime envelopes: the same data, under the outbound type.
+        // The realtime envelopes' data, under the outbound type.
         expect(queued.map((row) => row.payload)).toEqual(
           ['o1', 'o2', 'o3'].map((id) => ({
             type: 'message.received',
@@ -264,7 +282,7 @@ describe.each(testDatabaseKinds())('hookline_ingest_messages on %s', (kind) => {
       const from = await lastSeq();
       const batch = [received('p0'), received('p1')];
 
-      const outcome = await ingestReceived(drizzle, receivedBatch(batch), types);
+      const outcome = await ingestAndPublish(drizzle, receivedBatch(batch));
 
       expect([...outcome.newKeys].sort()).toEqual(['key_p0', 'key_p1']);
       expect(await published(from)).toEqual(['p0', 'p1']);
