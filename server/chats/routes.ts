@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { findChats, listChats, lockUnreadChats, markChatRead } from '../db/chats.js';
 import { listChatMessages } from '../db/messages.js';
-import { queueReadMarks } from '../db/read-marks.js';
+import { queueReadMarks } from '../read-status/index.js';
 import { transaction } from '../db/transaction.js';
 import { HooklineError } from '../errors.js';
 import { Envelopes, publishEnvelopes } from '../events/index.js';

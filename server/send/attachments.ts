@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { API_BODY_LIMIT_BYTES } from '../app-limits.js';
-import type { SendAttachmentFile } from '../db/send-attachments.js';
+import type { SendAttachmentFile } from './send-attachments.js';
 import { HooklineError } from '../errors.js';
 import type { Attachment } from '../providers/events.js';
 import { containsNul } from '../shared/storable.js';

@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { Db } from '../db/database.js';
-import { type BudgetDraw, countPendingSends, drawSendBudgets } from '../db/send-budgets.js';
+import { type BudgetDraw, countPendingSends, drawSendBudgets } from './send-budgets.js';
 import { HooklineError } from '../errors.js';
 import { GroupCommitter } from '../shared/group-commit.js';
 

@@ -1,7 +1,7 @@
 import type { Db } from '../db/database.js';
 import type { Published } from '../db/outboxes.js';
-import { echoesWithOpenSends, type SentRow, settleSent } from '../db/send-batches.js';
-import { lockEchoCandidate } from '../db/sends.js';
+import { echoesWithOpenSends, type SentRow, settleSent } from './send-batches.js';
+import { lockEchoCandidate } from './sends.js';
 import { transaction } from '../db/transaction.js';
 import { SENT_TYPES } from './settle.js';
 

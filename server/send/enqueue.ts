@@ -1,14 +1,14 @@
 import type { ChangeSignal } from '../db/change-signal.js';
 import type { Db, Tx } from '../db/database.js';
-import { insertSendAttachments, type SendAttachmentFile } from '../db/send-attachments.js';
+import { insertSendAttachments, type SendAttachmentFile } from './send-attachments.js';
 import {
   existingChats,
   type StoredSend,
   setSendKeyResponses,
   storeSends,
   takeSendKeys,
-} from '../db/send-batches.js';
-import type { NewSend } from '../db/sends.js';
+} from './send-batches.js';
+import type { NewSend } from './sends.js';
 import { transaction, withConflictRetry } from '../db/transaction.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { pruneSendBookkeeping } from '../db/send-budgets.js';
-import { SENDS_CHANNEL } from '../db/sends.js';
+import { pruneSendBookkeeping } from './send-budgets.js';
+import { SENDS_CHANNEL } from './sends.js';
 import { HooklineError } from '../errors.js';
 import { responsesTooLargeCounter, UnipileMessaging } from '../providers/unipile/index.js';
 import { SendEnqueuer } from './enqueue.js';

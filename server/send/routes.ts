@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { listAccounts } from '../db/account-list.js';
-import type { SendAttachmentFile } from '../db/send-attachments.js';
-import { accountsWithChat } from '../db/send-budgets.js';
+import { listAccounts } from './account-list.js';
+import type { SendAttachmentFile } from './send-attachments.js';
+import { accountsWithChat } from './send-budgets.js';
 import {
   findSendRequest,
   findSentMessage,
@@ -11,7 +11,7 @@ import {
   notifySendsQueued,
   setMessageSendStatus,
   updateSend,
-} from '../db/sends.js';
+} from './sends.js';
 import { transaction } from '../db/transaction.js';
 import { HooklineError } from '../errors.js';
 import { sentMessageData } from '../events/index.js';

@@ -2,8 +2,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Tx } from '../db/database.js';
 import type { MessageRecord } from '../db/messages.js';
 import type { OutboxWrites } from '../db/outboxes.js';
-import { findSends, lockSends, type SentRow, settleSent } from '../db/send-batches.js';
-import { type SendRow, setMessageSendStatus, updateSend } from '../db/sends.js';
+import { findSends, lockSends, type SentRow, settleSent } from './send-batches.js';
+import { type SendRow, setMessageSendStatus, updateSend } from './sends.js';
 import { transaction } from '../db/transaction.js';
 import {
   Envelopes,

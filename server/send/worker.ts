@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ChangeSignal } from '../db/change-signal.js';
 import type { Db } from '../db/database.js';
 import type { Published } from '../db/outboxes.js';
-import { loadSendAttachments, type SendAttachmentFile } from '../db/send-attachments.js';
+import { loadSendAttachments, type SendAttachmentFile } from './send-attachments.js';
 import {
   type ClaimedSend,
   claimDueSends,
@@ -10,7 +10,7 @@ import {
   messageIdTaken,
   setMessageSendStatus,
   updateSend,
-} from '../db/sends.js';
+} from './sends.js';
 import { transaction, withConflictRetry } from '../db/transaction.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { SendFailureReason } from '../events/index.js';

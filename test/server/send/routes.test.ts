@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../../server/db/rows.js';
-import { storeSends } from '../../../server/db/send-batches.js';
+import { storeSends } from '../../../server/send/send-batches.js';
 import { transaction } from '../../../server/db/transaction.js';
 import { fakeAccount, messageReceived } from '../../../tools/fake-unipile/payloads.js';
 import { apiAuth, useTestApp } from '../../support/app.js';

@@ -3,7 +3,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { deliveries, endpoints, messages, realtimeEvents } from '../../../drizzle/schema.js';
 import { queryRows } from '../../../server/db/rows.js';
-import { storeSends } from '../../../server/db/send-batches.js';
+import { storeSends } from '../../../server/send/send-batches.js';
 import { transaction } from '../../../server/db/transaction.js';
 import { sendStatusData, sentMessageData, webhookBody } from '../../../server/events/index.js';
 import { settleEchoes } from '../../../server/send/index.js';

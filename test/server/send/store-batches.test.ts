@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { asc, eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { chats, messages, realtimeEvents, sends } from '../../../drizzle/schema.js';
-import { storeSends } from '../../../server/db/send-batches.js';
+import { storeSends } from '../../../server/send/send-batches.js';
 import { sentMessageData } from '../../../server/events/index.js';
 import { testDatabaseKinds, useTestDatabase } from '../../support/databases.js';
 

@@ -1,7 +1,7 @@
 import { inArray, sql } from 'drizzle-orm';
 import { sends } from '../../drizzle/schema.js';
-import type { Executor, Tx } from './database.js';
-import type { SendRecord, SentRecord } from './ingest-parameters.js';
+import type { Executor, Tx } from '../db/database.js';
+import type { SendRecord, SentRecord } from '../db/ingest-parameters.js';
 import {
   DELIVERIES_CHANNEL,
   type OutboxWrites,
@@ -9,8 +9,8 @@ import {
   published,
   REALTIME_APPEND_LOCK,
   REALTIME_CHANNEL,
-} from './outboxes.js';
-import { queryRows } from './rows.js';
+} from '../db/outboxes.js';
+import { queryRows } from '../db/rows.js';
 import { type NewSend, SENDS_CHANNEL, type SendRow, unconfirmedFailure } from './sends.js';
 
 /**
