@@ -1,5 +1,6 @@
-import type { MessageRecord, MessageState } from '../db/messages.js';
+import type { MessageState } from '../db/messages.js';
 import type { Sender } from '../providers/events.js';
+import type { SentMessageData } from './message-sent.js';
 
 /**
  * The `data` of every event, shaped here and nowhere else: realtime envelopes and outbound bodies
@@ -101,11 +102,6 @@ export interface AccountStatusData {
   status: string;
 }
 
-/** `data` of `message.sent` (outbound only): the sent message, and what settled it. */
-export interface SentMessageData extends NewMessageData {
-  settledBy: SettledBy;
-}
-
 /** `data` of `endpoint.test` (outbound only). */
 export interface EndpointTestData {
   endpointId: string;
@@ -157,21 +153,6 @@ const iso = (value: Date | null | undefined) => (value ? value.toISOString() : n
 const senderOf = (value: unknown) => (value ?? null) as Sender | null;
 const listOf = (value: unknown) => (Array.isArray(value) ? value : []);
 
-/**
- * The fields a message sent through Hookline adds to its envelopes and read view: `localId`,
- * `status`, and `messageId` null until the provider's id is known. Empty for other messages.
- */
-export function sendFields(
-  message: Pick<MessageRecord, 'id' | 'localId' | 'sendStatus'>,
-): Partial<Pick<NewMessageData, 'messageId' | 'localId' | 'status'>> {
-  if (!message.localId) return {};
-  return {
-    messageId: message.id === message.localId ? null : message.id,
-    localId: message.localId,
-    status: message.sendStatus as SendStatus,
-  };
-}
-
 /** `data` of `message:new`. */
 export function newMessageData(message: MessageState): NewMessageData {
   return {
@@ -219,38 +200,5 @@ export function deletedMessageData(message: MessageState): DeletedMessageData {
     chatId: message.chatId,
     messageId: message.id,
     deletedAt: iso(message.deletedAt),
-  };
-}
-
-/** `data` of the `message:new` of a message sent through Hookline. */
-export function sentMessageData(message: MessageRecord): NewMessageData {
-  return { ...newMessageData(message), ...sendFields(message) };
-}
-
-/**
- * The failure a `failed` sent message carries, as its status updates and the read API show it:
- * the stable `reason` and the human `error`. Empty for any other message.
- */
-export function sendFailureFields(
-  message: Pick<MessageRecord, 'sendStatus' | 'sendFailureReason' | 'sendError'>,
-): { reason?: SendFailureReason; error?: string } {
-  if (message.sendStatus !== 'failed') return {};
-  return {
-    ...(message.sendFailureReason ? { reason: message.sendFailureReason as SendFailureReason } : {}),
-    ...(message.sendError ? { error: message.sendError } : {}),
-  };
-}
-
-/** `data` of the `message:updated` that reports a send status change. */
-export function sendStatusData(message: MessageRecord, error: string | null = null): UpdatedMessageData {
-  return {
-    ...sendFields(message),
-    messageId: message.id === message.localId ? null : message.id,
-    accountId: message.accountId,
-    chatId: message.chatId,
-    change: 'status',
-    text: message.text,
-    ...(error ? { error } : {}),
-    ...sendFailureFields(message),
   };
 }

@@ -1,16 +1,9 @@
 import { inArray, sql } from 'drizzle-orm';
 import { sends } from '../../drizzle/schema.js';
 import type { Executor, Tx } from '../db/database.js';
-import type { SendRecord, SentRecord } from '../db/ingest-parameters.js';
-import {
-  DELIVERIES_CHANNEL,
-  type OutboxWrites,
-  type Published,
-  published,
-  REALTIME_APPEND_LOCK,
-  REALTIME_CHANNEL,
-} from '../db/outboxes.js';
+import type { SentRecord } from '../db/ingest-parameters.js';
 import { queryRows } from '../db/rows.js';
+import type { OwnMessageRow, SettledBy, SettledMessageRow } from '../events/index.js';
 import { type NewSend, SENDS_CHANNEL, type SendRow, unconfirmedFailure } from './sends.js';
 
 /**
@@ -40,45 +33,20 @@ export async function findSends(executor: Executor, localIds: readonly string[])
 export interface SentRow {
   localId: string;
   providerId: string;
-  settledBy: string;
+  settledBy: SettledBy;
   expected: readonly string[];
-}
-
-/** How {@link settleSent} publishes. */
-export interface SettleOptions {
-  /** Publish the changes in the call, which is then the transaction's last statement. */
-  publish: boolean;
-  /** The realtime envelope `type` of the status change (`message:updated`). */
-  realtimeType: string;
-  /** The Standard Webhooks `type` of a sent message (`message.sent`). */
-  outboundType: string;
-}
-
-/** What {@link settleSent} did: the sends settled, and what it published or left to publish. */
-export interface Settled {
-  /** Local ids of the sends settled (those still in an expected status). */
-  settled: Set<string>;
-  /** With `publish`: what was published. */
-  published: Published;
-  /** Without `publish`: the changes, for the caller to publish last. */
-  unpublished: Required<OutboxWrites>;
 }
 
 /**
  * Settles sends as `sent` in one call (`hookline_settle_sent`): each send only while its status
  * is one of its `expected` (an echo that settled it first wins), its message under the provider's
  * id (merged with the echo's when the echo stored it first), the chat's last message following,
- * its files dropped; and the `message:updated` and `message.sent` of each, built from the rows.
- * With `publish`, they are published (on the pool the call is its own transaction; in one, it
- * must be the last statement, see publishToOutboxes); without, they are returned.
+ * its files dropped.
+ *
+ * @returns the messages of the sends settled, as stored now, in `rows` order.
  */
-export async function settleSent(
-  executor: Executor,
-  rows: readonly SentRow[],
-  options: SettleOptions,
-): Promise<Settled> {
-  if (rows.length === 0)
-    return { settled: new Set(), published: { deliveries: 0 }, unpublished: { realtime: [], outbound: [] } };
+export async function settleSent(tx: Tx, rows: readonly SentRow[]): Promise<SettledMessageRow[]> {
+  if (rows.length === 0) return [];
   const sent: SentRecord[] = rows.map((row, ord) => ({
     ord,
     local_id: row.localId,
@@ -86,39 +54,12 @@ export async function settleSent(
     settled_by: row.settledBy,
     expected: [...row.expected],
   }));
-  const [row] = await queryRows<{
-    result: {
-      settled: string[];
-      deliveries?: number;
-      realtimeSeq?: number | string | null;
-      realtime?: { account_id: string; type: string; data: unknown }[];
-      outbound?: { type: string; account_id: string; webhook_id: string; payload: unknown }[];
-    };
-  }>(
-    executor,
-    sql`select hookline_settle_sent(${JSON.stringify(sent)}::json, ${options.publish},
-      ${options.realtimeType}, ${options.outboundType}, ${REALTIME_APPEND_LOCK}, ${REALTIME_CHANNEL},
-      ${DELIVERIES_CHANNEL}) as result`,
+  const settled = await queryRows<RawMessageRow & { settledBy: SettledBy }>(
+    tx,
+    sql`select settled_by as "settledBy", ${OWN_MESSAGE_COLUMNS}
+      from hookline_settle_sent(${JSON.stringify(sent)}::json) order by ord`,
   );
-  const answer = row?.result;
-  return {
-    settled: new Set(answer?.settled ?? []),
-    published: published(answer?.deliveries, answer?.realtimeSeq),
-    // The rows as hookline_publish_envelopes takes them, as the inputs outboxRows turns back into them.
-    unpublished: {
-      realtime: (answer?.realtime ?? []).map((event) => ({
-        accountId: event.account_id,
-        type: event.type,
-        data: event.data,
-      })),
-      outbound: (answer?.outbound ?? []).map((event) => ({
-        type: event.type,
-        accountId: event.account_id,
-        webhookId: event.webhook_id,
-        payload: event.payload,
-      })),
-    },
-  };
+  return settled.map((row) => ({ ...ownMessageRow(row), settledBy: row.settledBy }));
 }
 
 /** The chats of these (account, chat) pairs that exist, as `accountId\nchatId` keys. */
@@ -135,75 +76,29 @@ export async function existingChats(
   return new Set(rows.map((row) => row.key));
 }
 
-/**
- * Takes the `Idempotency-Key`s of a batch of sends, each for its local id (the answer is written
- * by {@link setSendKeyResponses} once known). An expired key is taken over; a live one, or one a
- * concurrent transaction holds (waited for), is not.
- *
- * @returns the local ids whose key was taken here.
- */
-export async function takeSendKeys(
-  tx: Tx,
-  rows: readonly { accountId: string; key: string; localId: string }[],
-  ttlHours: number,
-): Promise<Set<string>> {
-  if (rows.length === 0) return new Set();
-  const taken = await queryRows<{ localId: string }>(
-    tx,
-    sql`insert into send_requests (account_id, key, local_id, response)
-      select v."accountId", v.key, v."localId", 'null'::jsonb
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v("accountId" text, key text, "localId" text)
-      on conflict (account_id, key) do update set local_id = excluded.local_id,
-        response = excluded.response, created_at = now()
-      where send_requests.created_at <= now() - ${ttlHours}::int * interval '1 hour'
-      returning local_id as "localId"`,
-  );
-  return new Set(taken.map((row) => row.localId));
-}
-
-/** Writes the answers of keys taken by {@link takeSendKeys}, which replays give. */
-export async function setSendKeyResponses(
-  tx: Tx,
-  rows: readonly { localId: string; response: unknown }[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.execute(sql`update send_requests r set response = v.response
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v("localId" text, response jsonb)
-    where r.local_id = v."localId"`);
-}
-
-/** A send {@link storeSends} stored: its account, and the `data` of its `message:new`. */
-export interface StoredSend {
-  localId: string;
-  accountId: string;
-  /** sentMessageData's object for the stored message, as Postgres built it. */
-  data: Record<string, unknown>;
-}
-
-/** How {@link storeSends} publishes. */
-export interface StoreOptions {
-  /** Publish the `message:new`s in the call, which is then the transaction's last statement. */
-  publish: boolean;
-  /** The realtime envelope `type` (`message:new`). */
-  realtimeType: string;
+/** One new send of the store's `batch` parameter: its keys are the columns the statement reads. */
+interface SendRecord {
+  /** Position in the batch, from 0: the order its messages are published in. */
+  ord: number;
+  local_id: string;
+  account_id: string;
+  chat_id: string;
+  text: string;
+  quote_id: string | null;
+  /** What the read API and envelopes show of the uploaded files. */
+  attachments: readonly object[];
 }
 
 /**
- * Stores a batch of new sends whose chat exists in one call (`hookline_store_sends`): their
- * queue rows, each chat's last message moved to the batch's newest in it, their messages,
- * `pending` under their local ids, and the NOTIFY on {@link SENDS_CHANNEL} that wakes every
- * instance's worker at commit. A send whose chat does not exist is not stored. With `publish`,
- * the `message:new`s are published too (on the pool, the call is its own transaction);
- * without, the caller publishes them last.
+ * Stores a batch of new sends whose chat exists in one statement: their queue rows, each chat's
+ * last message moved to the batch's newest in it, their messages, `pending` under their local
+ * ids, and the NOTIFY on {@link SENDS_CHANNEL} that wakes every instance's worker at commit. A
+ * send whose chat does not exist is not stored. The caller publishes their `message:new`s last.
  *
- * @returns the sends stored, in batch order, and what was published.
+ * @returns the stored messages, in batch order.
  */
-export async function storeSends(
-  executor: Executor,
-  batch: readonly NewSend[],
-  options: StoreOptions,
-): Promise<{ stored: StoredSend[]; published: Published }> {
-  if (batch.length === 0) return { stored: [], published: { deliveries: 0 } };
+export async function storeSends(tx: Tx, batch: readonly NewSend[]): Promise<OwnMessageRow[]> {
+  if (batch.length === 0) return [];
   const sends: SendRecord[] = batch.map((send, ord) => ({
     ord,
     local_id: send.localId,
@@ -213,17 +108,67 @@ export async function storeSends(
     quote_id: send.quoteId,
     attachments: send.attachments ?? [],
   }));
-  const [row] = await queryRows<{
-    result: { stored: StoredSend[]; deliveries?: number; realtimeSeq?: number | string | null };
-  }>(
-    executor,
-    sql`select hookline_store_sends(${JSON.stringify(sends)}::json, ${options.publish},
-      ${options.realtimeType}, ${REALTIME_APPEND_LOCK}, ${REALTIME_CHANNEL}, ${DELIVERIES_CHANNEL},
-      ${SENDS_CHANNEL}) as result`,
+  const stored = await queryRows<RawMessageRow>(
+    tx,
+    sql`with batch as (
+        select * from json_to_recordset(${JSON.stringify(sends)}::json) as batch(ord integer,
+          local_id text, account_id text, chat_id text, text text, quote_id text, attachments jsonb)
+      ), queued as (
+        insert into sends (local_id, account_id, chat_id, text, quote_id, status)
+        select batch.local_id, batch.account_id, batch.chat_id, batch.text, batch.quote_id, 'queued'
+        from batch join chats as chat on chat.account_id = batch.account_id and chat.id = batch.chat_id
+        returning local_id
+      ), newest as (
+        -- One row per chat (an UPDATE … FROM matching a row twice would pick either).
+        select distinct on (batch.account_id, batch.chat_id) batch.*
+        from batch join queued on queued.local_id = batch.local_id
+        order by batch.account_id, batch.chat_id, batch.ord desc
+      ), chats_moved as (
+        update chats as chat set last_message_at = now(), last_message_id = newest.local_id,
+          last_message_preview = hookline_message_preview(newest.text, '[]'::jsonb), updated_at = now()
+        from newest where chat.account_id = newest.account_id and chat.id = newest.chat_id
+      ), stored as (
+        insert into messages (account_id, id, chat_id, state, text, is_sender, sent_at, local_id,
+          send_status, attachments, quoted)
+        select batch.account_id, batch.local_id, batch.chat_id, 'received', batch.text, true, now(),
+          batch.local_id, 'pending', coalesce(batch.attachments, '[]'),
+          case when batch.quote_id is null then null else jsonb_build_object('id', batch.quote_id) end
+        from batch join queued on queued.local_id = batch.local_id
+        returning *
+      ), notified as (
+        -- Read only when something was stored; one row is enough (one NOTIFY per transaction).
+        select pg_notify(${SENDS_CHANNEL}, '') from stored limit 1
+      )
+      select ${OWN_MESSAGE_COLUMNS}
+      from (select stored.*, batch.ord from stored join batch on batch.local_id = stored.local_id) as stored
+        left join notified on true
+      order by stored.ord`,
   );
+  return stored.map(ownMessageRow);
+}
+
+/** The columns of a stored message the send statements return, named as in {@link OwnMessageRow}. */
+const OWN_MESSAGE_COLUMNS = sql.raw(`account_id as "accountId", id, chat_id as "chatId",
+  local_id as "localId", send_status as "sendStatus", text, sender, is_sender as "isSender",
+  attachments, reactions, sent_at as "sentAt", edited_at as "editedAt", deleted_at as "deletedAt",
+  read_at as "readAt", delivered_at as "deliveredAt"`);
+
+type TimeColumn = 'sentAt' | 'editedAt' | 'deletedAt' | 'readAt' | 'deliveredAt';
+/** An {@link OwnMessageRow} as `execute` reads it: times arrive as text. */
+type RawMessageRow = Omit<OwnMessageRow, TimeColumn> & Record<TimeColumn, Date | string | null>;
+
+const asDate = (value: Date | string | null) =>
+  value === null || value instanceof Date ? value : new Date(value);
+
+/** A returned message with its times as dates. */
+function ownMessageRow(row: RawMessageRow): OwnMessageRow {
   return {
-    stored: row?.result.stored ?? [],
-    published: published(row?.result.deliveries, row?.result.realtimeSeq),
+    ...row,
+    sentAt: asDate(row.sentAt),
+    editedAt: asDate(row.editedAt),
+    deletedAt: asDate(row.deletedAt),
+    readAt: asDate(row.readAt),
+    deliveredAt: asDate(row.deliveredAt),
   };
 }
 

@@ -18,22 +18,6 @@ export interface NewSend {
   attachments?: readonly object[];
 }
 
-/** The first answer given under an `Idempotency-Key` within `ttlHours`, if any. */
-export async function findSendRequest(
-  executor: Executor,
-  accountId: string,
-  key: string,
-  ttlHours: number,
-): Promise<{ localId: string; response: unknown } | undefined> {
-  const [row] = await queryRows<{ localId: string; response: unknown }>(
-    executor,
-    sql`select local_id as "localId", response from send_requests
-      where account_id = ${accountId} and key = ${key}
-        and created_at > now() - ${ttlHours}::int * interval '1 hour'`,
-  );
-  return row;
-}
-
 /** A send the worker now owns: `sending` (attempt recorded: send it) or `unknown` (look it up). */
 export interface ClaimedSend {
   localId: string;

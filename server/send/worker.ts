@@ -2,6 +2,12 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ChangeSignal } from '../db/change-signal.js';
 import type { Db } from '../db/database.js';
 import type { Published } from '../db/outboxes.js';
+import { transaction, withConflictRetry } from '../db/transaction.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
+import type { SendFailureReason } from '../events/index.js';
+import type { SendOutcome, UnipileMessaging } from '../providers/unipile/index.js';
+import { GroupCommitter } from '../shared/group-commit.js';
+import { QueueWorker, queueRetryDelay } from '../shared/queue-worker.js';
 import { loadSendAttachments, type SendAttachmentFile } from './send-attachments.js';
 import {
   type ClaimedSend,
@@ -11,12 +17,6 @@ import {
   setMessageSendStatus,
   updateSend,
 } from './sends.js';
-import { transaction, withConflictRetry } from '../db/transaction.js';
-import { isDatabaseUnavailable } from '../db/unavailable.js';
-import type { SendFailureReason } from '../events/index.js';
-import type { SendOutcome, UnipileMessaging } from '../providers/unipile/index.js';
-import { GroupCommitter } from '../shared/group-commit.js';
-import { QueueWorker, queueRetryDelay } from '../shared/queue-worker.js';
 import {
   applyTransitions,
   publishStatuses,

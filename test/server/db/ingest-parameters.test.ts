@@ -6,7 +6,6 @@ import {
   accountRecord,
   inboundRecord,
   messageRecord,
-  sendRecord,
   sentRecord,
 } from '../../../server/db/ingest-parameters.js';
 import { outboxRows } from '../../../server/db/outboxes.js';
@@ -17,7 +16,6 @@ const RECORDS: Record<string, PgTable> = {
   p_inbound: inboundRecord,
   p_accounts: accountRecord,
   p_messages: messageRecord,
-  p_sends: sendRecord,
   p_sent: sentRecord,
 };
 
