@@ -3,9 +3,11 @@ import type { Sender } from '../providers/events.js';
 import type { SentMessageData } from './message-sent.js';
 
 /**
- * The `data` of every event, shaped here and nowhere else: realtime envelopes and outbound bodies
- * carry the same `data` (docs/realtime.md, docs/webhooks.md). client/types.ts is the browser's copy
- * of these shapes; test/server/events/client-types.test.ts fails when the two drift.
+ * The `data` of every event, shaped here or in the module of server/events/ named for its shape
+ * (own-message-new.ts, send-status.ts, message-sent.ts), and nowhere else: realtime envelopes and
+ * outbound bodies carry the same `data` (docs/realtime.md, docs/webhooks.md). client/types.ts is
+ * the browser's copy of these shapes; test/server/events/client-types.test.ts fails when the two
+ * drift.
  */
 
 /** Status of a message sent through Hookline (docs/sending.md). */
