@@ -4,7 +4,6 @@ import type { Db, Executor, Tx } from '../db/database.js';
 import { queryRows } from '../db/rows.js';
 import { HooklineError } from '../errors.js';
 import type { SendAccepted } from '../events/index.js';
-import { existingChats } from './send-batches.js';
 
 /**
  * Send idempotency, all of it (docs/sending.md, "Idempotency"): a send with an `Idempotency-Key`
@@ -164,4 +163,18 @@ async function setSendKeyResponses(
   await tx.execute(sql`update send_requests r set response = v.response
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v("localId" text, response jsonb)
     where r.local_id = v."localId"`);
+}
+
+/** The chats of these (account, chat) pairs that exist, as `accountId\nchatId` keys. */
+async function existingChats(
+  executor: Executor,
+  pairs: readonly { accountId: string; chatId: string }[],
+): Promise<Set<string>> {
+  const rows = await queryRows<{ key: string }>(
+    executor,
+    sql`select c.account_id || E'\n' || c.id as key
+      from chats c join jsonb_to_recordset(${JSON.stringify(pairs)}::jsonb) as v("accountId" text, "chatId" text)
+        on c.account_id = v."accountId" and c.id = v."chatId"`,
+  );
+  return new Set(rows.map((row) => row.key));
 }

@@ -62,20 +62,6 @@ export async function settleSent(tx: Tx, rows: readonly SentRow[]): Promise<Sett
   return settled.map((row) => ({ ...ownMessageRow(row), settledBy: row.settledBy }));
 }
 
-/** The chats of these (account, chat) pairs that exist, as `accountId\nchatId` keys. */
-export async function existingChats(
-  executor: Executor,
-  pairs: readonly { accountId: string; chatId: string }[],
-): Promise<Set<string>> {
-  const rows = await queryRows<{ key: string }>(
-    executor,
-    sql`select c.account_id || E'\n' || c.id as key
-      from chats c join jsonb_to_recordset(${JSON.stringify(pairs)}::jsonb) as v("accountId" text, "chatId" text)
-        on c.account_id = v."accountId" and c.id = v."chatId"`,
-  );
-  return new Set(rows.map((row) => row.key));
-}
-
 /** One new send of the store's `batch` parameter: its keys are the columns the statement reads. */
 interface SendRecord {
   /** Position in the batch, from 0: the order its messages are published in. */
