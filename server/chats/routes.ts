@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { queueReadMarks } from '../db/read-marks.js';
 import { transaction } from '../db/transaction.js';
 import { HooklineError } from '../errors.js';
 import { Envelopes, publishEnvelopes } from '../events/index.js';
+import { queueReadMarks } from '../read-status/index.js';
 import { storableDatetime } from '../shared/storable.js';
 import { attachmentRoutes } from './attachments-route.js';
 import { decodeCursor, encodeCursor, pageQuerySchema } from './cursor.js';

@@ -1,12 +1,14 @@
-import type { MessageRecord, MessageState } from '../db/messages.js';
+import type { MessageState } from '../db/messages.js';
 import { iso, listOf } from './json-values.js';
-import { type NewMessageData, newMessageData, type SendStatus } from './message-new.js';
+import type { NewMessageData, SendStatus } from './message-new.js';
+import type { SentMessageData } from './message-sent.js';
 
 /**
- * The `data` of the events that have no module of their own yet (message-new.ts has `message:new`),
- * each shaped once: realtime envelopes and outbound bodies carry the same `data` (docs/realtime.md,
- * docs/webhooks.md). client/types.ts is the browser's copy of these shapes;
- * test/server/events/client-types.test.ts fails when the two drift.
+ * The `data` of the events that have no module of their own yet, each shaped once (message-new.ts,
+ * own-message-new.ts, send-status.ts, message-sent.ts and send-accepted.ts have theirs): realtime
+ * envelopes and outbound bodies carry the same `data` (docs/realtime.md, docs/webhooks.md).
+ * client/types.ts is the browser's copy of these shapes; test/server/events/client-types.test.ts
+ * fails when the two drift.
  */
 
 /**
@@ -79,11 +81,6 @@ export interface AccountStatusData {
   status: string;
 }
 
-/** `data` of `message.sent` (outbound only): the sent message, and what settled it. */
-export interface SentMessageData extends NewMessageData {
-  settledBy: SettledBy;
-}
-
 /** `data` of `endpoint.test` (outbound only). */
 export interface EndpointTestData {
   endpointId: string;
@@ -129,21 +126,6 @@ export interface OutboundData {
   'delivery.exhausted': DeliveryExhaustedData;
 }
 
-/**
- * The fields a message sent through Hookline adds to its envelopes and read view: `localId`,
- * `status`, and `messageId` null until the provider's id is known. Empty for other messages.
- */
-export function sendFields(
-  message: Pick<MessageRecord, 'id' | 'localId' | 'sendStatus'>,
-): Partial<Pick<NewMessageData, 'messageId' | 'localId' | 'status'>> {
-  if (!message.localId) return {};
-  return {
-    messageId: message.id === message.localId ? null : message.id,
-    localId: message.localId,
-    status: message.sendStatus as SendStatus,
-  };
-}
-
 /** `data` of `message:updated` for a provider change: what changed, and the message after it. */
 export function updatedMessageData(message: MessageState, change: MessageChangeKind): UpdatedMessageData {
   return {
@@ -166,38 +148,5 @@ export function deletedMessageData(message: MessageState): DeletedMessageData {
     chatId: message.chatId,
     messageId: message.id,
     deletedAt: iso(message.deletedAt),
-  };
-}
-
-/** `data` of the `message:new` of a message sent through Hookline. */
-export function sentMessageData(message: MessageRecord): NewMessageData {
-  return { ...newMessageData(message), ...sendFields(message) };
-}
-
-/**
- * The failure a `failed` sent message carries, as its status updates and the read API show it:
- * the stable `reason` and the human `error`. Empty for any other message.
- */
-export function sendFailureFields(
-  message: Pick<MessageRecord, 'sendStatus' | 'sendFailureReason' | 'sendError'>,
-): { reason?: SendFailureReason; error?: string } {
-  if (message.sendStatus !== 'failed') return {};
-  return {
-    ...(message.sendFailureReason ? { reason: message.sendFailureReason as SendFailureReason } : {}),
-    ...(message.sendError ? { error: message.sendError } : {}),
-  };
-}
-
-/** `data` of the `message:updated` that reports a send status change. */
-export function sendStatusData(message: MessageRecord, error: string | null = null): UpdatedMessageData {
-  return {
-    ...sendFields(message),
-    messageId: message.id === message.localId ? null : message.id,
-    accountId: message.accountId,
-    chatId: message.chatId,
-    change: 'status',
-    text: message.text,
-    ...(error ? { error } : {}),
-    ...sendFailureFields(message),
   };
 }

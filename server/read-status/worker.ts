@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.js';
-import { type ClaimedReadMark, claimDueReadMarks, finishReadMark, retryReadMark } from '../db/read-marks.js';
 import type { UnipileChatActions } from '../providers/unipile/index.js';
 import { QueueWorker, queueRetryDelay } from '../shared/queue-worker.js';
+import { type ClaimedReadMark, claimDueReadMarks, finishReadMark, retryReadMark } from './read-marks.js';
 
 /** What the read-status worker calls, and its budgets (the SEND_* settings: docs/configuration.md). */
 export interface ReadStatusWorkerOptions {

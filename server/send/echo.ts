@@ -1,9 +1,9 @@
 import type { Db } from '../db/database.js';
-import type { Published } from '../db/outboxes.js';
-import { echoesWithOpenSends, type SentRow, settleSent } from '../db/send-batches.js';
-import { lockEchoCandidate } from '../db/sends.js';
 import { transaction } from '../db/transaction.js';
-import { SENT_TYPES } from './settle.js';
+import type { Published } from '../events/index.js';
+import { echoesWithOpenSends, type SentRow, settleSent } from './send-batches.js';
+import { lockEchoCandidate } from './sends.js';
+import { publishStatuses } from './settle.js';
 
 /**
  * A `message_received` the account itself sent, which may be the echo of a send: ingest finds
@@ -49,7 +49,6 @@ export async function settleEchoes(
       });
     }
     // Settled and published last, once: the realtime append lock is taken only after every row lock.
-    const { published } = await settleSent(tx, matched, { ...SENT_TYPES, publish: true });
-    return published;
+    return publishStatuses(tx, [], await settleSent(tx, matched));
   });
 }

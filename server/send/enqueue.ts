@@ -1,23 +1,19 @@
 import type { ChangeSignal } from '../db/change-signal.js';
 import type { Db, Tx } from '../db/database.js';
-import { insertSendAttachments, type SendAttachmentFile } from '../db/send-attachments.js';
-import {
-  existingChats,
-  type StoredSend,
-  setSendKeyResponses,
-  storeSends,
-  takeSendKeys,
-} from '../db/send-batches.js';
-import type { NewSend } from '../db/sends.js';
 import { transaction, transactionBatches } from '../db/transaction.js';
 import {
   Envelopes,
-  type NewMessageData,
+  ownMessageNewData,
   type Published,
   publishEnvelopes,
-  type RealtimeType,
+  type SendAccepted,
+  sendAccepted,
 } from '../events/index.js';
 import { GroupCommitter } from '../shared/group-commit.js';
+import { type KeyClaims, lostKey, mayStore, type SendIdempotency } from './idempotency.js';
+import { insertSendAttachments, type SendAttachmentFile } from './send-attachments.js';
+import { storeSends } from './send-batches.js';
+import type { NewSend } from './sends.js';
 
 /** A send the route accepted, with its `Idempotency-Key` if it came with one. */
 export interface EnqueueRequest extends NewSend {
@@ -31,7 +27,7 @@ export interface EnqueueRequest extends NewSend {
  * on its own (its batch was stored without it).
  */
 export type EnqueueResult =
-  | { kind: 'queued'; response: NewMessageData }
+  | { kind: 'queued'; response: SendAccepted }
   | { kind: 'no-chat' }
   | { kind: 'key-taken' }
   | { kind: 'failed'; error: unknown };
@@ -40,13 +36,11 @@ export type EnqueueResult =
 export interface SendEnqueuerOptions {
   db: Db;
   changes: ChangeSignal;
-  /** SEND_IDEMPOTENCY_HOURS. */
-  idempotencyHours: number;
+  /** Takes the batch's `Idempotency-Key`s and records their answers. */
+  idempotency: SendIdempotency;
   /** Wakes this instance's worker once a batch is committed. */
   wake: () => void;
 }
-
-const key = (accountId: string, id: string) => `${accountId}\n${id}`;
 
 /**
  * Stores sends by group commit: requests that arrive together share one transaction (their
@@ -80,78 +74,50 @@ export class SendEnqueuer {
   }
 
   /**
-   * A batch without keys or files is one call, its own transaction; any other batch takes its
-   * keys first and stores its files, in one transaction that publishes last.
+   * Stores a batch in one transaction: its keys first, then its sends, their files and the
+   * answers replays give, and their `message:new`s, published last.
    */
   async #store(requests: EnqueueRequest[]): Promise<EnqueueResult[]> {
-    const plain = requests.every((request) => !request.key && !request.files?.length);
-    const { stored, published, chats } = plain
-      ? {
-          ...(await storeSends(this.#options.db, requests, { publish: true, realtimeType: NEW_MESSAGE })),
-          chats: undefined,
-        }
-      : await transaction(this.#options.db, (tx) => this.#storeKeyed(tx, requests));
-    if (stored.length > 0) {
+    const { answers, claims, published } = await transaction(this.#options.db, (tx) =>
+      this.#storeBatch(tx, requests),
+    );
+    if (answers.size > 0) {
       this.#options.changes.emit(published);
       this.#options.wake();
     }
-    const responses = new Map(stored.map((send) => [send.localId, send.data as unknown as NewMessageData]));
     return requests.map((request): EnqueueResult => {
-      const response = responses.get(request.localId);
-      if (response) return { kind: 'queued', response };
+      const answer = answers.get(request.localId);
+      if (answer) return { kind: 'queued', response: answer };
       // Not stored: a keyed request whose chat exists lost its key; any other had no chat.
-      return request.key && chats?.has(key(request.accountId, request.chatId))
-        ? { kind: 'key-taken' }
-        : { kind: 'no-chat' };
+      return lostKey(claims, request) ? { kind: 'key-taken' } : { kind: 'no-chat' };
     });
   }
 
-  async #storeKeyed(
+  async #storeBatch(
     tx: Tx,
     requests: EnqueueRequest[],
-  ): Promise<{ stored: StoredSend[]; published: Published; chats: Set<string> }> {
-    // Keys are taken first, so that a request whose key is taken stores nothing; that needs to
-    // know the chats first, so that a request for no chat takes no key.
-    const keyedRequests = requests.filter((request) => request.key);
-    const chats = await existingChats(tx, keyedRequests);
-    // A key asked for twice in one batch: the first request takes it, the other replays it.
-    const keyed = new Map<string, EnqueueRequest>();
-    for (const request of keyedRequests) {
-      const id = key(request.accountId, request.key as string);
-      if (chats.has(key(request.accountId, request.chatId)) && !keyed.has(id)) keyed.set(id, request);
-    }
-    const keysTaken = await takeSendKeys(
+  ): Promise<{ answers: Map<string, SendAccepted>; claims: KeyClaims; published: Published }> {
+    const { idempotency } = this.#options;
+    const claims = await idempotency.takeKeys(tx, requests);
+    const stored = await storeSends(
       tx,
-      [...keyed.values()].map((request) => ({
-        accountId: request.accountId,
-        key: request.key as string,
-        localId: request.localId,
-      })),
-      this.#options.idempotencyHours,
+      requests.filter((request) => mayStore(claims, request)),
     );
-    const { stored } = await storeSends(
-      tx,
-      requests.filter((request) => !request.key || keysTaken.has(request.localId)),
-      { publish: false, realtimeType: NEW_MESSAGE },
-    );
-    const storedIds = new Set(stored.map((send) => send.localId));
+    const answers = new Map<string, SendAccepted>();
+    for (const message of stored) if (message.localId) answers.set(message.localId, sendAccepted(message));
     for (const request of requests) {
-      if (request.files?.length && storedIds.has(request.localId))
+      if (request.files?.length && answers.has(request.localId))
         await insertSendAttachments(tx, request.localId, request.files);
     }
-    await setSendKeyResponses(
+    await idempotency.recordAnswers(
       tx,
-      stored
-        .filter((send) => keysTaken.has(send.localId))
-        .map((send) => ({ localId: send.localId, response: send.data })),
+      claims,
+      [...answers].map(([localId, answer]) => ({ localId, answer })),
     );
     // Sockets see the pending messages at once, published last.
     const envelopes = new Envelopes();
-    for (const send of stored)
-      envelopes.addRealtime('message:new', send.accountId, send.data as unknown as NewMessageData);
-    return { stored, published: await publishEnvelopes(tx, envelopes), chats };
+    for (const message of stored)
+      envelopes.addRealtime('message:new', message.accountId, ownMessageNewData(message));
+    return { answers, claims, published: await publishEnvelopes(tx, envelopes) };
   }
 }
-
-/** The realtime type of a stored send's message (subscribers hear of it as `message.sent`). */
-const NEW_MESSAGE = 'message:new' satisfies RealtimeType;

@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { pruneSendBookkeeping } from '../db/send-budgets.js';
-import { SENDS_CHANNEL } from '../db/sends.js';
 import { HooklineError } from '../errors.js';
 import { responsesTooLargeCounter, UnipileMessaging } from '../providers/unipile/index.js';
 import { SendEnqueuer } from './enqueue.js';
+import { SendIdempotency } from './idempotency.js';
 import { sendRoutes } from './routes.js';
+import { pruneSendBookkeeping } from './send-budgets.js';
+import { SENDS_CHANNEL } from './sends.js';
 import { SendWorker } from './worker.js';
 
 /** The secret the send routes check besides connection tokens; the rest comes from `app.config`. */
@@ -58,17 +59,18 @@ export const sendPlugin = fp<SendPluginOptions>(
           })
         : undefined;
 
+    const idempotency = new SendIdempotency(app.database.db, config.SEND_IDEMPOTENCY_HOURS);
     const enqueuer = new SendEnqueuer({
       db: app.database.db,
       changes: app.changes,
-      idempotencyHours: config.SEND_IDEMPOTENCY_HOURS,
+      idempotency,
       wake: () => worker?.wake(),
     });
     await app.register(sendRoutes, {
       enqueuer,
       apiToken: options.apiToken,
       canReachProvider: messaging !== undefined,
-      idempotencyHours: config.SEND_IDEMPOTENCY_HOURS,
+      idempotency,
       attachments: {
         maxFileBytes: config.SEND_ATTACHMENT_MAX_BYTES,
         maxFiles: config.SEND_ATTACHMENT_MAX_FILES,

@@ -1,28 +1,23 @@
-import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { listAccounts } from '../db/account-list.js';
-import type { SendAttachmentFile } from '../db/send-attachments.js';
-import { accountsWithChat } from '../db/send-budgets.js';
-import {
-  findSendRequest,
-  findSentMessage,
-  lockSend,
-  notifySendsQueued,
-  setMessageSendStatus,
-  updateSend,
-} from '../db/sends.js';
-import { transaction } from '../db/transaction.js';
 import { HooklineError } from '../errors.js';
-import { sentMessageData } from '../events/index.js';
 import { bearerToken } from '../http/api-auth.js';
 import { closeIfBodyPending } from '../http/auth-failures.js';
 import { secretMatcher } from '../http/safe-equal.js';
-import { type AttachmentLimits, attachmentMetadata, readMultipartSend } from './attachments.js';
+import { type AttachmentLimits, readMultipartSend } from './attachments.js';
 import { type SendBudgetLimits, SendBudgets } from './budgets.js';
 import type { SendEnqueuer } from './enqueue.js';
-import { chatParams, idempotencyKey, retryParams, sendBody, sendRouteSchemas } from './route-schemas.js';
-import { publishStatuses } from './settle.js';
+import {
+  listSendAccounts,
+  retrySend,
+  type SendGrant,
+  type SendHandlerContext,
+  sendMessage,
+} from './handlers.js';
+import type { SendIdempotency } from './idempotency.js';
+import { chatParams, sendRouteSchemas } from './route-schemas.js';
+import type { SendAttachmentFile } from './send-attachments.js';
+import { accountsWithChat } from './send-budgets.js';
 import { UploadGate } from './upload-gate.js';
 
 /**
@@ -38,7 +33,8 @@ export interface SendRoutesOptions {
   apiToken: string;
   /** Null when UNIPILE_DSN / UNIPILE_API_KEY are unset: sending then answers 503. */
   canReachProvider: boolean;
-  idempotencyHours: number;
+  /** Replays answered `Idempotency-Key`s. */
+  idempotency: SendIdempotency;
   /** Stores sends (group commit). */
   enqueuer: SendEnqueuer;
   /** What one send may upload (SEND_ATTACHMENT_* settings). */
@@ -116,12 +112,15 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
       throw error;
     }
   };
-  const budgets = new SendBudgets(app.database.db, options.budgets);
-  const chargeBudgets = (reply: FastifyReply, who: Caller, accountId: string) =>
-    budgets.charge(reply, {
-      accountId,
+  // The credential check of a handler: what the caller (checked in onRequest) may do.
+  function grantOf(request: FastifyRequest): SendGrant {
+    const who = callerOf(request);
+    return {
+      requireSend: (accountId) => requireSend(who, accountId),
+      accountIds: who.kind === 'all' || who.accountIds === 'all' ? undefined : who.accountIds,
       sessionKey: who.kind === 'token' ? who.budgetKey : undefined,
-    });
+    };
+  }
   // Multipart sends only: fields and files are read in preValidation (after onRequest has checked
   // the credentials, the scope and the chat), the fields become the body the schema validates,
   // and the files wait here.
@@ -140,104 +139,27 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
     }
   };
 
-  function requireProvider(): void {
-    if (!options.canReachProvider) {
-      throw new HooklineError('HL_ERR_UNAVAILABLE', 'Sending needs UNIPILE_DSN and UNIPILE_API_KEY');
-    }
-  }
-
+  const context: SendHandlerContext = {
+    db: app.database.db,
+    changes: app.changes,
+    enqueuer: options.enqueuer,
+    idempotency: options.idempotency,
+    budgets: new SendBudgets(app.database.db, options.budgets),
+    canReachProvider: options.canReachProvider,
+    filesOf: (request) => uploads.get(request) ?? [],
+    wake: options.wake,
+  };
   app.post(
     '/api/chats/:chatId/messages',
     { schema: sendRouteSchemas.send, onRequest: authorizeSend, preValidation: readUpload },
-    async (request, reply) => {
-      const { chatId } = chatParams.parse(request.params);
-      const body = sendBody.parse(request.body);
-      const files = uploads.get(request) ?? [];
-      const key = idempotencyKey.parse(request.headers['idempotency-key']);
-      const who = callerOf(request);
-      requireSend(who, body.accountId);
-      requireProvider();
-      if (key) {
-        const first = await findSendRequest(app.database.db, body.accountId, key, options.idempotencyHours);
-        if (first) return reply.status(202).header('idempotent-replayed', 'true').send(first.response);
-      }
-      await chargeBudgets(reply, who, body.accountId);
-      const localId = `lm_${randomUUID().replaceAll('-', '')}`;
-      const result = await options.enqueuer.submit({
-        localId,
-        accountId: body.accountId,
-        chatId,
-        text: body.text,
-        quoteId: body.quoteId ?? null,
-        attachments: attachmentMetadata(files),
-        files,
-        ...(key ? { key } : {}),
-      });
-      if (result.kind === 'queued') return reply.status(202).send(result.response);
-      if (result.kind === 'failed') throw result.error;
-      if (result.kind === 'no-chat' || !key)
-        throw new HooklineError('HL_ERR_NOT_FOUND', `No chat ${chatId} in account ${body.accountId}`);
-      // A concurrent request took the key first: replay its answer.
-      const first = await findSendRequest(app.database.db, body.accountId, key, options.idempotencyHours);
-      if (!first) throw new HooklineError('HL_ERR_CONFLICT', 'Idempotency-Key in use; retry');
-      return reply.status(202).header('idempotent-replayed', 'true').send(first.response);
-    },
+    (request, reply) => sendMessage(context, grantOf(request), request, reply),
   );
-
-  const notFailed = () => new HooklineError('HL_ERR_CONFLICT', 'Only a failed send can be retried');
   app.post(
     '/api/chats/:chatId/messages/:localId/retry',
     { schema: sendRouteSchemas.retry, onRequest: authenticate },
-    async (request, reply) => {
-      const { chatId, localId } = retryParams.parse(request.params);
-      const who = callerOf(request);
-      const stored = await findSentMessage(app.database.db, localId);
-      if (!stored || stored.chatId !== chatId)
-        throw new HooklineError('HL_ERR_NOT_FOUND', `No sent message ${localId}`);
-      requireSend(who, stored.accountId);
-      requireProvider();
-      // A retry that cannot happen (a second click, another tab was first) costs no budget; the
-      // check under the send's lock below settles a race.
-      if (stored.sendStatus !== 'failed') throw notFailed();
-      await chargeBudgets(reply, who, stored.accountId);
-      const result = await transaction(app.database.db, async (tx) => {
-        const send = await lockSend(tx, localId);
-        if (send?.status !== 'failed') return undefined;
-        await updateSend(tx, localId, {
-          status: 'queued',
-          nextAttemptAt: new Date(),
-          attempts: 0,
-          unconfirmedResends: 0,
-          lastError: null,
-        });
-        const message = await setMessageSendStatus(tx, localId, 'pending');
-        if (!message) return undefined;
-        await notifySendsQueued(tx);
-        return { message, published: await publishStatuses(tx, [{ message }]) };
-      });
-      if (!result) throw notFailed();
-      app.changes.emit(result.published);
-      options.wake();
-      return reply.status(202).send(sentMessageData(result.message));
-    },
+    (request, reply) => retrySend(context, grantOf(request), request, reply),
   );
-
-  app.get(
-    '/api/accounts',
-    { schema: sendRouteSchemas.accounts, onRequest: authenticate },
-    async (request) => {
-      const who = callerOf(request);
-      const accountIds = who.kind === 'all' || who.accountIds === 'all' ? undefined : [...who.accountIds];
-      const rows = await listAccounts(app.database.db, accountIds);
-      return {
-        items: rows.map((row) => ({
-          accountId: row.id,
-          provider: row.provider,
-          accountType: row.accountType,
-          status: row.status,
-          statusReceivedAt: row.statusReceivedAt ? row.statusReceivedAt.toISOString() : null,
-        })),
-      };
-    },
+  app.get('/api/accounts', { schema: sendRouteSchemas.accounts, onRequest: authenticate }, (request) =>
+    listSendAccounts(context, grantOf(request)),
   );
 }

@@ -1,20 +1,19 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Tx } from '../db/database.js';
 import type { MessageRecord } from '../db/messages.js';
-import type { OutboxWrites } from '../db/outboxes.js';
-import { findSends, lockSends, type SentRow, settleSent } from '../db/send-batches.js';
-import { type SendRow, setMessageSendStatus, updateSend } from '../db/sends.js';
 import { transaction } from '../db/transaction.js';
 import {
   Envelopes,
-  type OutboundType,
+  messageSentData,
   type Published,
   publishEnvelopes,
-  type RealtimeType,
   type SendFailureReason,
   type SettledBy,
+  type SettledMessageRow,
   sendStatusData,
 } from '../events/index.js';
+import { findSends, lockSends, type SentRow, settleSent } from './send-batches.js';
+import { type SendRow, setMessageSendStatus, updateSend } from './sends.js';
 
 /** One status change to publish: a send that is not (or no longer) on its way to `sent`. */
 export interface StatusChange {
@@ -23,27 +22,24 @@ export interface StatusChange {
 }
 
 /**
- * Publishes status changes as `message:updated` for sockets, then any changes a SQL function
- * built in the same transaction (sends settled as `sent`). Must be the transaction's last
- * statement (see publishToOutboxes).
+ * Renders and publishes what a transaction changed in sends: each status change, then each send
+ * settled as `sent`, as `message:updated` for sockets, and each of those as `message.sent` for
+ * subscribers. Must be the transaction's last statement (see publishToOutboxes).
+ * @param settled sends settled as `sent` in the transaction ({@link settleSent}). Default none.
  */
 export function publishStatuses(
   tx: Tx,
   changes: readonly StatusChange[],
-  built: OutboxWrites = {},
+  settled: readonly SettledMessageRow[] = [],
 ): Promise<Published> {
   const envelopes = new Envelopes();
   for (const { message, error } of changes) {
     envelopes.addRealtime('message:updated', message.accountId, sendStatusData(message, error));
   }
-  return publishEnvelopes(tx, envelopes, built);
+  for (const row of settled) envelopes.addRealtime('message:updated', row.accountId, sendStatusData(row));
+  for (const row of settled) envelopes.addOutbound('message.sent', row.accountId, messageSentData(row));
+  return publishEnvelopes(tx, envelopes);
 }
-
-/** The types a settle to `sent` publishes under. */
-export const SENT_TYPES = {
-  realtimeType: 'message:updated',
-  outboundType: 'message.sent',
-} as const satisfies { realtimeType: RealtimeType; outboundType: OutboundType };
 
 /** What the worker learned about one send, applied in one transaction. */
 export type SendTransition =
@@ -69,8 +65,8 @@ export interface TransitionRequest {
 
 /**
  * Applies several sends' transitions (the worker's group commit), publishing the status changes
- * once, last. The common batch, every send answered `201`, is one call that is its own
- * transaction and re-checks each status as it locks the row; any other batch is a transaction
+ * once, last. The common batch, every send answered `201`, is one call that re-checks each
+ * status as it locks the row, then its publication; any other batch is a transaction
  * that locks its rows first.
  * @param log where a 201 naming another id than the echo that settled the send is reported.
  * Default: not reported.
@@ -82,7 +78,13 @@ export async function applyTransitions(
 ): Promise<Published> {
   const sentOnly = sentRows(requests);
   if (!sentOnly) return transaction(db, (tx) => applyLockedBatch(tx, requests, log));
-  const { settled, published } = await settleSent(db, sentOnly, { ...SENT_TYPES, publish: true });
+  const { settled, published } = await transaction(db, async (tx) => {
+    const rows = await settleSent(tx, sentOnly);
+    return {
+      settled: new Set(rows.map((row) => row.localId)),
+      published: await publishStatuses(tx, [], rows),
+    };
+  });
   const unsettled = sentOnly.filter((row) => !settled.has(row.localId));
   if (log && unsettled.length > 0) {
     // Settled meanwhile (by the echo, usually): a 201 naming another id is worth a warning.
@@ -153,15 +155,9 @@ async function applyLockedBatch(
       expected: [send.status],
     });
   }
-  const built: Required<OutboxWrites> = { realtime: [], outbound: [] };
-  for (const round of rounds) {
-    const { unpublished } = await settleSent(tx, round.rows, { ...SENT_TYPES, publish: false });
-    built.realtime.push(...unpublished.realtime);
-    built.outbound.push(...unpublished.outbound);
-  }
-  return changes.length > 0 || built.realtime.length > 0 || built.outbound.length > 0
-    ? publishStatuses(tx, changes, built)
-    : { deliveries: 0 };
+  const settled: SettledMessageRow[] = [];
+  for (const round of rounds) settled.push(...(await settleSent(tx, round.rows)));
+  return publishStatuses(tx, changes, settled);
 }
 
 /** Applies one transition to a locked send; returns the status change to publish, if any. */

@@ -2,7 +2,12 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ChangeSignal } from '../db/change-signal.js';
 import type { Db } from '../db/database.js';
 import type { Published } from '../db/outboxes.js';
-import { loadSendAttachments, type SendAttachmentFile } from '../db/send-attachments.js';
+import { transaction, transactionBatches } from '../db/transaction.js';
+import type { SendFailureReason } from '../events/index.js';
+import type { SendOutcome, UnipileMessaging } from '../providers/unipile/index.js';
+import { GroupCommitter } from '../shared/group-commit.js';
+import { QueueWorker, queueRetryDelay } from '../shared/queue-worker.js';
+import { loadSendAttachments, type SendAttachmentFile } from './send-attachments.js';
 import {
   type ClaimedSend,
   claimDueSends,
@@ -10,12 +15,7 @@ import {
   messageIdTaken,
   setMessageSendStatus,
   updateSend,
-} from '../db/sends.js';
-import { transaction, transactionBatches } from '../db/transaction.js';
-import type { SendFailureReason } from '../events/index.js';
-import type { SendOutcome, UnipileMessaging } from '../providers/unipile/index.js';
-import { GroupCommitter } from '../shared/group-commit.js';
-import { QueueWorker, queueRetryDelay } from '../shared/queue-worker.js';
+} from './sends.js';
 import {
   applyTransitions,
   publishStatuses,

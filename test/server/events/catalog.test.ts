@@ -5,9 +5,9 @@ import {
   deletedMessageData,
   EVENT_CATALOG,
   EVENT_TYPES,
+  messageSentData,
   newMessageData,
   type OutboundType,
-  sentMessageData,
   updatedMessageData,
   webhookBody,
 } from '../../../server/events/index.js';
@@ -90,7 +90,7 @@ const emitted: Array<[OutboundType, unknown]> = [
   ['message.updated', updatedMessageData(state, 'reaction')],
   ['message.updated', updatedMessageData(state, 'edited')],
   ['message.deleted', deletedMessageData(state)],
-  ['message.sent', { ...sentMessageData(sent), settledBy: 'echo' }],
+  ['message.sent', messageSentData({ ...sent, settledBy: 'echo' })],
   ['chat.read', { accountId: 'acc_1', chatId: 'chat_1', unreadCount: 0 }],
   ['account.status', { accountId: 'acc_1', accountType: 'LINKEDIN', status: 'OK' }],
 ];

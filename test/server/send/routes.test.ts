@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../../server/db/rows.js';
-import { storeSends } from '../../../server/db/send-batches.js';
 import { transaction } from '../../../server/db/transaction.js';
+import { storeSends } from '../../../server/send/send-batches.js';
 import { fakeAccount, messageReceived } from '../../../tools/fake-unipile/payloads.js';
 import { apiAuth, useTestApp } from '../../support/app.js';
 import { testDatabaseKinds } from '../../support/databases.js';
@@ -154,10 +154,7 @@ describe.each(testDatabaseKinds())('send routes on %s', (kind) => {
         [queued, 'queued then crashed'],
         [attempted, 'attempted then crashed'],
       ] as const) {
-        await storeSends(tx, [{ localId, accountId: account.id, chatId, text, quoteId: null }], {
-          publish: false,
-          realtimeType: 'message:new',
-        });
+        await storeSends(tx, [{ localId, accountId: account.id, chatId, text, quoteId: null }]);
       }
       // A claim records the attempt in the same statement, so a send is either still queued
       // (never written to the provider) or sending (maybe sent).

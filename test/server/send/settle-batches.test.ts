@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { deliveries, endpoints, messages, realtimeEvents } from '../../../drizzle/schema.js';
+import { deliveries, endpoints, realtimeEvents } from '../../../drizzle/schema.js';
 import { queryRows } from '../../../server/db/rows.js';
-import { storeSends } from '../../../server/db/send-batches.js';
 import { transaction } from '../../../server/db/transaction.js';
-import { sendStatusData, sentMessageData, webhookBody } from '../../../server/events/index.js';
 import { settleEchoes } from '../../../server/send/index.js';
+import { storeSends } from '../../../server/send/send-batches.js';
 import { applyTransitions } from '../../../server/send/settle.js';
 import { messageReceived } from '../../../tools/fake-unipile/payloads.js';
 import { testDatabaseKinds } from '../../support/databases.js';
@@ -25,10 +24,7 @@ describe.each(testDatabaseKinds())('applying send outcomes in batches on %s', (k
   ): Promise<string> {
     const localId = `lm_${randomUUID().replaceAll('-', '')}`;
     await transaction(t.app.database.db, async (tx) => {
-      await storeSends(tx, [{ localId, accountId, chatId, text, quoteId: null, attachments }], {
-        publish: false,
-        realtimeType: 'message:new',
-      });
+      await storeSends(tx, [{ localId, accountId, chatId, text, quoteId: null, attachments }]);
       await tx.execute(sql`update sends set status = 'sending', attempts = 1, attempt_started_at = now(),
         next_attempt_at = now() + interval '1 hour', lease_expires_at = now() + interval '1 hour'
         where local_id = ${localId}`);
@@ -131,13 +127,13 @@ describe.each(testDatabaseKinds())('applying send outcomes in batches on %s', (k
     expect((await sendRow(t.app, newer))?.settled_by).toBe('echo');
   });
 
-  it('publishes, built in SQL, the envelopes sendStatusData and sentMessageData describe', async () => {
+  it('publishes, in settle order, each send as sent for sockets and its message.sent for subscribers', async () => {
     const { db } = t.app.database;
     const { account, chatId } = await openChat(t.app);
     const file = { name: 'a.pdf', type: 'application/pdf', size: 3 };
     const settles = [
-      { text: 'plain', settledBy: 'response' as const },
-      { text: `quote " backslash \\ emoji 🙂 newline \n ${'x'.repeat(300)}`, settledBy: 'lookup' as const },
+      { text: 'plain', settledBy: 'response' as const, attachments: [] },
+      { text: 'looked up', settledBy: 'lookup' as const, attachments: [] },
       { text: 'with a file', settledBy: 'echo' as const, attachments: [file] },
     ];
     const localIds: string[] = [];
@@ -158,18 +154,12 @@ describe.each(testDatabaseKinds())('applying send outcomes in batches on %s', (k
       db,
       settles.map((settle, index) => ({
         localId: localIds[index]!,
-        transition: { to: 'sent', providerId: `msg_sql_${index}`, settledBy: settle.settledBy },
+        transition: { to: 'sent', providerId: `msg_settled_${index}`, settledBy: settle.settledBy },
         expected: ['sending'],
       })),
     );
     await db.update(endpoints).set({ enabled: false }).where(eq(endpoints.id, endpointId));
 
-    const stored = new Map(
-      (await db.select().from(messages).where(inArray(messages.localId, localIds))).map((row) => [
-        row.localId,
-        row,
-      ]),
-    );
     const updates = (await db.select().from(realtimeEvents).orderBy(asc(realtimeEvents.seq))).filter(
       (event) =>
         event.type === 'message:updated' && localIds.includes((event.data as { localId: string }).localId),
@@ -179,25 +169,28 @@ describe.each(testDatabaseKinds())('applying send outcomes in batches on %s', (k
       .from(deliveries)
       .where(and(eq(deliveries.endpointId, endpointId), eq(deliveries.eventType, 'message.sent')))
       .orderBy(asc(deliveries.id));
-
-    expect(updates.map((event) => (event.data as { localId: string }).localId)).toEqual(localIds);
-    expect(sent).toHaveLength(settles.length);
-    for (const [index, localId] of localIds.entries()) {
-      const message = stored.get(localId)!;
-      expect(updates[index]?.data).toEqual(asJson(sendStatusData(message)));
-      const payload = sent[index]?.payload as { type: string; timestamp: string; data: unknown };
-      expect(payload).toEqual(
-        asJson(
-          webhookBody(
-            'message.sent',
-            { ...sentMessageData(message), settledBy: settles[index]!.settledBy },
-            new Date(payload.timestamp),
-          ),
-        ),
-      );
-    }
+    const expected = settles.map((settle, index) => ({
+      accountId: account.id,
+      chatId,
+      messageId: `msg_settled_${index}`,
+      localId: localIds[index],
+      status: 'sent',
+      text: settle.text,
+    }));
+    expect(updates.map((event) => event.data)).toEqual(
+      expected.map((data) => ({ ...data, change: 'status' })),
+    );
+    expect(sent.map((delivery) => delivery.payload)).toEqual(
+      expected.map((data, index) => ({
+        type: 'message.sent',
+        timestamp: expect.any(String),
+        data: expect.objectContaining({
+          ...data,
+          isSender: true,
+          attachments: settles[index]!.attachments,
+          settledBy: settles[index]!.settledBy,
+        }),
+      })),
+    );
   });
 });
-
-/** What a TypeScript value becomes as JSON, as both outboxes store it. */
-const asJson = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;

@@ -1,15 +1,12 @@
 import { getTableColumns } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
-import { sendRecord, sentRecord } from '../../../server/db/ingest-parameters.js';
 import { outboxRows } from '../../../server/db/outboxes.js';
+import { sentRecord } from '../../../server/send/settle-parameters.js';
 import { functionSources, normalizeSql, recordsetUses } from '../../support/sql-functions.js';
 
 /** The record definition of each JSON parameter the function files read with json_to_recordset. */
-const RECORDS: Record<string, PgTable> = {
-  p_sends: sendRecord,
-  p_sent: sentRecord,
-};
+const RECORDS: Record<string, PgTable> = { p_sent: sentRecord };
 
 const columnsOf = (record: PgTable) =>
   Object.values(getTableColumns(record)).map(

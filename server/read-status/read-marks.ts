@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
-import type { Executor } from './database.js';
-import { queryRows } from './rows.js';
+import type { Executor } from '../db/database.js';
+import { queryRows } from '../db/rows.js';
 
 /**
  * The read-status queue (`read_marks`): chats to mark read at the provider. One row per chat, so

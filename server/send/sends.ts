@@ -1,8 +1,8 @@
 import { and, eq, notInArray, type SQL, sql } from 'drizzle-orm';
 import { messages, sends } from '../../drizzle/schema.js';
-import type { Executor, Tx } from './database.js';
-import { MESSAGE_COLUMNS, type MessageRecord } from './messages.js';
-import { queryRows } from './rows.js';
+import type { Executor, Tx } from '../db/database.js';
+import { MESSAGE_COLUMNS, type MessageRecord } from '../db/messages.js';
+import { queryRows } from '../db/rows.js';
 
 /** A row of `sends`: one outgoing message and its state. */
 export type SendRow = typeof sends.$inferSelect;
@@ -16,22 +16,6 @@ export interface NewSend {
   quoteId: string | null;
   /** The message's `attachments`: what the read API and envelopes show of uploaded files. Default none. */
   attachments?: readonly object[];
-}
-
-/** The first answer given under an `Idempotency-Key` within `ttlHours`, if any. */
-export async function findSendRequest(
-  executor: Executor,
-  accountId: string,
-  key: string,
-  ttlHours: number,
-): Promise<{ localId: string; response: unknown } | undefined> {
-  const [row] = await queryRows<{ localId: string; response: unknown }>(
-    executor,
-    sql`select local_id as "localId", response from send_requests
-      where account_id = ${accountId} and key = ${key}
-        and created_at > now() - ${ttlHours}::int * interval '1 hour'`,
-  );
-  return row;
 }
 
 /** A send the worker now owns: `sending` (attempt recorded: send it) or `unknown` (look it up). */
