@@ -13,16 +13,8 @@ import { HooklineError } from '../errors.js';
 import { Envelopes, type Published, publishEnvelopes, sqlBuiltMessageData } from '../events/index.js';
 import { accountsOf, applyFollowUp, messageDedupeKey, receivedMessage } from '../ingest/index.js';
 import type { MessageEvent } from '../providers/events.js';
-import { type RestState, UNIPILE_PROVIDER } from '../providers/unipile/index.js';
-import type { SkippedItem } from './normalize-page.js';
-
-/** One REST message of a page, normalised, with the state the provider reports for it. */
-export interface SyncedMessage {
-  event: MessageEvent;
-  state: RestState;
-  /** The REST item as listed, kept as the inbound body. */
-  rawBody: string;
-}
+import { UNIPILE_PROVIDER } from '../providers/unipile/index.js';
+import type { SkippedItem, SyncedMessage } from './normalize-page.js';
 
 /** Where a page's progress goes, and who must still hold the account's lease. */
 export interface PageRun {

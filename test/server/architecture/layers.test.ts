@@ -16,7 +16,7 @@ const BASE: Record<string, readonly string[]> = {
   errors: [],
   'app-limits': [],
   shared: ['errors'],
-  config: ['errors', 'shared', 'http'],
+  config: ['errors', 'shared'],
   db: ['errors', 'shared', 'config'],
   http: ['errors', 'shared', 'config', 'db'],
   openapi: ['errors', 'shared'],
