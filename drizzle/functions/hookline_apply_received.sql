@@ -1,3 +1,4 @@
+-- owner: ingest
 -- hookline_apply_received: applies a batch's received messages whose dedupe key is in p_new_keys
 -- (the keys hookline_record_bodies recorded) and returns each message it stored, as stored, in
 -- arrival order.

@@ -1,3 +1,4 @@
+-- owner: ingest
 -- hookline_ingest_received: every webhook batch's one call (server/db/ingest-messages.ts).
 --
 -- 1. Records every body (hookline_record_bodies); the keys it recorded are the batch's new events.

@@ -1,3 +1,4 @@
+-- owner: ingest
 -- hookline_message_preview: the chat list's preview of a message, as the gateway writes it
 -- (server/ingest/apply-messages.ts): the text, cut at 200 characters with an ellipsis; else
 -- "[attachment]" when it has any; else null.

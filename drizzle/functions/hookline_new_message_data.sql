@@ -1,3 +1,4 @@
+-- owner: ingest
 -- hookline_new_message_data: the `data` of a stored message's `message:new` envelope, the same
 -- object as newMessageData in server/events/data.ts (test/server/events/sql-envelopes.test.ts
 -- compares the two): editedAt and deletedAt appear only when set, and times are ISO 8601 in UTC

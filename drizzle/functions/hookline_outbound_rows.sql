@@ -1,3 +1,4 @@
+-- owner: outbound
 -- hookline_outbound_rows: the outbound rows hookline_publish_envelopes takes for events of one
 -- Standard Webhooks type, from p_events [{ "account_id", "data" }] in publication order: each
 -- with a webhook id as server/shared/ids.ts makes them (`msg_` and the 32 hex digits of a random

@@ -1,3 +1,4 @@
+-- owner: ingest
 -- hookline_record_bodies: records a batch's webhook bodies, skipping those whose dedupe key is
 -- already stored (the unique index decides, so concurrent batches and instances agree), and
 -- returns the dedupe keys this call recorded.

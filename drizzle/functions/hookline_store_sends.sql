@@ -1,3 +1,4 @@
+-- owner: send
 -- hookline_store_sends: stores a batch of new sends (server/db/send-batches.ts storeSends), so
 -- that a batch without Idempotency-Keys or files is one round trip.
 --
