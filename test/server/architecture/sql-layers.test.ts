@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { functionFiles } from '../../../tools/sql-text.js';
+import { FEATURES } from './source-files.js';
 import {
-  FEATURES,
   featureImports,
   functionName,
   functionOwner,

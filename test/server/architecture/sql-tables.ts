@@ -1,26 +1,13 @@
 import path from 'node:path';
 import ts from 'typescript';
 import { functionFiles, sqlFragments } from '../../../tools/sql-text.js';
-import { relativeImports, serverFiles, source } from './source-files.js';
+import { FEATURES, relativeImports, serverFiles, source } from './source-files.js';
 
 /**
  * What the SQL layering test (sql-layers.test.ts) reads: which feature owns each table, and which
  * tables and SQL functions each file's SQL touches. docs/architecture.md, "Tables and their
  * owners", gives the reasons for the map.
  */
-
-/** The features of server/ (layers.test.ts lists the same). */
-export const FEATURES = [
-  'ingest',
-  'sync',
-  'send',
-  'realtime',
-  'outbound',
-  'chats',
-  'inbox',
-  'ops',
-  'read-status',
-] as const;
 
 /**
  * The feature that owns each table of drizzle/schema.ts. The conversation store (accounts, chats,
