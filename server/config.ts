@@ -10,9 +10,9 @@ import {
   originList,
   postgresUrl,
   splitOrigins,
+  trustProxySchema,
 } from './config-fields.js';
 import { HooklineError } from './errors.js';
-import { trustProxySchema } from './http/trust-proxy.js';
 import { redactUrl } from './shared/redact.js';
 
 /**

@@ -1,5 +1,6 @@
+-- owner: db
 -- hookline_message_preview: the chat list's preview of a message, as the gateway writes it
--- (server/ingest/apply-messages.ts): the text, cut at 200 characters with an ellipsis; else
+-- (server/ingest/preview.ts): the text, cut at 200 characters with an ellipsis; else
 -- "[attachment]" when it has any; else null.
 CREATE OR REPLACE FUNCTION hookline_message_preview(p_text text, p_attachments jsonb)
 RETURNS text

@@ -1,3 +1,4 @@
+-- owner: outbound
 -- hookline_publish_envelopes: writes a transaction's envelopes to both outboxes in one round trip.
 --
 -- Outbound deliveries for every enabled endpoint whose filters match, then realtime events, each

@@ -1,3 +1,4 @@
+-- owner: send
 -- hookline_settle_sent: settles sends as `sent` with the provider's ids in one call
 -- (server/send/send-batches.ts settleSent), so that the worker's common batch, every send
 -- answered 201, is one statement before its publication.

@@ -34,9 +34,6 @@ export const SEND_FAILURE_REASONS = [
   'files_unavailable',
 ] as const satisfies readonly SendFailureReason[];
 
-/** How a send was settled as `sent`: the provider's 201, its echo webhook, or a lookup. */
-export type SettledBy = 'response' | 'echo' | 'lookup';
-
 /** What a `message:updated` reports: a provider change, or a send status change. */
 export type MessageChangeKind = 'edited' | 'reaction' | 'read' | 'delivered';
 

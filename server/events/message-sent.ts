@@ -1,6 +1,8 @@
-import type { SettledBy } from './data.js';
 import type { NewMessageData } from './message-new.js';
 import { type OwnMessageRow, ownMessageNewData } from './own-message-new.js';
+
+/** How a send was settled as `sent`: the provider's 201, its echo webhook, or a lookup. */
+export type SettledBy = 'response' | 'echo' | 'lookup';
 
 /** `data` of `message.sent` (outbound only): the sent message, and what settled it. */
 export interface SentMessageData extends NewMessageData {

@@ -1,7 +1,18 @@
 import { newWebhookId, OPERATIONAL_EVENT_TYPES, webhookBody } from '../events/index.js';
-import type { AttemptToRecord } from './attempt-recorder.js';
-import type { RecordedAttempt } from './queries/delivery-attempts.js';
+import type { FinishedAttempt, RecordedAttempt } from './queries/delivery-attempts.js';
 import type { OperationalEventInput } from './queries/outbound-controls.js';
+
+/**
+ * What an attempt's operational events are made of: the attempt, its endpoint, and its delivery's
+ * `webhook-id` and event type. The attempt recorder's items carry these (and more); naming them here
+ * keeps this module below the recorder instead of importing it back.
+ */
+export interface AttemptFacts {
+  attempt: FinishedAttempt;
+  endpointId: string;
+  webhookId: string;
+  eventType: string;
+}
 
 const operational = new Set<string>(OPERATIONAL_EVENT_TYPES);
 
@@ -21,7 +32,7 @@ function reportsExhaustion(eventType: string): boolean {
  * @param disabledReasons per item, why its attempt disabled the endpoint, if it did.
  */
 export function operationalEvents(
-  items: readonly AttemptToRecord[],
+  items: readonly AttemptFacts[],
   recorded: readonly RecordedAttempt[],
   disabledReasons: ReadonlyArray<string | undefined>,
 ): OperationalEventInput[] {

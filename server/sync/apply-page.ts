@@ -6,7 +6,7 @@ import { applyFollowUp, type IngestItem, messageDedupeKey, store } from '../inge
 import { publish } from '../outbound/index.js';
 import type { MessageEvent } from '../providers/events.js';
 import { type RestState, UNIPILE_PROVIDER } from '../providers/unipile/index.js';
-import type { SkippedItem } from './normalize-page.js';
+import type { SkippedItem, SyncedMessage } from './normalize-page.js';
 import {
   forgiveUnread,
   markArrivedSeen,
@@ -14,14 +14,6 @@ import {
   recordPageProgress,
   syncedMessageStates,
 } from './queries.js';
-
-/** One REST message of a page, normalised, with the state the provider reports for it. */
-export interface SyncedMessage {
-  event: MessageEvent;
-  state: RestState;
-  /** The REST item as listed, kept as the inbound body. */
-  rawBody: string;
-}
 
 /** Where a page's progress goes, and who must still hold the account's lease. */
 export interface PageRun {

@@ -1,17 +1,26 @@
+import type { MessageEvent } from '../providers/events.js';
 import {
   isUsableRestMessage,
   type RestMessage,
+  type RestState,
   restMessageEvent,
   restState,
 } from '../providers/unipile/index.js';
 import { storableJson, storableText, textTooLarge } from '../shared/storable.js';
-import type { SyncedMessage } from './apply-page.js';
 import type { ChatDetailsCache } from './chat-details.js';
 
 /** How much of an item that cannot be stored is kept for inspection (its JSON, cut). */
 const KEPT_BYTES = 64 * 1024;
 /** An item's JSON longer than this is no message Hookline stores (a webhook body is at most 1 MiB). */
 const MAX_ITEM_CHARS = 4 * 1024 * 1024;
+
+/** One REST message of a page, normalised, with the state the provider reports for it. */
+export interface SyncedMessage {
+  event: MessageEvent;
+  state: RestState;
+  /** The REST item as listed, kept as the inbound body. */
+  rawBody: string;
+}
 
 /** A listed item that could not be stored even once cleaned: kept as a rejected body, skipped. */
 export interface SkippedItem {

@@ -7,6 +7,7 @@ import { readPostmasterFile } from '../../server/db/embedded/postmaster.js';
 import { UNIPILE_WEBHOOK_PATH } from '../../server/providers/unipile/index.js';
 import { fakeAccount, messageReceived } from '../../tools/fake-unipile/payloads.js';
 import { runLoad } from './support/load.js';
+import { writeBenchResult } from './support/result.js';
 
 /**
  * `npm run bench:embedded`: the default setup (no DATABASE_URL) as a newcomer runs it. Starts
@@ -183,6 +184,16 @@ async function main(): Promise<void> {
       ...table,
     );
     process.stdout.write(`${lines.join('\n')}\n`);
+    writeBenchResult({
+      bench: 'embedded',
+      command: lines[0]!,
+      markdown: lines.slice(2),
+      figures: {
+        'first start s': Number((first.readyMs / 1000).toFixed(2)),
+        'second start s': Number((second.readyMs / 1000).toFixed(2)),
+        'webhooks/s under load': Math.round(result.ok / result.seconds),
+      },
+    });
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }

@@ -15,6 +15,7 @@ import { processCpuMs } from './support/cpu.js';
 import { gatewayBreakdown, latencyTimeline } from './support/fanout-breakdown.js';
 import { FILES_BESIDE_SOCKETS, raiseFileLimit } from './support/file-limit.js';
 import { percentile } from './support/percentile.js';
+import { writeBenchResult } from './support/result.js';
 
 /**
  * `npm run bench:fanout -- [--connections 10000] [--accounts 1000] [--rate 1000] [--seconds 10]
@@ -44,6 +45,8 @@ const { values: args } = parseArgs({
     'heap-snapshots': { type: 'string' },
     /** Loopback source addresses the clients spread over (127.0.0.1 to .N); default one per 20,000. */
     'source-addresses': { type: 'string' },
+    /** Also write the result as JSON to this file (support/result.ts). */
+    json: { type: 'string' },
   },
 });
 const CONNECTIONS = Number(args.connections);
@@ -356,13 +359,35 @@ async function main(): Promise<void> {
       broadcastReceipts.clear();
     }
     console.log(`connections=${CONNECTIONS} accounts=${ACCOUNTS} rate=${RATE}/s seconds=${SECONDS}`);
-    console.table(
-      results.map((result) => ({
-        ...result,
-        broadcastMedianMs: result.broadcastMedianMs.toFixed(1),
-        latencyP50Ms: result.latencyP50Ms.toFixed(2),
-        latencyP99Ms: result.latencyP99Ms.toFixed(2),
-      })),
+    const shown = results.map((result) => ({
+      ...result,
+      broadcastMedianMs: result.broadcastMedianMs.toFixed(1),
+      latencyP50Ms: result.latencyP50Ms.toFixed(2),
+      latencyP99Ms: result.latencyP99Ms.toFixed(2),
+    }));
+    console.table(shown);
+    const columns = Object.keys(shown[0] ?? {});
+    writeBenchResult(
+      {
+        bench: 'fanout',
+        command: `npm run bench:fanout -- --connections ${CONNECTIONS} --accounts ${ACCOUNTS} --rate ${RATE} --seconds ${SECONDS} --broadcasts ${BROADCASTS} --servers ${args.servers}`,
+        markdown: [
+          `| ${columns.join(' | ')} |`,
+          `| ${columns.map(() => '---').join(' | ')} |`,
+          ...shown.map(
+            (row) => `| ${columns.map((column) => String(row[column as keyof typeof row])).join(' | ')} |`,
+          ),
+        ],
+        figures: Object.fromEntries(
+          results.flatMap((result) => [
+            [`${result.kind} bytes per idle connection`, result.bytesPerIdleConnection],
+            [`${result.kind} heap bytes per idle connection`, result.heapBytesPerIdleConnection],
+            [`${result.kind} broadcast median ms`, Number(result.broadcastMedianMs.toFixed(1))],
+            [`${result.kind} latency p99 ms`, Number(result.latencyP99Ms.toFixed(2))],
+          ]),
+        ),
+      },
+      args.json,
     );
   } finally {
     await admin.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);

@@ -13,6 +13,7 @@ import { createPostgresTestDatabase, ensurePostgresTemplate } from '../support/p
 import { type ChildServer, startChildServer } from './support/child-server.js';
 import { BENCH_DATABASE_URL } from './support/database-url.js';
 import { type LoadResult, poolLoads, runLoad } from './support/load.js';
+import { writeBenchResult } from './support/result.js';
 
 /**
  * `npm run bench:ingest`: accepted webhooks/s and latency of Hookline's ingest against real
@@ -208,6 +209,17 @@ async function main(): Promise<void> {
         `Hookline on embedded Postgres / on the server: ${(embedded.perSecond / hookline.perSecond).toFixed(2)}x`,
       );
     process.stdout.write(`${lines.join('\n')}\n`);
+    writeBenchResult({
+      bench: 'ingest',
+      command: lines[0]!,
+      markdown: lines.slice(2),
+      figures: Object.fromEntries(
+        rows.flatMap((row) => [
+          [`${row.mode} accepted/s`, Math.round(row.perSecond)],
+          [`${row.mode} p99 ms`, Number(row.p99.toFixed(1))],
+        ]),
+      ),
+    });
     if ([hookline, embedded].some((row) => row && (row.lost !== 0 || row.doubled !== 0)))
       process.exitCode = 1;
   } finally {

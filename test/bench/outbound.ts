@@ -29,6 +29,7 @@ import { apiAuth, TEST_SECRETS } from '../support/app.js';
 import { createPostgresTestDatabase, ensurePostgresTemplate } from '../support/postgres-admin.js';
 import { startChildServer } from './support/child-server.js';
 import { BENCH_DATABASE_URL } from './support/database-url.js';
+import { writeBenchResult } from './support/result.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,6 +37,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     rate: { type: 'string', default: '500' },
     seconds: { type: 'string', default: '60' },
+    /** Also write the result as JSON to this file (support/result.ts). */
+    json: { type: 'string' },
   },
 });
 const EVENTS = Number(values.events);
@@ -311,6 +314,25 @@ async function main() {
       `outbound benchmark: events=${EVENTS} concurrency=${CONCURRENCY} rate=${RATE} seconds=${SECONDS}`,
     );
     for (const [name, value] of rows) console.log(`  ${name!.padEnd(44)} ${value}`);
+    writeBenchResult(
+      {
+        bench: 'outbound',
+        command: `npm run bench:outbound -- --events ${EVENTS} --concurrency ${CONCURRENCY} --rate ${RATE} --seconds ${SECONDS}`,
+        markdown: [
+          '| measure | figure |',
+          '| --- | --- |',
+          ...rows.map(([name, value]) => `| ${name!.trim()} | ${value} |`),
+        ],
+        figures: {
+          'bare req/s': Math.round(bare),
+          'deliveries/s': Math.round(throughput),
+          'share of bare %': Number(((throughput / bare) * 100).toFixed(1)),
+          'latency p99 ms': Number(percentile(latencies, 0.99).toFixed(1)),
+          'backlog drained ms': Math.round(drainMs),
+        },
+      },
+      values.json,
+    );
   } finally {
     await gateway.stop();
     await provider.close();

@@ -21,9 +21,15 @@ import { apiAuth, buildTestApp, TEST_SECRETS } from '../support/app.js';
 import { createPostgresTestDatabase, ensurePostgresTemplate } from '../support/postgres-admin.js';
 import { BENCH_DATABASE_URL } from './support/database-url.js';
 import { percentile } from './support/percentile.js';
+import { writeBenchResult } from './support/result.js';
 
 const { values } = parseArgs({
-  options: { messages: { type: 'string', default: '1000000' }, queries: { type: 'string', default: '300' } },
+  options: {
+    messages: { type: 'string', default: '1000000' },
+    queries: { type: 'string', default: '300' },
+    /** Also write the result as JSON to this file (support/result.ts). */
+    json: { type: 'string' },
+  },
 });
 const MESSAGES = Number(values.messages);
 const QUERIES = Number(values.queries);
@@ -118,6 +124,11 @@ async function main() {
     const bands = await wordsByMatches(database);
     const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
     const { token } = await mintRealtimeToken(TEST_SECRETS.realtimeJwtSecret, ['acc_1'], 3600);
+    const table = [
+      '| token | band | words | matches | queries | p50 ms | p99 ms | max ms |',
+      '| --- | --- | ---: | --- | ---: | ---: | ---: | ---: |',
+    ];
+    const figures: Record<string, number> = {};
     for (const [label, authorization] of [
       ['API token (all accounts)', apiAuth.authorization],
       ['connection token (1 of 5 accounts)', `Bearer ${token}`],
@@ -132,8 +143,21 @@ async function main() {
         console.log(
           `    ${band.padEnd(10)} (${words.length} words, ${matches}, ${count} queries): p50 ${percentile(times, 0.5).toFixed(1)} ms, p99 ${percentile(times, 0.99).toFixed(1)} ms, max ${times.at(-1)!.toFixed(1)} ms`,
         );
+        table.push(
+          `| ${label} | ${band} | ${words.length} | ${matches} | ${count} | ${percentile(times, 0.5).toFixed(1)} | ${percentile(times, 0.99).toFixed(1)} | ${times.at(-1)!.toFixed(1)} |`,
+        );
+        figures[`${label}, ${band}: p99 ms`] = Number(percentile(times, 0.99).toFixed(1));
       }
     }
+    writeBenchResult(
+      {
+        bench: 'search',
+        command: `npm run bench:search -- --messages ${MESSAGES} --queries ${QUERIES}`,
+        markdown: table,
+        figures,
+      },
+      values.json,
+    );
   } finally {
     await agent.close();
     await app.close();

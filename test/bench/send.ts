@@ -24,9 +24,15 @@ import { registerAtFake } from '../support/webhooks.js';
 import { startChildServer } from './support/child-server.js';
 import { cpuMeter } from './support/cpu.js';
 import { BENCH_DATABASE_URL } from './support/database-url.js';
+import { writeBenchResult } from './support/result.js';
 
 const { values } = parseArgs({
-  options: { sends: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '32' } },
+  options: {
+    sends: { type: 'string', default: '2000' },
+    concurrency: { type: 'string', default: '32' },
+    /** Also write the result as JSON to this file (support/result.ts). */
+    json: { type: 'string' },
+  },
 });
 const SENDS = Number(values.sends);
 const CONCURRENCY = Number(values.concurrency);
@@ -147,6 +153,26 @@ async function main() {
         .join(', ');
     console.log(`  CPU µs per send, bare loop: ${perSend(bareSpent)}`);
     console.log(`  CPU µs per send, through the gateway (echoes included): ${perSend(gatewaySpent)}`);
+    writeBenchResult(
+      {
+        bench: 'send',
+        command: `npm run bench:send -- --sends ${SENDS} --concurrency ${CONCURRENCY}`,
+        markdown: [
+          '| path | sends/s | CPU µs per send |',
+          '| --- | ---: | --- |',
+          `| bare undici multipart POST loop to the fake provider | ${bare.toFixed(0)} | ${perSend(bareSpent)} |`,
+          `| through the gateway, settled as \`sent\` (echoes included) | ${gatewayRate.toFixed(0)} | ${perSend(gatewaySpent)} |`,
+          '',
+          `gateway / bare loop: ${((100 * gatewayRate) / bare).toFixed(0)}% (target 25%); messages stored for ${SENDS} replies after ${SENDS} echoes: ${messages}; settled by ${settled.map((row) => `${row.settled_by}=${row.n}`).join(', ')}`,
+        ],
+        figures: {
+          'bare sends/s': Math.round(bare),
+          'gateway sends/s': Math.round(gatewayRate),
+          'gateway / bare %': Math.round((100 * gatewayRate) / bare),
+        },
+      },
+      values.json,
+    );
   } finally {
     await gateway.stop();
     await fake.close();

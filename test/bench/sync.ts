@@ -10,6 +10,7 @@ import { createPostgresTestDatabase, ensurePostgresTemplate } from '../support/p
 import { startChildServer } from './support/child-server.js';
 import { BENCH_DATABASE_URL } from './support/database-url.js';
 import { poolLoads, runLoad } from './support/load.js';
+import { writeBenchResult } from './support/result.js';
 
 /**
  * `npm run bench:sync`: how fast catch-up sync ingests a backlog, beside webhook ingest in the same
@@ -123,6 +124,17 @@ async function main(): Promise<void> {
       `stored: ${stored?.messages} messages, ${stored?.envelopes} message:new envelopes with origin "sync" (expected ${total} each)`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
+    writeBenchResult({
+      bench: 'sync',
+      command: lines[0]!,
+      markdown: lines.slice(2),
+      figures: {
+        'webhook ingest messages/s': Math.round(webhook.perSecond),
+        'catch-up sync messages/s': Math.round(syncRate),
+        'sync / webhook ingest %': Math.round((100 * syncRate) / webhook.perSecond),
+        'gateway peak RSS MB': Math.round(peak),
+      },
+    });
     if (stored?.messages !== total || stored?.envelopes !== total) process.exitCode = 1;
   } finally {
     await server.stop();

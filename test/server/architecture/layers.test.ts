@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { relativeImports, serverFiles } from './source-files.js';
+import { FEATURES, relativeImports, serverFiles } from './source-files.js';
 
 /**
  * The layering of server/ (docs/architecture.md), bottom up:
@@ -16,7 +16,7 @@ const BASE: Record<string, readonly string[]> = {
   errors: [],
   'app-limits': [],
   shared: ['errors'],
-  config: ['errors', 'shared', 'http'],
+  config: ['errors', 'shared'],
   db: ['errors', 'shared', 'config'],
   http: ['errors', 'shared', 'config', 'db'],
   openapi: ['errors', 'shared'],
@@ -24,17 +24,6 @@ const BASE: Record<string, readonly string[]> = {
 };
 const PROVIDERS: readonly string[] = ['errors', 'shared', 'config', 'tunnel'];
 const EVENTS: readonly string[] = ['errors', 'shared', 'db', 'providers'];
-const FEATURES = [
-  'ingest',
-  'sync',
-  'send',
-  'realtime',
-  'outbound',
-  'chats',
-  'inbox',
-  'ops',
-  'read-status',
-] as const;
 const BELOW_FEATURES = [...Object.keys(BASE), 'providers', 'events'];
 
 /** Root files and the unit each belongs to. */

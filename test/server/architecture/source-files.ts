@@ -2,6 +2,22 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 
+/**
+ * The features of server/: the folders of layer 4 (docs/architecture.md), each reached by another
+ * only through its index.ts.
+ */
+export const FEATURES = [
+  'ingest',
+  'sync',
+  'send',
+  'realtime',
+  'outbound',
+  'chats',
+  'inbox',
+  'ops',
+  'read-status',
+] as const;
+
 /** The repository root. */
 export const ROOT = path.resolve(import.meta.dirname, '../../..');
 
