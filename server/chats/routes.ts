@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { transaction } from '../db/transaction.js';
 import { HooklineError } from '../errors.js';
-import { Envelopes, publishEnvelopes } from '../events/index.js';
+import { Envelopes } from '../events/index.js';
+import { publish } from '../outbound/index.js';
 import { queueReadMarks } from '../read-status/index.js';
 import { storableDatetime } from '../shared/storable.js';
 import { attachmentRoutes } from './attachments-route.js';
@@ -111,7 +112,7 @@ export async function chatsRoutes(app: FastifyInstance, options: ChatsRoutesOpti
           unreadCount: 0,
         });
       }
-      return { updated: chats, published: await publishEnvelopes(tx, envelopes) };
+      return { updated: chats, published: await publish(tx, envelopes) };
     });
     if (updated.length === 0) throw new HooklineError('HL_ERR_NOT_FOUND', `No chat ${chatId}`);
     app.changes.emit(published);

@@ -1,17 +1,40 @@
-import type { Tx } from '../db/database.js';
-import {
-  type DeliveryInput,
-  type OutboxWrites,
-  type Published,
-  publishToOutboxes,
-  type RealtimeEventInput,
-} from '../db/outboxes.js';
 import { newWebhookId } from '../shared/ids.js';
 import type { OutboundData, RealtimeData } from './data.js';
 import { EVENT_TYPES, type OutboundType, type RealtimeType } from './names.js';
 
-/** What a publication wrote: deliveries enqueued and the highest realtime `seq`. */
-export type { Published };
+/** One realtime event to append for WebSocket subscribers. */
+export interface RealtimeEventInput {
+  accountId: string;
+  /** `message:new`, `message:updated`, `message:deleted`, `chat:read`, `account:status`. */
+  type: string;
+  data: unknown;
+}
+
+/** One event owed to every enabled endpoint whose filters match it. */
+export interface DeliveryInput {
+  /** Standard Webhooks `type`, matched against an endpoint's `eventTypes`. */
+  type: string;
+  /** Matched against an endpoint's `accountIds`. */
+  accountId: string;
+  /** `webhook-id`: the same for every endpoint and every retry. */
+  webhookId: string;
+  /** The JSON body every matching endpoint receives. */
+  payload: unknown;
+}
+
+/** What one transaction owes its outboxes: outbound deliveries and realtime events. */
+export interface OutboxWrites {
+  outbound?: DeliveryInput[];
+  realtime?: RealtimeEventInput[];
+}
+
+/** What a publication wrote, for the in-process wake-up (server/outbound/publish.ts). */
+export interface Published {
+  /** Deliveries enqueued, across all matching endpoints. */
+  deliveries: number;
+  /** The highest `seq` appended, or undefined when no realtime event was. */
+  realtimeSeq?: number;
+}
 /** `webhook-id` of a new event (server/shared/ids.ts); features mint webhook ids through this module. */
 export { newWebhookId };
 
@@ -44,7 +67,7 @@ export function outboundEvent<T extends OutboundType>(
 
 /**
  * The outbox rows for events: each is enqueued once per enabled endpoint that wants it, inside
- * the transaction that produced it (see publishToOutboxes), so an event is owed to subscribers
+ * the transaction that produced it (see server/outbound/outboxes.ts), so an event is owed to subscribers
  * exactly when it is committed. The payload is the Standard Webhooks body endpoints receive.
  */
 export function outboundDeliveries(events: readonly OutboundEvent[]): DeliveryInput[] {
@@ -58,7 +81,7 @@ export function outboundDeliveries(events: readonly OutboundEvent[]): DeliveryIn
 
 /**
  * Collects what one transaction owes to WebSocket clients and to subscriber endpoints; both are
- * written in that same transaction (outbox pattern) by publishEnvelopes.
+ * written in that same transaction (outbox pattern) by outbound's `publish`.
  */
 export class Envelopes {
   readonly realtime: RealtimeEventInput[] = [];
@@ -81,18 +104,4 @@ export class Envelopes {
   addOutbound<T extends OutboundType>(type: T, accountId: string, data: OutboundData[T]): void {
     this.outbound.push(outboundEvent(type, accountId, data));
   }
-}
-
-/**
- * Writes a transaction's envelopes to both outboxes in one statement, which must be the
- * transaction's last (see publishToOutboxes). Send and chats publish through it until they move to
- * outbound's `publish`, the one door ingest and sync use.
- * @param built outbox rows a SQL function built in the same transaction, published after the
- * envelopes. Default none.
- */
-export function publishEnvelopes(tx: Tx, envelopes: Envelopes, built: OutboxWrites = {}): Promise<Published> {
-  return publishToOutboxes(tx, {
-    outbound: [...outboundDeliveries(envelopes.outbound), ...(built.outbound ?? [])],
-    realtime: [...envelopes.realtime, ...(built.realtime ?? [])],
-  });
 }

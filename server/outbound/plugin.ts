@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db } from '../db/database.js';
-import { DELIVERIES_CHANNEL } from '../db/outboxes.js';
 import { HooklineError } from '../errors.js';
 import type { AttemptContext } from './attempt.js';
 import { AttemptRecorder } from './attempt-recorder.js';
@@ -9,6 +8,7 @@ import { deliveryRoutes } from './delivery-routes.js';
 import { endpointRoutes } from './endpoint-routes.js';
 import { headerHost, pinHeaders } from './header-box.js';
 import { OutboundMetrics } from './metrics.js';
+import { DELIVERIES_CHANNEL } from './outboxes.js';
 import { countBacklog } from './queries/deliveries.js';
 import { listEndpointsWithHeaders, replaceEndpointHeaders } from './queries/endpoints.js';
 import { queueRoutes } from './queue-routes.js';

@@ -1,6 +1,6 @@
 import type { Tx } from '../db/database.js';
-import { type Published, publishToOutboxes } from '../db/outboxes.js';
-import { type Envelopes, outboundDeliveries } from '../events/index.js';
+import { type Envelopes, outboundDeliveries, type Published } from '../events/index.js';
+import { publishToOutboxes } from './outboxes.js';
 
 /**
  * The one door through which a transaction publishes: its rendered envelopes go to the realtime

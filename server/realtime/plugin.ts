@@ -2,7 +2,7 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { LISTENER_APPLICATION_NAME } from '../db/notifications.js';
-import { REALTIME_CHANNEL } from '../db/outboxes.js';
+import { REALTIME_CHANNEL } from './channels.js';
 import { onSocketError } from './close-codes.js';
 import { RealtimeFeed } from './feed.js';
 import { RealtimeHub } from './hub.js';

@@ -5,10 +5,10 @@ import {
   Envelopes,
   ownMessageNewData,
   type Published,
-  publishEnvelopes,
   type SendAccepted,
   sendAccepted,
 } from '../events/index.js';
+import { publish } from '../outbound/index.js';
 import { GroupCommitter } from '../shared/group-commit.js';
 import { type KeyClaims, lostKey, mayStore, type SendIdempotency } from './idempotency.js';
 import { insertSendAttachments, type SendAttachmentFile } from './send-attachments.js';
@@ -118,6 +118,6 @@ export class SendEnqueuer {
     const envelopes = new Envelopes();
     for (const message of stored)
       envelopes.addRealtime('message:new', message.accountId, ownMessageNewData(message));
-    return { answers, claims, published: await publishEnvelopes(tx, envelopes) };
+    return { answers, claims, published: await publish(tx, envelopes) };
   }
 }

@@ -6,12 +6,12 @@ import {
   Envelopes,
   messageSentData,
   type Published,
-  publishEnvelopes,
   type SendFailureReason,
   type SettledBy,
   type SettledMessageRow,
   sendStatusData,
 } from '../events/index.js';
+import { publish } from '../outbound/index.js';
 import { findSends, lockSends, type SentRow, settleSent } from './send-batches.js';
 import { type SendRow, setMessageSendStatus, updateSend } from './sends.js';
 
@@ -24,7 +24,7 @@ export interface StatusChange {
 /**
  * Renders and publishes what a transaction changed in sends: each status change, then each send
  * settled as `sent`, as `message:updated` for sockets, and each of those as `message.sent` for
- * subscribers. Must be the transaction's last statement (see publishToOutboxes).
+ * subscribers. Must be the transaction's last statement (see publish, server/outbound/publish.ts).
  * @param settled sends settled as `sent` in the transaction ({@link settleSent}). Default none.
  */
 export function publishStatuses(
@@ -38,7 +38,7 @@ export function publishStatuses(
   }
   for (const row of settled) envelopes.addRealtime('message:updated', row.accountId, sendStatusData(row));
   for (const row of settled) envelopes.addOutbound('message.sent', row.accountId, messageSentData(row));
-  return publishEnvelopes(tx, envelopes);
+  return publish(tx, envelopes);
 }
 
 /** What the worker learned about one send, applied in one transaction. */

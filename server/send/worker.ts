@@ -1,9 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { ChangeSignal } from '../db/change-signal.js';
 import type { Db } from '../db/database.js';
-import type { Published } from '../db/outboxes.js';
 import { transaction, transactionBatches } from '../db/transaction.js';
-import type { SendFailureReason } from '../events/index.js';
+import type { Published, SendFailureReason } from '../events/index.js';
 import type { SendOutcome, UnipileMessaging } from '../providers/unipile/index.js';
 import { GroupCommitter } from '../shared/group-commit.js';
 import { QueueWorker, queueRetryDelay } from '../shared/queue-worker.js';

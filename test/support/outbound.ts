@@ -7,9 +7,9 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, expect } from 'vitest';
 import { deliveryAttempts } from '../../drizzle/schema.js';
 import type { Database } from '../../server/db/database.js';
-import { publishToOutboxes } from '../../server/db/outboxes.js';
 import { transaction } from '../../server/db/transaction.js';
 import { newWebhookId, type OutboundEvent, outboundDeliveries } from '../../server/events/index.js';
+import { publishToOutboxes } from '../../server/outbound/index.js';
 import { apiAuth, buildTestApp } from './app.js';
 import { type ReceivedWebhook, startWebhookSink, type WebhookSink } from './webhook-sink.js';
 

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
 import { type Database, openDatabase } from '../../server/db/database.js';
-import { publishToOutboxes, type RealtimeEventInput } from '../../server/db/outboxes.js';
 import { transaction } from '../../server/db/transaction.js';
+import type { RealtimeEventInput } from '../../server/events/index.js';
+import { publishToOutboxes } from '../../server/outbound/index.js';
 import { apiAuth, buildTestApp } from './app.js';
 import { openTestDatabase, type TestDatabase } from './databases.js';
 

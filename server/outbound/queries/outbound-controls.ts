@@ -1,8 +1,8 @@
 import { eq, sql } from 'drizzle-orm';
 import { endpoints, outboundPauses } from '../../../drizzle/schema.js';
 import type { Executor } from '../../db/database.js';
-import { DELIVERIES_CHANNEL } from '../../db/outboxes.js';
 import { queryRows } from '../../db/rows.js';
+import { DELIVERIES_CHANNEL } from '../outboxes.js';
 import type { EndpointRow } from './endpoints.js';
 
 /** The `outbound_pauses` scope that pauses every worker of every instance. */

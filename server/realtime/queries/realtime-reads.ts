@@ -1,9 +1,9 @@
 import { and, asc, gt, inArray, lt, lte, max, min, sql } from 'drizzle-orm';
 import { realtimeEvents } from '../../../drizzle/schema.js';
 import type { Db, Executor } from '../../db/database.js';
-import { REALTIME_APPEND_LOCK } from '../../db/outboxes.js';
 import { queryRows } from '../../db/rows.js';
 import { transaction } from '../../db/transaction.js';
+import { REALTIME_APPEND_LOCK } from '../channels.js';
 
 /** One row of the realtime outbox, as the WebSocket fan-out reads it. */
 export interface RealtimeEventRow {

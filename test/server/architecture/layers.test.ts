@@ -133,7 +133,7 @@ describe('server layering', () => {
 
   it('rejects the kinds of import it exists to catch', () => {
     expect(violation('server/db/listener.ts', 'client/backoff.ts')).toMatch(/imports client/);
-    expect(violation('server/shared/ids.ts', 'server/db/outboxes.ts')).toMatch(/shared may not import db/);
+    expect(violation('server/shared/ids.ts', 'server/db/transaction.ts')).toMatch(/shared may not import db/);
     expect(violation('server/providers/unipile/reconcile.ts', 'server/ingest/index.ts')).toMatch(
       /providers may not import ingest/,
     );

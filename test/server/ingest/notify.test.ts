@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { REALTIME_CHANNEL } from '../../../server/db/outboxes.js';
+import { REALTIME_CHANNEL } from '../../../server/realtime/index.js';
 import { fakeAccount, messageReceived } from '../../../tools/fake-unipile/payloads.js';
 import { useTestApp } from '../../support/app.js';
 import { describePostgres } from '../../support/databases.js';

@@ -4,9 +4,10 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import * as schema from '../../../drizzle/schema.js';
 import { LISTENER_APPLICATION_NAME } from '../../../server/db/notifications.js';
-import { publishToOutboxes, REALTIME_CHANNEL } from '../../../server/db/outboxes.js';
 import { queryRows } from '../../../server/db/rows.js';
+import { publishToOutboxes } from '../../../server/outbound/index.js';
 import { RealtimeFeed } from '../../../server/realtime/feed.js';
+import { REALTIME_CHANNEL } from '../../../server/realtime/index.js';
 import type { RealtimeEventRow } from '../../../server/realtime/queries/realtime-reads.js';
 import { describePostgres, requireTestDatabaseUrl } from '../../support/databases.js';
 import {

@@ -1,7 +1,7 @@
 import { getTableColumns } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
-import { outboxRows } from '../../../server/db/outboxes.js';
+import { outboxRows } from '../../../server/outbound/outboxes.js';
 import { sentRecord } from '../../../server/send/settle-parameters.js';
 import { functionSources, normalizeSql, recordsetUses } from '../../support/sql-functions.js';
 

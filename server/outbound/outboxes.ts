@@ -1,53 +1,15 @@
 import { sql } from 'drizzle-orm';
-import type { Tx } from './database.js';
-import { queryRows } from './rows.js';
-
-/** NOTIFY channel whose payload is the highest committed realtime `seq` (a wake-up hint). */
-export const REALTIME_CHANNEL = 'hookline_realtime';
+import type { Tx } from '../db/database.js';
+import { queryRows } from '../db/rows.js';
+import type { OutboxWrites, Published } from '../events/index.js';
+import { REALTIME_APPEND_LOCK, REALTIME_CHANNEL } from '../realtime/index.js';
 
 /** NOTIFY channel that wakes outbound workers on every instance. */
 export const DELIVERIES_CHANNEL = 'hookline_deliveries';
 
-/** Advisory lock that orders the tails of concurrent ingest transactions. */
-export const REALTIME_APPEND_LOCK = 0x686c7274; // "hlrt"
-
-/** One realtime event to append for WebSocket subscribers. */
-export interface RealtimeEventInput {
-  accountId: string;
-  /** `message:new`, `message:updated`, `message:deleted`, `chat:read`, `account:status`. */
-  type: string;
-  data: unknown;
-}
-
-/** One event owed to every enabled endpoint whose filters match it. */
-export interface DeliveryInput {
-  /** Standard Webhooks `type`, matched against an endpoint's `eventTypes`. */
-  type: string;
-  /** Matched against an endpoint's `accountIds`. */
-  accountId: string;
-  /** `webhook-id`: the same for every endpoint and every retry. */
-  webhookId: string;
-  /** The JSON body every matching endpoint receives. */
-  payload: unknown;
-}
-
-/** What one transaction owes its outboxes: outbound deliveries and realtime events. */
-export interface OutboxWrites {
-  outbound?: DeliveryInput[];
-  realtime?: RealtimeEventInput[];
-}
-
-/** What {@link publishToOutboxes} wrote, for the in-process wake-up. */
-export interface Published {
-  /** Deliveries enqueued, across all matching endpoints. */
-  deliveries: number;
-  /** The highest `seq` appended, or undefined when no realtime event was. */
-  realtimeSeq?: number;
-}
-
 /**
  * Writes a transaction's outboxes in one round trip (the `hookline_publish_envelopes` function,
- * migration 0002): one pending delivery per (event, enabled endpoint that wants it), then the
+ * drizzle/functions/hookline_publish_envelopes.sql): one pending delivery per (event, enabled endpoint that wants it), then the
  * realtime events, each outbox NOTIFYing once.
  *
  * Call it as the LAST statement of the transaction: the realtime append takes a
@@ -68,7 +30,7 @@ export async function publishToOutboxes(tx: Tx, writes: OutboxWrites): Promise<P
   return published(row?.deliveries, row?.realtime_seq);
 }
 
-/** The JSON rows `hookline_publish_envelopes` takes (migration 0002). */
+/** The JSON rows `hookline_publish_envelopes` takes. */
 export function outboxRows(writes: OutboxWrites) {
   return {
     outbound: (writes.outbound ?? []).map((delivery) => ({

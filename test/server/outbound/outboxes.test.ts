@@ -1,8 +1,8 @@
 import { asc } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { deliveries, endpoints, realtimeEvents } from '../../../drizzle/schema.js';
-import { publishToOutboxes } from '../../../server/db/outboxes.js';
 import { transaction } from '../../../server/db/transaction.js';
+import { publishToOutboxes } from '../../../server/outbound/index.js';
 import { testDatabaseKinds, useTestDatabase } from '../../support/databases.js';
 
 const endpoint = (
