@@ -5,13 +5,12 @@ import {
   readRevokedSessionIds,
   revokeRealtimeSession,
 } from '../db/realtime-sessions.js';
+import type { RealtimeGrant, TokenScope } from '../http/connection-grant.js';
 import {
   mintDevRealtimeToken,
   mintRealtimeToken,
-  type RealtimeGrant,
   refreshRealtimeToken,
   sessionRevoked,
-  type TokenScope,
   verifyRealtimeToken,
 } from './tokens.js';
 

@@ -7,11 +7,11 @@ import {
   readOldestRealtimeSeq,
   readRealtimeEventsAfter,
 } from '../db/realtime-reads.js';
+import type { RealtimeGrant, RealtimeScope } from '../http/connection-grant.js';
 import { helloFrame, prepareEvent } from './envelope.js';
 import type { RealtimeFeed } from './feed.js';
 import type { RealtimeHub } from './hub.js';
 import { Subscriber, type SubscriberEvents, type SubscriberLimits } from './subscriber.js';
-import type { RealtimeGrant, RealtimeScope } from './tokens.js';
 
 /** What a connection's session shares with the rest of the realtime feature. */
 export interface SessionContext {

@@ -15,9 +15,8 @@ import {
 import { transaction } from '../db/transaction.js';
 import { HooklineError } from '../errors.js';
 import { sentMessageData } from '../events/index.js';
-import { bearerToken } from '../http/api-auth.js';
 import { closeIfBodyPending } from '../http/auth-failures.js';
-import { secretMatcher } from '../http/safe-equal.js';
+import { requires } from '../http/credentials.js';
 import { type AttachmentLimits, attachmentMetadata, readMultipartSend } from './attachments.js';
 import { type SendBudgetLimits, SendBudgets } from './budgets.js';
 import type { SendEnqueuer } from './enqueue.js';
@@ -35,7 +34,6 @@ type Caller =
 
 /** What the send routes check and store with. */
 export interface SendRoutesOptions {
-  apiToken: string;
   /** Null when UNIPILE_DSN / UNIPILE_API_KEY are unset: sending then answers 503. */
   canReachProvider: boolean;
   idempotencyHours: number;
@@ -56,36 +54,19 @@ export interface SendRoutesOptions {
  * token or a connection token (docs/sending.md). Sending needs the `send` scope for the account.
  */
 export async function sendRoutes(app: FastifyInstance, options: SendRoutesOptions): Promise<void> {
-  const isApiToken = secretMatcher(options.apiToken);
-  async function caller(request: FastifyRequest): Promise<Caller> {
-    const presented = bearerToken(request);
-    if (!presented) {
-      throw new HooklineError('HL_ERR_UNAUTHORIZED', 'Missing credentials: Authorization: Bearer <token>');
-    }
-    if (isApiToken(presented)) return { kind: 'all' };
-    const grant = await app.realtimeSessions.verify(presented);
+  // The credentials plugin decided the caller before the body was read (the routes declare what
+  // they accept); a failure counted against the client address like every other.
+  function callerOf(request: FastifyRequest): Caller {
+    const who = request.caller;
+    if (who?.kind === 'api') return { kind: 'all' };
+    if (who?.kind !== 'token') throw new HooklineError('HL_ERR_UNAUTHORIZED', 'Missing credentials');
+    const { grant } = who;
     return {
       kind: 'token',
       accountIds: grant.scope.kind === 'all' ? 'all' : grant.scope.accountIds,
       canSend: grant.scopes?.has('send') ?? false,
       budgetKey: grant.session?.id ?? grant.tokenId,
     };
-  }
-  // Credentials are checked in onRequest, before the body is read; a failure counts against the
-  // client address like every other failed authentication.
-  const callers = new WeakMap<FastifyRequest, Caller>();
-  const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    try {
-      callers.set(request, await caller(request));
-    } catch (error) {
-      if (!(error instanceof HooklineError)) throw error;
-      await app.rejectCredentials(request, reply, error);
-    }
-  };
-  function callerOf(request: FastifyRequest): Caller {
-    const who = callers.get(request);
-    if (!who) throw new HooklineError('HL_ERR_UNAUTHORIZED', 'Missing credentials');
-    return who;
   }
   const mayNotSend = () =>
     new HooklineError('HL_ERR_FORBIDDEN', 'This token may not send: mint it with scopes ["read","send"]');
@@ -96,16 +77,15 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
     if (!covers) throw noChat();
     if (!who.canSend) throw mayNotSend();
   }
-  // A send is authorised before a byte of its body is read: the token's `send` scope, and that one
-  // of its accounts has the chat (the body's account is checked again once read). Then a
-  // multipart send takes an upload slot. A refusal closes the connection instead of reading on.
+  // A send is authorised before a byte of its body is read: the token's `send` scope (the
+  // credentials plugin), and that one of its accounts has the chat (the body's account is checked
+  // again once read). Then a multipart send takes an upload slot. A refusal closes the connection
+  // instead of reading on.
   const uploadGate = new UploadGate(options.maxUploadsInFlight, app.metrics);
   const authorizeSend = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    await authenticate(request, reply);
     const who = callerOf(request);
     try {
       if (who.kind === 'token') {
-        if (!who.canSend) throw mayNotSend();
         const { chatId } = chatParams.parse(request.params);
         const scope = who.accountIds === 'all' ? undefined : who.accountIds;
         if ((await accountsWithChat(app.database.db, chatId, scope)).length === 0) throw noChat();
@@ -148,7 +128,12 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
 
   app.post(
     '/api/chats/:chatId/messages',
-    { schema: sendRouteSchemas.send, onRequest: authorizeSend, preValidation: readUpload },
+    {
+      schema: sendRouteSchemas.send,
+      config: requires('api', 'send'),
+      onRequest: authorizeSend,
+      preValidation: readUpload,
+    },
     async (request, reply) => {
       const { chatId } = chatParams.parse(request.params);
       const body = sendBody.parse(request.body);
@@ -187,7 +172,7 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
   const notFailed = () => new HooklineError('HL_ERR_CONFLICT', 'Only a failed send can be retried');
   app.post(
     '/api/chats/:chatId/messages/:localId/retry',
-    { schema: sendRouteSchemas.retry, onRequest: authenticate },
+    { schema: sendRouteSchemas.retry, config: requires('api', 'read') },
     async (request, reply) => {
       const { chatId, localId } = retryParams.parse(request.params);
       const who = callerOf(request);
@@ -224,7 +209,7 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
 
   app.get(
     '/api/accounts',
-    { schema: sendRouteSchemas.accounts, onRequest: authenticate },
+    { schema: sendRouteSchemas.accounts, config: requires('api', 'read') },
     async (request) => {
       const who = callerOf(request);
       const accountIds = who.kind === 'all' || who.accountIds === 'all' ? undefined : [...who.accountIds];

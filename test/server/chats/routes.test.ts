@@ -104,7 +104,9 @@ describe.each(testDatabaseKinds())('inbox read API on %s', (kind) => {
     // Read again: nothing changed, so nothing is published.
     const again = await t.app.inject({ method: 'POST', url: '/api/chats/chat_read/read', headers: apiAuth });
     expect(again.statusCode).toBe(200);
-    const reads = (await read.realtimeFor(t.db.database, account.id)).filter((row) => row.type === 'chat:read');
+    const reads = (await read.realtimeFor(t.db.database, account.id)).filter(
+      (row) => row.type === 'chat:read',
+    );
     expect(reads).toHaveLength(1);
   });
 
