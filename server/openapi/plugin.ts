@@ -72,6 +72,12 @@ export const openapiPlugin = fp<OpenapiPluginOptions>(
               scheme: 'bearer',
               description: 'a connection token from POST /api/realtime/tokens (read routes only)',
             },
+            connectionTokenQuery: {
+              type: 'apiKey',
+              in: 'query',
+              name: 'token',
+              description: 'a connection token, on the WebSocket upgrade (a browser cannot set its headers)',
+            },
             providerWebhookAuth: {
               type: 'apiKey',
               in: 'header',
