@@ -52,13 +52,18 @@ declare module 'fastify' {
   }
 }
 
-/** The route options that declare what a route requires: `{ config: requires('api', 'read') }`. */
+/** Credentials that combine: the API token, or a connection token with a scope. */
+type ApiOrToken = 'api' | 'read' | 'send';
+
+/**
+ * The route options that declare what a route requires: `{ config: requires('api', 'read') }`.
+ * The webhook secret, METRICS_TOKEN and `none` stand alone.
+ */
 export function requires(only: 'webhook' | 'metrics' | 'none'): { credentials: RouteCredentials };
 export function requires(...accepted: [ApiOrToken, ...ApiOrToken[]]): { credentials: RouteCredentials };
 export function requires(...accepted: (Credential | 'none')[]): { credentials: RouteCredentials } {
   return { credentials: { accepts: accepted[0] === 'none' ? 'none' : (accepted as Credential[]) } };
 }
-type ApiOrToken = 'api' | 'read' | 'send';
 
 /** The token of an `Authorization: Bearer <token>` header, if there is one. */
 export function bearerToken(request: FastifyRequest): string | undefined {
