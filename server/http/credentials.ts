@@ -59,10 +59,11 @@ type ApiOrToken = 'api' | 'read' | 'send';
  * The route options that declare what a route requires: `{ config: requires('api', 'read') }`.
  * The webhook secret, METRICS_TOKEN and `none` stand alone.
  */
-export function requires(only: 'webhook' | 'metrics' | 'none'): { credentials: RouteCredentials };
-export function requires(...accepted: [ApiOrToken, ...ApiOrToken[]]): { credentials: RouteCredentials };
-export function requires(...accepted: (Credential | 'none')[]): { credentials: RouteCredentials } {
-  return { credentials: { accepts: accepted[0] === 'none' ? 'none' : (accepted as Credential[]) } };
+export function requires(...accepted: ['webhook' | 'metrics' | 'none'] | [ApiOrToken, ...ApiOrToken[]]): {
+  credentials: RouteCredentials;
+} {
+  const [first, ...rest] = accepted;
+  return { credentials: { accepts: first === 'none' ? 'none' : [first, ...rest] } };
 }
 
 /** The token of an `Authorization: Bearer <token>` header, if there is one. */
