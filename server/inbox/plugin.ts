@@ -21,25 +21,30 @@ export async function inboxRoutes(app: FastifyInstance): Promise<void> {
   const headers = PAGE_HEADERS;
   const csp = contentSecurityPolicy(inboxCsp(app.config.INBOX_CONNECT_ORIGINS ?? []));
 
-  app.get('/', { schema: inboxRouteSchemas.page, config: requires('none') }, async (_request, reply) =>
-    reply
-      .headers({ ...headers, 'content-security-policy': csp })
-      .type('text/html; charset=utf-8')
-      .send(await html()),
+  app.get(
+    '/',
+    { schema: inboxRouteSchemas.page, config: requires('none') },
+    async function servePage(_request, reply) {
+      return reply
+        .headers({ ...headers, 'content-security-policy': csp })
+        .type('text/html; charset=utf-8')
+        .send(await html());
+    },
   );
   app.get(
     '/inbox.css',
     { schema: inboxRouteSchemas.css, config: requires('none') },
-    async (_request, reply) =>
-      reply
+    async function serveStylesheet(_request, reply) {
+      return reply
         .headers(headers)
         .type('text/css; charset=utf-8')
-        .send(await css()),
+        .send(await css());
+    },
   );
   app.get(
     '/inbox.js',
     { schema: inboxRouteSchemas.script, config: requires('none') },
-    async (_request, reply) => {
+    async function serveScript(_request, reply) {
       script ??= inboxScript().catch((error: unknown) => {
         script = undefined;
         throw error;

@@ -122,7 +122,13 @@ export const openapiPlugin = fp<OpenapiPluginOptions>(
       });
     });
 
-    app.get(OPENAPI_PATH, { schema: { hide: true }, config: requires('none') }, async () => app.swagger());
+    app.get(
+      OPENAPI_PATH,
+      { schema: { hide: true }, config: requires('none') },
+      async function serveDocument() {
+        return app.swagger();
+      },
+    );
   },
   { name: 'hookline-openapi' },
 );

@@ -83,15 +83,15 @@ export const readinessPlugin = fp<ReadinessOptions>(
     app.get(
       '/healthz',
       { logLevel: 'warn', schema: opsRouteSchemas.healthz, config: requires('none') },
-      async () => ({
-        status: 'ok',
-      }),
+      async function alive() {
+        return { status: 'ok' };
+      },
     );
 
     app.get(
       '/readyz',
       { logLevel: 'warn', schema: opsRouteSchemas.readyz, config: requires('none') },
-      async (_request, reply) => {
+      async function ready(_request, reply) {
         const entries = await Promise.all(
           [...checks].map(
             async ([name, check]) =>

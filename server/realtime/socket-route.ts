@@ -113,7 +113,7 @@ export function registerSocketRoute(app: FastifyInstance, options: SocketRouteOp
       socket.on('close', releaseOnClose);
       accepted.set(request.raw, { grant, since: query.data.since, response: reply.raw });
     },
-    handler: async () => {
+    handler: async function refusePlainGet() {
       throw new HooklineError('HL_ERR_INVALID_REQUEST', 'This route only accepts WebSocket upgrades', {
         statusCode: 426,
       });
