@@ -30,6 +30,8 @@ export interface RouteCredentials {
   /**
    * Where a connection token is presented: `Authorization: Bearer` (the default), or the `token`
    * query parameter on the WebSocket upgrade, since a browser cannot give that request a header.
+   * A query token is judged in `preValidation`, before the route's own hooks but once the query
+   * was checked like every other (a NUL in it is a 400); the upgrade has no body to spare.
    */
   tokenIn?: 'header' | 'query';
 }
@@ -104,7 +106,8 @@ const MISSING_CREDENTIALS = 'Missing credentials: Authorization: Bearer <API_TOK
 /**
  * The one place that decides who is calling (docs/security.md, "Credentials"). Every route
  * declares what it accepts in `config.credentials` ({@link requires}); one `onRequest` hook, run
- * before any body is read, sets `request.caller` or refuses: 401 `HL_ERR_UNAUTHORIZED` for missing
+ * before any body is read (for a token in the query, the route's first `preValidation` hook:
+ * {@link RouteCredentials.tokenIn}), sets `request.caller` or refuses: 401 `HL_ERR_UNAUTHORIZED` for missing
  * or wrong credentials (counted by `app.rejectCredentials`, so it may become 429
  * `HL_ERR_AUTH_RATE_LIMITED`), 403 `HL_ERR_FORBIDDEN` for a token without a scope the route
  * needs. Secrets are compared in constant time. A route that declares nothing makes the app fail
@@ -157,7 +160,17 @@ export const credentialsPlugin = fp<CredentialsOptions>(
     async function decideCaller(request: FastifyRequest, reply: FastifyReply): Promise<void> {
       const declared = request.routeOptions.config.credentials;
       // Undeclared: only the not-found handler, since every route declares (checked on ready).
-      if (!declared || declared.accepts === 'none') return;
+      if (declared && declared.tokenIn !== 'query') await decide(request, reply, declared);
+    }
+
+    async function decideQueryCaller(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+      const declared = request.routeOptions.config.credentials;
+      if (declared) await decide(request, reply, declared);
+    }
+
+    async function decide(request: FastifyRequest, reply: FastifyReply, declared: RouteCredentials) {
+      // `none`: anyone, and no caller.
+      if (declared.accepts === 'none') return;
       const { accepts } = declared;
       if (accepts.includes('webhook')) {
         const presented = request.headers[webhookHeader];
@@ -193,6 +206,9 @@ export const credentialsPlugin = fp<CredentialsOptions>(
     const routes: RouteOptions[] = [];
     app.addHook('onRoute', (route) => {
       routes.push(route);
+      if (route.config?.credentials?.tokenIn !== 'query') return;
+      const own = route.preValidation ?? [];
+      route.preValidation = [decideQueryCaller, ...(Array.isArray(own) ? own : [own])];
     });
     // Checked once every route is registered, so a plugin may declare for routes a third-party
     // plugin registers (its own onRoute hook runs after this one).
