@@ -104,14 +104,14 @@ const API_TOKEN_REQUIRED = 'Missing or invalid API token (Authorization: Bearer 
 const MISSING_CREDENTIALS = 'Missing credentials: Authorization: Bearer <API_TOKEN or connection token>';
 
 /**
- * The one place that decides who is calling (docs/security.md, "Credentials"). Every route
- * declares what it accepts in `config.credentials` ({@link requires}); one `onRequest` hook, run
- * before any body is read (for a token in the query, the route's first `preValidation` hook:
- * {@link RouteCredentials.tokenIn}), sets `request.caller` or refuses: 401 `HL_ERR_UNAUTHORIZED` for missing
- * or wrong credentials (counted by `app.rejectCredentials`, so it may become 429
- * `HL_ERR_AUTH_RATE_LIMITED`), 403 `HL_ERR_FORBIDDEN` for a token without a scope the route
- * needs. Secrets are compared in constant time. A route that declares nothing makes the app fail
- * to start, so none is left open by omission.
+ * The one place that decides who is calling (docs/security.md, "Credentials: who is calling").
+ * Every route declares what it accepts in `config.credentials` ({@link requires}); one
+ * `onRequest` hook, run before any body is read (for a token in the query, the route's first
+ * `preValidation` hook: {@link RouteCredentials.tokenIn}), sets `request.caller` or refuses: 401
+ * `HL_ERR_UNAUTHORIZED` for missing or wrong credentials (counted by `app.rejectCredentials`, so
+ * it may become 429 `HL_ERR_AUTH_RATE_LIMITED`), 403 `HL_ERR_FORBIDDEN` for a token without a
+ * scope the route needs. Secrets are compared in constant time. A route that declares nothing
+ * makes the app fail to start, so none is left open by omission.
  */
 export const credentialsPlugin = fp<CredentialsOptions>(
   async (app: FastifyInstance, options) => {
