@@ -7,10 +7,10 @@ import { type Database, openDatabase } from './db/database.js';
 import { openEmbeddedDatabase } from './db/embedded/open.js';
 import { applyMigrations } from './db/migrate.js';
 import { databasePlugin } from './db/plugin.js';
-import { apiAuthPlugin } from './http/api-auth.js';
 import { authFailuresPlugin } from './http/auth-failures.js';
 import { closeOnShutdownPlugin } from './http/close-on-shutdown.js';
 import { connectionCapsPlugin } from './http/connection-caps.js';
+import { credentialsPlugin } from './http/credentials.js';
 import { clientErrorHandler, errorHandlerPlugin, frameworkErrorHandler } from './http/error-handler.js';
 import { lingeringClosePlugin } from './http/lingering-close.js';
 import { rejectNulPlugin } from './http/reject-nul.js';
@@ -119,22 +119,25 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   app.decorate('config', options.config);
   app.decorate('changes', new ChangeSignal());
+  await app.register(authFailuresPlugin, {
+    limit: options.config.AUTH_FAILURE_LIMIT,
+    windowMs: options.config.AUTH_FAILURE_WINDOW_SECONDS * 1000,
+  });
+  // Before any route, so that every route's declaration is checked.
+  await app.register(credentialsPlugin, {
+    apiToken: options.secrets.apiToken,
+    webhook: { header: unipileWebhook.authHeader, secret: options.secrets.inboundSecret },
+    ...(options.config.METRICS_TOKEN ? { metricsToken: options.config.METRICS_TOKEN } : {}),
+  });
   await app.register(openapiPlugin, { webhookAuthHeader: unipileWebhook.authHeader });
   await app.register(errorHandlerPlugin);
   await app.register(closeOnShutdownPlugin);
   await app.register(lingeringClosePlugin);
   await app.register(rejectNulPlugin);
   await app.register(databasePlugin, { database, closeOnShutdown: !options.database });
-  await app.register(authFailuresPlugin, {
-    limit: options.config.AUTH_FAILURE_LIMIT,
-    windowMs: options.config.AUTH_FAILURE_WINDOW_SECONDS * 1000,
-  });
-  await app.register(metricsPlugin, {
-    ...(options.config.METRICS_TOKEN ? { token: options.config.METRICS_TOKEN } : {}),
-  });
+  await app.register(metricsPlugin);
   await app.register(connectionCapsPlugin);
   await app.register(readinessPlugin);
-  await app.register(apiAuthPlugin, { apiToken: options.secrets.apiToken });
   await app.register(registrationPlugin, {
     inboundSecret: options.secrets.inboundSecret,
     ...(options.tunnel ? { tunnel: options.tunnel } : {}),
@@ -145,7 +148,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     webhook: unipileWebhook,
     onAccountStatus: (accountId, status) => app.sync.onAccountStatus(accountId, status),
     onChatWithoutDetails: (accountId, chatId) => app.sync.onChatWithoutDetails(accountId, chatId),
-    inboundSecret: options.secrets.inboundSecret,
     maxBatchSize: options.config.INGEST_MAX_BATCH,
     concurrency: options.config.INGEST_CONCURRENCY,
     maxQueued: options.config.INGEST_MAX_QUEUED,
@@ -157,11 +159,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   await app.register(sessionsPlugin, { jwtSecret: options.secrets.realtimeJwtSecret });
   await app.register(readStatusPlugin);
-  await app.register(chatsRoutes, { apiToken: options.secrets.apiToken });
+  await app.register(chatsRoutes);
   await app.register(inboxRoutes);
   await app.register(realtimePlugin);
   await app.register(outboundPlugin, { encryptionKey: options.secrets.encryptionKey });
-  await app.register(sendPlugin, { apiToken: options.secrets.apiToken });
+  await app.register(sendPlugin);
 
   app.addReadinessCheck('database', {
     critical: true,

@@ -1,6 +1,7 @@
 import { pipeline, Transform } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { HooklineError } from '../errors.js';
+import { callerAccounts, requires } from '../http/credentials.js';
 import { UnipileChatActions } from '../providers/unipile/index.js';
 import {
   attachmentParamsSchema,
@@ -8,7 +9,6 @@ import {
   attachmentRouteSchema,
 } from './attachments-schemas.js';
 import { findMessageFiles } from './queries/messages.js';
-import { allowedAccounts } from './reader-auth.js';
 
 /**
  * Images a browser may show inline. SVG is not one: it can carry script, so it downloads like any
@@ -74,13 +74,13 @@ export async function attachmentRoutes(app: FastifyInstance): Promise<void> {
 
   app.get(
     '/api/messages/:messageId/attachments/:attachmentId',
-    { schema: attachmentRouteSchema },
-    async (request, reply) => {
+    { schema: attachmentRouteSchema, config: requires('api', 'read') },
+    async function streamAttachment(request, reply) {
       const { messageId, attachmentId } = attachmentParamsSchema.parse(request.params);
       const { accountId } = attachmentQuerySchema.parse(request.query);
       const matches = await findMessageFiles(app.database.db, messageId, {
         accountId,
-        accountIds: allowedAccounts(request.readScope),
+        accountIds: callerAccounts(request.caller),
       });
       if (matches.length === 0) throw new HooklineError('HL_ERR_NOT_FOUND', `No message ${messageId}`);
       if (matches.length > 1) {

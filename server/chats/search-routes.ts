@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { callerAccounts, requires } from '../http/credentials.js';
 import { storableDatetime } from '../shared/storable.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { MATCH_END, MATCH_START, type MessageHit, searchChats, searchMessages } from './queries/search.js';
-import { allowedAccounts } from './reader-auth.js';
 import { searchQuerySchema, searchRouteSchema } from './search-schemas.js';
 import { chatView } from './views.js';
 
@@ -59,32 +59,36 @@ function hitView(hit: MessageHit) {
 /**
  * `GET /api/search?q=&accountId=`: messages ranked by relevance, then newest, keyset-paginated,
  * each with a snippet and where its matched words are; and on the first page the chats whose
- * name or people match. Scoped like the read API (registered inside {@link chatsRoutes}' auth).
+ * name or people match. For the API token or a connection token, scoped like the read API.
  */
 export async function searchRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/api/search', { schema: searchRouteSchema }, async (request) => {
-    const query = searchQuerySchema.parse(request.query);
-    const scope = { accountId: query.accountId, accountIds: allowedAccounts(request.readScope) };
-    const after = decodeCursor(query.cursor, searchCursorSchema);
-    const [hits, chats] = await Promise.all([
-      searchMessages(app.database.db, query.q, scope, query.limit, after),
-      after ? [] : searchChats(app.database.db, query.q, scope, CHAT_HITS),
-    ]);
-    const last = hits.at(-1);
-    return {
-      chats: chats.map((chat) =>
-        chatView({ ...chat, lastMessageAt: asDate(chat.lastMessageAt as Date | string | null) }),
-      ),
-      items: hits.map(hitView),
-      nextCursor:
-        hits.length === query.limit && last
-          ? encodeCursor({
-              rank: Number(last.rank),
-              sentAt: asDate(last.sentAt)?.toISOString() ?? '-infinity',
-              accountId: last.accountId,
-              id: last.id,
-            })
-          : null,
-    };
-  });
+  app.get(
+    '/api/search',
+    { schema: searchRouteSchema, config: requires('api', 'read') },
+    async function search(request) {
+      const query = searchQuerySchema.parse(request.query);
+      const scope = { accountId: query.accountId, accountIds: callerAccounts(request.caller) };
+      const after = decodeCursor(query.cursor, searchCursorSchema);
+      const [hits, chats] = await Promise.all([
+        searchMessages(app.database.db, query.q, scope, query.limit, after),
+        after ? [] : searchChats(app.database.db, query.q, scope, CHAT_HITS),
+      ]);
+      const last = hits.at(-1);
+      return {
+        chats: chats.map((chat) =>
+          chatView({ ...chat, lastMessageAt: asDate(chat.lastMessageAt as Date | string | null) }),
+        ),
+        items: hits.map(hitView),
+        nextCursor:
+          hits.length === query.limit && last
+            ? encodeCursor({
+                rank: Number(last.rank),
+                sentAt: asDate(last.sentAt)?.toISOString() ?? '-infinity',
+                accountId: last.accountId,
+                id: last.id,
+              })
+            : null,
+      };
+    },
+  );
 }

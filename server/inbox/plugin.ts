@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
+import { requires } from '../http/credentials.js';
 import { contentSecurityPolicy, PAGE_HEADERS } from '../shared/security-headers.js';
 import { INBOX_DIR, INBOX_STYLESHEETS, inboxScript } from './bundle.js';
 import { inboxCsp } from './csp.js';
@@ -20,26 +21,38 @@ export async function inboxRoutes(app: FastifyInstance): Promise<void> {
   const headers = PAGE_HEADERS;
   const csp = contentSecurityPolicy(inboxCsp(app.config.INBOX_CONNECT_ORIGINS ?? []));
 
-  app.get('/', { schema: inboxRouteSchemas.page }, async (_request, reply) =>
-    reply
-      .headers({ ...headers, 'content-security-policy': csp })
-      .type('text/html; charset=utf-8')
-      .send(await html()),
+  app.get(
+    '/',
+    { schema: inboxRouteSchemas.page, config: requires('none') },
+    async function servePage(_request, reply) {
+      return reply
+        .headers({ ...headers, 'content-security-policy': csp })
+        .type('text/html; charset=utf-8')
+        .send(await html());
+    },
   );
-  app.get('/inbox.css', { schema: inboxRouteSchemas.css }, async (_request, reply) =>
-    reply
-      .headers(headers)
-      .type('text/css; charset=utf-8')
-      .send(await css()),
+  app.get(
+    '/inbox.css',
+    { schema: inboxRouteSchemas.css, config: requires('none') },
+    async function serveStylesheet(_request, reply) {
+      return reply
+        .headers(headers)
+        .type('text/css; charset=utf-8')
+        .send(await css());
+    },
   );
-  app.get('/inbox.js', { schema: inboxRouteSchemas.script }, async (_request, reply) => {
-    script ??= inboxScript().catch((error: unknown) => {
-      script = undefined;
-      throw error;
-    });
-    return reply
-      .headers(headers)
-      .type('text/javascript; charset=utf-8')
-      .send(await script);
-  });
+  app.get(
+    '/inbox.js',
+    { schema: inboxRouteSchemas.script, config: requires('none') },
+    async function serveScript(_request, reply) {
+      script ??= inboxScript().catch((error: unknown) => {
+        script = undefined;
+        throw error;
+      });
+      return reply
+        .headers(headers)
+        .type('text/javascript; charset=utf-8')
+        .send(await script);
+    },
+  );
 }

@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { requires } from '../http/credentials.js';
 import { PAGE_HEADERS } from '../shared/security-headers.js';
 
 /** Where the OpenAPI document is served. */
@@ -44,7 +45,7 @@ export interface OpenapiPluginOptions {
  * `GET /openapi.json`, browsable at `/docs`.
  *
  * Handlers parse their input with those same zod schemas themselves, so fastify's own validation
- * and serialisation are switched off here: authentication hooks (preHandler) must judge a request
+ * and serialisation are switched off here: the credentials hook (server/http/credentials.ts) must judge a request
  * before its input is, and every input error keeps one shape and code (HL_ERR_INVALID_REQUEST).
  * Registered before any route, so that the compilers apply to all of them.
  */
@@ -71,6 +72,12 @@ export const openapiPlugin = fp<OpenapiPluginOptions>(
               scheme: 'bearer',
               description: 'a connection token from POST /api/realtime/tokens (read routes only)',
             },
+            connectionTokenQuery: {
+              type: 'apiKey',
+              in: 'query',
+              name: 'token',
+              description: 'a connection token, on the WebSocket upgrade (a browser cannot set its headers)',
+            },
             providerWebhookAuth: {
               type: 'apiKey',
               in: 'header',
@@ -84,31 +91,44 @@ export const openapiPlugin = fp<OpenapiPluginOptions>(
       transformObject: (document) =>
         withStatusDescriptions('openapiObject' in document ? document.openapiObject : document.swaggerObject),
     });
-    await app.register(swaggerUi, {
-      routePrefix: API_DOCS_PREFIX,
-      // The plugin's CSP (its inline scripts and styles by hash), made stricter: never framed, no
-      // third-party validator, no remote fonts or styles, and no upgrade-insecure-requests, which
-      // would break the page on a plain-http gateway.
-      staticCSP: true,
-      transformStaticCSP: (header: string) =>
-        header
-          .replace("frame-ancestors 'self'", "frame-ancestors 'none'")
-          .replaceAll(' validator.swagger.io', '')
-          .replaceAll(' https:', '')
-          .replace(/\s*upgrade-insecure-requests;?/, ''),
-      // One document at one address: the page reads /openapi.json (Swagger UI's `urls` replaces
-      // the `./json` the plugin would point it at), and the plugin's own copy redirects there.
-      uiConfig: { urls: [{ url: OPENAPI_PATH, name: 'Hookline' }] },
-      uiHooks: {
-        onRequest: async (request, reply) => {
-          reply.headers(PAGE_HEADERS);
-          if (request.routeOptions.url === `${API_DOCS_PREFIX}/json`)
-            return reply.redirect(OPENAPI_PATH, 301);
+    // The reference is open to anyone, like the document it shows; its routes are the plugin's,
+    // so they are declared as they are registered.
+    await app.register(async (docs) => {
+      docs.addHook('onRoute', (route) => {
+        route.config = { ...route.config, ...requires('none') };
+      });
+      await docs.register(swaggerUi, {
+        routePrefix: API_DOCS_PREFIX,
+        // The plugin's CSP (its inline scripts and styles by hash), made stricter: never framed, no
+        // third-party validator, no remote fonts or styles, and no upgrade-insecure-requests, which
+        // would break the page on a plain-http gateway.
+        staticCSP: true,
+        transformStaticCSP: (header: string) =>
+          header
+            .replace("frame-ancestors 'self'", "frame-ancestors 'none'")
+            .replaceAll(' validator.swagger.io', '')
+            .replaceAll(' https:', '')
+            .replace(/\s*upgrade-insecure-requests;?/, ''),
+        // One document at one address: the page reads /openapi.json (Swagger UI's `urls` replaces
+        // the `./json` the plugin would point it at), and the plugin's own copy redirects there.
+        uiConfig: { urls: [{ url: OPENAPI_PATH, name: 'Hookline' }] },
+        uiHooks: {
+          onRequest: async (request, reply) => {
+            reply.headers(PAGE_HEADERS);
+            if (request.routeOptions.url === `${API_DOCS_PREFIX}/json`)
+              return reply.redirect(OPENAPI_PATH, 301);
+          },
         },
-      },
+      });
     });
 
-    app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+    app.get(
+      OPENAPI_PATH,
+      { schema: { hide: true }, config: requires('none') },
+      async function serveDocument() {
+        return app.swagger();
+      },
+    );
   },
   { name: 'hookline-openapi' },
 );

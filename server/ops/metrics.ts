@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { requireBearerSecret } from '../http/api-auth.js';
+import { requires } from '../http/credentials.js';
 import { opsRouteSchemas } from './route-schemas.js';
 
 declare module 'fastify' {
@@ -11,33 +11,25 @@ declare module 'fastify' {
   }
 }
 
-/** Who may read `GET /metrics`. */
-export interface MetricsOptions {
-  /** When set, `GET /metrics` requires `Authorization: Bearer <token>` (METRICS_TOKEN). Default: open. */
-  token?: string;
-}
-
 /**
  * One registry per app (not prom-client's global one), so several apps in one process (tests)
  * never clash, and `GET /metrics` serves it in the Prometheus text format. The default metrics
- * include `hookline_nodejs_eventloop_lag_*`, from `perf_hooks.monitorEventLoopDelay`.
+ * include `hookline_nodejs_eventloop_lag_*`, from `perf_hooks.monitorEventLoopDelay`. The route
+ * requires METRICS_TOKEN when it is set (server/http/credentials.ts), and is open otherwise.
  */
-export const metricsPlugin = fp<MetricsOptions>(
-  async (app: FastifyInstance, options) => {
+export const metricsPlugin = fp(
+  async (app: FastifyInstance) => {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'hookline_' });
     app.decorate('metrics', registry);
-    const onRequest = options.token
-      ? requireBearerSecret(app, options.token, 'Missing or invalid METRICS_TOKEN (Authorization: Bearer …)')
-      : undefined;
     app.get(
       '/metrics',
-      { logLevel: 'warn', schema: opsRouteSchemas.metrics, ...(onRequest ? { onRequest } : {}) },
-      async (_request, reply) => {
+      { logLevel: 'warn', schema: opsRouteSchemas.metrics, config: requires('metrics') },
+      async function serveMetrics(_request, reply) {
         const text = await registry.metrics();
         return reply.type(registry.contentType).send(text);
       },
     );
   },
-  { name: 'hookline-metrics', dependencies: ['hookline-auth-failures'] },
+  { name: 'hookline-metrics', dependencies: ['hookline-credentials'] },
 );

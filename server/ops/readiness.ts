@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { errorBody, HooklineError } from '../errors.js';
+import { requires } from '../http/credentials.js';
 import { opsRouteSchemas } from './route-schemas.js';
 
 /** What one readiness check found. */
@@ -79,27 +80,35 @@ export const readinessPlugin = fp<ReadinessOptions>(
       checks.set(name, check);
     });
 
-    app.get('/healthz', { logLevel: 'warn', schema: opsRouteSchemas.healthz }, async () => ({
-      status: 'ok',
-    }));
+    app.get(
+      '/healthz',
+      { logLevel: 'warn', schema: opsRouteSchemas.healthz, config: requires('none') },
+      async function alive() {
+        return { status: 'ok' };
+      },
+    );
 
-    app.get('/readyz', { logLevel: 'warn', schema: opsRouteSchemas.readyz }, async (_request, reply) => {
-      const entries = await Promise.all(
-        [...checks].map(
-          async ([name, check]) =>
-            [name, check, await runWithTimeout(name, check, timeoutMs, app.log)] as const,
-        ),
-      );
-      const results = Object.fromEntries(entries.map(([name, , result]) => [name, result]));
-      const failed = entries
-        .filter(([, check, result]) => check.critical && !result.ok)
-        .map(([name]) => name);
-      if (failed.length === 0) return { status: 'ready', checks: results };
-      const error = new HooklineError('HL_ERR_UNAVAILABLE', `Not ready: ${failed.join(', ')}`, {
-        details: { failed, checks: results },
-      });
-      return reply.status(503).send(errorBody(error));
-    });
+    app.get(
+      '/readyz',
+      { logLevel: 'warn', schema: opsRouteSchemas.readyz, config: requires('none') },
+      async function ready(_request, reply) {
+        const entries = await Promise.all(
+          [...checks].map(
+            async ([name, check]) =>
+              [name, check, await runWithTimeout(name, check, timeoutMs, app.log)] as const,
+          ),
+        );
+        const results = Object.fromEntries(entries.map(([name, , result]) => [name, result]));
+        const failed = entries
+          .filter(([, check, result]) => check.critical && !result.ok)
+          .map(([name]) => name);
+        if (failed.length === 0) return { status: 'ready', checks: results };
+        const error = new HooklineError('HL_ERR_UNAVAILABLE', `Not ready: ${failed.join(', ')}`, {
+          details: { failed, checks: results },
+        });
+        return reply.status(503).send(errorBody(error));
+      },
+    );
   },
   { name: 'hookline-readiness' },
 );

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { HooklineError } from '../errors.js';
 import { EVENT_CATALOG, newWebhookId, webhookBody } from '../events/index.js';
+import { requires } from '../http/credentials.js';
 import {
   attemptView,
   deliveryIdParams,
@@ -41,36 +42,40 @@ export async function deliveryRoutes(app: FastifyInstance, service: OutboundServ
     return endpoint;
   }
 
-  app.post('/api/endpoints/:id/test', { schema: outboundRouteSchemas.testEndpoint }, async (request) => {
-    const { id } = endpointIdParams.parse(request.params);
-    const endpoint = await requireEndpoint(id);
-    const claimed = await insertClaimedDelivery(
-      db(),
-      {
-        webhookId: newWebhookId(),
-        endpointId: endpoint.id,
-        eventType: 'endpoint.test',
-        payload: webhookBody('endpoint.test', {
+  app.post(
+    '/api/endpoints/:id/test',
+    { schema: outboundRouteSchemas.testEndpoint, config: requires('api') },
+    async function testEndpointRoute(request) {
+      const { id } = endpointIdParams.parse(request.params);
+      const endpoint = await requireEndpoint(id);
+      const claimed = await insertClaimedDelivery(
+        db(),
+        {
+          webhookId: newWebhookId(),
           endpointId: endpoint.id,
-          message: 'Test event from Hookline',
-        }),
-        leaseMs: service.leaseMs,
-      },
-      endpointTarget(endpoint),
-    );
-    const attempt = await attemptDelivery(service.attempts, claimed, new AbortController().signal);
-    if (!attempt) throw endpointNotFound(id);
-    const delivery = await findDelivery(db(), claimed.id);
-    return testResponse.parse({
-      attempt: attemptView(attempt),
-      delivery: delivery ? deliveryView(delivery) : null,
-    });
-  });
+          eventType: 'endpoint.test',
+          payload: webhookBody('endpoint.test', {
+            endpointId: endpoint.id,
+            message: 'Test event from Hookline',
+          }),
+          leaseMs: service.leaseMs,
+        },
+        endpointTarget(endpoint),
+      );
+      const attempt = await attemptDelivery(service.attempts, claimed, new AbortController().signal);
+      if (!attempt) throw endpointNotFound(id);
+      const delivery = await findDelivery(db(), claimed.id);
+      return testResponse.parse({
+        attempt: attemptView(attempt),
+        delivery: delivery ? deliveryView(delivery) : null,
+      });
+    },
+  );
 
   app.get(
     '/api/endpoints/:id/deliveries',
-    { schema: outboundRouteSchemas.listDeliveries },
-    async (request) => {
+    { schema: outboundRouteSchemas.listDeliveries, config: requires('api') },
+    async function listDeliveriesRoute(request) {
       const { id } = endpointIdParams.parse(request.params);
       const query = listDeliveriesQuery.parse(request.query);
       await requireEndpoint(id);
@@ -88,23 +93,27 @@ export async function deliveryRoutes(app: FastifyInstance, service: OutboundServ
     },
   );
 
-  app.get('/api/endpoints/:id/stats', { schema: outboundRouteSchemas.endpointStats }, async (request) => {
-    const { id } = endpointIdParams.parse(request.params);
-    const query = statsQuery.parse(request.query);
-    await requireEndpoint(id);
-    const since = query.since ? new Date(query.since) : new Date(Date.now() - DAY_MS);
-    const stats = await endpointStats(db(), id, since);
-    return statsResponse.parse({
-      since: since.toISOString(),
-      successRate: stats.attempts === 0 ? null : stats.succeeded / stats.attempts,
-      ...stats,
-    });
-  });
+  app.get(
+    '/api/endpoints/:id/stats',
+    { schema: outboundRouteSchemas.endpointStats, config: requires('api') },
+    async function endpointStatsRoute(request) {
+      const { id } = endpointIdParams.parse(request.params);
+      const query = statsQuery.parse(request.query);
+      await requireEndpoint(id);
+      const since = query.since ? new Date(query.since) : new Date(Date.now() - DAY_MS);
+      const stats = await endpointStats(db(), id, since);
+      return statsResponse.parse({
+        since: since.toISOString(),
+        successRate: stats.attempts === 0 ? null : stats.succeeded / stats.attempts,
+        ...stats,
+      });
+    },
+  );
 
   app.post(
     '/api/endpoints/:id/recover',
-    { schema: outboundRouteSchemas.recoverEndpoint },
-    async (request, reply) => {
+    { schema: outboundRouteSchemas.recoverEndpoint, config: requires('api') },
+    async function recoverEndpointRoute(request, reply) {
       const { id } = endpointIdParams.parse(request.params);
       const body = recoverBody.parse(request.body);
       await requireEndpoint(id);
@@ -116,8 +125,8 @@ export async function deliveryRoutes(app: FastifyInstance, service: OutboundServ
 
   app.post(
     '/api/deliveries/:id/retry',
-    { schema: outboundRouteSchemas.retryDelivery },
-    async (request, reply) => {
+    { schema: outboundRouteSchemas.retryDelivery, config: requires('api') },
+    async function retryDeliveryRoute(request, reply) {
       const { id } = deliveryIdParams.parse(request.params);
       const existing = await findDelivery(db(), id);
       if (!existing) throw new HooklineError('HL_ERR_NOT_FOUND', `No delivery ${id}`, { details: { id } });
@@ -132,7 +141,11 @@ export async function deliveryRoutes(app: FastifyInstance, service: OutboundServ
     },
   );
 
-  app.get('/api/event-types', { schema: outboundRouteSchemas.eventTypes }, async () =>
-    eventTypesResponse.parse({ data: EVENT_CATALOG }),
+  app.get(
+    '/api/event-types',
+    { schema: outboundRouteSchemas.eventTypes, config: requires('api') },
+    async function eventTypesRoute() {
+      return eventTypesResponse.parse({ data: EVENT_CATALOG });
+    },
   );
 }

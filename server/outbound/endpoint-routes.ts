@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { transaction } from '../db/transaction.js';
 import { HooklineError } from '../errors.js';
+import { requires } from '../http/credentials.js';
 import { assertEndpointUrlAllowed } from './address-guard.js';
 import {
   createEndpointBody,
@@ -67,86 +68,106 @@ function requireHeadersForNewHost(
 export async function endpointRoutes(app: FastifyInstance, service: OutboundService): Promise<void> {
   const db = () => app.database.db;
 
-  app.post('/api/endpoints', { schema: outboundRouteSchemas.createEndpoint }, async (request, reply) => {
-    const body = createEndpointBody.parse(request.body);
-    await assertEndpointUrlAllowed(new URL(body.url), service.allowPrivateEndpoints);
-    const signature = resolveSignatureSettings(body);
-    const secret = generateEndpointSecret();
-    const row = await transaction(db(), (tx) =>
-      insertEndpointWithinCap(
-        tx,
-        {
-          id: newEndpointId(),
-          url: body.url,
-          description: body.description ?? null,
-          eventTypes: body.eventTypes ?? null,
-          accountIds: body.accountIds ?? null,
-          headers: sealIncomingHeaders(body.headers ?? {}, {}, service.encryptionKey, headerHost(body.url)),
-          maxAttempts: body.maxAttempts ?? service.defaultMaxAttempts,
-          rateLimitPerSecond: body.rateLimitPerSecond ?? null,
-          enabled: body.enabled ?? true,
-          ...signature,
-          retrySchedule: body.retrySchedule ?? null,
-          secretEncrypted: encryptSecret(secret, service.encryptionKey),
-        },
-        service.maxEndpoints,
-      ),
-    );
-    if (!row) {
-      throw new HooklineError('HL_ERR_LIMIT_REACHED', `At most ${service.maxEndpoints} endpoints may exist`, {
-        details: { limit: service.maxEndpoints },
+  app.post(
+    '/api/endpoints',
+    { schema: outboundRouteSchemas.createEndpoint, config: requires('api') },
+    async function createEndpointRoute(request, reply) {
+      const body = createEndpointBody.parse(request.body);
+      await assertEndpointUrlAllowed(new URL(body.url), service.allowPrivateEndpoints);
+      const signature = resolveSignatureSettings(body);
+      const secret = generateEndpointSecret();
+      const row = await transaction(db(), (tx) =>
+        insertEndpointWithinCap(
+          tx,
+          {
+            id: newEndpointId(),
+            url: body.url,
+            description: body.description ?? null,
+            eventTypes: body.eventTypes ?? null,
+            accountIds: body.accountIds ?? null,
+            headers: sealIncomingHeaders(body.headers ?? {}, {}, service.encryptionKey, headerHost(body.url)),
+            maxAttempts: body.maxAttempts ?? service.defaultMaxAttempts,
+            rateLimitPerSecond: body.rateLimitPerSecond ?? null,
+            enabled: body.enabled ?? true,
+            ...signature,
+            retrySchedule: body.retrySchedule ?? null,
+            secretEncrypted: encryptSecret(secret, service.encryptionKey),
+          },
+          service.maxEndpoints,
+        ),
+      );
+      if (!row) {
+        throw new HooklineError(
+          'HL_ERR_LIMIT_REACHED',
+          `At most ${service.maxEndpoints} endpoints may exist`,
+          {
+            details: { limit: service.maxEndpoints },
+          },
+        );
+      }
+      return reply.status(201).send(endpointWithSecretResponse.parse({ ...endpointView(row), secret }));
+    },
+  );
+
+  app.get(
+    '/api/endpoints',
+    { schema: outboundRouteSchemas.listEndpoints, config: requires('api') },
+    async function listEndpointsRoute(request) {
+      const query = listEndpointsQuery.parse(request.query);
+      const rows = await listEndpoints(db(), {
+        ...(query.cursor ? { after: query.cursor } : {}),
+        limit: query.limit + 1,
       });
-    }
-    return reply.status(201).send(endpointWithSecretResponse.parse({ ...endpointView(row), secret }));
-  });
+      const page = rows.slice(0, query.limit);
+      return endpointPageResponse.parse({
+        data: page.map(endpointView),
+        nextCursor: rows.length > query.limit ? (page.at(-1)?.id ?? null) : null,
+      });
+    },
+  );
 
-  app.get('/api/endpoints', { schema: outboundRouteSchemas.listEndpoints }, async (request) => {
-    const query = listEndpointsQuery.parse(request.query);
-    const rows = await listEndpoints(db(), {
-      ...(query.cursor ? { after: query.cursor } : {}),
-      limit: query.limit + 1,
-    });
-    const page = rows.slice(0, query.limit);
-    return endpointPageResponse.parse({
-      data: page.map(endpointView),
-      nextCursor: rows.length > query.limit ? (page.at(-1)?.id ?? null) : null,
-    });
-  });
+  app.get(
+    '/api/endpoints/:id',
+    { schema: outboundRouteSchemas.getEndpoint, config: requires('api') },
+    async function getEndpointRoute(request) {
+      const { id } = endpointIdParams.parse(request.params);
+      const row = await findEndpoint(db(), id);
+      if (!row) throw endpointNotFound(id);
+      return endpointView(row);
+    },
+  );
 
-  app.get('/api/endpoints/:id', { schema: outboundRouteSchemas.getEndpoint }, async (request) => {
-    const { id } = endpointIdParams.parse(request.params);
-    const row = await findEndpoint(db(), id);
-    if (!row) throw endpointNotFound(id);
-    return endpointView(row);
-  });
-
-  app.patch('/api/endpoints/:id', { schema: outboundRouteSchemas.updateEndpoint }, async (request) => {
-    const { id } = endpointIdParams.parse(request.params);
-    const body = updateEndpointBody.parse(request.body);
-    if (body.url) await assertEndpointUrlAllowed(new URL(body.url), service.allowPrivateEndpoints);
-    const signs = body.signatureScheme ?? body.signatureHeader ?? body.headers ?? body.url;
-    const existing = signs === undefined ? undefined : await findEndpoint(db(), id);
-    if (signs !== undefined && !existing) throw endpointNotFound(id);
-    const host = headerHost(body.url ?? existing?.url ?? 'http://unknown');
-    if (existing)
-      requireHeadersForNewHost(existing.headers as HeaderMap, headerHost(existing.url), host, body.headers);
-    const headers =
-      body.headers && existing
-        ? sealIncomingHeaders(body.headers, existing.headers as HeaderMap, service.encryptionKey, host)
-        : undefined;
-    const patch = existing
-      ? { ...body, ...resolveSignatureSettings(body, existing), ...(headers ? { headers } : {}) }
-      : body;
-    const row = await updateEndpoint(db(), id, patch);
-    if (!row) throw endpointNotFound(id);
-    if (row.enabled) service.wake();
-    return endpointView(row);
-  });
+  app.patch(
+    '/api/endpoints/:id',
+    { schema: outboundRouteSchemas.updateEndpoint, config: requires('api') },
+    async function updateEndpointRoute(request) {
+      const { id } = endpointIdParams.parse(request.params);
+      const body = updateEndpointBody.parse(request.body);
+      if (body.url) await assertEndpointUrlAllowed(new URL(body.url), service.allowPrivateEndpoints);
+      const signs = body.signatureScheme ?? body.signatureHeader ?? body.headers ?? body.url;
+      const existing = signs === undefined ? undefined : await findEndpoint(db(), id);
+      if (signs !== undefined && !existing) throw endpointNotFound(id);
+      const host = headerHost(body.url ?? existing?.url ?? 'http://unknown');
+      if (existing)
+        requireHeadersForNewHost(existing.headers as HeaderMap, headerHost(existing.url), host, body.headers);
+      const headers =
+        body.headers && existing
+          ? sealIncomingHeaders(body.headers, existing.headers as HeaderMap, service.encryptionKey, host)
+          : undefined;
+      const patch = existing
+        ? { ...body, ...resolveSignatureSettings(body, existing), ...(headers ? { headers } : {}) }
+        : body;
+      const row = await updateEndpoint(db(), id, patch);
+      if (!row) throw endpointNotFound(id);
+      if (row.enabled) service.wake();
+      return endpointView(row);
+    },
+  );
 
   app.delete(
     '/api/endpoints/:id',
-    { schema: outboundRouteSchemas.deleteEndpoint },
-    async (request, reply) => {
+    { schema: outboundRouteSchemas.deleteEndpoint, config: requires('api') },
+    async function deleteEndpointRoute(request, reply) {
       const { id } = endpointIdParams.parse(request.params);
       if (!(await deleteEndpoint(db(), id))) throw endpointNotFound(id);
       return reply.status(204).send();
@@ -155,8 +176,8 @@ export async function endpointRoutes(app: FastifyInstance, service: OutboundServ
 
   app.post(
     '/api/endpoints/:id/rotate-secret',
-    { schema: outboundRouteSchemas.rotateSecret },
-    async (request) => {
+    { schema: outboundRouteSchemas.rotateSecret, config: requires('api') },
+    async function rotateSecretRoute(request) {
       const { id } = endpointIdParams.parse(request.params);
       const secret = generateEndpointSecret();
       const row = await rotateEndpointSecret(

@@ -81,12 +81,9 @@ export const outboundPlugin = fp<OutboundPluginOptions>(
     const sealed = await sealPlainHeaders(app.database.db, options.encryptionKey);
     if (sealed > 0) log.info({ endpoints: sealed }, 'encrypted stored custom headers at rest');
 
-    await app.register(async (scope) => {
-      scope.addHook('onRequest', app.requireApiToken);
-      await endpointRoutes(scope, service);
-      await deliveryRoutes(scope, service);
-      await queueRoutes(scope, service);
-    });
+    await endpointRoutes(app, service);
+    await deliveryRoutes(app, service);
+    await queueRoutes(app, service);
 
     app.addReadinessCheck('outbound', {
       critical: false,
@@ -128,7 +125,7 @@ export const outboundPlugin = fp<OutboundPluginOptions>(
   },
   {
     name: 'hookline-outbound',
-    dependencies: ['hookline-database', 'hookline-metrics', 'hookline-readiness', 'hookline-api-auth'],
+    dependencies: ['hookline-database', 'hookline-metrics', 'hookline-readiness', 'hookline-credentials'],
   },
 );
 

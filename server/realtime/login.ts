@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { HooklineError } from '../errors.js';
+import { requires } from '../http/credentials.js';
 import { insertLoginCode, useLoginCode } from './queries/realtime-sessions.js';
 import { loginBody, sessionRouteSchemas } from './route-schemas.js';
 
@@ -38,43 +39,51 @@ export function loginUrl(base: string, code: string): string {
 export function registerLoginRoutes(app: FastifyInstance): void {
   app.post(
     '/api/realtime/login-codes',
-    { schema: sessionRouteSchemas.loginCode, onRequest: app.requireApiToken },
-    async (request, reply) => {
+    { schema: sessionRouteSchemas.loginCode, config: requires('api') },
+    async function issueLoginLink(request, reply) {
       const { code, expiresAt } = await issueLoginCode(app);
       const url = loginUrl(`${request.protocol}://${request.host}`, code);
       return reply.status(201).send({ code, url, expiresAt: expiresAt.toISOString() });
     },
   );
 
-  app.post('/api/realtime/login', { schema: sessionRouteSchemas.login }, async (request, reply) => {
-    const { code } = loginBody.parse(request.body);
-    const outcome = await useLoginCode(app.database.db, hashCode(code));
-    if (outcome !== 'ok') {
-      return app.rejectCredentials(
-        request,
-        reply,
-        new HooklineError(
-          'HL_ERR_UNAUTHORIZED',
-          `This login code is ${outcome === 'unknown' ? 'not valid' : outcome}`,
-          {
-            details: { reason: outcome },
-          },
+  // The code in the body is the credential: the route checks it itself, so it requires none.
+  app.post(
+    '/api/realtime/login',
+    { schema: sessionRouteSchemas.login, config: requires('none') },
+    async function logIn(request, reply) {
+      const { code } = loginBody.parse(request.body);
+      const outcome = await useLoginCode(app.database.db, hashCode(code));
+      if (outcome !== 'ok') {
+        return app.rejectCredentials(
+          request,
+          reply,
+          new HooklineError(
+            'HL_ERR_UNAUTHORIZED',
+            `This login code is ${outcome === 'unknown' ? 'not valid' : outcome}`,
+            {
+              details: { reason: outcome },
+            },
+          ),
+        );
+      }
+      const session = await app.realtimeSessions.create({
+        accountIds: null,
+        scopes: ['read', 'send'],
+        ttlSeconds: LOGIN_TOKEN_TTL_SECONDS,
+        sessionTtlSeconds: Math.min(
+          app.config.INBOX_SESSION_SECONDS,
+          app.config.REALTIME_SESSION_MAX_SECONDS,
         ),
-      );
-    }
-    const session = await app.realtimeSessions.create({
-      accountIds: null,
-      scopes: ['read', 'send'],
-      ttlSeconds: LOGIN_TOKEN_TTL_SECONDS,
-      sessionTtlSeconds: Math.min(app.config.INBOX_SESSION_SECONDS, app.config.REALTIME_SESSION_MAX_SECONDS),
-      origin: 'login',
-    });
-    request.log.info({ sessionId: session.sessionId }, 'inbox login: session opened');
-    return {
-      token: session.token,
-      expiresAt: session.expiresAt.toISOString(),
-      sessionId: session.sessionId,
-      sessionExpiresAt: session.sessionExpiresAt.toISOString(),
-    };
-  });
+        origin: 'login',
+      });
+      request.log.info({ sessionId: session.sessionId }, 'inbox login: session opened');
+      return {
+        token: session.token,
+        expiresAt: session.expiresAt.toISOString(),
+        sessionId: session.sessionId,
+        sessionExpiresAt: session.sessionExpiresAt.toISOString(),
+      };
+    },
+  );
 }

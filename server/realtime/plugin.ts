@@ -74,7 +74,6 @@ export const realtimePlugin = fp(
     registerTokenRoute(app);
     const stopClosingRevoked = app.realtimeSessions.onRevoked((sessionId) => hub.closeSession(sessionId));
     registerSocketRoute(app, {
-      verify: (token) => app.realtimeSessions.verify(token),
       onSocketError: (socket, error) => onSocketError(socket, error, log),
       onConnection: (socket, grant, since) => void runSession(sessionContext, socket, grant, since),
     });
@@ -128,7 +127,7 @@ export const realtimePlugin = fp(
     dependencies: [
       'hookline-database',
       'hookline-metrics',
-      'hookline-api-auth',
+      'hookline-credentials',
       'hookline-realtime-sessions',
     ],
   },

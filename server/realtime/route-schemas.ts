@@ -47,6 +47,7 @@ export function socketRouteSchema(querystring: z.ZodType) {
   return {
     tags: ['realtime'],
     summary: 'Open the realtime WebSocket (Upgrade: websocket)',
+    security: [{ connectionTokenQuery: [] }],
     description:
       'A WebSocket upgrade. After `101 Switching Protocols` the server sends `hello`, then ' +
       '`message:new` and the other envelopes of the token’s accounts, resuming after `since`. ' +

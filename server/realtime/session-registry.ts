@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
+import type { RealtimeGrant, TokenScope } from '../http/connection-grant.js';
 import {
   insertRealtimeSession,
   readRevokedSessionIds,
@@ -8,10 +9,8 @@ import {
 import {
   mintDevRealtimeToken,
   mintRealtimeToken,
-  type RealtimeGrant,
   refreshRealtimeToken,
   sessionRevoked,
-  type TokenScope,
   verifyRealtimeToken,
 } from './tokens.js';
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { HooklineError } from '../errors.js';
+import { requires } from '../http/credentials.js';
 import { listLiveSessions } from './queries/realtime-sessions.js';
 import { sessionListQuery, sessionParams, sessionRouteSchemas } from './route-schemas.js';
 
@@ -11,8 +12,8 @@ import { sessionListQuery, sessionParams, sessionRouteSchemas } from './route-sc
 export function registerSessionRoutes(app: FastifyInstance): void {
   app.get(
     '/api/realtime/sessions',
-    { schema: sessionRouteSchemas.list, onRequest: app.requireApiToken },
-    async (request) => {
+    { schema: sessionRouteSchemas.list, config: requires('api') },
+    async function listSessions(request) {
       const query = sessionListQuery.parse(request.query);
       const rows = await listLiveSessions(app.database.db, query.accountId, query.limit);
       return {
@@ -30,8 +31,8 @@ export function registerSessionRoutes(app: FastifyInstance): void {
 
   app.delete(
     '/api/realtime/sessions/:sessionId',
-    { schema: sessionRouteSchemas.revoke, onRequest: app.requireApiToken },
-    async (request, reply) => {
+    { schema: sessionRouteSchemas.revoke, config: requires('api') },
+    async function revokeSession(request, reply) {
       const { sessionId } = sessionParams.parse(request.params);
       if (!(await app.realtimeSessions.revoke(sessionId))) {
         throw new HooklineError('HL_ERR_NOT_FOUND', `No live session ${sessionId}`, {

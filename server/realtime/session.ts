@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Db } from '../db/database.js';
+import type { RealtimeGrant, RealtimeScope } from '../http/connection-grant.js';
 import { helloFrame, prepareEvent } from './envelope.js';
 import type { RealtimeFeed } from './feed.js';
 import type { RealtimeHub } from './hub.js';
@@ -11,7 +12,6 @@ import {
   readRealtimeEventsAfter,
 } from './queries/realtime-reads.js';
 import { Subscriber, type SubscriberEvents, type SubscriberLimits } from './subscriber.js';
-import type { RealtimeGrant, RealtimeScope } from './tokens.js';
 
 /** What a connection's session shares with the rest of the realtime feature. */
 export interface SessionContext {

@@ -22,7 +22,8 @@ export interface SessionsPluginOptions {
  * Realtime sessions (docs/realtime.md, "Sessions"): decorates `app.realtimeSessions`, keeps its
  * revoked set current (NOTIFY on every revocation, a full read after each LISTEN reconnection and
  * every REALTIME_POLL_INTERVAL_MS), prunes ended sessions and login codes, and serves the session
- * and login routes. Registered before every route that takes a connection token.
+ * and login routes. Verifies the connection tokens every route that accepts one is given
+ * (server/http/credentials.ts).
  */
 export const sessionsPlugin = fp<SessionsPluginOptions>(
   async (app: FastifyInstance, options) => {
@@ -33,6 +34,7 @@ export const sessionsPlugin = fp<SessionsPluginOptions>(
       maxTokenTtlSeconds: config.REALTIME_TOKEN_MAX_TTL_SECONDS,
     });
     app.decorate('realtimeSessions', registry);
+    app.setTokenVerifier((token) => registry.verify(token));
     const log = app.log.child({ concern: 'sessions' });
     const reload = () =>
       registry
@@ -68,5 +70,5 @@ export const sessionsPlugin = fp<SessionsPluginOptions>(
     registerSessionRoutes(app);
     registerLoginRoutes(app);
   },
-  { name: 'hookline-realtime-sessions', dependencies: ['hookline-database', 'hookline-api-auth'] },
+  { name: 'hookline-realtime-sessions', dependencies: ['hookline-database', 'hookline-credentials'] },
 );

@@ -4,13 +4,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { HooklineError } from '../errors.js';
+import type { RealtimeGrant } from '../http/connection-grant.js';
+import type { RouteCredentials } from '../http/credentials.js';
 import { socketRouteSchema } from './route-schemas.js';
-import type { RealtimeGrant } from './tokens.js';
 
 /** What the socket route hands accepted connections to. */
 export interface SocketRouteOptions {
-  /** Verifies the `token` query parameter (signature, expiry, revocation). */
-  verify(token: string | undefined): Promise<RealtimeGrant>;
   /** Handles an `error` on an accepted socket. */
   onSocketError(socket: WebSocket, error: Error): void;
   /** Runs an accepted, upgraded connection. */
@@ -29,6 +28,13 @@ const querySchema = z.object({
 /** The token a connection was counted against, kept on its TCP socket until it closes. */
 const TOKEN_ID = Symbol('hookline.tokenId');
 type CountedSocket = Socket & { [TOKEN_ID]: string };
+
+/**
+ * A connection token in the `token` query parameter: a browser cannot give the upgrade request an
+ * `Authorization` header. The credentials plugin verifies it (signature, expiry, revocation)
+ * before anything else is looked at.
+ */
+const SOCKET_CREDENTIALS: RouteCredentials = { accepts: ['read'], tokenIn: 'query' };
 
 /**
  * Whether a browser on `origin` may connect. No Origin header: not a browser, the token alone
@@ -79,7 +85,8 @@ export function registerSocketRoute(app: FastifyInstance, options: SocketRouteOp
     url: '/ws/messages',
     logLevel: 'warn',
     schema: socketRouteSchema(querySchema),
-    preValidation: async (request, reply) => {
+    config: { credentials: SOCKET_CREDENTIALS },
+    preValidation: async function admitConnection(request, reply) {
       const query = querySchema.safeParse(request.query);
       if (!query.success) {
         throw new HooklineError('HL_ERR_INVALID_REQUEST', 'Invalid query', { details: query.error.issues });
@@ -89,14 +96,8 @@ export function registerSocketRoute(app: FastifyInstance, options: SocketRouteOp
           details: { origin: request.headers.origin },
         });
       }
-      let grant: RealtimeGrant;
-      try {
-        grant = await options.verify(query.data.token);
-      } catch (error) {
-        if (!(error instanceof HooklineError)) throw error;
-        return app.rejectCredentials(request, reply, error);
-      }
-      if (!request.ws) return;
+      if (!request.ws || request.caller?.kind !== 'token') return;
+      const { grant } = request.caller;
       const key = grant.session?.id ?? grant.tokenId;
       const open = openPerSession.get(key) ?? 0;
       if (open >= maxPerSession) {
@@ -112,7 +113,7 @@ export function registerSocketRoute(app: FastifyInstance, options: SocketRouteOp
       socket.on('close', releaseOnClose);
       accepted.set(request.raw, { grant, since: query.data.since, response: reply.raw });
     },
-    handler: async () => {
+    handler: async function refusePlainGet() {
       throw new HooklineError('HL_ERR_INVALID_REQUEST', 'This route only accepts WebSocket upgrades', {
         statusCode: 426,
       });

@@ -1,8 +1,8 @@
 import type { RawData, WebSocket } from 'ws';
+import type { RealtimeGrant } from '../http/connection-grant.js';
 import { type CloseReason, closeSocket } from './close-codes.js';
 import { PONG_FRAME, type PreparedEvent } from './envelope.js';
 import { FrameRateLimit } from './frame-rate.js';
-import type { RealtimeGrant } from './tokens.js';
 
 /** When a subscriber's socket is closed for its own behaviour (REALTIME_* settings). */
 export interface SubscriberLimits {

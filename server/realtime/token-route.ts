@@ -1,9 +1,8 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { HooklineError } from '../errors.js';
-import { bearerToken } from '../http/api-auth.js';
+import { TOKEN_SCOPES } from '../http/connection-grant.js';
+import { bearerToken, requires } from '../http/credentials.js';
 import { refreshRouteSchema, tokenRouteSchema } from './route-schemas.js';
-import { TOKEN_SCOPES } from './tokens.js';
 
 /** Most accounts one connection token may cover. */
 export const MAX_TOKEN_ACCOUNTS = 100;
@@ -45,8 +44,8 @@ export function registerTokenRoute(app: FastifyInstance): void {
   const schema = tokenRequestSchema(maxTtlSeconds, app.config.REALTIME_SESSION_MAX_SECONDS);
   app.post(
     '/api/realtime/tokens',
-    { schema: tokenRouteSchema(schema), onRequest: app.requireApiToken },
-    async (request, reply) => {
+    { schema: tokenRouteSchema(schema), config: requires('api') },
+    async function mintToken(request, reply) {
       const body = schema.parse(request.body);
       const accountIds = [...new Set(body.accountIds)];
       const scopes = [...new Set(body.scopes)];
@@ -68,18 +67,10 @@ export function registerTokenRoute(app: FastifyInstance): void {
     },
   );
 
-  const requireConnectionToken = async (request: FastifyRequest, reply: FastifyReply) => {
-    try {
-      await app.realtimeSessions.verify(bearerToken(request));
-    } catch (error) {
-      if (!(error instanceof HooklineError)) throw error;
-      await app.rejectCredentials(request, reply, error);
-    }
-  };
   app.post(
     TOKEN_REFRESH_PATH,
-    { schema: refreshRouteSchema, onRequest: requireConnectionToken },
-    async (request) => {
+    { schema: refreshRouteSchema, config: requires('read') },
+    async function refreshToken(request) {
       const { token, expiresAt, grant } = await app.realtimeSessions.refresh(bearerToken(request));
       const session = grant.session as NonNullable<typeof grant.session>;
       return {

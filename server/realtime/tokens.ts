@@ -2,38 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { HooklineError } from '../errors.js';
+import {
+  type RealtimeGrant,
+  type RealtimeScope,
+  TOKEN_SCOPES,
+  type TokenScope,
+} from '../http/connection-grant.js';
 
 const ISSUER = 'hookline';
 const AUDIENCE = 'hookline:realtime';
-
-/**
- * What a connection may receive: the events of some accounts (each once; a list, not a set, since
- * an open socket keeps its grant and a set of a few ids costs about 230 bytes of heap against
- * 64), or (dev tokens only) of all.
- */
-export type RealtimeScope = { kind: 'accounts'; accountIds: readonly string[] } | { kind: 'all' };
-
-/** A verified connection token. */
-export interface RealtimeGrant {
-  scope: RealtimeScope;
-  /** The token's `jti`. */
-  tokenId: string;
-  /** Expiry, in seconds since the epoch. */
-  expiresAt: number;
-  /**
-   * The session the token belongs to (`sid`; `expiresAt` in seconds since the epoch): revocation,
-   * connection caps and send budgets count per session. Absent only in tokens minted before
-   * sessions existed, which cannot be refreshed.
-   */
-  session?: { id: string; expiresAt: number };
-  /** What the token allows: `read` always, `send` when minted with it (docs/sending.md). Absent: `read`. */
-  scopes?: ReadonlySet<TokenScope>;
-}
-
-/** Token scopes: `read` (sockets and the read API) and `send` (send replies for its accounts). */
-export const TOKEN_SCOPES = ['read', 'send'] as const;
-/** One scope of a connection token. */
-export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
 /**
  * `acc` lists the accounts. `all: true` replaces it in the dev token server/main.ts prints: the

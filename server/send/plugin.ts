@@ -9,11 +9,6 @@ import { pruneSendBookkeeping } from './send-budgets.js';
 import { SENDS_CHANNEL } from './sends.js';
 import { SendWorker } from './worker.js';
 
-/** The secret the send routes check besides connection tokens; the rest comes from `app.config`. */
-export interface SendPluginOptions {
-  apiToken: string;
-}
-
 /** How often expired idempotency answers and spent budgets are deleted. */
 const PRUNE_INTERVAL_MS = 60_000;
 
@@ -22,8 +17,8 @@ const PRUNE_INTERVAL_MS = 60_000;
  * UNIPILE_API_KEY and SEND_WORKER_ENABLED) the send worker, started when the app is ready and
  * stopped before it closes.
  */
-export const sendPlugin = fp<SendPluginOptions>(
-  async (app: FastifyInstance, options) => {
+export const sendPlugin = fp(
+  async (app: FastifyInstance) => {
     const config = app.config;
     if (config.SEND_LEASE_MS <= config.SEND_TIMEOUT_MS) {
       throw new HooklineError(
@@ -68,7 +63,6 @@ export const sendPlugin = fp<SendPluginOptions>(
     });
     await app.register(sendRoutes, {
       enqueuer,
-      apiToken: options.apiToken,
       canReachProvider: messaging !== undefined,
       idempotency,
       attachments: {

@@ -1,9 +1,8 @@
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HooklineError } from '../errors.js';
-import { bearerToken } from '../http/api-auth.js';
 import { closeIfBodyPending } from '../http/auth-failures.js';
-import { secretMatcher } from '../http/safe-equal.js';
+import { requires } from '../http/credentials.js';
 import { type AttachmentLimits, readMultipartSend } from './attachments.js';
 import { type SendBudgetLimits, SendBudgets } from './budgets.js';
 import type { SendEnqueuer } from './enqueue.js';
@@ -30,7 +29,6 @@ type Caller =
 
 /** What the send routes check and store with. */
 export interface SendRoutesOptions {
-  apiToken: string;
   /** Null when UNIPILE_DSN / UNIPILE_API_KEY are unset: sending then answers 503. */
   canReachProvider: boolean;
   /** Replays answered `Idempotency-Key`s. */
@@ -52,36 +50,19 @@ export interface SendRoutesOptions {
  * token or a connection token (docs/sending.md). Sending needs the `send` scope for the account.
  */
 export async function sendRoutes(app: FastifyInstance, options: SendRoutesOptions): Promise<void> {
-  const isApiToken = secretMatcher(options.apiToken);
-  async function caller(request: FastifyRequest): Promise<Caller> {
-    const presented = bearerToken(request);
-    if (!presented) {
-      throw new HooklineError('HL_ERR_UNAUTHORIZED', 'Missing credentials: Authorization: Bearer <token>');
-    }
-    if (isApiToken(presented)) return { kind: 'all' };
-    const grant = await app.realtimeSessions.verify(presented);
+  // The credentials plugin decided the caller before the body was read (the routes declare what
+  // they accept); a failure counted against the client address like every other.
+  function callerOf(request: FastifyRequest): Caller {
+    const who = request.caller;
+    if (who?.kind === 'api') return { kind: 'all' };
+    if (who?.kind !== 'token') throw new HooklineError('HL_ERR_UNAUTHORIZED', 'Missing credentials');
+    const { grant } = who;
     return {
       kind: 'token',
       accountIds: grant.scope.kind === 'all' ? 'all' : grant.scope.accountIds,
       canSend: grant.scopes?.has('send') ?? false,
       budgetKey: grant.session?.id ?? grant.tokenId,
     };
-  }
-  // Credentials are checked in onRequest, before the body is read; a failure counts against the
-  // client address like every other failed authentication.
-  const callers = new WeakMap<FastifyRequest, Caller>();
-  const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    try {
-      callers.set(request, await caller(request));
-    } catch (error) {
-      if (!(error instanceof HooklineError)) throw error;
-      await app.rejectCredentials(request, reply, error);
-    }
-  };
-  function callerOf(request: FastifyRequest): Caller {
-    const who = callers.get(request);
-    if (!who) throw new HooklineError('HL_ERR_UNAUTHORIZED', 'Missing credentials');
-    return who;
   }
   const mayNotSend = () =>
     new HooklineError('HL_ERR_FORBIDDEN', 'This token may not send: mint it with scopes ["read","send"]');
@@ -92,16 +73,15 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
     if (!covers) throw noChat();
     if (!who.canSend) throw mayNotSend();
   }
-  // A send is authorised before a byte of its body is read: the token's `send` scope, and that one
-  // of its accounts has the chat (the body's account is checked again once read). Then a
-  // multipart send takes an upload slot. A refusal closes the connection instead of reading on.
+  // A send is authorised before a byte of its body is read: the token's `send` scope (the
+  // credentials plugin), and that one of its accounts has the chat (the body's account is checked
+  // again once read). Then a multipart send takes an upload slot. A refusal closes the connection
+  // instead of reading on.
   const uploadGate = new UploadGate(options.maxUploadsInFlight, app.metrics);
   const authorizeSend = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    await authenticate(request, reply);
     const who = callerOf(request);
     try {
       if (who.kind === 'token') {
-        if (!who.canSend) throw mayNotSend();
         const { chatId } = chatParams.parse(request.params);
         const scope = who.accountIds === 'all' ? undefined : who.accountIds;
         if ((await accountsWithChat(app.database.db, chatId, scope)).length === 0) throw noChat();
@@ -112,7 +92,7 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
       throw error;
     }
   };
-  // The credential check of a handler: what the caller (checked in onRequest) may do.
+  // The credential check of a handler: what the caller (decided by the credentials plugin) may do.
   function grantOf(request: FastifyRequest): SendGrant {
     const who = callerOf(request);
     return {
@@ -151,15 +131,22 @@ export async function sendRoutes(app: FastifyInstance, options: SendRoutesOption
   };
   app.post(
     '/api/chats/:chatId/messages',
-    { schema: sendRouteSchemas.send, onRequest: authorizeSend, preValidation: readUpload },
+    {
+      schema: sendRouteSchemas.send,
+      config: requires('api', 'send'),
+      onRequest: authorizeSend,
+      preValidation: readUpload,
+    },
     (request, reply) => sendMessage(context, grantOf(request), request, reply),
   );
   app.post(
     '/api/chats/:chatId/messages/:localId/retry',
-    { schema: sendRouteSchemas.retry, onRequest: authenticate },
+    { schema: sendRouteSchemas.retry, config: requires('api', 'read') },
     (request, reply) => retrySend(context, grantOf(request), request, reply),
   );
-  app.get('/api/accounts', { schema: sendRouteSchemas.accounts, onRequest: authenticate }, (request) =>
-    listSendAccounts(context, grantOf(request)),
+  app.get(
+    '/api/accounts',
+    { schema: sendRouteSchemas.accounts, config: requires('api', 'read') },
+    (request) => listSendAccounts(context, grantOf(request)),
   );
 }

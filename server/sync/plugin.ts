@@ -151,6 +151,6 @@ export const syncPlugin = fp(
   },
   {
     name: 'hookline-sync',
-    dependencies: ['hookline-metrics', 'hookline-readiness', 'hookline-api-auth'],
+    dependencies: ['hookline-metrics', 'hookline-readiness', 'hookline-credentials'],
   },
 );

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { HooklineError } from '../errors.js';
+import { requires } from '../http/credentials.js';
 import type { SyncEngine } from './engine.js';
 import { findSyncRun, findSyncRunsOfGroup, listSyncAccounts, type SyncRunRecord } from './queries.js';
 import { startSyncBody, syncIdParams, syncRouteSchemas } from './route-schemas.js';
@@ -61,51 +62,56 @@ function unconfigured(): HooklineError {
  * lag and current run). API token required.
  */
 export async function syncRoutes(app: FastifyInstance, engine: SyncEngine | undefined): Promise<void> {
-  // Credentials before the body is read (an onRequest hook), like every management route.
-  app.addHook('onRequest', app.requireApiToken);
+  app.post(
+    '/api/sync',
+    { schema: syncRouteSchemas.start, config: requires('api') },
+    async function startSync(request, reply) {
+      const body = startSyncBody.parse(request.body);
+      if (!engine) throw unconfigured();
+      const since = body.since ? new Date(body.since) : undefined;
+      const options = { trigger: 'api' as const, ...(since ? { since } : {}) };
+      if (body.accountId) {
+        const { id } = await engine.start(body.accountId, options);
+        return reply.status(202).send({ id });
+      }
+      const groupId = `syncgroup_${randomUUID()}`;
+      const runs = await engine.startAll({ ...options, groupId });
+      return reply.status(202).send({ id: groupId, runs });
+    },
+  );
 
-  app.post('/api/sync', { schema: syncRouteSchemas.start }, startSync);
-  app.get('/api/sync/:id', { schema: syncRouteSchemas.progress }, syncProgress);
-  app.get('/api/sync', { schema: syncRouteSchemas.accounts }, syncAccounts);
+  app.get(
+    '/api/sync/:id',
+    { schema: syncRouteSchemas.progress, config: requires('api') },
+    async function syncProgress(request) {
+      const { id } = syncIdParams.parse(request.params);
+      const run = await findSyncRun(app.database.db, id);
+      if (run) return syncRunView(run);
+      const runs = await findSyncRunsOfGroup(app.database.db, id);
+      if (runs.length === 0) throw new HooklineError('HL_ERR_NOT_FOUND', 'No sync with this id');
+      return groupView(id, runs);
+    },
+  );
 
-  async function startSync(request: FastifyRequest, reply: FastifyReply) {
-    const body = startSyncBody.parse(request.body);
-    if (!engine) throw unconfigured();
-    const since = body.since ? new Date(body.since) : undefined;
-    const options = { trigger: 'api' as const, ...(since ? { since } : {}) };
-    if (body.accountId) {
-      const { id } = await engine.start(body.accountId, options);
-      return reply.status(202).send({ id });
-    }
-    const groupId = `syncgroup_${randomUUID()}`;
-    const runs = await engine.startAll({ ...options, groupId });
-    return reply.status(202).send({ id: groupId, runs });
-  }
-
-  async function syncProgress(request: FastifyRequest) {
-    const { id } = syncIdParams.parse(request.params);
-    const run = await findSyncRun(app.database.db, id);
-    if (run) return syncRunView(run);
-    const runs = await findSyncRunsOfGroup(app.database.db, id);
-    if (runs.length === 0) throw new HooklineError('HL_ERR_NOT_FOUND', 'No sync with this id');
-    return groupView(id, runs);
-  }
-
-  async function syncAccounts() {
-    const rows = await listSyncAccounts(app.database.db);
-    const now = Date.now();
-    return {
-      configured: engine !== undefined,
-      providerAuth: engine?.authFailure ? engine.authFailure.reason : 'ok',
-      accounts: rows.map(({ account, run }) => ({
-        accountId: account.accountId,
-        watermark: iso(account.watermark),
-        lagSeconds: account.watermark
-          ? Math.max(0, Math.round((now - account.watermark.getTime()) / 1000))
-          : null,
-        running: run?.status === 'running',
-        run: run ? syncRunView(run) : null,
-      })),
-    };
-  }
+  app.get(
+    '/api/sync',
+    { schema: syncRouteSchemas.accounts, config: requires('api') },
+    async function syncAccounts() {
+      const rows = await listSyncAccounts(app.database.db);
+      const now = Date.now();
+      return {
+        configured: engine !== undefined,
+        providerAuth: engine?.authFailure ? engine.authFailure.reason : 'ok',
+        accounts: rows.map(({ account, run }) => ({
+          accountId: account.accountId,
+          watermark: iso(account.watermark),
+          lagSeconds: account.watermark
+            ? Math.max(0, Math.round((now - account.watermark.getTime()) / 1000))
+            : null,
+          running: run?.status === 'running',
+          run: run ? syncRunView(run) : null,
+        })),
+      };
+    },
+  );
 }

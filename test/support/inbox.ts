@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
-import { mintRealtimeToken, type TokenScope } from '../../server/realtime/tokens.js';
+import type { TokenScope } from '../../server/http/connection-grant.js';
+import { mintRealtimeToken } from '../../server/realtime/tokens.js';
 import { type FakeUnipile, startFakeUnipile } from '../../tools/fake-unipile/server.js';
 import { buildTestApp, TEST_SECRETS } from './app.js';
 import type { TestDatabase } from './databases.js';

@@ -19,7 +19,7 @@ const BASE: Record<string, readonly string[]> = {
   config: ['errors', 'shared'],
   db: ['errors', 'shared', 'config'],
   http: ['errors', 'shared', 'config', 'db'],
-  openapi: ['errors', 'shared'],
+  openapi: ['errors', 'shared', 'http'],
   tunnel: ['errors', 'shared'],
 };
 const PROVIDERS: readonly string[] = ['errors', 'shared', 'config', 'tunnel'];

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'undici';
 import { describe, expect, it } from 'vitest';
+import { requires } from '../../../server/http/credentials.js';
 import { buildTestApp, TEST_SECRETS } from '../../support/app.js';
 import { useTestDatabase } from '../../support/databases.js';
 import { openStalledRequest } from '../../support/raw-connections.js';
@@ -16,7 +17,7 @@ describe('graceful shutdown', () => {
     const running = new Promise<void>((resolve) => {
       started = resolve;
     });
-    app.get('/test/slow', async () => {
+    app.get('/test/slow', { config: requires('none') }, async () => {
       started();
       await new Promise<void>((resolve) => {
         release = resolve;

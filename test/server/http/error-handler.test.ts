@@ -4,6 +4,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { HooklineError } from '../../../server/errors.js';
+import { requires } from '../../../server/http/credentials.js';
 import { apiAuth, buildTestApp } from '../../support/app.js';
 import { openTestDatabase, type TestDatabase } from '../../support/databases.js';
 
@@ -14,18 +15,19 @@ describe('the one JSON error format', () => {
   beforeAll(async () => {
     db = await openTestDatabase('postgres');
     app = await buildTestApp(db.database);
-    app.post('/test/echo', async (request) => ({ received: request.body }));
-    app.get('/test/throw-plain', async () => {
+    const open = { config: requires('none') };
+    app.post('/test/echo', open, async (request) => ({ received: request.body }));
+    app.get('/test/throw-plain', open, async () => {
       throw new Error('secret internals /etc/passwd');
     });
-    app.get('/test/throw-coded', async () => {
+    app.get('/test/throw-coded', open, async () => {
       throw new HooklineError('HL_ERR_CONFLICT', 'already there', { details: { id: 'x' } });
     });
-    app.get('/test/throw-zod', async () => z.object({ a: z.string() }).parse({ a: 1 }));
-    app.get('/test/throw-db-down', async () => {
+    app.get('/test/throw-zod', open, async () => z.object({ a: z.string() }).parse({ a: 1 }));
+    app.get('/test/throw-db-down', open, async () => {
       throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     });
-    app.get('/test/protected', { preHandler: app.requireApiToken }, async () => ({ ok: true }));
+    app.get('/test/protected', { config: requires('api') }, async () => ({ ok: true }));
     await app.ready();
   });
 
