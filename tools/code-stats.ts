@@ -11,13 +11,16 @@ import { filesUnder, functionFiles, ROOT, sqlFragments } from './sql-text.js';
 
 /**
  * Tests whose purpose is holding SQL and TypeScript in step (a shape built in both, a parameter
- * list read on both sides). A file that no longer exists counts 0 lines.
+ * list read on both sides). A file that no longer exists counts 0 lines. The settle test
+ * (test/server/send/settle-batches.test.ts) held the settle's envelopes built in SQL against
+ * TypeScript's until the settle returned rows; what it holds now is behaviour, so it is not listed.
  */
 export const TIE_TESTS = [
   'test/server/events/sql-envelopes.test.ts',
   'test/server/send/store-batches.test.ts',
-  'test/server/send/settle-batches.test.ts',
   'test/server/db/ingest-parameters.test.ts',
+  // What is left: the one function's parameter list and the publish function's keys.
+  'test/server/send/queries/settle-parameters.test.ts',
 ] as const;
 
 /** The figures this script prints, by label. */

@@ -1,6 +1,6 @@
 -- owner: send
 -- hookline_settle_sent: settles sends as `sent` with the provider's ids in one call
--- (server/send/send-batches.ts settleSent), so that the worker's common batch, every send
+-- (server/send/queries/send-batches.ts settleSent), so that the worker's common batch, every send
 -- answered 201, is one statement before its publication.
 --
 -- 1. Each send of p_sent is settled only while its status is one of its `expected` (the UPDATE

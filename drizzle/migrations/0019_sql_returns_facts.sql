@@ -1,8 +1,8 @@
 -- Statements return stored rows and TypeScript renders every wire shape (docs/database.md). This
 -- drops the functions that built envelopes in SQL, for databases made by earlier releases:
 -- - hookline_ingest_received, hookline_apply_received, hookline_record_bodies: a webhook batch's
---   store is one statement of SQL text in server/ingest/store-statement.ts;
--- - hookline_store_sends: the send store is SQL text in server/send/send-batches.ts;
+--   store is one statement of SQL text in server/ingest/queries/store-statement.ts;
+-- - hookline_store_sends: the send store is SQL text in server/send/queries/send-batches.ts;
 -- - hookline_settle_sent with its publish flag and constants: the function file now defines the
 --   one-parameter form, which returns the settled messages;
 -- - hookline_new_message_data, hookline_outbound_rows: envelopes and webhook bodies are rendered

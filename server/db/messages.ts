@@ -7,7 +7,7 @@ const { searchVector: _searchDocument, ...messageColumns } = getTableColumns(mes
 /** Every column of `messages` but its search document: what reads of whole messages select. */
 export const MESSAGE_COLUMNS = messageColumns;
 /**
- * What a follow-up write returns (server/ingest/message-changes.ts): the columns envelopes carry
+ * What a follow-up write returns (server/ingest/queries/message-changes.ts): the columns envelopes carry
  * (server/events/data.ts).
  * Returning only these, not whole rows with their provider extras, keeps result parsing off the
  * hot path.

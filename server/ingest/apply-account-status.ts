@@ -1,7 +1,7 @@
 import type { Tx } from '../db/database.js';
 import type { Envelopes } from '../events/index.js';
 import type { AccountStatusEvent } from '../providers/events.js';
-import { lockAccountStatus, updateAccountStatus } from './accounts.js';
+import { lockAccountStatus, updateAccountStatus } from './queries/accounts.js';
 
 /**
  * Applies an account status webhook. Such payloads carry no id, so "duplicate" means: the same

@@ -2,13 +2,13 @@ import type { Db, Tx } from '../db/database.js';
 import { transaction } from '../db/transaction.js';
 import { Envelopes, newMessageData, type Published } from '../events/index.js';
 import { publish } from '../outbound/index.js';
-import type { AccountSeen } from './accounts.js';
 import { applyAccountStatus } from './apply-account-status.js';
 import { repeatsInBatch } from './dedupe.js';
 import { applyFollowUp } from './follow-ups.js';
 import type { IngestItem, ItemResult } from './items.js';
 import type { KnownAccounts } from './known-accounts.js';
-import { store } from './store.js';
+import type { AccountSeen } from './queries/accounts.js';
+import { store } from './queries/store.js';
 
 /** What a batch's transaction did: one result per item, and what it published. */
 export interface BatchOutcome extends Published {

@@ -1,9 +1,9 @@
-import { clearUnread, updateLastMessagePreview } from '../db/chats.js';
 import type { Tx } from '../db/database.js';
 import { deletedMessageData, type Envelopes, updatedMessageData } from '../events/index.js';
 import type { MessageEvent } from '../providers/events.js';
-import { applyMessageChange, type MessageChange } from './message-changes.js';
 import { messagePreview } from './preview.js';
+import { clearUnread, updateLastMessagePreview } from './queries/chat-writes.js';
+import { applyMessageChange, type MessageChange } from './queries/message-changes.js';
 
 function changeOf(event: MessageEvent): MessageChange {
   const at = event.occurredAt ?? new Date();

@@ -7,4 +7,4 @@ export { messageDedupeKey } from './dedupe.js';
 export { applyFollowUp } from './follow-ups.js';
 export type { IngestItem } from './items.js';
 export { ingestPlugin } from './plugin.js';
-export { type StoredItems, store } from './store.js';
+export { type StoredItems, store } from './queries/store.js';

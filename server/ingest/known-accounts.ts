@@ -1,4 +1,4 @@
-import type { AccountSeen } from './accounts.js';
+import type { AccountSeen } from './queries/accounts.js';
 
 /**
  * What this instance already wrote about each account (type and own user id), so that a batch

@@ -3,8 +3,8 @@ import { API_BODY_LIMIT_BYTES } from '../app-limits.js';
 import { HooklineError } from '../errors.js';
 import type { Attachment } from '../providers/events.js';
 import { containsNul } from '../shared/storable.js';
+import type { SendAttachmentFile } from './queries/send-attachments.js';
 import { MAX_SEND_TEXT } from './route-schemas.js';
-import type { SendAttachmentFile } from './send-attachments.js';
 
 /** How much one send may upload (docs/sending.md). */
 export interface AttachmentLimits {

@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify';
 import type { Db } from '../db/database.js';
 import { HooklineError } from '../errors.js';
 import { GroupCommitter } from '../shared/group-commit.js';
-import { type BudgetDraw, countPendingSends, drawSendBudgets } from './send-budgets.js';
+import { type BudgetDraw, countPendingSends, drawSendBudgets } from './queries/send-budgets.js';
 
 /** SEND_RATE_PER_MINUTE, SEND_ACCOUNT_RATE_PER_MINUTE and SEND_MAX_PENDING_PER_ACCOUNT. */
 export interface SendBudgetLimits {

@@ -1,8 +1,8 @@
 import type { Db } from '../db/database.js';
 import { transaction } from '../db/transaction.js';
 import type { Published } from '../events/index.js';
-import { echoesWithOpenSends, type SentRow, settleSent } from './send-batches.js';
-import { lockEchoCandidate } from './sends.js';
+import { echoesWithOpenSends, type SentRow, settleSent } from './queries/send-batches.js';
+import { lockEchoCandidate } from './queries/sends.js';
 import { publishStatuses } from './settle.js';
 
 /**

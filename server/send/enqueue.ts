@@ -11,9 +11,9 @@ import {
 import { publish } from '../outbound/index.js';
 import { GroupCommitter } from '../shared/group-commit.js';
 import { type KeyClaims, lostKey, mayStore, type SendIdempotency } from './idempotency.js';
-import { insertSendAttachments, type SendAttachmentFile } from './send-attachments.js';
-import { storeSends } from './send-batches.js';
-import type { NewSend } from './sends.js';
+import { insertSendAttachments, type SendAttachmentFile } from './queries/send-attachments.js';
+import { storeSends } from './queries/send-batches.js';
+import type { NewSend } from './queries/sends.js';
 
 /** A send the route accepted, with its `Idempotency-Key` if it came with one. */
 export interface EnqueueRequest extends NewSend {

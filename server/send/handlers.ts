@@ -6,14 +6,20 @@ import type { MessageRecord } from '../db/messages.js';
 import { transaction } from '../db/transaction.js';
 import { HooklineError } from '../errors.js';
 import { type Published, sendAccepted } from '../events/index.js';
-import { listAccounts } from './account-list.js';
 import { attachmentMetadata } from './attachments.js';
 import type { SendBudgets } from './budgets.js';
 import type { SendEnqueuer } from './enqueue.js';
 import { replay, type SendIdempotency } from './idempotency.js';
+import { listAccounts } from './queries/account-list.js';
+import type { SendAttachmentFile } from './queries/send-attachments.js';
+import {
+  findSentMessage,
+  lockSend,
+  notifySendsQueued,
+  setMessageSendStatus,
+  updateSend,
+} from './queries/sends.js';
 import { chatParams, idempotencyKey, retryParams, sendBody } from './route-schemas.js';
-import type { SendAttachmentFile } from './send-attachments.js';
-import { findSentMessage, lockSend, notifySendsQueued, setMessageSendStatus, updateSend } from './sends.js';
 import { publishStatuses } from './settle.js';
 
 /**

@@ -4,9 +4,9 @@ import { HooklineError } from '../errors.js';
 import { responsesTooLargeCounter, UnipileMessaging } from '../providers/unipile/index.js';
 import { SendEnqueuer } from './enqueue.js';
 import { SendIdempotency } from './idempotency.js';
+import { pruneSendBookkeeping } from './queries/send-budgets.js';
+import { SENDS_CHANNEL } from './queries/sends.js';
 import { sendRoutes } from './routes.js';
-import { pruneSendBookkeeping } from './send-budgets.js';
-import { SENDS_CHANNEL } from './sends.js';
 import { SendWorker } from './worker.js';
 
 /** How often expired idempotency answers and spent budgets are deleted. */

@@ -14,9 +14,9 @@ import {
   sendMessage,
 } from './handlers.js';
 import type { SendIdempotency } from './idempotency.js';
+import type { SendAttachmentFile } from './queries/send-attachments.js';
+import { accountsWithChat } from './queries/send-budgets.js';
 import { chatParams, sendRouteSchemas } from './route-schemas.js';
-import type { SendAttachmentFile } from './send-attachments.js';
-import { accountsWithChat } from './send-budgets.js';
 import { UploadGate } from './upload-gate.js';
 
 /**

@@ -12,8 +12,8 @@ import {
   sendStatusData,
 } from '../events/index.js';
 import { publish } from '../outbound/index.js';
-import { findSends, lockSends, type SentRow, settleSent } from './send-batches.js';
-import { type SendRow, setMessageSendStatus, updateSend } from './sends.js';
+import { findSends, lockSends, type SentRow, settleSent } from './queries/send-batches.js';
+import { type SendRow, setMessageSendStatus, updateSend } from './queries/sends.js';
 
 /** One status change to publish: a send that is not (or no longer) on its way to `sent`. */
 export interface StatusChange {

@@ -6,7 +6,7 @@ import type { Published, SendFailureReason } from '../events/index.js';
 import type { SendOutcome, UnipileMessaging } from '../providers/unipile/index.js';
 import { GroupCommitter } from '../shared/group-commit.js';
 import { QueueWorker, queueRetryDelay } from '../shared/queue-worker.js';
-import { loadSendAttachments, type SendAttachmentFile } from './send-attachments.js';
+import { loadSendAttachments, type SendAttachmentFile } from './queries/send-attachments.js';
 import {
   type ClaimedSend,
   claimDueSends,
@@ -14,7 +14,7 @@ import {
   messageIdTaken,
   setMessageSendStatus,
   updateSend,
-} from './sends.js';
+} from './queries/sends.js';
 import {
   applyTransitions,
   publishStatuses,

@@ -13,7 +13,7 @@ import {
   type PageProgress,
   recordPageProgress,
   syncedMessageStates,
-} from './queries.js';
+} from './queries/sync.js';
 
 /** Where a page's progress goes, and who must still hold the account's lease. */
 export interface PageRun {

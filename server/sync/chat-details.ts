@@ -9,7 +9,7 @@ import {
   type UnipileRestClient,
 } from '../providers/unipile/index.js';
 import { storableJson } from '../shared/storable.js';
-import { knownChats } from './queries.js';
+import { knownChats } from './queries/sync.js';
 
 /** Chats remembered per sync run before the cache starts over (memory stays bounded). */
 const MAX_CACHED = 2_000;

@@ -1,10 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { fillChatDetails } from '../db/chats.js';
 import type { Database } from '../db/database.js';
 import { HooklineError } from '../errors.js';
 import { isTransientProviderError, type UnipileRestClient } from '../providers/unipile/index.js';
 import { fetchChatDetails, hasAttendees } from './chat-details.js';
-import { knownChats } from './queries.js';
+import { fillChatDetails, knownChats } from './queries/sync.js';
 
 /** How one background fill ended (the `result` label of its metric); `deferred`: over the per-minute budget. */
 export type ChatFillResult = 'filled' | 'known' | 'not_found' | 'failed' | 'deferred';

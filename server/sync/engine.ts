@@ -21,7 +21,7 @@ import {
   joinSyncGroup,
   releaseSyncLease,
   type SyncRunRecord,
-} from './queries.js';
+} from './queries/sync.js';
 
 /** What started a sync: shown on the run. */
 export type SyncTrigger = 'startup' | 'interval' | 'status' | 'api';

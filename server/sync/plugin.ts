@@ -4,7 +4,7 @@ import { Counter, Gauge } from 'prom-client';
 import { responsesTooLargeCounter, UnipileRestClient } from '../providers/unipile/index.js';
 import { ChatFiller } from './chat-fill.js';
 import { SyncEngine, type SyncTrigger } from './engine.js';
-import { oldestWatermarkAgeSeconds } from './queries.js';
+import { oldestWatermarkAgeSeconds } from './queries/sync.js';
 import { syncRoutes } from './routes.js';
 
 declare module 'fastify' {

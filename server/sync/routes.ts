@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { HooklineError } from '../errors.js';
 import { requires } from '../http/credentials.js';
 import type { SyncEngine } from './engine.js';
-import { findSyncRun, findSyncRunsOfGroup, listSyncAccounts, type SyncRunRecord } from './queries.js';
+import { findSyncRun, findSyncRunsOfGroup, listSyncAccounts, type SyncRunRecord } from './queries/sync.js';
 import { startSyncBody, syncIdParams, syncRouteSchemas } from './route-schemas.js';
 
 const iso = (value: Date | null) => (value ? value.toISOString() : null);

@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../../server/db/rows.js';
-import { pruneSendBookkeeping } from '../../../server/send/send-budgets.js';
+import { pruneSendBookkeeping } from '../../../server/send/queries/send-budgets.js';
 import { apiAuth } from '../../support/app.js';
 import { metricValue } from '../../support/realtime.js';
 import { waitFor } from '../../support/wait.js';

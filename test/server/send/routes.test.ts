@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../../server/db/rows.js';
 import { transaction } from '../../../server/db/transaction.js';
-import { storeSends } from '../../../server/send/send-batches.js';
+import { storeSends } from '../../../server/send/queries/send-batches.js';
 import { fakeAccount, messageReceived } from '../../../tools/fake-unipile/payloads.js';
 import { apiAuth, useTestApp } from '../../support/app.js';
 import { testDatabaseKinds } from '../../support/databases.js';

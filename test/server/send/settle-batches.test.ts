@@ -5,7 +5,7 @@ import { deliveries, endpoints, realtimeEvents } from '../../../drizzle/schema.j
 import { queryRows } from '../../../server/db/rows.js';
 import { transaction } from '../../../server/db/transaction.js';
 import { settleEchoes } from '../../../server/send/index.js';
-import { storeSends } from '../../../server/send/send-batches.js';
+import { storeSends } from '../../../server/send/queries/send-batches.js';
 import { applyTransitions } from '../../../server/send/settle.js';
 import { messageReceived } from '../../../tools/fake-unipile/payloads.js';
 import { testDatabaseKinds } from '../../support/databases.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findSyncAccount, findSyncRun } from '../../../server/sync/queries.js';
+import { findSyncAccount, findSyncRun } from '../../../server/sync/queries/sync.js';
 import { fakeAccount, messageReceived } from '../../../tools/fake-unipile/payloads.js';
 import { testDatabaseKinds, useTestDatabase } from '../../support/databases.js';
 import { read } from '../../support/db-read.js';

@@ -5,7 +5,7 @@ import { queryRows } from '../../../server/db/rows.js';
 import { UnipileRestClient } from '../../../server/providers/unipile/rest-messages.js';
 import { ChatFiller, type ChatFillResult } from '../../../server/sync/chat-fill.js';
 import type { SyncEngineOptions } from '../../../server/sync/engine.js';
-import { findSyncAccount, findSyncRun } from '../../../server/sync/queries.js';
+import { findSyncAccount, findSyncRun } from '../../../server/sync/queries/sync.js';
 import { fakeAccount, messageReceived } from '../../../tools/fake-unipile/payloads.js';
 import { testDatabaseKinds, useTestDatabase } from '../../support/databases.js';
 import { read } from '../../support/db-read.js';

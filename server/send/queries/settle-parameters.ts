@@ -4,7 +4,7 @@ import { integer, pgTable, text } from 'drizzle-orm/pg-core';
  * The rows of `hookline_settle_sent`'s JSON parameter, read with `json_to_recordset`: a record,
  * not a stored table (drizzle-kit only reads drizzle/schema.ts). Each key is the SQL column's
  * name, so a row built as `$inferSelect` is the JSON the function reads, and
- * test/server/send/settle-parameters.test.ts fails when the function file's column list and this
+ * test/server/send/queries/settle-parameters.test.ts fails when the function file's column list and this
  * definition disagree.
  */
 

@@ -1,7 +1,8 @@
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
-import { chats, messages, syncAccounts, syncRuns } from '../../drizzle/schema.js';
-import type { Executor, Tx } from '../db/database.js';
-import { queryRows } from '../db/rows.js';
+import { chats, messages, syncAccounts, syncRuns } from '../../../drizzle/schema.js';
+import type { ChatRecord } from '../../db/chats.js';
+import type { Executor, Tx } from '../../db/database.js';
+import { queryRows } from '../../db/rows.js';
 
 /** A row of `sync_runs`: one backfill of one account over a time window. */
 export type SyncRunRecord = typeof syncRuns.$inferSelect;
@@ -233,4 +234,40 @@ export async function oldestWatermarkAgeSeconds(db: Executor): Promise<number> {
     sql`select extract(epoch from now() - min(watermark))::float8 as lag from sync_accounts`,
   );
   return row?.lag ?? 0;
+}
+
+/** What the provider says of a chat, for {@link fillChatDetails}. */
+export interface ChatDetailsUpdate {
+  providerChatId: string | null;
+  accountType: string | null;
+  subject: string | null;
+  isGroup: boolean | null;
+  attendees: unknown[];
+}
+
+/**
+ * Fills in a stored chat from the provider's view of it: its name, kind and attendees replace
+ * what the webhooks left empty (a null, or no attendees), and nothing they did carry.
+ * @returns the chat as it is now, or undefined when it is not stored (yet).
+ */
+export async function fillChatDetails(
+  db: Executor,
+  key: { accountId: string; chatId: string },
+  details: ChatDetailsUpdate,
+): Promise<ChatRecord | undefined> {
+  const attendees = details.attendees.length > 0 ? JSON.stringify(details.attendees) : null;
+  const [row] = await db
+    .update(chats)
+    .set({
+      providerChatId: sql`coalesce(${chats.providerChatId}, ${details.providerChatId})`,
+      accountType: sql`coalesce(${chats.accountType}, ${details.accountType})`,
+      subject: sql`coalesce(${chats.subject}, ${details.subject})`,
+      isGroup: sql`coalesce(${chats.isGroup}, ${details.isGroup}::boolean)`,
+      attendees: sql`case when ${chats.attendees} is null or ${chats.attendees} = '[]'::jsonb
+        then coalesce(${attendees}::jsonb, ${chats.attendees}) else ${chats.attendees} end`,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(chats.accountId, key.accountId), eq(chats.id, key.chatId)))
+    .returning();
+  return row;
 }

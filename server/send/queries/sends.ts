@@ -1,8 +1,8 @@
 import { and, eq, notInArray, type SQL, sql } from 'drizzle-orm';
-import { messages, sends } from '../../drizzle/schema.js';
-import type { Executor, Tx } from '../db/database.js';
-import { MESSAGE_COLUMNS, type MessageRecord } from '../db/messages.js';
-import { queryRows } from '../db/rows.js';
+import { messages, sends } from '../../../drizzle/schema.js';
+import type { Executor, Tx } from '../../db/database.js';
+import { MESSAGE_COLUMNS, type MessageRecord } from '../../db/messages.js';
+import { queryRows } from '../../db/rows.js';
 
 /** A row of `sends`: one outgoing message and its state. */
 export type SendRow = typeof sends.$inferSelect;

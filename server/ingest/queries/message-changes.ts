@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { messages } from '../../drizzle/schema.js';
-import type { Tx } from '../db/database.js';
-import { MESSAGE_STATE_COLUMNS, type MessageState } from '../db/messages.js';
+import { messages } from '../../../drizzle/schema.js';
+import type { Tx } from '../../db/database.js';
+import { MESSAGE_STATE_COLUMNS, type MessageState } from '../../db/messages.js';
 
 /** Identifies the message a follow-up event is about, in its account and chat. */
 export interface MessageKey {

@@ -1,8 +1,8 @@
 import { inArray, sql } from 'drizzle-orm';
-import { sends } from '../../drizzle/schema.js';
-import type { Executor, Tx } from '../db/database.js';
-import { queryRows } from '../db/rows.js';
-import type { OwnMessageRow, SettledBy, SettledMessageRow } from '../events/index.js';
+import { sends } from '../../../drizzle/schema.js';
+import type { Executor, Tx } from '../../db/database.js';
+import { queryRows } from '../../db/rows.js';
+import type { OwnMessageRow, SettledBy, SettledMessageRow } from '../../events/index.js';
 import { type NewSend, SENDS_CHANNEL, type SendRow, unconfirmedFailure } from './sends.js';
 import type { SentRecord } from './settle-parameters.js';
 

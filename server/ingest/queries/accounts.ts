@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
-import { accounts } from '../../drizzle/schema.js';
-import type { Tx } from '../db/database.js';
+import { accounts } from '../../../drizzle/schema.js';
+import type { Tx } from '../../db/database.js';
 
 /** An account as a webhook names it: upserted before its events are stored. */
 export interface AccountSeen {

@@ -1,6 +1,6 @@
 import { asc, inArray } from 'drizzle-orm';
-import { accounts } from '../../drizzle/schema.js';
-import type { Executor } from '../db/database.js';
+import { accounts } from '../../../drizzle/schema.js';
+import type { Executor } from '../../db/database.js';
 
 /** A row of `accounts`, as drizzle reads it. */
 export type AccountRecord = typeof accounts.$inferSelect;

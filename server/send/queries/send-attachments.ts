@@ -1,6 +1,6 @@
 import { asc, eq } from 'drizzle-orm';
-import { sendAttachments } from '../../drizzle/schema.js';
-import type { Executor, Tx } from '../db/database.js';
+import { sendAttachments } from '../../../drizzle/schema.js';
+import type { Executor, Tx } from '../../db/database.js';
 
 /** A file uploaded with a send, as stored until the send settles. */
 export interface SendAttachmentFile {

@@ -1,9 +1,9 @@
 import { getTableColumns } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
-import { outboxRows } from '../../../server/outbound/outboxes.js';
-import { sentRecord } from '../../../server/send/settle-parameters.js';
-import { functionSources, normalizeSql, recordsetUses } from '../../support/sql-functions.js';
+import { outboxRows } from '../../../../server/outbound/outboxes.js';
+import { sentRecord } from '../../../../server/send/queries/settle-parameters.js';
+import { functionSources, normalizeSql, recordsetUses } from '../../../support/sql-functions.js';
 
 /** The record definition of each JSON parameter the function files read with json_to_recordset. */
 const RECORDS: Record<string, PgTable> = { p_sent: sentRecord };

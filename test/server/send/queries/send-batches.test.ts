@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { chats, messages, sends } from '../../../drizzle/schema.js';
-import { transaction } from '../../../server/db/transaction.js';
-import { storeSends } from '../../../server/send/send-batches.js';
-import { testDatabaseKinds, useTestDatabase } from '../../support/databases.js';
+import { chats, messages, sends } from '../../../../drizzle/schema.js';
+import { transaction } from '../../../../server/db/transaction.js';
+import { storeSends } from '../../../../server/send/queries/send-batches.js';
+import { testDatabaseKinds, useTestDatabase } from '../../../support/databases.js';
 
 const localId = () => `lm_${randomUUID().replaceAll('-', '')}`;
 

@@ -1,12 +1,12 @@
-import type { Tx } from '../db/database.js';
-import { queryRows } from '../db/rows.js';
-import type { NewMessageRow } from '../events/index.js';
-import type { MessageEvent } from '../providers/events.js';
+import type { Tx } from '../../db/database.js';
+import { queryRows } from '../../db/rows.js';
+import type { NewMessageRow } from '../../events/index.js';
+import type { MessageEvent } from '../../providers/events.js';
+import { markRepeats, newKeys, repeatsInBatch } from '../dedupe.js';
+import { acceptedMessage, type IngestItem, type ItemResult } from '../items.js';
+import type { KnownAccounts } from '../known-accounts.js';
+import { messagePreview } from '../preview.js';
 import type { AccountSeen } from './accounts.js';
-import { markRepeats, newKeys, repeatsInBatch } from './dedupe.js';
-import { acceptedMessage, type IngestItem, type ItemResult } from './items.js';
-import type { KnownAccounts } from './known-accounts.js';
-import { messagePreview } from './preview.js';
 import {
   type AccountRecord,
   type InboundRecord,

@@ -8,19 +8,19 @@ import {
   inboundEvents,
   messages,
   realtimeEvents,
-} from '../../../drizzle/schema.js';
-import type { Db } from '../../../server/db/database.js';
-import { transaction } from '../../../server/db/transaction.js';
-import { Envelopes, newMessageData } from '../../../server/events/index.js';
-import { applyMessageChange } from '../../../server/ingest/message-changes.js';
+} from '../../../../drizzle/schema.js';
+import type { Db } from '../../../../server/db/database.js';
+import { transaction } from '../../../../server/db/transaction.js';
+import { Envelopes, newMessageData } from '../../../../server/events/index.js';
+import { applyMessageChange } from '../../../../server/ingest/queries/message-changes.js';
 import {
   type InboundEventRow,
   type IngestBatch,
   type ReceivedMessage,
   storeBatch,
-} from '../../../server/ingest/store.js';
-import { publish } from '../../../server/outbound/index.js';
-import { testDatabaseKinds, useTestDatabase } from '../../support/databases.js';
+} from '../../../../server/ingest/queries/store.js';
+import { publish } from '../../../../server/outbound/index.js';
+import { testDatabaseKinds, useTestDatabase } from '../../../support/databases.js';
 
 const odd = `quote " backslash \\ newline \n tab \t emoji 🙂 rtl \u202e sql '); drop table x; --`;
 

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
-import type { Db } from '../db/database.js';
-import { queryRows } from '../db/rows.js';
-import { transaction } from '../db/transaction.js';
+import type { Db } from '../../db/database.js';
+import { queryRows } from '../../db/rows.js';
+import { transaction } from '../../db/transaction.js';
 
 /** One budget a send draws on: its key (`session:…`, `account:…`) and how many it allows a minute. */
 export interface BudgetDraw {
