@@ -4,7 +4,7 @@
 -- Outbound deliveries for every enabled endpoint whose filters match, then realtime events, each
 -- outbox with its NOTIFY. Call it as the transaction's last statement: the realtime append takes
 -- a transaction-scoped advisory lock and draws seq only under it, so seq order is commit order and
--- the lock is held as briefly as possible (see server/db/outboxes.ts).
+-- the lock is held as briefly as possible (see server/outbound/outboxes.ts).
 --
 -- p_outbound: [{ "type", "account_id", "webhook_id", "payload" }], p_realtime: [{ "account_id",
 -- "type", "data" }], both in publication order. The lock key and channel names come from the
